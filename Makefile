@@ -1,0 +1,43 @@
+# sheetqueue: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-runtime
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint bench chaos clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf demo-run && mkdir -p demo-run
+	cd demo-run && ../$(BIN)/sheetqueue demo
+
+test: $(TEST_STAMP)
+	$(BIN)/pytest -m "not slow" --cov --cov-report=term
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check config sheets worker bot_actions tests bench
+	$(BIN)/ruff format --check config sheets worker bot_actions tests bench
+	$(BIN)/mypy
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench
+
+chaos: $(TEST_STAMP)
+	$(BIN)/pytest -m slow -p no:cacheprovider -s
+
+clean:
+	rm -rf $(VENV) demo-run .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,30 @@
+"""Settings, policy values and the project's errors, loaded once at the entry point."""
+
+from config.errors import (
+    ConfigError,
+    ConflictError,
+    InputError,
+    LockedError,
+    NotFoundError,
+    NotifyError,
+    OrderSourceError,
+    SheetqueueError,
+    StoreError,
+)
+from config.policy import Policy
+from config.settings import Settings, load_settings
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "InputError",
+    "LockedError",
+    "NotFoundError",
+    "NotifyError",
+    "OrderSourceError",
+    "Policy",
+    "Settings",
+    "SheetqueueError",
+    "StoreError",
+    "load_settings",
+]

@@ -1,0 +1,182 @@
+"""One typed settings object, built once at the entry point and passed down.
+
+Sources, strongest first: ``SHEETQUEUE_*`` environment variables, then the TOML
+file (``SHEETQUEUE_CONFIG``, or ``./sheetqueue.toml`` when present), then the
+defaults below. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from config.errors import ConfigError
+from config.policy import Policy
+
+__all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
+
+ENV_PREFIX = "SHEETQUEUE_"
+DEFAULT_CONFIG_FILE = "sheetqueue.toml"
+NOTIFIER_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://", "maildir:", "webhook:", "log:")
+
+
+class Settings(BaseSettings):
+    """Everything sheetqueue can be told, with the documented defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+    backend: Literal["local", "gsheets"] = "local"
+    local_path: Path = Path("sheetqueue.db")
+    state_path: Path = Field(
+        Path("sheetqueue-state.db"),
+        description="worker and outbox state (notification ledger, lookup locks, outbox)",
+    )
+    spreadsheet_id: str = ""
+    credentials_file: Path | None = None
+    sheets_api_url: str = "https://sheets.googleapis.com"
+    sheets_timeout_seconds: float = Field(30.0, gt=0)
+    requests_tab: str = "Requests"
+    log_tab: str = "Log"
+    orders: str = "tab:Orders"
+    orders_token: SecretStr = SecretStr("")
+    orders_timeout_seconds: float = Field(10.0, gt=0)
+    notify: list[str] = Field(default_factory=lambda: ["maildir:./outbox"])
+    mail_from: str = "support@localhost"
+    store_name: str = "Our store"
+    timezone: str = "UTC"
+    templates_dir: Path | None = None
+    webhook_secret: SecretStr = SecretStr("")
+    notify_on_received: bool = False
+    notify_on_review: bool = False
+    notify_max_attempts: int = Field(5, ge=1)
+    api_token: SecretStr = SecretStr("")
+    interval_seconds: int = Field(60, ge=1)
+    lookup_rate_per_minute: int = Field(20, ge=1)
+    policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _split_notify(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("notify")
+    @classmethod
+    def _known_notifiers(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not target.startswith(NOTIFIER_SCHEMES):
+                allowed = ", ".join(NOTIFIER_SCHEMES)
+                raise ValueError(f"unknown notifier {target!r}; use one of {allowed}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use a name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("orders")
+    @classmethod
+    def _known_order_source(cls, value: str) -> str:
+        if not value.startswith(("tab:", "file:", "http://", "https://")):
+            raise ValueError("must start with tab:, file:, http:// or https://")
+        return value
+
+    @field_validator("sheets_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The store's time zone, used to read naive times."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def uses_emulator(self) -> bool:
+        """True when the Sheets API URL is not Google's."""
+        return self.sheets_api_url != "https://sheets.googleapis.com"
+
+    def require_gsheets(self) -> None:
+        """Check what the Google Sheets backend cannot run without."""
+        if self.backend == "gsheets" and not self.spreadsheet_id:
+            raise ConfigError(
+                "SHEETQUEUE_SPREADSHEET_ID: required when SHEETQUEUE_BACKEND=gsheets "
+                "(the key in the sheet's URL)"
+            )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _config_file(os.environ)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def _config_file(environ: Mapping[str, str]) -> Path | None:
+    named = environ.get(f"{ENV_PREFIX}CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"SHEETQUEUE_CONFIG: no such file {named!r}")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, or raise ConfigError naming the first bad setting."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ValueError as exc:  # a TOML file that does not parse
+        raise ConfigError(f"SHEETQUEUE_CONFIG: cannot read the TOML file: {exc}") from None
+    settings.require_gsheets()
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    location = [str(part) for part in error["loc"]]
+    if location and location[0] == "policy":
+        name = "[policy] " + ".".join(location[1:]) if len(location) > 1 else "[policy]"
+        env = ENV_PREFIX + "POLICY__" + "__".join(location[1:]).upper()
+        where = f"{name} ({env})"
+    else:
+        where = ENV_PREFIX + "_".join(location[:1]).upper()
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting; check the spelling"
+    return f"{where}: {message}"

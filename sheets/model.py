@@ -1,0 +1,187 @@
+"""Requests as the queue holds them: types, statuses, columns and the row model.
+
+A :class:`Request` is a frozen record of the queue's cells, as text, exactly as
+they stand in the sheet (a person may have typed anything). Parsing a cell into
+a status, a type or a time happens where it is needed, so a bad cell can be
+explained instead of lost. Only the stores in this package map fields to
+header names and cells.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "CANONICAL_HEADER",
+    "FIELD_BY_HEADER",
+    "HEADER_BY_FIELD",
+    "LOG_HEADER",
+    "OPEN_FOR_WORKER",
+    "WORKER_FIELDS",
+    "LogEntry",
+    "Request",
+    "RequestType",
+    "Status",
+    "field_for_header",
+    "header_key",
+]
+
+
+class RequestType(StrEnum):
+    """What the shopper asked for (the ``Type`` column)."""
+
+    CANCELLATION = "cancellation"  # cancel an order before it ships
+    REFUND = "refund"  # money back for a delivered order
+    RETURN = "return"  # send items back within the window
+    EXCHANGE = "exchange"  # another size or colour of the same item
+    ADDRESS_CHANGE = "address_change"  # ship somewhere else, before it ships
+    UNSUBSCRIBE = "unsubscribe"  # stop marketing email
+    SUPPORT = "support"  # a person should take over
+
+
+class Status(StrEnum):
+    """Where a request stands (the ``Status`` column)."""
+
+    PENDING = "Pending"  # recorded by the bot, not yet checked (blank counts as this)
+    ELIGIBLE = "Eligible"  # worker: policy allows it, waiting for the team
+    NEEDS_REVIEW = "Needs Review"  # worker: a person must decide
+    INELIGIBLE = "Ineligible"  # worker: policy forbids it; the shopper is told the next step
+    APPROVED = "Approved"  # team: accepted
+    IN_PROGRESS = "In Progress"  # team: being worked on
+    DONE = "Done"  # team: completed; the shopper is told
+    REJECTED = "Rejected"  # team: declined; the shopper is told
+
+    @classmethod
+    def parse(cls, text: str) -> Status | None:
+        """The status a cell holds; blank is Pending; None when the word is unknown."""
+        cleaned = " ".join(text.split()).lower()
+        if not cleaned:
+            return cls.PENDING
+        for status in cls:
+            if status.value.lower() == cleaned:
+                return status
+        return None
+
+    @property
+    def is_closed(self) -> bool:
+        """A closed request takes no duplicate check: a new one may be asked."""
+        return self in (Status.INELIGIBLE, Status.DONE, Status.REJECTED)
+
+
+OPEN_FOR_WORKER = frozenset({Status.PENDING, Status.ELIGIBLE})
+"""Statuses the worker re-checks on every pass."""
+
+
+class Request(BaseModel):
+    """One row of the queue, every cell as text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    request_id: str = ""
+    timestamp: str = ""
+    type: str = ""
+    status: str = ""
+    order_id: str = ""
+    email: str = ""
+    phone: str = ""
+    reason: str = ""
+    details: str = ""
+    conversation_id: str = ""
+    channel: str = ""
+    decision: str = ""
+    worker_note: str = ""
+    checked_at: str = ""
+    notified: str = ""
+    team_note: str = ""
+    shopper_message: str = ""
+
+    @property
+    def parsed_status(self) -> Status | None:
+        return Status.parse(self.status)
+
+    @property
+    def parsed_type(self) -> RequestType | None:
+        cleaned = self.type.strip().lower().replace(" ", "_")
+        try:
+            return RequestType(cleaned)
+        except ValueError:
+            return None
+
+    def duplicate_key(self) -> tuple[str, str, str] | None:
+        """Same conversation, type and order: the same request asked again."""
+        if not self.conversation_id.strip():
+            return None
+        return (
+            self.conversation_id.strip(),
+            self.type.strip().lower(),
+            self.order_id.strip().lower(),
+        )
+
+    def is_open(self) -> bool:
+        status = self.parsed_status
+        return status is None or not status.is_closed
+
+
+CANONICAL_HEADER: tuple[str, ...] = (
+    "Request ID",
+    "Timestamp",
+    "Type",
+    "Status",
+    "Order ID",
+    "Email",
+    "Phone",
+    "Reason",
+    "Details",
+    "Conversation ID",
+    "Channel",
+    "Decision",
+    "Worker Note",
+    "Checked At",
+    "Notified",
+    "Team Note",
+    "Shopper Message",
+)
+
+
+def header_key(header: str) -> str:
+    """Headers match case- and space-insensitively: ``" request  id"`` is ``requestid``."""
+    return re.sub(r"[\s_]+", "", header).lower()
+
+
+HEADER_BY_FIELD: dict[str, str] = {
+    re.sub(r"\s+", "_", header).lower(): header for header in CANONICAL_HEADER
+}
+FIELD_BY_HEADER: dict[str, str] = {
+    header_key(header): field for field, header in HEADER_BY_FIELD.items()
+}
+WORKER_FIELDS = frozenset(
+    {"request_id", "status", "decision", "worker_note", "checked_at", "notified"}
+)
+"""Cells the worker may write; every other cell belongs to the bot or the team."""
+
+
+def field_for_header(header: str) -> str | None:
+    """The Request field a header names, or None for a team column."""
+    return FIELD_BY_HEADER.get(header_key(header))
+
+
+LOG_HEADER: tuple[str, ...] = ("Time", "Request ID", "From", "To", "By", "Note")
+
+
+class LogEntry(BaseModel):
+    """One status change, made by the worker or seen as made by the team."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time: str
+    request_id: str
+    from_status: str
+    to_status: str
+    by: str
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        return [self.time, self.request_id, self.from_status, self.to_status, self.by, self.note]

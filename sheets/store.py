@@ -1,0 +1,104 @@
+"""The store port: what the queue logic needs from a Google Sheet or a SQLite file.
+
+Rows are found by Request ID, never by position; a :class:`RowRef` is an opaque
+handle the store gave out with a read, used only to write back the cells of
+that read. Writes are compare-and-set: each :class:`CellUpdate` says which
+cells it expects to still hold what was read, and a row that changed is
+skipped (reported, never written) so the next pass sees it fresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sheets.model import LogEntry, Request
+
+__all__ = ["AddResult", "CellUpdate", "RowRef", "Store", "StoredRequest", "UpdateResult"]
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """Where a request stood when it was read; meaningful only to its store."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A request as read, with the handle to write it back."""
+
+    request: Request
+    ref: RowRef
+
+
+@dataclass(frozen=True)
+class CellUpdate:
+    """Set ``values`` on the row at ``ref`` if its ``expect`` cells are unchanged.
+
+    Keys are :class:`Request` field names. ``expect`` always holds the Request
+    ID and Status as read; a row without an ID also names other cells
+    (timestamp, email, order) so a different blank row is never mistaken for it.
+    """
+
+    ref: RowRef
+    expect: Mapping[str, str]
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    applied: list[RowRef] = field(default_factory=list)
+    skipped: list[RowRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """For each request asked to be added, the one the queue now holds.
+
+    ``created[i]`` is False when an open request with the same conversation,
+    type and order, or the same Request ID, was already there: then
+    ``requests[i]`` is that existing one.
+    """
+
+    requests: list[Request]
+    created: list[bool]
+
+
+class Store(Protocol):
+    """The queue and its side tables, wherever they live."""
+
+    def read_requests(self) -> list[StoredRequest]:
+        """Every row of the queue, in sheet order, in one read."""
+        ...
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        """Append new requests at the end in one write, skipping ones already there."""
+        ...
+
+    def update_cells(self, updates: Sequence[CellUpdate]) -> UpdateResult:
+        """Write worker cells of rows that still hold what was read, in one write."""
+        ...
+
+    def ensure_header(self) -> list[str]:
+        """Add missing canonical columns to the right of the header; return those added."""
+        ...
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        """Add status changes to the audit log."""
+        ...
+
+    def read_log(self) -> list[LogEntry]:
+        """The audit log, oldest first."""
+        ...
+
+    def read_orders(self) -> list[dict[str, Any]]:
+        """The rows of the Orders tab, as records keyed by header."""
+        ...
+
+    def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Replace the Orders tab with these records; return how many."""
+        ...
+
+    def close(self) -> None: ...
