@@ -17,7 +17,9 @@ import structlog
 
 __all__ = ["configure_logging", "mask_email", "mask_personal_data", "mask_phone"]
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})")
+_EMAIL = re.compile(
+    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})"
+)
 _PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 _SECRET_KEYS = ("token", "password", "secret", "authorization", "credentials")
 

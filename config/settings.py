@@ -93,7 +93,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use a name such as Europe/Paris") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name such as Europe/Paris"
+            ) from exc
         return value
 
     @field_validator("orders")

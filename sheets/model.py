@@ -10,6 +10,7 @@ header names and cells.
 from __future__ import annotations
 
 import re
+import secrets
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,7 @@ __all__ = [
     "Status",
     "field_for_header",
     "header_key",
+    "new_request_id",
 ]
 
 
@@ -185,3 +187,11 @@ class LogEntry(BaseModel):
 
     def cells(self) -> list[str]:
         return [self.time, self.request_id, self.from_status, self.to_status, self.by, self.note]
+
+
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: easy to read aloud
+
+
+def new_request_id() -> str:
+    """``REQ-`` and 16 random base32 characters (80 bits): unique and unguessable."""
+    return "REQ-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))

@@ -101,8 +101,14 @@ class Order(BaseModel):
         return str(value).strip()
 
     @field_validator(
-        "phone", "carrier", "tracking_number", "tracking_url", "estimated_delivery",
-        "shipping_address", "payment_method", "currency",
+        "phone",
+        "carrier",
+        "tracking_number",
+        "tracking_url",
+        "estimated_delivery",
+        "shipping_address",
+        "payment_method",
+        "currency",
         mode="before",
     )
     @classmethod

@@ -1,0 +1,62 @@
+"""Helpers every command shares: settings, the store, tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.table import Table
+
+from bot_actions.bootstrap import open_store
+from config.settings import Settings, load_settings
+from sheets.model import Request
+from sheets.store import Store
+
+__all__ = ["console", "queue_table", "settings_and_store", "status_style"]
+
+console = Console()
+
+_STYLES = {
+    "Pending": "yellow",
+    "Eligible": "green",
+    "Needs Review": "magenta",
+    "Ineligible": "red",
+    "Approved": "cyan",
+    "In Progress": "cyan",
+    "Done": "bold green",
+    "Rejected": "bold red",
+}
+
+
+def status_style(status: str) -> str:
+    return _STYLES.get(status, "white")
+
+
+@contextmanager
+def settings_and_store() -> Iterator[tuple[Settings, Store]]:
+    """Load the settings, open the store, close it when the command ends."""
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        yield settings, store
+    finally:
+        store.close()
+
+
+def queue_table(requests: Sequence[Request], *, title: str = "Requests") -> Table:
+    """The queue as a terminal table, the columns a team member looks at first."""
+    table = Table(title=title, show_lines=False, expand=False)
+    for header in ("Request ID", "Type", "Status", "Order ID", "Decision", "Worker Note"):
+        table.add_column(header, overflow="fold")
+    for request in requests:
+        table.add_row(
+            request.request_id,
+            request.type,
+            f"[{status_style(request.status)}]{request.status or 'Pending'}[/]",
+            request.order_id,
+            request.decision,
+            request.worker_note,
+            style=None,
+        )
+    return table

@@ -1,0 +1,135 @@
+"""Queue commands: record, list, set-status, import-orders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from bot_actions.bootstrap import utcnow
+from bot_actions.cli import app, emit_json, fail
+from bot_actions.cli.common import console, queue_table, settings_and_store
+from bot_actions.record import parse_new_request, record_request
+from bot_actions.team import set_status
+from config.errors import InputError, SheetqueueError
+from sheets.model import Status
+from sheets.orders import load_order_file
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+@app.command()
+def record(
+    type_: Annotated[str, typer.Option("--type", help="cancellation, refund, return, ...")],
+    order: Annotated[str, typer.Option("--order", help="The order number, e.g. ORD-1001.")],
+    email: Annotated[str, typer.Option("--email", help="The shopper's email on the order.")],
+    reason: Annotated[str, typer.Option(help="Why, in the shopper's words.")] = "",
+    details: Annotated[str, typer.Option(help="Extra details as a JSON object.")] = "",
+    conversation: Annotated[str, typer.Option(help="The bot's conversation ID.")] = "",
+    channel: Annotated[str, typer.Option(help="chat, email, voice, ...")] = "",
+    phone: Annotated[str, typer.Option(help="The shopper's phone, for SMS.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Record one request from a shopper; prints its Request ID."""
+    try:
+        parsed_details: Any = ""
+        if details:
+            try:
+                parsed_details = json.loads(details)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"details: not valid JSON ({exc.msg})") from None
+            if not isinstance(parsed_details, dict):
+                raise InputError('details: must be a JSON object, e.g. \'{"sku": "TEE-1"}\'')
+        new = parse_new_request(
+            {
+                "type": type_,
+                "order_id": order,
+                "email": email,
+                "reason": reason,
+                "details": parsed_details,
+                "conversation_id": conversation,
+                "channel": channel,
+                "phone": phone,
+            }
+        )
+        with settings_and_store() as (_settings, store):
+            result = record_request(store, new, utcnow())
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if as_json:
+        emit_json(result.model_dump(exclude={"created"}))
+    else:
+        typer.echo(result.request_id)
+        console.print(escape(result.message), style="dim", highlight=False)
+
+
+@app.command("list")
+def list_requests(
+    status: Annotated[str, typer.Option(help="Only requests with this status.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the queue."""
+    try:
+        wanted = _parse_status(status) if status else None
+        with settings_and_store() as (_settings, store):
+            rows = [stored.request for stored in store.read_requests()]
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if wanted is not None:
+        rows = [row for row in rows if row.parsed_status == wanted]
+    if as_json:
+        emit_json([row.model_dump() for row in rows])
+    else:
+        console.print(queue_table(rows, title=f"Requests ({len(rows)})"))
+
+
+@app.command("set-status")
+def set_status_command(
+    request_id: Annotated[str, typer.Argument(help="The Request ID, e.g. REQ-7K3M...")],
+    status: Annotated[str, typer.Argument(help="Approved, In Progress, Done, Rejected, ...")],
+    note: Annotated[str, typer.Option(help="A note for the team (Team Note).")] = "",
+    message: Annotated[
+        str, typer.Option("--message", help="Words for the shopper (Shopper Message).")
+    ] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a request's status as a team member would in the sheet."""
+    try:
+        wanted = _parse_status(status)
+        with settings_and_store() as (_settings, store):
+            updated = set_status(store, request_id, wanted, team_note=note, shopper_message=message)
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if as_json:
+        emit_json(updated.model_dump())
+    else:
+        typer.echo(f"{updated.request_id}: {updated.status}")
+
+
+@app.command("import-orders")
+def import_orders(
+    file: Annotated[Path, typer.Argument(help="A .json (array) or .csv file of orders.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Load orders into the store's Orders tab (replacing what it held)."""
+    try:
+        with settings_and_store() as (settings, store):
+            orders = load_order_file(file, settings.zone)
+            count = store.replace_orders([order.model_dump(mode="json") for order in orders])
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if as_json:
+        emit_json({"imported": count})
+    else:
+        typer.echo(f"imported {count} orders")
+
+
+def _parse_status(text: str) -> Status:
+    found = Status.parse(text) if text.strip() else None
+    if found is None:
+        names = ", ".join(s.value for s in Status)
+        raise InputError(f"status: unknown status {text!r}; use one of {names}")
+    return found

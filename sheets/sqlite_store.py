@@ -1,0 +1,185 @@
+"""The embedded default store: the queue, the audit log and the orders in one SQLite file.
+
+It keeps the sheet's rules: requests in insertion order, found by Request ID,
+cells as text, compare-and-set writes. Several processes (the API server, the
+worker, a cron tick) may use the file at once: WAL mode, a generous busy
+timeout, and every write in a ``BEGIN IMMEDIATE`` transaction, so the
+duplicate check and the insert are one step and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from config.errors import StoreError
+from sheets.model import HEADER_BY_FIELD, LogEntry, Request
+from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
+
+__all__ = ["SqliteStore"]
+
+_FIELDS = tuple(HEADER_BY_FIELD)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS requests (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    {", ".join(f"{name} TEXT NOT NULL DEFAULT ''" for name in _FIELDS)}
+);
+CREATE UNIQUE INDEX IF NOT EXISTS requests_by_id ON requests (request_id) WHERE request_id != '';
+CREATE INDEX IF NOT EXISTS requests_by_conversation ON requests (conversation_id);
+CREATE TABLE IF NOT EXISTS log (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL, request_id TEXT NOT NULL, from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL, by TEXT NOT NULL, note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    record TEXT NOT NULL
+);
+"""
+
+
+class SqliteStore:
+    """The queue in a local SQLite file (``SHEETQUEUE_LOCAL_PATH``)."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"SHEETQUEUE_LOCAL_PATH: cannot open {path}: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write {self.path}: {exc}") from exc
+
+    def _select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            cursor = self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from exc
+
+    def read_requests(self) -> list[StoredRequest]:
+        rows = self._select(
+            f"SELECT position, {', '.join(_FIELDS)} FROM requests ORDER BY position"
+        )
+        return [
+            StoredRequest(Request(**{name: row[name] for name in _FIELDS}), RowRef(row["position"]))
+            for row in rows
+        ]
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        stored: list[Request] = []
+        created: list[bool] = []
+        with self._write() as db:
+            for request in requests:
+                existing = self._existing(db, request)
+                if existing is not None:
+                    stored.append(existing)
+                    created.append(False)
+                    continue
+                values = request.model_dump()
+                db.execute(
+                    f"INSERT INTO requests ({', '.join(_FIELDS)}) "
+                    f"VALUES ({', '.join('?' for _ in _FIELDS)})",
+                    [values[name] for name in _FIELDS],
+                )
+                stored.append(request)
+                created.append(True)
+        return AddResult(stored, created)
+
+    def _existing(self, db: sqlite3.Connection, request: Request) -> Request | None:
+        columns = ", ".join(_FIELDS)
+        candidates: list[Request] = []
+        if request.request_id:
+            cursor = db.execute(
+                f"SELECT {columns} FROM requests WHERE request_id = ?", (request.request_id,)
+            )
+            candidates += [Request(**dict(zip(_FIELDS, row, strict=True))) for row in cursor]
+            if candidates:
+                return candidates[0]
+        key = request.duplicate_key()
+        if key is None:
+            return None
+        cursor = db.execute(
+            f"SELECT {columns} FROM requests WHERE conversation_id = ? ORDER BY position",
+            (request.conversation_id,),
+        )
+        for row in cursor:
+            other = Request(**dict(zip(_FIELDS, row, strict=True)))
+            if other.duplicate_key() == key and other.is_open():
+                return other
+        return None
+
+    def update_cells(self, updates: Sequence[CellUpdate]) -> UpdateResult:
+        applied: list[RowRef] = []
+        skipped: list[RowRef] = []
+        with self._write() as db:
+            for update in updates:
+                _check_fields(update.values)
+                _check_fields(update.expect)
+                assignments = ", ".join(f"{name} = ?" for name in update.values)
+                conditions = "".join(f" AND {name} = ?" for name in update.expect)
+                cursor = db.execute(
+                    f"UPDATE requests SET {assignments} WHERE position = ?{conditions}",
+                    [*update.values.values(), update.ref.position, *update.expect.values()],
+                )
+                (applied if cursor.rowcount == 1 else skipped).append(update.ref)
+        return UpdateResult(applied, skipped)
+
+    def ensure_header(self) -> list[str]:
+        return []
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO log (time, request_id, from_status, to_status, by, note) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [entry.cells() for entry in entries],
+            )
+
+    def read_log(self) -> list[LogEntry]:
+        rows = self._select(
+            "SELECT time, request_id, from_status, to_status, by, note FROM log ORDER BY position"
+        )
+        return [LogEntry(**dict(row)) for row in rows]
+
+    def read_orders(self) -> list[dict[str, Any]]:
+        rows = self._select("SELECT record FROM orders ORDER BY position")
+        return [json.loads(row["record"]) for row in rows]
+
+    def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
+        with self._write() as db:
+            db.execute("DELETE FROM orders")
+            db.executemany(
+                "INSERT INTO orders (record) VALUES (?)",
+                [(json.dumps(dict(record), default=str),) for record in records],
+            )
+        return len(records)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _check_fields(cells: Mapping[str, str]) -> None:
+    unknown = set(cells) - set(_FIELDS)
+    if unknown:
+        raise StoreError(f"unknown request fields: {', '.join(sorted(unknown))}")

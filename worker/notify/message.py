@@ -1,0 +1,133 @@
+"""What to tell a shopper (:class:`Notice`) and the message that carries it.
+
+A :class:`Notice` is the worker's decision to tell someone something: which
+request, which status, and the words that go with it. An
+:class:`OutgoingMessage` is that notice rendered for delivery: subject, text,
+HTML and the addresses, ready for any notifier.
+
+The Message-ID depends only on the request, the status and the sender's
+domain (``<sq-REQ-7K2M-done@shop.example>``), so a message sent again after a
+crash carries the same Message-ID and the same idempotency key, and a mail
+client or webhook receiver can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from sheets.model import Request, RequestType, Status
+
+__all__ = ["Notice", "OutgoingMessage", "as_email", "message_id_for", "status_slug"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """What the shopper should be told about one request reaching one status."""
+
+    request_id: str
+    request_type: RequestType | None  # None when the Type cell holds an unknown word
+    status: Status
+    order_id: str = ""
+    email: str = ""
+    phone: str = ""
+    store_name: str = "Our store"
+    message: str = ""  # the decision's sentence for the shopper
+    shopper_message: str = ""  # the team's ``Shopper Message`` cell
+    next_step: str = ""  # what the shopper can do now, if anything
+    decision_code: str = ""  # e.g. ``alreadyShipped``; picks a more specific template
+
+    @classmethod
+    def from_request(
+        cls,
+        request: Request,
+        status: Status,
+        *,
+        store_name: str,
+        message: str = "",
+        next_step: str = "",
+        decision: str | None = None,
+    ) -> Notice:
+        """A notice built from a queue row; ``decision`` defaults to the row's Decision cell."""
+        decision_text = request.decision if decision is None else decision
+        return cls(
+            request_id=request.request_id.strip(),
+            request_type=request.parsed_type,
+            status=status,
+            order_id=request.order_id.strip(),
+            email=request.email.strip(),
+            phone=request.phone.strip(),
+            store_name=store_name,
+            message=message,
+            shopper_message=request.shopper_message.strip(),
+            next_step=next_step,
+            decision_code=decision_text.partition(":")[2].strip(),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMessage:
+    """One rendered message, the same for every notifier."""
+
+    request_id: str
+    status: Status
+    request_type: RequestType | None
+    order_id: str
+    to_email: str
+    to_phone: str
+    from_email: str
+    subject: str
+    text: str
+    html: str
+    message_id: str  # ``<sq-REQ-7K2M-done@shop.example>``
+    idempotency_key: str  # the Message-ID without angle brackets
+
+    @property
+    def event(self) -> str:
+        """The webhook event name: ``request.done``, ``request.needs_review``..."""
+        return f"request.{status_slug(self.status)}"
+
+
+def status_slug(status: Status) -> str:
+    """``Needs Review`` becomes ``needs_review``: the form used in names and files."""
+    return status.value.lower().replace(" ", "_")
+
+
+def message_id_for(request_id: str, status: Status, mail_from: str) -> str:
+    """The deterministic Message-ID of the message about ``request_id`` reaching ``status``."""
+    local = _UNSAFE.sub("-", request_id.strip()).strip("-") or "request"
+    slug = status_slug(status).replace("_", "-")
+    return f"<sq-{local}-{slug}@{sender_domain(mail_from)}>"
+
+
+def sender_domain(mail_from: str) -> str:
+    """The domain of the sender address (``Shop <help@shop.example>`` gives ``shop.example``)."""
+    address = parseaddr(mail_from)[1] or mail_from
+    domain = address.rpartition("@")[2].strip().lower()
+    cleaned = re.sub(r"[^a-z0-9.-]+", "", domain).strip(".")
+    return cleaned or "localhost"
+
+
+def as_email(message: OutgoingMessage, *, date: datetime) -> EmailMessage:
+    """The message as MIME: multipart/alternative with the text first, then the HTML."""
+    email = EmailMessage()
+    email["From"] = _one_line(message.from_email)
+    email["To"] = _one_line(message.to_email)
+    email["Subject"] = _one_line(message.subject)
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(date)
+    email["X-Sheetqueue-Request"] = _one_line(message.request_id)
+    email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+def _one_line(value: str) -> str:
+    """Header values never carry a line break (no header injection from a cell)."""
+    return " ".join(value.split())
