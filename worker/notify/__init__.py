@@ -1,0 +1,35 @@
+"""Telling shoppers what happened: notices, templates and notifiers.
+
+The worker decides *when* to tell a shopper and builds a :class:`Notice`;
+:func:`build_message` turns it into an :class:`OutgoingMessage` from the
+templates; :func:`deliver` hands that to every notifier
+:func:`notifiers_from_settings` built from ``SHEETQUEUE_NOTIFY``.
+"""
+
+from __future__ import annotations
+
+from worker.notify.base import Delivery, LogNotifier, Notifier, deliver
+from worker.notify.factory import notifier_from_url, notifiers_from_settings
+from worker.notify.maildir import MaildirNotifier
+from worker.notify.message import Notice, OutgoingMessage, message_id_for
+from worker.notify.smtp import SmtpNotifier
+from worker.notify.templates import Templates, build_message
+from worker.notify.webhook import WebhookNotifier, verify_signature
+
+__all__ = [
+    "Delivery",
+    "LogNotifier",
+    "MaildirNotifier",
+    "Notice",
+    "Notifier",
+    "OutgoingMessage",
+    "SmtpNotifier",
+    "Templates",
+    "WebhookNotifier",
+    "build_message",
+    "deliver",
+    "message_id_for",
+    "notifier_from_url",
+    "notifiers_from_settings",
+    "verify_signature",
+]
