@@ -8,16 +8,19 @@ defaults below. Nothing here runs at import time.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
     orders: str = "tab:Orders"
     orders_token: SecretStr = SecretStr("")
     orders_timeout_seconds: float = Field(10.0, gt=0)
-    notify: list[str] = Field(default_factory=lambda: ["maildir:./outbox"])
+    notify: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["maildir:./outbox"])
     mail_from: str = "support@localhost"
     store_name: str = "Our store"
     timezone: str = "UTC"
@@ -163,8 +166,10 @@ def load_settings(**overrides: Any) -> Settings:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    except ValueError as exc:  # a TOML file that does not parse
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"SHEETQUEUE_CONFIG: cannot read the TOML file: {exc}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"configuration: {exc}") from None
     settings.require_gsheets()
     return settings
 

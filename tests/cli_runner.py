@@ -1,0 +1,67 @@
+"""Run the real ``sheetqueue`` console script as a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CliResult", "SheetqueueCli"]
+
+SCRIPT = Path(sys.executable).with_name("sheetqueue")
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class SheetqueueCli:
+    """A ``sheetqueue`` bound to a working folder and its own settings."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        self.workdir = workdir
+        self.env = {
+            key: value for key, value in os.environ.items() if not key.startswith("SHEETQUEUE_")
+        }
+        self.env.update(
+            {
+                "SHEETQUEUE_LOCAL_PATH": str(workdir / "queue.db"),
+                "SHEETQUEUE_STATE_PATH": str(workdir / "state.db"),
+                "SHEETQUEUE_NOTIFY": f"maildir:{workdir / 'outbox'}",
+                "NO_COLOR": "1",
+                "COLUMNS": "200",
+            }
+        )
+        self.env.update(env)
+
+    def __call__(self, *args: str, timeout: float = 60, **env: str) -> CliResult:
+        done = subprocess.run(
+            [str(SCRIPT), *args],
+            cwd=self.workdir,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            cwd=self.workdir,
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )

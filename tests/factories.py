@@ -1,0 +1,60 @@
+"""Test data builders: one sensible default, overridden per test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sheets.model import Request
+
+__all__ = ["day", "make_order_record", "make_request"]
+
+BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def day(offset: float, base: datetime = BASE) -> datetime:
+    """``BASE`` plus ``offset`` days: readable fixed dates for tests."""
+    return base + timedelta(days=offset)
+
+
+def make_order_record(**overrides: Any) -> dict[str, Any]:
+    """An order as the order data holds it (a dict, as in a JSON file)."""
+    record: dict[str, Any] = {
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "phone": "+15125550100",
+        "status": "processing",
+        "order_date": "2026-11-01",
+        "items": [
+            {
+                "sku": "TEE-NVY-M",
+                "name": "Classic Tee - Navy, Size M",
+                "qty": 2,
+                "price": 29.99,
+                "category": "apparel",
+                "final_sale": False,
+            }
+        ],
+        "total": 59.98,
+        "currency": "USD",
+        "shipping_address": "123 Main St, Austin, TX 78701",
+        "payment_method": "Visa ending in 4242",
+        "customer": {"total_spent": 200.0, "order_count": 3},
+    }
+    record.update(overrides)
+    return record
+
+
+def make_request(**overrides: Any) -> Request:
+    """A request row as the queue holds it."""
+    values: dict[str, Any] = {
+        "request_id": "REQ-TEST0000000000001",
+        "timestamp": "2026-11-02T10:00:00Z",
+        "type": "return",
+        "status": "Pending",
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "conversation_id": "conv-1",
+    }
+    values.update(overrides)
+    return Request(**values)
