@@ -129,9 +129,12 @@ class SqliteStore:
                 return other
         return None
 
-    def update_cells(self, updates: Sequence[CellUpdate]) -> UpdateResult:
+    def update_cells(
+        self, updates: Sequence[CellUpdate], log: Sequence[LogEntry] = ()
+    ) -> UpdateResult:
         applied: list[RowRef] = []
         skipped: list[RowRef] = []
+        entries = list(log)
         with self._write() as db:
             for update in updates:
                 _check_fields(update.values)
@@ -142,7 +145,12 @@ class SqliteStore:
                     f"UPDATE requests SET {assignments} WHERE position = ?{conditions}",
                     [*update.values.values(), update.ref.position, *update.expect.values()],
                 )
-                (applied if cursor.rowcount == 1 else skipped).append(update.ref)
+                if cursor.rowcount == 1:
+                    applied.append(update.ref)
+                    entries.extend(update.log)
+                else:
+                    skipped.append(update.ref)
+            _insert_log(db, entries)
         return UpdateResult(applied, skipped)
 
     def ensure_header(self) -> list[str]:
@@ -150,11 +158,7 @@ class SqliteStore:
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         with self._write() as db:
-            db.executemany(
-                "INSERT INTO log (time, request_id, from_status, to_status, by, note) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [entry.cells() for entry in entries],
-            )
+            _insert_log(db, entries)
 
     def read_log(self) -> list[LogEntry]:
         rows = self._select(
@@ -177,6 +181,14 @@ class SqliteStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _insert_log(db: sqlite3.Connection, entries: Sequence[LogEntry]) -> None:
+    db.executemany(
+        "INSERT INTO log (time, request_id, from_status, to_status, by, note) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [entry.cells() for entry in entries],
+    )
 
 
 def _check_fields(cells: Mapping[str, str]) -> None:

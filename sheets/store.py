@@ -45,6 +45,7 @@ class CellUpdate:
     ref: RowRef
     expect: Mapping[str, str]
     values: Mapping[str, str]
+    log: tuple[LogEntry, ...] = ()  # audit entries written only if this update applies
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,14 @@ class Store(Protocol):
         """Append new requests at the end in one write, skipping ones already there."""
         ...
 
-    def update_cells(self, updates: Sequence[CellUpdate]) -> UpdateResult:
-        """Write worker cells of rows that still hold what was read, in one write."""
+    def update_cells(
+        self, updates: Sequence[CellUpdate], log: Sequence[LogEntry] = ()
+    ) -> UpdateResult:
+        """Write the cells of rows that still hold what was read, in one write.
+
+        The audit entries of applied updates, and ``log`` (changes seen, not
+        made), go to the audit log in the same write.
+        """
         ...
 
     def ensure_header(self) -> list[str]:

@@ -145,3 +145,50 @@ def test_text_that_looks_like_a_number_or_formula_stays_text(store: Store) -> No
     )
     store.add_requests([tricky])
     assert store.read_requests()[0].request == tricky
+
+
+def test_log_of_an_update_is_written_only_when_it_applies(store: Store) -> None:
+    """An update's audit entry lands with it; a skipped update leaves no entry."""
+    store.add_requests(
+        [make_request(request_id="REQ-A"), make_request(request_id="REQ-B", conversation_id="c2")]
+    )
+    rows = store.read_requests()
+    moved = LogEntry(
+        time="2026-11-22T09:30:00Z",
+        request_id="REQ-A",
+        from_status="Pending",
+        to_status="Eligible",
+        by="worker",
+    )
+    lost = LogEntry(
+        time="2026-11-22T09:30:00Z",
+        request_id="REQ-B",
+        from_status="Pending",
+        to_status="Eligible",
+        by="worker",
+    )
+    seen = LogEntry(
+        time="2026-11-22T09:30:00Z",
+        request_id="REQ-C",
+        from_status="Eligible",
+        to_status="Done",
+        by="team",
+    )
+    store.update_cells(
+        [
+            CellUpdate(
+                rows[0].ref,
+                {"request_id": "REQ-A", "status": "Pending"},
+                {"status": "Eligible"},
+                log=(moved,),
+            ),
+            CellUpdate(
+                rows[1].ref,
+                {"request_id": "REQ-B", "status": "Done"},
+                {"status": "Eligible"},
+                log=(lost,),
+            ),
+        ],
+        log=[seen],
+    )
+    assert sorted(entry.request_id for entry in store.read_log()) == ["REQ-A", "REQ-C"]
