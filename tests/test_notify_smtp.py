@@ -126,3 +126,16 @@ def test_deliver_keeps_going_when_one_notifier_fails(tmp_path: Path) -> None:
     assert [name for name, _ in delivery.failed] == [down.name]
     assert not delivery.ok
     assert len(server.messages) == 1
+
+
+def test_address_with_a_line_break_is_skipped_not_mailed() -> None:
+    """An Email cell smuggling a second recipient or an SMTP command is never mailed."""
+    with SmtpServer() as server:
+        notifier = notifier_from_url(server.url())
+        for bad in ("ana@example.com\r\nRCPT TO:<eve@example.com>", "a@x.com, eve@y.com"):
+            message = make_message(email=bad)
+            assert notifier.skip_reason(message) == (
+                "the request's email address is not one plain address"
+            )
+            notifier.send(message)
+    assert server.messages == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from config.errors import NotifyError
 from worker.notify.base import Clock, log_event, utc_now
-from worker.notify.message import OutgoingMessage, as_email
+from worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["MaildirNotifier"]
 
@@ -29,9 +29,7 @@ class MaildirNotifier:
         self._clock = clock
 
     def skip_reason(self, message: OutgoingMessage) -> str | None:
-        if not message.to_email.strip():
-            return "the request has no email address"
-        return None
+        return email_problem(message.to_email)
 
     def send(self, message: OutgoingMessage) -> None:
         reason = self.skip_reason(message)

@@ -21,7 +21,14 @@ from email.utils import format_datetime, parseaddr
 
 from sheets.model import Request, RequestType, Status
 
-__all__ = ["Notice", "OutgoingMessage", "as_email", "message_id_for", "status_slug"]
+__all__ = [
+    "Notice",
+    "OutgoingMessage",
+    "as_email",
+    "email_problem",
+    "message_id_for",
+    "status_slug",
+]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -126,6 +133,16 @@ def as_email(message: OutgoingMessage, *, date: datetime) -> EmailMessage:
     if message.html:
         email.add_alternative(message.html, subtype="html")
     return email
+
+
+def email_problem(address: str) -> str | None:
+    """Why ``address`` cannot be mailed to (missing, or not one plain address), or None."""
+    cleaned = address.strip()
+    if not cleaned:
+        return "the request has no email address"
+    if parseaddr(cleaned)[1] != cleaned or re.search(r"[\s,;<>]", cleaned) or "@" not in cleaned:
+        return "the request's email address is not one plain address"
+    return None
 
 
 def _one_line(value: str) -> str:

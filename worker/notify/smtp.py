@@ -20,7 +20,7 @@ from typing import Literal
 
 from config.errors import NotifyError
 from worker.notify.base import Clock, log_event, utc_now
-from worker.notify.message import OutgoingMessage, as_email
+from worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["DEFAULT_PORTS", "Security", "SmtpNotifier"]
 
@@ -59,9 +59,7 @@ class SmtpNotifier:
         return f"SmtpNotifier({self.name!r})"
 
     def skip_reason(self, message: OutgoingMessage) -> str | None:
-        if not parseaddr(message.to_email)[1]:
-            return "the request has no email address"
-        return None
+        return email_problem(message.to_email)
 
     def send(self, message: OutgoingMessage) -> None:
         reason = self.skip_reason(message)
