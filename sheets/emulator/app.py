@@ -1,0 +1,70 @@
+"""The HTTP shell: a Starlette app that hands each call to a :class:`SheetsService`.
+
+``/v4/...`` is the Sheets API (with the configured delay applied outside the
+state lock); ``/_emulator/...`` is the control API of :mod:`sheets.emulator.admin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sheets.emulator.admin import handle_admin
+from sheets.emulator.errors import bad_request
+from sheets.emulator.faults import Call
+from sheets.emulator.service import SheetsService
+
+__all__ = ["build_app"]
+
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+def build_app(service: SheetsService) -> Starlette:
+    """The ASGI app serving ``service``."""
+
+    async def api(request: Request) -> Response:
+        delay = service.faults.delay
+        if delay:
+            await asyncio.sleep(delay)
+        body, error = await _json_body(request)
+        if error is not None:
+            kind = "read" if request.method == "GET" else "write"
+            with service.lock:
+                service.log.record(Call(request.method, request.url.path, kind, error.code))
+            return JSONResponse(error.body(), status_code=error.code)
+        query = {key: request.query_params.getlist(key) for key in request.query_params}
+        status, answer = service.handle(request.method, request.url.path, query, body)
+        return JSONResponse(answer, status_code=status)
+
+    async def control(request: Request) -> Response:
+        body, error = await _json_body(request)
+        if error is not None:
+            return JSONResponse(error.body(), status_code=error.code)
+        parts = [p for p in request.path_params["rest"].split("/") if p]
+        status, answer = handle_admin(
+            service, request.method, parts, dict(request.query_params), body
+        )
+        return JSONResponse(answer, status_code=status)
+
+    return Starlette(
+        routes=[
+            Route("/v4/{rest:path}", api, methods=_METHODS),
+            Route("/_emulator/{rest:path}", control, methods=_METHODS),
+        ]
+    )
+
+
+async def _json_body(request: Request) -> tuple[Any, Any]:
+    raw = await request.body()
+    if not raw:
+        return None, None
+    try:
+        return json.loads(raw), None
+    except ValueError:
+        return None, bad_request("Invalid JSON payload received.")

@@ -1,0 +1,264 @@
+"""The emulator without HTTP: state, faults, quotas and the call log, and the API dispatch.
+
+:class:`SheetsService` answers ``(method, path, query, body)`` with
+``(status, json)``; the HTTP app is a thin shell around it. Its public
+methods are also the in-process test API (create spreadsheets, read cells,
+hand edits, faults, quotas, log).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sheets.emulator import batch, edits, values
+from sheets.emulator.cells import Cell
+from sheets.emulator.errors import ApiError, bad_request, not_found
+from sheets.emulator.faults import Call, CallLog, Faults, Quota, fault_error, quota_error
+from sheets.emulator.grid import Sheet
+from sheets.emulator.state import Workspace
+
+__all__ = ["SheetsService"]
+
+Query = Mapping[str, str | list[str]]
+_PREFIX = "/v4/spreadsheets"
+
+
+class SheetsService:
+    """One emulated Sheets API: every spreadsheet plus the test-side controls."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, seed: int = 0) -> None:
+        self.workspace = Workspace(seed)
+        self.faults = Faults()
+        self.quota = Quota(clock)
+        self.log = CallLog()
+        self.lock = self.workspace.lock
+
+    # -- the API -----------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: Query, body: Any) -> tuple[int, Any]:
+        """Answer one API call as Google would, logging it."""
+        method = method.upper()
+        kind = "read" if method == "GET" else "write"
+        with self.lock:
+            try:
+                code = self.faults.pick()
+                if code is not None:
+                    raise fault_error(code)
+                if not self.quota.admit(kind):
+                    raise quota_error(kind)
+                status, answer = 200, self._dispatch(method, path, query, body)
+            except ApiError as exc:
+                status, answer = exc.code, exc.body()
+            self.log.record(Call(method, path, kind, status))
+        return status, answer
+
+    def _dispatch(self, method: str, path: str, query: Query, body: Any) -> Any:
+        if not path.startswith(_PREFIX):
+            raise not_found(f"Unknown path {path}")
+        rest = path[len(_PREFIX) :].lstrip("/")
+        if rest == "" and method == "POST":
+            return self._create(body)
+        head, sep, tail = rest.partition("/values")
+        book = self.workspace.get(head.removesuffix(":batchUpdate"))
+        if not sep:
+            if head.endswith(":batchUpdate") and method == "POST":
+                snapshot = book.snapshot()
+                answer = batch.apply(snapshot, body)
+                self.workspace.replace(snapshot)
+                return answer
+            if method == "GET" and ":" not in head:
+                grid = _one(query, "includeGridData", "false").lower() == "true"
+                return book.metadata(_one(query, "fields", "") or None, grid)
+            raise not_found(f"Unknown path {path}")
+        return self._values(book, method, tail, query, body or {})
+
+    def _values(self, book: Any, method: str, tail: str, query: Query, body: Any) -> Any:
+        render_option = _one(query, "valueRenderOption")
+        major = _one(query, "majorDimension")
+        input_option = _one(query, "valueInputOption") or body.get("valueInputOption")
+        include = _one(query, "includeValuesInResponse", "").lower() == "true"
+        if tail == ":batchGet" and method == "GET":
+            return values.batch_get(book, _many(query, "ranges"), render_option, major)
+        if tail == ":batchUpdate" and method == "POST":
+            include = include or bool(body.get("includeValuesInResponse"))
+            return values.batch_update(book, body.get("data", []), input_option, include)
+        if tail == ":batchClear" and method == "POST":
+            return values.batch_clear(book, body.get("ranges", []))
+        if not tail.startswith("/"):
+            raise not_found(f"Unknown values call {tail}")
+        rng = tail[1:]
+        if method == "POST" and rng.endswith(":append"):
+            return values.append(
+                book,
+                rng.removesuffix(":append"),
+                body.get("values"),
+                input_option,
+                _one(query, "insertDataOption"),
+                body.get("majorDimension"),
+            )
+        if method == "POST" and rng.endswith(":clear"):
+            return values.clear(book, rng.removesuffix(":clear"))
+        if method == "GET":
+            return values.get(book, rng, render_option, major)
+        if method == "PUT":
+            return values.update(
+                book, rng, body.get("values"), input_option, body.get("majorDimension"), include
+            )
+        raise not_found(f"Unknown values call {method} {tail}")
+
+    def _create(self, body: Any) -> Any:
+        body = body or {}
+        title = body.get("properties", {}).get("title", "Untitled spreadsheet")
+        tabs = [s.get("properties", {}).get("title") for s in body.get("sheets", [])]
+        book = self.workspace.create(title, [t for t in tabs if t] or ["Sheet1"])
+        return book.metadata()
+
+    # -- in-process API: data ---------------------------------------------
+
+    def create_spreadsheet(
+        self,
+        title: str = "Emulated spreadsheet",
+        tabs: Sequence[str] | Mapping[str, Sequence[Sequence[Any]]] = ("Sheet1",),
+        spreadsheet_id: str | None = None,
+        user_entered: bool = False,
+    ) -> str:
+        """Create a spreadsheet and return its id; ``tabs`` may map titles to starting rows."""
+        return self.workspace.create(title, tabs, spreadsheet_id, user_entered).spreadsheet_id
+
+    def values(
+        self, spreadsheet_id: str, tab: str, render_option: str = "FORMATTED_VALUE"
+    ) -> list[list[Any]]:
+        """A tab's values as ``values.get`` would give them (not logged)."""
+        with self.lock:
+            book = self.workspace.get(spreadsheet_id)
+            answer = values.get(book, _quoted(tab), render_option)
+        return list(answer.get("values", []))
+
+    def cell(self, spreadsheet_id: str, tab: str, a1_cell: str) -> Cell | None:
+        """The stored cell (value, formula, display) at ``a1_cell`` of ``tab``."""
+        with self.lock:
+            sheet, box = self.workspace.get(spreadsheet_id).resolve(f"{_quoted(tab)}!{a1_cell}")
+            return sheet.cell(box.start_row, box.start_col)
+
+    def grid_size(self, spreadsheet_id: str, tab: str) -> tuple[int, int]:
+        """(rowCount, columnCount) of a tab."""
+        with self.lock:
+            sheet = self._sheet(spreadsheet_id, tab)
+            return sheet.row_count, sheet.col_count
+
+    def sheet(self, spreadsheet_id: str, tab: str) -> Sheet:
+        """The tab itself (frozen rows, validations, protections); read it under ``lock``."""
+        return self._sheet(spreadsheet_id, tab)
+
+    def _sheet(self, spreadsheet_id: str, tab: str) -> Sheet:
+        with self.lock:
+            return self.workspace.get(spreadsheet_id).sheet_by_title(tab)
+
+    # -- in-process API: hand edits ---------------------------------------
+
+    def edit_cell(
+        self, spreadsheet_id: str, tab: str, row: int, col: int | str, value: Any
+    ) -> None:
+        """Type ``value`` into (row, col) as a person would (row 1-based; col letter/name/index)."""
+        with self.lock:
+            edits.set_cell(self._sheet(spreadsheet_id, tab), row, col, value)
+
+    def sort_rows(
+        self,
+        spreadsheet_id: str,
+        tab: str,
+        col: int | str,
+        descending: bool = False,
+        header_rows: int = 1,
+    ) -> None:
+        """Sort the data rows by one column, keeping the header."""
+        with self.lock:
+            edits.sort_rows(self._sheet(spreadsheet_id, tab), col, descending, header_rows)
+
+    def insert_blank_rows(
+        self, spreadsheet_id: str, tab: str, before_row: int, count: int = 1
+    ) -> None:
+        """Insert empty rows above ``before_row`` (1-based)."""
+        with self.lock:
+            edits.insert_blank_rows(self._sheet(spreadsheet_id, tab), before_row, count)
+
+    def delete_rows(self, spreadsheet_id: str, tab: str, row: int, count: int = 1) -> None:
+        """Delete ``count`` rows from ``row`` (1-based)."""
+        with self.lock:
+            edits.delete_rows(self._sheet(spreadsheet_id, tab), row, count)
+
+    def append_row(self, spreadsheet_id: str, tab: str, row_values: Sequence[Any]) -> int:
+        """Type a new row under the data; returns its 1-based row number."""
+        with self.lock:
+            return edits.append_row(self._sheet(spreadsheet_id, tab), row_values)
+
+    # -- in-process API: controls -----------------------------------------
+
+    def set_faults(
+        self,
+        rate: float = 0.0,
+        codes: Sequence[int] = (429, 500, 503),
+        delay: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        """Fail a share of calls at random (seeded) and/or delay every call."""
+        with self.lock:
+            self.faults.configure(rate, codes, delay, seed)
+
+    def fail_next(self, count: int = 1, code: int = 503) -> None:
+        """Answer the next ``count`` API calls with ``code``."""
+        with self.lock:
+            self.faults.fail_next(count, code)
+
+    def set_quota(
+        self, read_per_minute: int | None = None, write_per_minute: int | None = None
+    ) -> None:
+        """Per-minute read/write limits like Google's (``None`` = no limit)."""
+        with self.lock:
+            self.quota.configure(read_per_minute, write_per_minute)
+
+    @property
+    def calls(self) -> list[Call]:
+        """A copy of the call log."""
+        with self.lock:
+            return list(self.log.calls)
+
+    def counts(self) -> dict[str, int]:
+        """Call counters: total, read, write, ok, failed and per status code."""
+        with self.lock:
+            return self.log.counts()
+
+    def reset_log(self) -> None:
+        """Forget the logged calls."""
+        with self.lock:
+            self.log.reset()
+
+    def reset(self) -> None:
+        """Back to a fresh emulator: no spreadsheets, faults, quotas or log."""
+        with self.lock:
+            self.workspace.clear()
+            self.faults.clear()
+            self.quota.configure()
+            self.log.reset()
+
+
+def _quoted(tab: str) -> str:
+    return "'" + tab.replace("'", "''") + "'"
+
+
+def _one(query: Query, name: str, default: str | None = None) -> Any:
+    value = query.get(name, default)
+    if isinstance(value, list):
+        return value[0] if value else default
+    return value
+
+
+def _many(query: Query, name: str) -> list[str]:
+    value = query.get(name, [])
+    if isinstance(value, str):
+        return [value]
+    if not value:
+        raise bad_request("'ranges' is required but not specified")
+    return list(value)
