@@ -1,0 +1,199 @@
+"""Eligibility at every window edge: days counted whole, at the request's Timestamp."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from config.policy import Policy
+from sheets.model import Request, Status
+from sheets.orders import Order, order_from_record
+from sheets.times import format_time
+from worker.eligibility import NextStep, decide
+
+DELIVERED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def make_order(**overrides: Any) -> Order:
+    record: dict[str, Any] = {
+        "order_id": "ORD-2001",
+        "email": "ana@example.com",
+        "status": "delivered",
+        "order_date": "2026-02-20",
+        "shipped_at": "2026-02-24T15:00:00Z",
+        "delivered_at": format_time(DELIVERED),
+        "items": [{"sku": "TEE-1", "name": "Classic Tee", "category": "apparel", "price": 30}],
+        "customer": {"total_spent": 200.0, "order_count": 3},
+    }
+    record.update(overrides)
+    return order_from_record(record)
+
+
+def ask(kind: str, timestamp: str, **overrides: str) -> Request:
+    values = {"type": kind, "timestamp": timestamp, "order_id": "ORD-2001"}
+    values.setdefault("email", "ana@example.com")
+    values.update(overrides)
+    return Request(**values)
+
+
+def at_day(days: float, start: datetime = DELIVERED) -> str:
+    return format_time(start + timedelta(days=days))
+
+
+ELECTRONICS = [{"sku": "PH-1", "name": "Phone", "category": "electronics", "price": 500}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "items", "day", "expected"),
+    [
+        ("return", None, 0, "eligible:withinReturnWindow"),
+        ("return", None, 30, "eligible:withinReturnWindow"),
+        ("return", None, 30.99, "eligible:withinReturnWindow"),
+        ("return", None, 31, "review:graceWindow"),
+        ("return", None, 33, "review:graceWindow"),
+        ("return", None, 34, "ineligible:outsideWindow"),
+        ("return", ELECTRONICS, 15, "eligible:withinReturnWindow"),
+        ("return", ELECTRONICS, 16, "review:graceWindow"),
+        ("return", ELECTRONICS, 18, "review:graceWindow"),
+        ("return", ELECTRONICS, 19, "ineligible:outsideWindow"),
+        ("exchange", None, 30, "eligible:withinReturnWindow"),
+        ("exchange", None, 31, "review:graceWindow"),
+        ("exchange", ELECTRONICS, 16, "review:graceWindow"),
+        ("refund", None, 14, "eligible:within14Days"),
+        ("refund", None, 14.99, "eligible:within14Days"),
+        ("refund", None, 15, "review:within60Days"),
+        ("refund", None, 60, "review:within60Days"),
+        ("refund", None, 61, "review:graceWindow"),
+        ("refund", None, 63, "review:graceWindow"),
+        ("refund", None, 64, "ineligible:outsideWindow"),
+    ],
+)
+def test_window_edges(kind: str, items: Any, day: float, expected: str) -> None:
+    """Day N of an N-day window is in, day N+1 goes to review (grace), past grace is out."""
+    order = make_order(**({"items": items} if items else {}))
+    decision = decide(ask(kind, at_day(day)), order, Policy(), NOW)
+    assert decision.cell == expected
+
+
+@pytest.mark.parametrize(
+    ("policy", "day", "expected"),
+    [
+        (Policy(grace_days=0), 30, "eligible:withinReturnWindow"),
+        (Policy(grace_days=0), 31, "ineligible:outsideWindow"),
+        (Policy(grace_days=7), 37, "review:graceWindow"),
+        (Policy(grace_days=7), 38, "ineligible:outsideWindow"),
+        (Policy(return_window_days=45), 45, "eligible:withinReturnWindow"),
+        (Policy(category_windows={"apparel": 10}), 10, "eligible:withinReturnWindow"),
+        (Policy(category_windows={"apparel": 10}), 11, "review:graceWindow"),
+    ],
+)
+def test_return_window_follows_the_policy(policy: Policy, day: int, expected: str) -> None:
+    """Window lengths, category windows and grace days all come from the policy."""
+    assert decide(ask("return", at_day(day)), make_order(), policy, NOW).cell == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (10, "eligible:withinReturnWindow"),
+        (11, "review:graceWindow"),
+        (14, "ineligible:outsideWindow"),
+    ],
+)
+def test_exchange_window_when_set(day: int, expected: str) -> None:
+    """policy.exchange_window_days replaces the return window for exchanges only."""
+    policy = Policy(exchange_window_days=10)
+    assert decide(ask("exchange", at_day(day)), make_order(), policy, NOW).cell == expected
+    assert decide(ask("return", at_day(day)), make_order(), policy, NOW).cell.startswith("eligible")
+
+
+@pytest.mark.parametrize(
+    ("customer", "day", "expected"),
+    [
+        ({"total_spent": 1500.0, "order_count": 3}, 45, "eligible:withinReturnWindow"),
+        ({"total_spent": 1500.0, "order_count": 3}, 46, "review:graceWindow"),
+        ({"total_spent": 50.0, "order_count": 11}, 45, "eligible:withinReturnWindow"),
+        ({"total_spent": 1000.0, "order_count": 10}, 31, "review:graceWindow"),
+    ],
+)
+def test_vip_gets_extra_return_days(customer: dict[str, Any], day: int, expected: str) -> None:
+    """VIPs (spent > 1000 or > 10 orders) get vip_extra_days more; the thresholds are strict."""
+    order = make_order(customer=customer)
+    assert decide(ask("return", at_day(day)), order, Policy(), NOW).cell == expected
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "zone", "expected"),
+    [
+        # naive times are taken in the store's zone
+        ("2026-03-16T10:00:00", UTC, "eligible:within14Days"),  # 10:00Z: 14 days 22 h
+        ("2026-03-16T10:00:00", NEW_YORK, "review:within60Days"),  # 14:00Z (EDT): 15 days
+        # an explicit offset wins over the store's zone
+        ("2026-03-16T17:00:00+05:30", NEW_YORK, "eligible:within14Days"),  # 11:30Z
+        ("2026-03-16T07:00:00-05:00", UTC, "review:within60Days"),  # 12:00Z
+        ("2026-03-16T11:59:59Z", NEW_YORK, "eligible:within14Days"),
+        # what a person types in a sheet, month first
+        ("3/16/2026 7:59:00", NEW_YORK, "eligible:within14Days"),  # 11:59Z
+        ("3/16/2026 8:00:00", NEW_YORK, "review:within60Days"),  # 12:00Z
+    ],
+)
+def test_time_zones_decide_the_day(timestamp: str, zone: tzinfo, expected: str) -> None:
+    """The request's instant, with its offset or the store zone, sets the day count."""
+    decision = decide(ask("refund", timestamp), make_order(), Policy(), NOW, zone)
+    assert decision.cell == expected
+
+
+@pytest.mark.parametrize(
+    ("delivered", "kind", "asked", "expected"),
+    [
+        ("2028-02-28T12:00:00Z", "return", "2028-03-29T12:00:00Z", "eligible:withinReturnWindow"),
+        ("2028-02-28T12:00:00Z", "return", "2028-03-30T12:00:00Z", "review:graceWindow"),
+        ("2028-02-29T12:00:00Z", "refund", "2028-03-14T12:00:00Z", "eligible:within14Days"),
+        ("2028-02-29T12:00:00Z", "refund", "2028-03-15T12:00:00Z", "review:within60Days"),
+        ("2027-02-28T12:00:00Z", "return", "2027-03-30T12:00:00Z", "eligible:withinReturnWindow"),
+    ],
+)
+def test_leap_day_counts_as_a_day(delivered: str, kind: str, asked: str, expected: str) -> None:
+    """February 29 is a day like any other: 2028-02-28 to 2028-03-30 is 31 days."""
+    order = make_order(delivered_at=delivered)
+    decision = decide(ask(kind, asked), order, Policy(), datetime(2028, 6, 1, tzinfo=UTC))
+    assert decision.cell == expected
+
+
+def test_window_is_measured_at_the_timestamp_not_now() -> None:
+    """A request asked on day 10 stays eligible even when the check runs on day 200."""
+    decision = decide(ask("return", at_day(10)), make_order(), Policy(), DELIVERED + timedelta(200))
+    assert decision.cell == "eligible:withinReturnWindow"
+    assert decision.status is Status.ELIGIBLE
+
+
+def test_timestamp_after_now_is_measured_at_now() -> None:
+    """A Timestamp later than the check (a clock ahead) is measured at now, not later."""
+    now = DELIVERED + timedelta(days=20)
+    decision = decide(ask("refund", at_day(40)), make_order(), Policy(), now)
+    assert decision.cell == "review:within60Days"
+    assert "20 days" in decision.note
+
+
+def test_order_state_is_read_at_now() -> None:
+    """A cancellation asked while processing is ineligible once the order data says shipped."""
+    asked = ask("cancellation", "2026-02-21T09:00:00Z")
+    processing = make_order(status="processing", shipped_at=None, delivered_at=None)
+    shipped = make_order(status="shipped", delivered_at=None)
+    assert decide(asked, processing, Policy(), NOW).cell == "eligible:notYetShipped"
+    later = decide(asked, shipped, Policy(), NOW)
+    assert later.cell == "ineligible:alreadyShipped"
+    assert later.next_step is NextStep.RETURN
+
+
+@pytest.mark.parametrize("timestamp", ["", "yesterday", "31/31/2026", "2026-13-01"])
+def test_unreadable_timestamp_goes_to_review(timestamp: str) -> None:
+    """An unreadable Timestamp is never guessed: review, with the cell named in the note."""
+    decision = decide(ask("return", timestamp), make_order(), Policy(), NOW)
+    assert decision.cell == "review:unreadableTimestamp"
+    assert repr(timestamp) in decision.note

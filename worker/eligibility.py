@@ -1,0 +1,227 @@
+"""Eligibility: is a request allowed by the store's policy, at the moment it was asked?
+
+:func:`decide` is a pure function of (request, order, policy, now): no I/O, no
+clock. The worker calls it on every open row; the bot's eligibility answer
+calls it with a request stamped "now". It returns a :class:`Decision`: an
+outcome (``eligible``, ``review``, ``ineligible``), a code for the ``Decision``
+cell, one sentence for the team's ``Worker Note``, words for the shopper and
+the next step to offer them.
+
+Two moments matter. Windows (return, exchange, refund) are measured at the
+request's ``Timestamp``, so a slow team never costs a shopper their return.
+The order's state (shipped, cancelled, refunded) is what the order data says
+at ``now``, when the check runs: a cancellation asked while the order was
+``processing`` becomes ineligible once the order has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
+
+from config.policy import Policy
+from sheets.model import Request, RequestType, Status
+from sheets.orders import Item, Order
+from sheets.times import parse_time
+from worker import policy_rules as rules
+from worker.eligibility_text import Texts
+
+__all__ = ["Decision", "NextStep", "Outcome", "decide"]
+
+
+class Outcome(StrEnum):
+    """The first half of the ``Decision`` cell."""
+
+    ELIGIBLE = "eligible"  # policy allows it; the team can go ahead
+    REVIEW = "review"  # a person must decide
+    INELIGIBLE = "ineligible"  # policy forbids it; the shopper is told the next step
+
+
+class NextStep(StrEnum):
+    """What the shopper is offered next."""
+
+    PROCEED = "proceed"  # the team carries out what was asked
+    RETURN = "return"  # too late to cancel: return it once it arrives
+    REPLACEMENT_OR_REFUND = "replacement_or_refund"  # damaged or defective item
+    ESCALATE = "escalate"  # ask the team for an exception
+    CANCEL = "cancel"  # not shipped yet: cancelling is the way to get the money back
+    WAIT_FOR_DELIVERY = "wait_for_delivery"  # on its way; ask again once it arrives
+    RESHIP_ON_RETURN = "reship_on_return"  # shipped to the old address; reshipped if it comes back
+    CHECK_DETAILS = "check_details"  # the order number or email needs checking
+    TEAM_REVIEW = "team_review"  # a person will get back to them
+    NONE = "none"  # nothing more to offer
+
+
+_STATUS_BY_OUTCOME = {
+    Outcome.ELIGIBLE: Status.ELIGIBLE,
+    Outcome.REVIEW: Status.NEEDS_REVIEW,
+    Outcome.INELIGIBLE: Status.INELIGIBLE,
+}
+_SEVERITY = {Outcome.ELIGIBLE: 0, Outcome.REVIEW: 1, Outcome.INELIGIBLE: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict on one request."""
+
+    outcome: Outcome
+    code: str
+    note: str
+    shopper_message: str
+    next_step: NextStep = NextStep.NONE
+
+    @property
+    def cell(self) -> str:
+        """What the ``Decision`` column holds: ``eligible:within14Days``."""
+        return f"{self.outcome.value}:{self.code}"
+
+    @property
+    def status(self) -> Status:
+        """The status the worker moves a Pending request to."""
+        return _STATUS_BY_OUTCOME[self.outcome]
+
+    @property
+    def eligible(self) -> bool:
+        return self.outcome is Outcome.ELIGIBLE
+
+
+def decide(
+    request: Request, order: Order | None, policy: Policy, now: datetime, zone: tzinfo = UTC
+) -> Decision:
+    """The decision on ``request`` given its ``order`` (None when not found) at ``now``."""
+    kind = request.parsed_type
+    text = Texts(request=request, order=order, policy=policy, zone=zone)
+    if kind is None:
+        return _review("unknownType", text, NextStep.TEAM_REVIEW)
+    if kind is RequestType.UNSUBSCRIBE:
+        return _make(Outcome.ELIGIBLE, "unsubscribe", text, NextStep.PROCEED)
+    if kind is RequestType.SUPPORT:
+        return _review("supportHandoff", text, NextStep.TEAM_REVIEW)
+    if order is None:
+        return _review("orderNotFound", text, NextStep.CHECK_DETAILS)
+    if not order.matches_email(request.email):
+        return _review("emailMismatch", text, NextStep.CHECK_DETAILS)
+    details = rules.read_details(request.details, request.reason)
+    items: Sequence[Item] = order.items
+    if details.sku:
+        found = rules.find_item(order, details.sku)
+        if found is None:
+            return _review("skuNotInOrder", text.with_sku(details.sku), NextStep.CHECK_DETAILS)
+        items = (found,)
+        text = text.with_items(items)
+    if kind in (RequestType.CANCELLATION, RequestType.ADDRESS_CHANGE):
+        return _before_shipping(kind, order, text)
+    return _after_delivery(kind, order, items, details.damaged, policy, now, text)
+
+
+def _before_shipping(kind: RequestType, order: Order, text: Texts) -> Decision:
+    """Cancellation and address change: only while the order is ``processing``."""
+    if order.status == "processing":
+        return _make(Outcome.ELIGIBLE, "notYetShipped", text, NextStep.PROCEED)
+    if order.status == "cancelled":
+        return _make(Outcome.INELIGIBLE, "alreadyCancelled", text, NextStep.NONE)
+    if order.status == "refunded":
+        return _make(Outcome.INELIGIBLE, "alreadyRefunded", text, NextStep.NONE)
+    step = NextStep.RETURN if kind is RequestType.CANCELLATION else NextStep.RESHIP_ON_RETURN
+    return _make(Outcome.INELIGIBLE, "alreadyShipped", text, step)
+
+
+def _after_delivery(
+    kind: RequestType,
+    order: Order,
+    items: Sequence[Item],
+    damaged: bool,
+    policy: Policy,
+    now: datetime,
+    text: Texts,
+) -> Decision:
+    """Refund, return and exchange: the order state first, then the windows."""
+    if order.status == "refunded" or order.refunded_at is not None:
+        return _make(Outcome.INELIGIBLE, "alreadyRefunded", text, NextStep.NONE)
+    if order.status == "cancelled":
+        return _make(Outcome.INELIGIBLE, "alreadyCancelled", text, NextStep.NONE)
+    if damaged and order.status in ("shipped", "delivered"):
+        return _review("damagedItem", text, NextStep.REPLACEMENT_OR_REFUND)
+    if order.status != "delivered":
+        step = NextStep.CANCEL if order.status == "processing" else NextStep.WAIT_FOR_DELIVERY
+        return _make(Outcome.INELIGIBLE, "notDelivered", text, step)
+    if order.delivered_at is None:
+        return _review("missingDeliveryDate", text, NextStep.TEAM_REVIEW)
+    asked_at = parse_time(text.request.timestamp, text.zone)
+    if asked_at is None:
+        return _review("unreadableTimestamp", text, NextStep.TEAM_REVIEW)
+    asked_at = min(asked_at, now)  # a clock ahead of ours cannot stretch a window
+    days = rules.days_between(order.delivered_at, asked_at)
+    text = text.with_days(days)
+    vip = rules.is_vip(order.customer, policy)
+    scope = tuple(items) or (Item(),)
+    if kind is RequestType.REFUND:
+        return _refund(scope, days, vip, rules.is_first_order(order.customer), policy, text)
+    exchange = kind is RequestType.EXCHANGE
+    checks = [
+        rules.check_item_window(item, days, policy, exchange=exchange, vip=vip) for item in scope
+    ]
+    return _from_checks(checks, text)
+
+
+def _refund(
+    items: Sequence[Item], days: int, vip: bool, first: bool, policy: Policy, text: Texts
+) -> Decision:
+    """Full within 14 days, partial or store credit (review) within 60, refused after."""
+    checks = [
+        rules.check_item_kind(item, policy) or rules.ItemCheck(item, "eligible", "refundable")
+        for item in items
+    ]
+    if any(check.outcome != "eligible" for check in checks):
+        return _from_checks(checks, text)
+    if days <= policy.full_refund_days:
+        return _make(Outcome.ELIGIBLE, "within14Days", text, NextStep.PROCEED)
+    if days <= policy.partial_refund_days:
+        if vip and policy.vip_full_refund:
+            return _make(Outcome.ELIGIBLE, "vipFullRefund", text, NextStep.PROCEED)
+        if first and policy.first_order_full_refund:
+            return _make(Outcome.ELIGIBLE, "firstOrderFullRefund", text, NextStep.PROCEED)
+        return _review("within60Days", text, NextStep.TEAM_REVIEW)
+    if days <= policy.partial_refund_days + policy.grace_days:
+        return _review(
+            "graceWindow", text.with_window(policy.partial_refund_days), NextStep.ESCALATE
+        )
+    return _make(
+        Outcome.INELIGIBLE,
+        "outsideWindow",
+        text.with_window(policy.partial_refund_days),
+        NextStep.ESCALATE,
+    )
+
+
+def _from_checks(checks: Sequence[rules.ItemCheck], text: Texts) -> Decision:
+    """Every item must pass; the worst item decides, and the words say which."""
+    worst = max(checks, key=lambda check: _SEVERITY[Outcome(check.outcome)])
+    outcome = Outcome(worst.outcome)
+    text = text.with_checks(checks, worst)
+    if outcome is Outcome.ELIGIBLE:
+        return _make(outcome, worst.code, text, NextStep.PROCEED)
+    if worst.code == "graceWindow":
+        return _review("graceWindow", text, NextStep.ESCALATE)
+    has_passing = any(check.outcome == "eligible" for check in checks)
+    if worst.code == "outsideWindow":
+        step = NextStep.ESCALATE
+    else:
+        step = NextStep.RETURN if has_passing else NextStep.NONE
+    return _make(outcome, worst.code, text, step)
+
+
+def _review(code: str, text: Texts, step: NextStep) -> Decision:
+    return _make(Outcome.REVIEW, code, text, step)
+
+
+def _make(outcome: Outcome, code: str, text: Texts, step: NextStep) -> Decision:
+    return Decision(
+        outcome=outcome,
+        code=code,
+        note=text.note(code),
+        shopper_message=text.shopper(code),
+        next_step=step,
+    )

@@ -1,0 +1,423 @@
+"""The words of a decision: one sentence for the team, a message for the shopper.
+
+Every decision code has its own note and its own shopper message (never one
+generic text). Notes say what was checked, with days and dates, so a team
+member can agree or overrule at a glance. Shopper messages never reveal what
+the order data holds beyond what the shopper already knows: an unknown order
+and an email that does not match read the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+
+from config.policy import Policy
+from sheets.model import Request
+from sheets.orders import Item, Order
+from worker.policy_rules import ItemCheck, item_label
+
+__all__ = ["Texts"]
+
+_VERB = {"refund": "refunded", "exchange": "exchanged"}
+_NOT_MATCHED = (
+    "We couldn't match order {oid} with the email address you gave, so our team will "
+    "check the details and get back to you."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """What the words of a decision may mention; grown as the checks go."""
+
+    request: Request
+    order: Order | None
+    policy: Policy
+    zone: tzinfo
+    sku: str = ""
+    items: tuple[Item, ...] = ()
+    days: int | None = None
+    window: int | None = None
+    checks: tuple[ItemCheck, ...] = ()
+    worst: ItemCheck | None = None
+
+    def with_sku(self, sku: str) -> Texts:
+        return replace(self, sku=sku)
+
+    def with_items(self, items: Sequence[Item]) -> Texts:
+        return replace(self, items=tuple(items))
+
+    def with_days(self, days: int) -> Texts:
+        return replace(self, days=days)
+
+    def with_window(self, window: int) -> Texts:
+        return replace(self, window=window)
+
+    def with_checks(self, checks: Sequence[ItemCheck], worst: ItemCheck) -> Texts:
+        return replace(self, checks=tuple(checks), worst=worst, window=worst.window)
+
+    def note(self, code: str) -> str:
+        """One plain sentence for the ``Worker Note`` column."""
+        return _NOTES.get(code, _note_checks)(self)
+
+    def shopper(self, code: str) -> str:
+        """What the shopper is told about this outcome."""
+        return _SHOPPER.get(code, _shopper_generic)(self)
+
+    # What the templates read.
+
+    @property
+    def oid(self) -> str:
+        if self.order is not None:
+            return self.order.order_id
+        return self.request.order_id.strip() or "(no order number)"
+
+    @property
+    def kind(self) -> str:
+        return self.request.type.strip().lower().replace(" ", "_")
+
+    @property
+    def what(self) -> str:
+        """The items in question, for the shopper: one name, or "your order"."""
+        if len(self.items) == 1:
+            return item_label(self.items[0])
+        return f"your order {self.oid}"
+
+    @property
+    def delivered_on(self) -> str:
+        return self.moment("delivered_at")
+
+    def moment(self, field: str) -> str:
+        """One of the order's times as a date in the store's zone."""
+        value = getattr(self.order, field, None) if self.order is not None else None
+        return self.date(value if isinstance(value, datetime) else None)
+
+    def date(self, moment: datetime | None) -> str:
+        """A date in the store's time zone, ``2026-03-08``."""
+        if moment is None:
+            return "an unknown date"
+        return moment.astimezone(self.zone).date().isoformat()
+
+    @property
+    def refund_days(self) -> str:
+        return self.policy.refund_processing_days
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _names(items: Sequence[Item]) -> str:
+    labels = [item_label(item) for item in items]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+# Notes for the team, one sentence each.
+
+
+def _note_checks(t: Texts) -> str:
+    """Window and item checks: which items pass and which do not, and why."""
+    verb = t.kind.replace("_", " ").capitalize()
+    clauses = "; ".join(_clause(t, check) for check in t.checks[:6])
+    more = f"; and {len(t.checks) - 6} more items" if len(t.checks) > 6 else ""
+    days = _plural(t.days or 0, "day")
+    return f"{verb} asked {days} after delivery on {t.delivered_on}: {clauses}{more}."
+
+
+def _clause(t: Texts, check: ItemCheck) -> str:
+    label = item_label(check.item) if check.item != Item() else f"order {t.oid}"
+    days, window, grace = t.days or 0, check.window or 0, t.policy.grace_days
+    clauses = {
+        "withinReturnWindow": f"{label} is within its {window}-day window",
+        "graceWindow": (
+            f"{label} is {_plural(days - window, 'day')} past its {window}-day window, "
+            f"inside the {grace}-day grace period, so a person should decide"
+        ),
+        "outsideWindow": f"{label} is {_plural(days - window, 'day')} past its {window}-day window",
+        "finalSale": f"{label} is a final-sale item",
+        "nonReturnable": f"{label} is a {check.item.category or '?'} item, never taken back",
+        "refundable": f"{label} can be refunded",
+    }
+    return clauses.get(check.code, f"{label}: {check.code}")
+
+
+def _refund_note(summary: str) -> Callable[[Texts], str]:
+    def note(t: Texts) -> str:
+        detail = summary.format(
+            full=t.policy.full_refund_days, partial=t.policy.partial_refund_days
+        )
+        days = _plural(t.days or 0, "day")
+        return f"Refund asked {days} after delivery on {t.delivered_on}: {detail}."
+
+    return note
+
+
+def _since(t: Texts, field: str, verb: str) -> str:
+    """`` (shipped on 2026-03-02)`` when the order data holds that date."""
+    if t.order is None or getattr(t.order, field, None) is None:
+        return ""
+    return f" ({verb} on {t.moment(field)})" if verb else f" on {t.moment(field)}"
+
+
+def _status_note(t: Texts) -> str:
+    order = t.order
+    status = order.status if order else "unknown"
+    return f"Order {t.oid} is {status}"
+
+
+_NOTES: dict[str, Callable[[Texts], str]] = {
+    "unknownType": lambda t: (
+        f"The Type cell {t.request.type!r} is not a request type the worker knows; set one of "
+        "cancellation, refund, return, exchange, address_change, unsubscribe or support."
+    ),
+    "unsubscribe": lambda t: (
+        "Unsubscribe requests are always allowed; remove the address from marketing email."
+    ),
+    "supportHandoff": lambda t: "The shopper asked for a person; read the reason and reply.",
+    "orderNotFound": lambda t: (
+        f"No order {t.oid} in the order data; check the number with the shopper."
+    ),
+    "emailMismatch": lambda t: (
+        f"The request's email does not match the email on order {t.oid}; verify who is asking "
+        "before acting."
+    ),
+    "skuNotInOrder": lambda t: (
+        f"Item {t.sku!r} is not on order {t.oid}; check which item the shopper means."
+    ),
+    "notYetShipped": lambda t: (
+        f"{_status_note(t)} and has not shipped, so the {t.kind.replace('_', ' ')} can go ahead."
+    ),
+    "alreadyShipped": lambda t: (
+        f"{_status_note(t)}{_since(t, 'shipped_at', 'shipped')}, "
+        f"too late for a {t.kind.replace('_', ' ')}."
+    ),
+    "alreadyCancelled": lambda t: (
+        f"{_status_note(t)}{_since(t, 'cancelled_at', 'cancelled')}, so there is nothing to do."
+    ),
+    "alreadyRefunded": lambda t: (
+        f"Order {t.oid} was already refunded{_since(t, 'refunded_at', '')}; do not refund it twice."
+    ),
+    "notDelivered": lambda t: (
+        f"{_status_note(t)} and not delivered yet, so a {t.kind} cannot start."
+    ),
+    "missingDeliveryDate": lambda t: (
+        f"Order {t.oid} is marked delivered but has no delivery date, "
+        "so the window cannot be measured."
+    ),
+    "unreadableTimestamp": lambda t: (
+        f"The Timestamp cell {t.request.timestamp!r} is not a time the worker can read, so the "
+        "window cannot be measured; correct it or decide by hand."
+    ),
+    "damagedItem": lambda t: (
+        f"The shopper reports {t.what.replace('your order', 'order')} damaged or defective; "
+        "offer a replacement or a full refund "
+        "(no window applies)."
+    ),
+    "within14Days": _refund_note("within the {full}-day full-refund window"),
+    "within60Days": _refund_note(
+        "past {full} days but within {partial}, so offer a partial refund or store credit"
+    ),
+    "vipFullRefund": _refund_note("within {partial} days and a VIP customer, so a full refund"),
+    "firstOrderFullRefund": _refund_note(
+        "within {partial} days and the customer's first order, so a full refund"
+    ),
+}
+
+
+def _grace_or_outside_note(t: Texts) -> str:
+    if t.checks:
+        return _note_checks(t)
+    window = t.window or 0
+    past = _plural((t.days or 0) - window, "day")
+    extra = (
+        f", inside the {t.policy.grace_days}-day grace period, so a person should decide"
+        if (t.days or 0) <= window + t.policy.grace_days
+        else ""
+    )
+    return (
+        f"Refund asked {_plural(t.days or 0, 'day')} after delivery on {t.delivered_on}: "
+        f"{past} past the {window}-day refund window{extra}."
+    )
+
+
+_NOTES["graceWindow"] = _grace_or_outside_note
+_NOTES["outsideWindow"] = _grace_or_outside_note
+
+
+# Messages for the shopper.
+
+
+def _shopper_generic(t: Texts) -> str:
+    return (
+        f"Our team is looking at your request for order {t.oid} and will email you as soon as "
+        "it is decided."
+    )
+
+
+def _passing_sentence(t: Texts) -> str:
+    passing = [check.item for check in t.checks if check.outcome == "eligible"]
+    if not passing or t.worst is None or t.worst.outcome == "eligible":
+        return ""
+    verb = _VERB.get(t.kind, "returned")
+    return f" {_names(passing)} can still be {verb}; tell us if you'd like to go ahead with those."
+
+
+def _worst_names(t: Texts) -> str:
+    if t.worst is None:
+        return t.what
+    same = [check.item for check in t.checks if check.code == t.worst.code]
+    return _names(same) if same and same[0] != Item() else f"Order {t.oid}"
+
+
+def _within_window(t: Texts) -> str:
+    if t.kind == "exchange":
+        return (
+            f"Good news: your exchange for order {t.oid} is within our window. Our team will check "
+            "that the size or color you want is available and send you a prepaid label; exchanges "
+            "ship at no extra cost."
+        )
+    return (
+        f"Good news: your return for order {t.oid} is within our return window. We'll send you a "
+        f"prepaid return label by text and email; ship the items back within "
+        f"{t.policy.return_ship_back_days} days and your refund will be processed within "
+        f"{t.refund_days} business days of our receiving them."
+    )
+
+
+def _grace(t: Texts) -> str:
+    window = t.window or 0
+    return (
+        f"Your request for order {t.oid} came {_plural((t.days or 0) - window, 'day')} after our "
+        f"{window}-day window closed, so we've asked our team to consider an exception; we'll "
+        "email you once they decide." + _passing_sentence(t)
+    )
+
+
+def _outside(t: Texts) -> str:
+    window = t.window or 0
+    kind = "refund" if t.kind == "refund" else "standard return"
+    return (
+        f"Order {t.oid} was delivered {_plural(t.days or 0, 'day')} before you asked, which is "
+        f"past our {window}-day window, so we can't offer a {kind}. If an item is damaged or "
+        "defective we can still help, and you can ask our support team to review an exception."
+        + _passing_sentence(t)
+    )
+
+
+def _full_refund(prefix: str) -> Callable[[Texts], str]:
+    def message(t: Texts) -> str:
+        return (
+            f"{prefix.format(oid=t.oid)} Our team will refund it to your original payment method; "
+            f"allow {t.refund_days} business days for it to appear."
+        )
+
+    return message
+
+
+def _first_order(t: Texts) -> str:
+    code = t.policy.first_order_discount_code
+    thanks = f" As a thank-you for trying us, use code {code} on your next order." if code else ""
+    return (
+        _full_refund(
+            "Since order {oid} was your first order with us, it qualifies for a full refund."
+        )(t)
+        + thanks
+    )
+
+
+def _not_delivered(t: Texts) -> str:
+    if t.order is not None and t.order.status == "processing":
+        return (
+            f"Order {t.oid} hasn't shipped yet, so there is nothing to {t.kind} yet. If you no "
+            "longer want it, you can ask us to cancel it for a full refund."
+        )
+    return (
+        f"Order {t.oid} is on its way and hasn't been delivered yet. Once it arrives, you're "
+        f"welcome to ask for a {t.kind} if it isn't right."
+    )
+
+
+def _already_shipped(t: Texts) -> str:
+    if t.kind == "address_change":
+        return (
+            f"Order {t.oid} has already shipped, so we can't change its address. If the parcel "
+            "comes back to us, we'll reship it to the right address."
+        )
+    if t.order is not None and t.order.status == "delivered":
+        return (
+            f"Order {t.oid} has already been delivered, so it can't be cancelled. You're welcome "
+            "to return it instead, and we'll walk you through the return process."
+        )
+    return (
+        f"Order {t.oid} has already shipped, so it can't be cancelled. Once it arrives you're "
+        "welcome to return it, and we'll walk you through the return process."
+    )
+
+
+def _not_yet_shipped(t: Texts) -> str:
+    if t.kind == "address_change":
+        return (
+            f"Order {t.oid} hasn't shipped yet, so our team will update the shipping address "
+            "before it goes out and email you to confirm."
+        )
+    return (
+        f"Order {t.oid} hasn't shipped yet, so it can be cancelled. Our team will cancel it and "
+        f"you'll get a full refund within {t.refund_days} business days."
+    )
+
+
+_SHOPPER: dict[str, Callable[[Texts], str]] = {
+    "unsubscribe": lambda t: (
+        "We'll take your address off our marketing emails; it can take a few days for them to stop."
+    ),
+    "supportHandoff": lambda t: (
+        "We've passed your message to our support team, and a person will get back to you soon."
+    ),
+    "orderNotFound": lambda t: _NOT_MATCHED.format(oid=t.oid),
+    "emailMismatch": lambda t: _NOT_MATCHED.format(oid=t.oid),
+    "skuNotInOrder": lambda t: (
+        f"We couldn't find item {t.sku} on order {t.oid}, so our team will check which item you "
+        "mean and get back to you."
+    ),
+    "notYetShipped": _not_yet_shipped,
+    "alreadyShipped": _already_shipped,
+    "alreadyCancelled": lambda t: (
+        f"Order {t.oid} was already cancelled, so there is nothing more to do; any payment goes "
+        "back to your original payment method. We're happy to help you place a new order."
+    ),
+    "alreadyRefunded": lambda t: (
+        f"Order {t.oid} has already been refunded to your original payment method; it can take "
+        f"{t.refund_days} business days to show."
+    ),
+    "notDelivered": _not_delivered,
+    "damagedItem": lambda t: (
+        f"We're sorry {t.what} arrived damaged. You don't need to send anything back first: our "
+        "team will contact you shortly to offer a replacement or a full refund, whichever you "
+        "prefer."
+    ),
+    "withinReturnWindow": _within_window,
+    "graceWindow": _grace,
+    "outsideWindow": _outside,
+    "finalSale": lambda t: (
+        f"{_worst_names(t)} was sold as final sale, so it can't be taken back. If it arrived "
+        "damaged or defective, tell us and we'll make it right." + _passing_sentence(t)
+    ),
+    "nonReturnable": lambda t: (
+        f"{_worst_names(t)} can't be taken back: gift cards and personalized items are not "
+        "returnable. If something arrived damaged, tell us and we'll help." + _passing_sentence(t)
+    ),
+    "within14Days": _full_refund("Order {oid} qualifies for a full refund."),
+    "vipFullRefund": _full_refund(
+        "Thank you for being one of our most loyal customers: order {oid} qualifies for a full "
+        "refund, and we're sorry for the trouble."
+    ),
+    "firstOrderFullRefund": _first_order,
+    "within60Days": lambda t: (
+        f"Order {t.oid} was delivered {_plural(t.days or 0, 'day')} before you asked, past our "
+        f"{t.policy.full_refund_days}-day full-refund window, so we can offer a partial refund or "
+        "store credit; our team will review it and email you."
+    ),
+}
