@@ -17,8 +17,11 @@ from config.errors import InputError
 from config.settings import Settings
 from sheets.orders import FileOrderSource, Order, OrderSource, order_from_record
 from sheets.store import Store
+from worker.ledger import Ledger
+from worker.notify.factory import notifiers_from_settings
+from worker.tick import Worker
 
-__all__ = ["TabOrderSource", "open_order_source", "open_store", "utcnow"]
+__all__ = ["TabOrderSource", "build_worker", "open_order_source", "open_store", "utcnow"]
 
 log = structlog.get_logger("sheetqueue.bootstrap")
 
@@ -83,3 +86,14 @@ def open_order_source(settings: Settings, store: Store) -> OrderSource:
             zone=settings.zone,
         )
     return TabOrderSource(store, settings.zone)
+
+
+def build_worker(settings: Settings, store: Store) -> Worker:
+    """The worker with the real ledger, order source and notifiers."""
+    return Worker(
+        store=store,
+        order_source=lambda: open_order_source(settings, store),
+        notifiers=notifiers_from_settings(settings),
+        ledger=Ledger(settings.state_path),
+        settings=settings,
+    )

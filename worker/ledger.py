@@ -1,0 +1,216 @@
+"""The worker's memory: messages owed to shoppers, and the statuses it last saw.
+
+Kept in SQLite at ``SHEETQUEUE_STATE_PATH``. A message is written here (with
+its Message-ID and rendered text) *before* it is sent, and marked sent right
+after, so a crash between the two causes at most one resend, with the same
+Message-ID. Failed sends are retried on later passes with exponential backoff
+until ``notify_max_attempts``, then given up and reported in the sheet.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from config.errors import StoreError
+from sheets.model import RequestType, Status
+from sheets.times import format_time, parse_time
+from worker.notify.message import OutgoingMessage
+
+__all__ = ["Ledger", "Owed"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notices (
+    request_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    state TEXT NOT NULL,              -- pending | sent | skipped | gave_up
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try_at TEXT NOT NULL,
+    delivered TEXT NOT NULL DEFAULT '[]',
+    last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (request_id, status)
+);
+CREATE TABLE IF NOT EXISTS seen (
+    request_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL
+);
+"""
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A message the shopper is owed, and the notifiers that already carried it."""
+
+    message: OutgoingMessage
+    attempts: int
+    delivered: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished notice, as the ``Notified`` cell reports it."""
+
+    status: str
+    state: str
+    finished_at: str
+    last_error: str
+
+
+class Ledger:
+    """Notices owed and statuses seen, in the worker's state file."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"SHEETQUEUE_STATE_PATH: cannot open {path}: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write {self.path}: {exc}") from exc
+
+    def owe(self, message: OutgoingMessage, now: datetime) -> bool:
+        """Record that the shopper must be told; False if it was already recorded."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
+                " created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                (
+                    message.request_id,
+                    message.status.value,
+                    json.dumps(asdict(message)),
+                    format_time(now),
+                    format_time(now),
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def adopt_told(self, request_id: str, statuses: Iterable[Status], now: datetime) -> None:
+        """The sheet says these were told already (state lost or another machine): trust it."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
+                " created_at, finished_at) VALUES (?, ?, '{}', 'sent', ?, ?, ?)",
+                [(request_id, s.value, format_time(now), format_time(now), "") for s in statuses],
+            )
+
+    def known(self) -> set[tuple[str, str]]:
+        """Every (request, status) the ledger holds, whatever its state."""
+        rows = self._db.execute("SELECT request_id, status FROM notices").fetchall()
+        return {(row[0], row[1]) for row in rows}
+
+    def due(self, now: datetime) -> list[Owed]:
+        """Pending notices whose next try has come, oldest first."""
+        rows = self._db.execute(
+            "SELECT message, attempts, delivered, next_try_at FROM notices "
+            "WHERE state = 'pending' ORDER BY created_at, request_id"
+        ).fetchall()
+        owed = []
+        for message, attempts, delivered, next_try_at in rows:
+            when = parse_time(next_try_at)
+            if when is not None and when > now:
+                continue
+            owed.append(Owed(_message(message), attempts, frozenset(json.loads(delivered))))
+        return owed
+
+    def record_attempt(
+        self,
+        owed: Owed,
+        *,
+        delivered: Sequence[str],
+        error: str,
+        now: datetime,
+        max_attempts: int,
+        nothing_to_send: bool = False,
+    ) -> str:
+        """Note how a try went; return the notice's new state."""
+        attempts = owed.attempts + 1
+        carried = sorted(owed.delivered | set(delivered))
+        if not error:
+            state = "skipped" if nothing_to_send and not carried else "sent"
+        elif attempts >= max_attempts:
+            state = "gave_up"
+        else:
+            state = "pending"
+        delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
+        finished = format_time(now) if state != "pending" else ""
+        with self._write() as db:
+            db.execute(
+                "UPDATE notices SET state = ?, attempts = ?, delivered = ?, last_error = ?,"
+                " next_try_at = ?, finished_at = ? WHERE request_id = ? AND status = ?",
+                (
+                    state,
+                    attempts,
+                    json.dumps(carried),
+                    error,
+                    format_time(now + delay),
+                    finished,
+                    owed.message.request_id,
+                    owed.message.status.value,
+                ),
+            )
+        return state
+
+    def outcomes(self) -> dict[str, list[Outcome]]:
+        """Finished notices per request, in the order they finished."""
+        rows = self._db.execute(
+            "SELECT request_id, status, state, finished_at, last_error FROM notices "
+            "WHERE state != 'pending' ORDER BY finished_at, created_at"
+        ).fetchall()
+        found: dict[str, list[Outcome]] = {}
+        for request_id, status, state, finished_at, last_error in rows:
+            found.setdefault(request_id, []).append(Outcome(status, state, finished_at, last_error))
+        return found
+
+    def seen(self) -> dict[str, str]:
+        rows = self._db.execute("SELECT request_id, status FROM seen").fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def remember_seen(self, statuses: dict[str, str]) -> None:
+        if not statuses:
+            return
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO seen (request_id, status) VALUES (?, ?) "
+                "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status",
+                list(statuses.items()),
+            )
+
+    def pending_count(self) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM notices WHERE state = 'pending'").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _message(text: str) -> OutgoingMessage:
+    data = json.loads(text)
+    data["status"] = Status(data["status"])
+    kind = data.get("request_type")
+    data["request_type"] = RequestType(kind) if kind else None
+    return OutgoingMessage(**data)
