@@ -1,0 +1,116 @@
+"""Order commands: lookup (what a verified shopper may see) and eligibility (the bot's answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot_actions.bootstrap import open_order_source, utcnow
+from bot_actions.cli import app, emit_json, fail
+from bot_actions.cli.common import console, settings_and_store
+from bot_actions.lookup import LookupGuard, OrderView, answer_eligibility, lookup_order
+from config.errors import InputError, SheetqueueError
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+_STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
+
+
+@app.command()
+def lookup(
+    order: Annotated[str, typer.Option("--order", help="The order number, e.g. ORD-1001.")],
+    email: Annotated[str, typer.Option("--email", help="The email on the order.")],
+    conversation: Annotated[
+        str, typer.Option(help="The bot's conversation ID; failed tries are counted per one.")
+    ] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Show what a verified shopper may see of an order (2 failed tries lock it)."""
+    try:
+        _require(order=order, email=email)
+        with settings_and_store() as (settings, store):
+            guard = LookupGuard(settings.state_path, settings.policy.lookup_max_failures)
+            view = lookup_order(
+                open_order_source(settings, store),
+                order,
+                email,
+                conversation,
+                guard,
+                utcnow(),
+                zone=settings.zone,
+            )
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if as_json:
+        emit_json({"order": view.public_dict()})
+    else:
+        console.print(_order_table(view))
+        console.print(escape(view.status_message), highlight=False)
+
+
+@app.command()
+def eligibility(
+    type_: Annotated[str, typer.Option("--type", help="cancellation, refund, return, ...")],
+    order: Annotated[str, typer.Option("--order", help="The order number, e.g. ORD-1001.")],
+    email: Annotated[str, typer.Option("--email", help="The email on the order.")],
+    sku: Annotated[str, typer.Option(help="Check one item of the order only.")] = "",
+    damaged: Annotated[bool, typer.Option("--damaged", help="The item is damaged.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the decision the bot would get for this request, checked now."""
+    try:
+        _require(type=type_, order=order, email=email)
+        with settings_and_store() as (settings, store):
+            answer = answer_eligibility(
+                open_order_source(settings, store),
+                order,
+                email,
+                type_,
+                settings.policy,
+                utcnow(),
+                sku=sku,
+                damaged=damaged,
+                zone=settings.zone,
+            )
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if as_json:
+        emit_json(answer.model_dump())
+        return
+    outcome = answer.decision.split(":", 1)[0]
+    console.print(f"[{_STYLES.get(outcome, 'white')}]{escape(answer.decision)}[/]")
+    console.print(escape(answer.message), highlight=False)
+
+
+def _require(**values: str) -> None:
+    for name, value in values.items():
+        if not value.strip():
+            raise InputError(f"--{name}: must not be empty")
+
+
+def _order_table(view: OrderView) -> Table:
+    table = Table(title=f"Order {escape(view.order_id)}", show_header=False, expand=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    shown = view.public_dict()
+    for key in (
+        "status",
+        "order_date",
+        "carrier",
+        "tracking_number",
+        "tracking_url",
+        "estimated_delivery",
+        "city",
+        "postal_code",
+        "payment",
+    ):
+        if key in shown:
+            table.add_row(key.replace("_", " "), escape(str(shown[key])))
+    if view.total is not None:
+        table.add_row("total", f"{view.total:.2f} {escape(view.currency)}")
+    for item in view.items:
+        price = f" @ {item.price:.2f}" if item.price is not None else ""
+        table.add_row("item", f"{item.qty} x {escape(item.name)}{price}")
+    return table

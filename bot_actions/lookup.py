@@ -1,0 +1,168 @@
+"""Order lookup for a verified shopper, and the bot's eligibility answer.
+
+A shopper sees an order only after proving it is theirs: the order number and
+the email on the order must both match (trimmed, case-insensitive). An
+unknown order and a wrong email get the same words, so a guess learns
+nothing. Failed tries are counted per conversation in a :class:`LookupGuard`;
+the try that reaches ``policy.lookup_max_failures`` (2) and every try after it
+raise :class:`LockedError`, whose words send the shopper to their confirmation
+email or to support. A successful lookup does not reset the count.
+
+Without a conversation id the count is kept per order number instead, so
+guessing emails for one order is limited as well; counts expire a day after
+the first failure.
+
+What the shopper may see is an :class:`OrderView`: status with a sentence for
+it, items, carrier, tracking number, the tracking link only when known, the
+estimated delivery, the city and postal code only (never the street), the
+total, and the card's last four digits only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, tzinfo
+
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from bot_actions.lookup_guard import LookupGuard
+from bot_actions.order_view import OrderView, order_view
+from config.errors import InputError, LockedError, NotFoundError
+from config.policy import Policy
+from sheets.model import Request, RequestType
+from sheets.orders import Order, OrderSource
+from sheets.times import format_time
+from worker.eligibility import decide
+
+__all__ = [
+    "EligibilityAnswer",
+    "LookupGuard",
+    "OrderView",
+    "answer_eligibility",
+    "lookup_order",
+    "verified_order",
+]
+
+log = structlog.get_logger("sheetqueue.lookup")
+
+NOT_FOUND_MESSAGE = (
+    "We couldn't find an order with that order number and email. Please check both and try again."
+)
+LOCKED_MESSAGE = (
+    "For your security, we can't look up that order right now. Please check your order "
+    "confirmation email, or contact our support team and we'll help."
+)
+
+
+class EligibilityAnswer(BaseModel):
+    """What the bot is told: may it go ahead, the Decision cell, and words for the shopper."""
+
+    model_config = ConfigDict(frozen=True)
+
+    eligible: bool
+    decision: str
+    message: str
+
+
+def verified_order(
+    source: OrderSource,
+    order_id: str,
+    email: str,
+    *,
+    conversation_id: str = "",
+    guard: LookupGuard | None = None,
+    now: datetime,
+) -> Order:
+    """The order when the email matches it; NotFoundError (or LockedError) otherwise."""
+    order_id, email = order_id.strip(), email.strip()
+    if not order_id or not email:
+        raise InputError("order_id and email: both are required")
+    key = LookupGuard.key_for(conversation_id, order_id)
+    if guard is not None and guard.is_locked(key, now):
+        log.info("lookup.locked", conversation_id=conversation_id, order_id=order_id)
+        raise LockedError(LOCKED_MESSAGE)
+    order = source.get(order_id, email)
+    if order is not None and order.matches_email(email):
+        return order
+    failures = guard.record_failure(key, now) if guard is not None else 0
+    log.info("lookup.failed", conversation_id=conversation_id, order_id=order_id, failures=failures)
+    if guard is not None and failures >= guard.max_failures:
+        raise LockedError(LOCKED_MESSAGE)
+    raise NotFoundError(NOT_FOUND_MESSAGE)
+
+
+def lookup_order(
+    source: OrderSource,
+    order_id: str,
+    email: str,
+    conversation_id: str,
+    guard: LookupGuard,
+    now: datetime,
+    *,
+    zone: tzinfo = UTC,
+) -> OrderView:
+    """What a verified shopper may see of their order.
+
+    Raises NotFoundError with one generic message for an unknown order and a
+    wrong email alike, and LockedError once the conversation used its tries.
+    """
+    order = verified_order(
+        source, order_id, email, conversation_id=conversation_id, guard=guard, now=now
+    )
+    log.info("lookup.found", conversation_id=conversation_id, order_id=order.order_id)
+    return order_view(order, zone)
+
+
+def answer_eligibility(
+    source: OrderSource,
+    order_id: str,
+    email: str,
+    request_type: str,
+    policy: Policy,
+    now: datetime,
+    *,
+    sku: str = "",
+    damaged: bool = False,
+    reason: str = "",
+    conversation_id: str = "",
+    guard: LookupGuard | None = None,
+    zone: tzinfo = UTC,
+) -> EligibilityAnswer:
+    """The decision the bot would get if it recorded this request now.
+
+    The email is verified first (same generic NotFoundError as a lookup; pass a
+    ``guard`` to count failures too); then :func:`worker.eligibility.decide`
+    runs on a request stamped ``now``, exactly as the worker would check it.
+    """
+    kind = _request_type(request_type)
+    order = verified_order(
+        source, order_id, email, conversation_id=conversation_id, guard=guard, now=now
+    )
+    details: dict[str, object] = {}
+    if sku.strip():
+        details["sku"] = sku.strip()
+    if damaged:
+        details["damaged"] = True
+    request = Request(
+        timestamp=format_time(now),
+        type=kind.value,
+        order_id=order.order_id,
+        email=email.strip(),
+        reason=reason,
+        details=json.dumps(details) if details else "",
+        conversation_id=conversation_id,
+    )
+    decision = decide(request, order, policy, now, zone)
+    return EligibilityAnswer(
+        eligible=decision.eligible, decision=decision.cell, message=decision.shopper_message
+    )
+
+
+def _request_type(text: str) -> RequestType:
+    cleaned = text.strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        return RequestType(cleaned)
+    except ValueError:
+        names = ", ".join(kind.value for kind in RequestType)
+        raise InputError(f"type: unknown type {text!r}; use one of {names}") from None
