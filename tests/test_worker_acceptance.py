@@ -1,0 +1,159 @@
+"""Acceptance: the worker through the CLI, with a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot_actions.record import parse_new_request, record_request
+from sheets.sqlite_store import SqliteStore
+from tests.cli_runner import SheetqueueCli
+from tests.factories import make_order_record
+from tests.smtp_server import SmtpServer
+
+TYPES = ["cancellation", "refund", "return", "exchange", "address_change", "unsubscribe", "support"]
+
+
+def _orders(count: int) -> list[dict[str, Any]]:
+    """Orders in every state, dated around the real today (the CLI reads the real clock)."""
+    today = datetime.now(UTC)
+    shapes: list[dict[str, Any]] = [
+        {"status": "processing"},
+        {"status": "shipped", "shipped_at": (today - timedelta(days=2)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=5)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=40)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=100)).isoformat()},
+    ]
+    return [
+        make_order_record(
+            order_id=f"ORD-{n:04d}",
+            email=f"shopper{n}@example.com",
+            order_date=(today - timedelta(days=120)).date().isoformat(),
+            **shapes[n % len(shapes)],
+        )
+        for n in range(count)
+    ]
+
+
+def _record_all(queue: Path, count: int) -> None:
+    store = SqliteStore(queue)
+    now = datetime.now(UTC)
+    for n in range(count):
+        new = parse_new_request(
+            {
+                "type": TYPES[n % len(TYPES)],
+                "order_id": f"ORD-{n:04d}",
+                "email": f"shopper{n}@example.com",
+                "conversation_id": f"conv-{n}",
+            }
+        )
+        record_request(store, new, now)
+    store.close()
+
+
+def _told(server: SmtpServer) -> Counter[tuple[str, str]]:
+    """(request, Message-ID) pairs received, counted."""
+    return Counter(
+        (str(m.message["X-Sheetqueue-Request"]), str(m.message["Message-ID"]))
+        for m in server.messages
+    )
+
+
+def test_hundred_requests_team_decisions_and_four_passes(tmp_path: Path) -> None:
+    """Every shopper gets exactly the expected messages, once; the sheet's cells match."""
+    import json
+
+    (tmp_path / "orders.json").write_text(json.dumps(_orders(100)))
+    with SmtpServer() as server:
+        cli = SheetqueueCli(
+            tmp_path, SHEETQUEUE_NOTIFY=server.url(), SHEETQUEUE_MAIL_FROM="help@teeshop.example"
+        )
+        assert cli("import-orders", "orders.json").code == 0
+        _record_all(tmp_path / "queue.db", 100)
+        first = cli("tick", "--json")
+        assert first.code == 0, first.stderr
+        assert first.json()["checked"] == 100
+        rows = cli("list", "--json").json()
+        by_status = Counter(row["status"] for row in rows)
+        assert by_status["Ineligible"] and by_status["Eligible"] and by_status["Needs Review"]
+        waiting = [r["request_id"] for r in rows if r["status"] in ("Eligible", "Needs Review")]
+        done, rejected = waiting[:5], waiting[5:10]
+        for request_id in done:
+            assert cli("set-status", request_id, "Done").code == 0
+        for request_id in rejected:
+            assert cli("set-status", request_id, "Rejected", "--message", "Sorry!").code == 0
+        for _ in range(3):
+            assert cli("tick").code == 0
+        told = _told(server)
+        final = {row["request_id"]: row for row in cli("list", "--json").json()}
+
+    assert set(told.values()) == {1}, "a message went twice"
+    expected = Counter()
+    for request_id, row in final.items():
+        for status in ("Ineligible", "Done", "Rejected"):
+            if row["status"] == status:
+                expected[(request_id, status)] += 1
+    got = Counter(
+        (request_id, mid.split("-")[-1].split("@")[0].capitalize()) for request_id, mid in told
+    )
+    assert got == expected
+    for request_id, row in final.items():
+        told_statuses = [part.split(" ")[0] for part in row["notified"].split("; ") if part]
+        assert told_statuses == [s for (r, s) in expected if r == request_id]
+    assert sum(1 for r in final.values() if r["status"] == "Done") == 5
+    assert sum(1 for r in final.values() if r["status"] == "Rejected") == 5
+
+
+def test_pass_killed_between_sending_and_recording_resends_at_most_once(
+    tmp_path: Path,
+) -> None:
+    """After a crash, the killed message goes again once, with the same Message-ID."""
+    import json
+
+    orders = [
+        make_order_record(
+            order_id=f"ORD-{n:04d}",
+            email=f"shopper{n}@example.com",
+            status="shipped",
+            shipped_at=datetime.now(UTC).isoformat(),
+        )
+        for n in range(6)
+    ]
+    (tmp_path / "orders.json").write_text(json.dumps(orders))
+    with SmtpServer() as server:
+        cli = SheetqueueCli(tmp_path, SHEETQUEUE_NOTIFY=server.url())
+        assert cli("import-orders", "orders.json").code == 0
+        store = SqliteStore(tmp_path / "queue.db")
+        for n in range(6):
+            record_request(
+                store,
+                parse_new_request(
+                    {
+                        "type": "cancellation",
+                        "order_id": f"ORD-{n:04d}",
+                        "email": f"shopper{n}@example.com",
+                    }
+                ),
+                datetime.now(UTC),
+            )
+        store.close()
+        crashed = subprocess.run(
+            [sys.executable, "-m", "tests.crash_pass", "3"],
+            env=cli.env,
+            cwd=Path(__file__).parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert crashed.returncode == 137, crashed.stderr
+        assert len(server.messages) == 3
+        assert cli("tick").code == 0
+        assert cli("tick").code == 0
+        told = Counter(str(m.message["Message-ID"]) for m in server.messages)
+    assert len(told) == 6, "every shopper told"
+    assert sorted(told.values()) == [1, 1, 1, 1, 1, 2], "only the killed message went twice"

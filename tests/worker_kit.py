@@ -1,0 +1,65 @@
+"""Build a real Worker over a SQLite queue for tests: orders in memory, real notifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot_actions.record import parse_new_request, record_request
+from config.settings import Settings
+from sheets.orders import RecordsOrderSource, orders_from_records
+from sheets.sqlite_store import SqliteStore
+from worker.ledger import Ledger
+from worker.notify.factory import notifiers_from_settings
+from worker.tick import PassReport, Worker
+
+__all__ = ["WorkerKit"]
+
+
+@dataclass
+class WorkerKit:
+    """A queue file, a state file, orders and notifiers, wired like production."""
+
+    tmp_path: Path
+    notify: Sequence[str]
+    orders: list[dict[str, Any]]
+    overrides: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.store = SqliteStore(self.tmp_path / "queue.db")
+        self.settings = Settings(
+            local_path=self.tmp_path / "queue.db",
+            state_path=self.tmp_path / "state.db",
+            notify=list(self.notify),
+            store_name="Tee Shop",
+            mail_from="help@teeshop.example",
+            **self.overrides,
+        )
+        self.ledger = Ledger(self.settings.state_path)
+        self.worker = self._worker()
+
+    def _worker(self) -> Worker:
+        return Worker(
+            store=self.store,
+            order_source=lambda: RecordsOrderSource(orders_from_records(self.orders)),
+            notifiers=notifiers_from_settings(self.settings),
+            ledger=self.ledger,
+            settings=self.settings,
+        )
+
+    def record(self, now: datetime, **fields: str) -> str:
+        new = parse_new_request(fields)
+        return record_request(self.store, new, now).request_id
+
+    def run(self, now: datetime) -> PassReport:
+        return self.worker.run_pass(now)
+
+    def rows(self) -> dict[str, Any]:
+        return {s.request.request_id: s.request for s in self.store.read_requests()}
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.store.close()
