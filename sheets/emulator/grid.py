@@ -48,7 +48,7 @@ class Sheet:
     validations: list[dict[str, Any]] = field(default_factory=list)
     formats: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    _tables: dict[tuple[int, int, int | None], tuple[int, Table]] = field(
+    _tables: dict[tuple[int, int, int | None, bool], tuple[int, Table]] = field(
         default_factory=dict, repr=False
     )
     _version: int = 0
@@ -167,17 +167,23 @@ class Sheet:
 
     # -- append support ----------------------------------------------------
 
-    def find_table(self, start_row: int, start_col: int, end_col: int | None) -> Table | None:
-        """The first block of consecutive non-blank rows at or below ``start_row``."""
-        key = (start_row, start_col, end_col)
+    def find_table(
+        self, start_row: int, start_col: int, end_col: int | None, skip_blank: bool = True
+    ) -> Table | None:
+        """The block of consecutive non-blank rows from ``start_row``.
+
+        With ``skip_blank`` the block is the first one at or below
+        ``start_row``; without it a blank ``start_row`` means no table.
+        """
+        key = (start_row, start_col, end_col, skip_blank)
         cached = self._tables.get(key)
         if cached is not None and cached[0] == self._version:
             return cached[1]
         row = start_row
         height = len(self.rows)
-        while row < height and not self._has_data(row, start_col, end_col):
+        while skip_blank and row < height and not self._has_data(row, start_col, end_col):
             row += 1
-        if row >= height:
+        if row >= height or not self._has_data(row, start_col, end_col):
             return None
         first = row
         low, high = 1 << 30, 0
@@ -188,7 +194,7 @@ class Sheet:
         self._tables[key] = (self._version, table)
         return table
 
-    def remember_table(self, key: tuple[int, int, int | None], table: Table) -> None:
+    def remember_table(self, key: tuple[int, int, int | None, bool], table: Table) -> None:
         """After an append grew ``table``, keep it cached if nothing follows it."""
         if not self._has_data(table.end_row, key[1], key[2]):
             self._tables[key] = (self._version, table)

@@ -63,7 +63,7 @@ class Spreadsheet:
         for sheet in self.sheets:
             if sheet.sheet_id == sheet_id:
                 return sheet
-        raise bad_request(f"Invalid requests: No grid with id: {sheet_id}")
+        raise bad_request(f"Invalid requests[0]: No grid with id: {sheet_id}")
 
     def add_sheet(
         self,

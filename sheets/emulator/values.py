@@ -115,14 +115,20 @@ def append(
     insert_option: str | None = None,
     major: str | None = None,
 ) -> dict[str, Any]:
-    """``values.append``: find the table at the range's anchor, write after its last row."""
+    """``values.append``: find the table at the range's anchor, write after its last row.
+
+    The table is the run of non-blank rows from the range's first row (a
+    single-cell anchor) or from the first non-blank row inside the range,
+    spreading right from the range's first column; a blank row ends it.
+    """
     user_entered = _input_option(input_option)
     insert = insert_option or "OVERWRITE"
     if insert not in ("OVERWRITE", "INSERT_ROWS"):
         raise bad_request(f"Invalid value at 'insert_data_option' ({insert})")
     sheet, box = book.resolve(range_text)
     block = _block(values, user_entered, major)
-    key = (box.start_row, box.start_col, box.end_col)
+    anchor = box.end_row - box.start_row == 1 and box.end_col - box.start_col == 1
+    key = (box.start_row, box.start_col, None, not anchor)
     table = sheet.find_table(*key)
     body: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
     if table is None:
