@@ -49,7 +49,7 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
 def _register_commands() -> None:
     from bot_actions.cli import queue_cmds  # noqa: F401
 
-    for optional in ("order_cmds", "worker_cmds", "sheet_cmds", "serve_cmds"):
+    for optional in ("ops_cmds", "order_cmds", "worker_cmds", "sheet_cmds", "serve_cmds"):
         try:
             __import__(f"bot_actions.cli.{optional}")
         except ModuleNotFoundError as exc:

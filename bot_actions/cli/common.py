@@ -47,8 +47,10 @@ def settings_and_store() -> Iterator[tuple[Settings, Store]]:
 def queue_table(requests: Sequence[Request], *, title: str = "Requests") -> Table:
     """The queue as a terminal table, the columns a team member looks at first."""
     table = Table(title=title, show_lines=False, expand=False)
-    for header in ("Request ID", "Type", "Status", "Order ID", "Decision", "Worker Note"):
-        table.add_column(header, overflow="fold")
+    for header in ("Request ID", "Type", "Status", "Order ID"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("Decision", overflow="fold", max_width=24)
+    table.add_column("Worker Note", overflow="fold", ratio=1)
     for request in requests:
         table.add_row(
             request.request_id,

@@ -1,0 +1,88 @@
+"""Operations: demo and check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot_actions.bootstrap import open_order_source, utcnow
+from bot_actions.cli import app, fail
+from bot_actions.cli.common import console
+from bot_actions.demo import demo_settings, fresh_folder, run_demo
+from config.errors import InputError, SheetqueueError
+from config.settings import load_settings
+from worker.notify.factory import notifiers_from_settings
+
+
+@app.command()
+def demo(
+    backend: Annotated[str, typer.Option(help="local, or gsheets (through the emulator)")] = "local",
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its files.")] = Path(
+        "sheetqueue-demo"
+    ),
+) -> None:
+    """Play the whole loop offline on sample data: record, pass, queue, messages."""
+    try:
+        if backend not in ("local", "gsheets"):
+            raise InputError(f"backend: use local or gsheets, not {backend!r}")
+        fresh_folder(folder)
+        if backend == "gsheets":
+            from bot_actions.demo_gsheets import run_gsheets_demo  # noqa: PLC0415
+
+            run_gsheets_demo(folder, console, utcnow())
+            return
+        store = run_demo(demo_settings(folder), folder, console, utcnow())
+        store.close()
+    except SheetqueueError as error:
+        raise fail(error) from None
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach the store, order source and notifiers."""
+    failures = 0
+
+    def report(part: str, problem: str | None) -> None:
+        nonlocal failures
+        if problem is None:
+            console.print(f"[green]ok[/]    {part}")
+        else:
+            failures += 1
+            console.print(f"[red]fail[/]  {part}: {problem}", highlight=False)
+
+    try:
+        settings = load_settings()
+    except SheetqueueError as error:
+        raise fail(error) from None
+    report("configuration", None)
+    from bot_actions.bootstrap import open_store  # noqa: PLC0415
+
+    try:
+        store = open_store(settings)
+        rows = store.read_requests()
+        report(f"store ({settings.backend}): {len(rows)} requests", None)
+    except SheetqueueError as error:
+        report(f"store ({settings.backend})", error.message)
+        raise typer.Exit(1) from None
+    try:
+        source = open_order_source(settings, store)
+        source.get("__sheetqueue_check__", "check@example.com")
+        report(f"order source ({settings.orders})", None)
+    except SheetqueueError as error:
+        report(f"order source ({settings.orders})", error.message)
+    try:
+        notifiers = notifiers_from_settings(settings)
+    except SheetqueueError as error:
+        report("notifiers", error.message)
+        notifiers = []
+    for notifier in notifiers:
+        try:
+            notifier.check()
+            report(f"notifier {notifier.name}", None)
+        except SheetqueueError as error:
+            report(f"notifier {notifier.name}", error.message)
+    store.close()
+    if failures:
+        raise typer.Exit(1)
