@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import gspread
 import httpx
@@ -12,6 +16,7 @@ from gspread.utils import ValueInputOption
 from sheets.emulator import Emulator, emulator_client
 
 HEADER = ["Request ID", "Status", "Order ID"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class FakeClock:
@@ -177,3 +182,35 @@ def test_http_control_api_drives_the_same_controls(emu: Emulator) -> None:
         assert bad.status_code == 400
         assert http.post("/reset").status_code == 200
     assert emu.calls == []
+
+
+def test_serve_emulator_runs_in_a_subprocess() -> None:
+    """serve_emulator prints its URL; gspread and the control API then work against it."""
+    code = "from sheets.emulator import serve_emulator; serve_emulator(port=0)"
+    with subprocess.Popen(
+        [sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    ) as proc:
+        try:
+            _use_served_emulator(proc)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _use_served_emulator(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip().rsplit(" ", 1)[1]
+    assert url.startswith("http://127.0.0.1:")
+    assert "SHEETQUEUE_SHEETS_API_URL=" in proc.stdout.readline()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            created = httpx.post(f"{url}/_emulator/spreadsheets", json={"tabs": ["Requests"]})
+            break
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    book = created.json()["spreadsheetId"]
+    ws = emulator_client(url).open_by_key(book).worksheet("Requests")
+    ws.update([["hello"]], "A1")
+    assert ws.acell("A1").value == "hello"

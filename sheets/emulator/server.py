@@ -35,9 +35,7 @@ class Emulator(SheetsService):
         """Serve on ``host:port`` (0 picks a free port); returns the base URL."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         config = uvicorn.Config(
             build_app(self), log_level="warning", access_log=False, lifespan="off"
@@ -85,13 +83,29 @@ class Emulator(SheetsService):
 def serve_emulator(
     host: str = "127.0.0.1", port: int = 8085, announce: Callable[[str], None] = print
 ) -> None:
-    """Serve an emulator in the foreground until interrupted (``sheetqueue emulator``)."""
-    service = SheetsService()
-    url = f"http://{host}:{port}"
+    """Serve an emulator in the foreground until interrupted (``sheetqueue emulator``).
+
+    ``port=0`` picks a free port; the first line announced is the base URL.
+    """
+    sock = _bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
     announce(f"Google Sheets API emulator on {url}")
     announce(f"Point sheetqueue at it: SHEETQUEUE_BACKEND=gsheets SHEETQUEUE_SHEETS_API_URL={url}")
     announce(
         f"Create a spreadsheet: POST {url}/_emulator/spreadsheets "
         '{"title": "Queue", "tabs": ["Requests", "Orders"]} -> {"spreadsheetId": ...}'
     )
-    uvicorn.run(build_app(service), host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        build_app(SheetsService()), log_level="warning", access_log=False, lifespan="off"
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
