@@ -1,0 +1,181 @@
+"""Verified order lookup: identity check, one generic not-found, the lock, eligibility."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot_actions.lookup import (
+    LOCKED_MESSAGE,
+    NOT_FOUND_MESSAGE,
+    LookupGuard,
+    answer_eligibility,
+    lookup_order,
+)
+from config.errors import InputError, LockedError, NotFoundError
+from config.policy import Policy
+from sheets.orders import Order, RecordsOrderSource, order_from_record
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def make_order(**overrides: Any) -> Order:
+    record: dict[str, Any] = {
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "status": "delivered",
+        "order_date": "2026-11-01",
+        "shipped_at": "2026-11-03T10:00:00Z",
+        "delivered_at": "2026-11-10T16:00:00Z",
+        "items": [{"sku": "TEE-1", "name": "Classic Tee", "qty": 2, "price": 29.99}],
+        "total": 59.98,
+        "carrier": "UPS",
+        "tracking_number": "1Z999AA10123456784",
+        "shipping_address": "123 Main St, Austin, TX 78701",
+        "payment_method": "Visa 4111 1111 1111 4242",
+    }
+    record.update(overrides)
+    return order_from_record(record)
+
+
+@pytest.fixture
+def guard(tmp_path: Path) -> LookupGuard:
+    return LookupGuard(tmp_path / "state.db", max_failures=2)
+
+
+def source(*orders: Order) -> RecordsOrderSource:
+    return RecordsOrderSource(orders or (make_order(),))
+
+
+def test_lookup_with_matching_email(guard: LookupGuard) -> None:
+    """Order number and email (trimmed, any case) both match: the shopper's view comes back."""
+    view = lookup_order(source(), " ord-1001 ", " ANA@Example.com ", "conv-1", guard, NOW)
+    assert view.order_id == "ORD-1001"
+    assert view.status == "delivered"
+    assert view.payment == "Visa ending in 4242"
+    assert (view.city, view.postal_code) == ("Austin", "78701")
+
+
+def test_unknown_order_and_wrong_email_read_the_same(guard: LookupGuard) -> None:
+    """A wrong email and an unknown order give one identical generic message."""
+    with pytest.raises(NotFoundError) as wrong_email:
+        lookup_order(source(), "ORD-1001", "eve@example.com", "conv-a", guard, NOW)
+    with pytest.raises(NotFoundError) as unknown:
+        lookup_order(source(), "ORD-9999", "ana@example.com", "conv-b", guard, NOW)
+    assert str(wrong_email.value) == str(unknown.value) == NOT_FOUND_MESSAGE
+
+
+def test_second_failure_locks_the_conversation(guard: LookupGuard) -> None:
+    """The 2nd failed try locks the conversation, even for the right email; others are free."""
+    with pytest.raises(NotFoundError):
+        lookup_order(source(), "ORD-1001", "eve@example.com", "conv-1", guard, NOW)
+    with pytest.raises(LockedError) as locked:
+        lookup_order(source(), "ORD-1001", "eve2@example.com", "conv-1", guard, NOW)
+    assert "confirmation email" in str(locked.value) and "support" in str(locked.value)
+    with pytest.raises(LockedError):
+        lookup_order(source(), "ORD-1001", "ana@example.com", "conv-1", guard, NOW)
+    assert lookup_order(source(), "ORD-1001", "ana@example.com", "conv-2", guard, NOW)
+
+
+def test_success_does_not_reset_the_count(guard: LookupGuard) -> None:
+    """Fail, succeed, fail: two failures in one conversation still lock it."""
+    with pytest.raises(NotFoundError):
+        lookup_order(source(), "ORD-1001", "eve@example.com", "conv-1", guard, NOW)
+    lookup_order(source(), "ORD-1001", "ana@example.com", "conv-1", guard, NOW)
+    with pytest.raises(LockedError):
+        lookup_order(source(), "ORD-7", "ana@example.com", "conv-1", guard, NOW)
+
+
+def test_without_conversation_the_order_number_is_the_key(guard: LookupGuard) -> None:
+    """No conversation id: failures count per order number, so guessing one order is limited."""
+    for attempt, error in enumerate((NotFoundError, LockedError)):
+        with pytest.raises(error):
+            lookup_order(source(), "ORD-1001", f"guess{attempt}@x.com", "", guard, NOW)
+    with pytest.raises(LockedError):
+        lookup_order(source(), "ord-1001", "ana@example.com", " ", guard, NOW)
+
+
+def test_lock_expires_after_the_window(tmp_path: Path) -> None:
+    """Counts expire a window after the first failure."""
+    guard = LookupGuard(tmp_path / "state.db", 2, window=timedelta(hours=1))
+    assert guard.record_failure("conversation:c", NOW) == 1
+    assert guard.record_failure("conversation:c", NOW + timedelta(minutes=5)) == 2
+    assert guard.is_locked("conversation:c", NOW + timedelta(minutes=59))
+    assert not guard.is_locked("conversation:c", NOW + timedelta(hours=1))
+    assert guard.record_failure("conversation:c", NOW + timedelta(hours=2)) == 1
+
+
+def test_guard_is_shared_through_the_file(tmp_path: Path) -> None:
+    """Two guards on one state file (API server and CLI) share counts; no update is lost."""
+    path = tmp_path / "state.db"
+    first, second = LookupGuard(path, 50), LookupGuard(path, 50)
+
+    def fail_ten(guard: LookupGuard) -> None:
+        for _ in range(10):
+            guard.record_failure("conversation:shared", NOW)
+
+    threads = [threading.Thread(target=fail_ten, args=(g,)) for g in (first, second, first)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert second.failures("conversation:shared", NOW) == 30
+    first.reset("conversation:shared")
+    assert second.failures("conversation:shared", NOW) == 0
+
+
+def test_missing_input_is_bad_input(guard: LookupGuard) -> None:
+    """An empty order number or email is bad input, not a failed try."""
+    with pytest.raises(InputError):
+        lookup_order(source(), "", "ana@example.com", "conv-1", guard, NOW)
+    assert guard.failures("conversation:conv-1", NOW) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "extra", "expected"),
+    [
+        ("return", {}, {}, "eligible:withinReturnWindow"),
+        ("refund", {}, {}, "eligible:within14Days"),
+        ("cancellation", {}, {}, "ineligible:alreadyShipped"),
+        (
+            "cancellation",
+            {"status": "processing", "delivered_at": None},
+            {},
+            "eligible:notYetShipped",
+        ),
+        ("return", {}, {"damaged": True}, "review:damagedItem"),
+        ("return", {}, {"sku": "NOPE"}, "review:skuNotInOrder"),
+        ("Address Change", {}, {}, "ineligible:alreadyShipped"),
+    ],
+)
+def test_answer_eligibility(
+    kind: str, overrides: dict[str, Any], extra: dict[str, Any], expected: str
+) -> None:
+    """The bot's answer is decide() on a request stamped now, as eligible/decision/message."""
+    answer = answer_eligibility(
+        source(make_order(**overrides)), "ORD-1001", "ana@example.com", kind, Policy(), NOW, **extra
+    )
+    assert answer.decision == expected
+    assert answer.eligible is expected.startswith("eligible:")
+    assert answer.message
+
+
+def test_answer_eligibility_verifies_first() -> None:
+    """A wrong email gets the generic not-found before any decision is made."""
+    with pytest.raises(NotFoundError, match="check both"):
+        answer_eligibility(source(), "ORD-1001", "eve@example.com", "refund", Policy(), NOW)
+    with pytest.raises(InputError, match="unknown type"):
+        answer_eligibility(source(), "ORD-1001", "ana@example.com", "teleport", Policy(), NOW)
+
+
+def test_locked_message_is_the_documented_one(guard: LookupGuard) -> None:
+    """The lock's words send the shopper to their confirmation email or support."""
+    guard.record_failure("conversation:c9", NOW)
+    guard.record_failure("conversation:c9", NOW)
+    with pytest.raises(LockedError) as locked:
+        lookup_order(source(), "ORD-1001", "ana@example.com", "c9", guard, NOW)
+    assert str(locked.value) == LOCKED_MESSAGE
