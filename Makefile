@@ -9,14 +9,14 @@ TEST_STAMP := $(VENV)/.installed-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/pip install --quiet -c requirements.lock -e .
+
+$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
+	$(BIN)/pip install --quiet -c requirements-lock.txt -e .
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements-lock.txt -e '.[test]'
 	touch $@
 
 install: $(STAMP)
