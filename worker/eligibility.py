@@ -12,6 +12,21 @@ request's ``Timestamp``, so a slow team never costs a shopper their return.
 The order's state (shipped, cancelled, refunded) is what the order data says
 at ``now``, when the check runs: a cancellation asked while the order was
 ``processing`` becomes ineligible once the order has shipped.
+
+Codes, by outcome (``<outcome>:<code>`` in the Decision cell):
+
+- eligible: ``notYetShipped`` (cancel / address change), ``withinReturnWindow``,
+  ``within14Days``, ``vipFullRefund``, ``firstOrderFullRefund``, ``unsubscribe``
+- review: ``within60Days``, ``graceWindow``, ``damagedItem``, ``orderNotFound``,
+  ``emailMismatch``, ``skuNotInOrder``, ``missingDeliveryDate``,
+  ``unreadableTimestamp``, ``unknownType``, ``supportHandoff``
+- ineligible: ``alreadyShipped``, ``alreadyCancelled``, ``alreadyRefunded``,
+  ``notDelivered``, ``outsideWindow``, ``finalSale``, ``nonReturnable``
+
+A damaged or defective item (``{"damaged": true}`` in Details, or the Reason
+saying so) goes to review whatever the window or final-sale flag, once the
+order has shipped. Without a SKU every item of the order must pass; the worst
+item decides and the words name the items on each side.
 """
 
 from __future__ import annotations
