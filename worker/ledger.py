@@ -93,21 +93,25 @@ class Ledger:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write {self.path}: {exc}") from exc
 
-    def owe(self, message: OutgoingMessage, now: datetime) -> bool:
-        """Record that the shopper must be told; False if it was already recorded."""
+    def owe(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        """Record that shoppers must be told (once: a notice already recorded is kept)."""
+        if not messages:
+            return
         with self._write() as db:
-            cursor = db.execute(
+            db.executemany(
                 "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
                 " created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-                (
-                    message.request_id,
-                    message.status.value,
-                    json.dumps(asdict(message)),
-                    format_time(now),
-                    format_time(now),
-                ),
+                [
+                    (
+                        message.request_id,
+                        message.status.value,
+                        json.dumps(asdict(message)),
+                        format_time(now),
+                        format_time(now),
+                    )
+                    for message in messages
+                ],
             )
-            return cursor.rowcount == 1
 
     def adopt_told(self, request_id: str, statuses: Iterable[Status], now: datetime) -> None:
         """The sheet says these were told already (state lost or another machine): trust it."""

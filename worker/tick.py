@@ -105,12 +105,13 @@ class Worker:
         observed: list[LogEntry] = []
         plans: dict[int, _Plan] = {}
         seen_now: dict[str, str] = {}
+        owed: list[Notice] = []
         for stored in rows:
             plan = self._plan_row(stored, now, orders, outcomes, report)
             request = stored.request
             request_id = request.request_id.strip()
             if request_id and plan.new_status == "":
-                self._owe_confirmed(request, known, now)
+                owed.extend(self._owed_confirmed(request, known, now))
                 observed.extend(_team_change(request, seen.get(request_id), now))
                 seen_now[request_id] = request.status
             if plan.values:
@@ -118,14 +119,14 @@ class Worker:
                 plans[stored.ref.position] = plan
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows = len(result.skipped)
+        ids = {stored.ref.position: stored.request.request_id for stored in rows}
         for ref in result.applied:
             plan = plans[ref.position]
             if plan.new_status:
                 report.changed += 1
-                request_id = plan.values.get("request_id") or _id_of(rows, ref.position)
-                seen_now[request_id] = plan.new_status
-            for notice in plan.owed_if_written:
-                self._owe(notice, known, now)
+                seen_now[plan.values.get("request_id") or ids[ref.position]] = plan.new_status
+            owed.extend(plan.owed_if_written)
+        self._owe(owed, known, now)
         self.ledger.remember_seen(seen_now)
         self._send_due(now, report)
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
@@ -239,35 +240,39 @@ class Worker:
             return self.settings.notify_on_review
         return False
 
-    def _owe_confirmed(self, request: Request, known: set[tuple[str, str]], now: datetime) -> None:
+    def _owed_confirmed(
+        self, request: Request, known: set[tuple[str, str]], now: datetime
+    ) -> list[Notice]:
         """A status the sheet holds (set by the team, or by an earlier pass) may be owed."""
         status = request.parsed_status
         if status is None or not self._wants_notice(status):
-            return
+            return []
         request_id = request.request_id.strip()
         if (request_id, status.value) in known:
-            return
+            return []
         if status in statuses_in_notified(request.notified):
             self.ledger.adopt_told(request_id, [status], now)
             known.add((request_id, status.value))
-            return
-        self._owe(
-            Notice.from_request(request, status, store_name=self.settings.store_name),
-            known,
-            now,
-        )
+            return []
+        return [Notice.from_request(request, status, store_name=self.settings.store_name)]
 
-    def _owe(self, notice: Notice, known: set[tuple[str, str]], now: datetime) -> None:
-        if (notice.request_id, notice.status.value) in known:
-            return
-        message = build_message(
-            notice,
-            mail_from=self.settings.mail_from,
-            templates=self.templates,
-            policy=self.settings.policy,
-        )
-        self.ledger.owe(message, now)
-        known.add((notice.request_id, notice.status.value))
+    def _owe(self, notices: list[Notice], known: set[tuple[str, str]], now: datetime) -> None:
+        """Render and record every new notice in one ledger write, before any is sent."""
+        messages = []
+        for notice in notices:
+            key = (notice.request_id, notice.status.value)
+            if key in known:
+                continue
+            known.add(key)
+            messages.append(
+                build_message(
+                    notice,
+                    mail_from=self.settings.mail_from,
+                    templates=self.templates,
+                    policy=self.settings.policy,
+                )
+            )
+        self.ledger.owe(messages, now)
 
     def _send_due(self, now: datetime, report: PassReport) -> None:
         for owed in self.ledger.due(now):
@@ -329,10 +334,3 @@ def _team_change(request: Request, before: str | None, now: datetime) -> list[Lo
             by="team",
         )
     ]
-
-
-def _id_of(rows: Sequence[StoredRequest], position: int) -> str:
-    for stored in rows:
-        if stored.ref.position == position:
-            return stored.request.request_id
-    return ""
