@@ -5,11 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench chaos clean install
+.PHONY: demo test lint bench chaos clean install lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-
 
 $(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
 	$(BIN)/pip install --quiet -c requirements-lock.txt -e .
@@ -38,6 +37,10 @@ bench: $(TEST_STAMP)
 
 chaos: $(TEST_STAMP)
 	$(BIN)/pytest -m slow -p no:cacheprovider -s
+
+# Re-pin every package after changing pyproject.toml's dependencies.
+lock: $(TEST_STAMP)
+	$(BIN)/pip freeze --exclude-editable > requirements-lock.txt
 
 clean:
 	rm -rf $(VENV) demo-run .pytest_cache .mypy_cache .ruff_cache .coverage
