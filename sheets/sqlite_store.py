@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from config.errors import StoreError
 from sheets.model import HEADER_BY_FIELD, LogEntry, Request
+from sheets.sqlite_file import SqliteFile
 from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
 
 __all__ = ["SqliteStore"]
@@ -47,35 +47,9 @@ class SqliteStore:
 
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"SHEETQUEUE_LOCAL_PATH: cannot open {path}: {exc}") from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write {self.path}: {exc}") from exc
-
-    def _select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        try:
-            cursor = self._db.execute(sql, params)
-            cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from exc
+        self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_LOCAL_PATH", timeout=timeout)
+        self._write = self._file.write
+        self._select = self._file.select
 
     def read_requests(self) -> list[StoredRequest]:
         rows = self._select(
@@ -180,7 +154,7 @@ class SqliteStore:
         return len(records)
 
     def close(self) -> None:
-        self._db.close()
+        self._file.close()
 
 
 def _insert_log(db: sqlite3.Connection, entries: Sequence[LogEntry]) -> None:

@@ -10,15 +10,13 @@ until ``notify_max_attempts``, then given up and reported in the sheet.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from config.errors import StoreError
 from sheets.model import RequestType, Status
+from sheets.sqlite_file import SqliteFile
 from sheets.times import format_time, parse_time
 from worker.notify.message import OutgoingMessage
 
@@ -72,26 +70,9 @@ class Ledger:
 
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"SHEETQUEUE_STATE_PATH: cannot open {path}: {exc}") from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write {self.path}: {exc}") from exc
+        self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout)
+        self._write = self._file.write
+        self._select = self._file.select
 
     def owe(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
         """Record that shoppers must be told (once: a notice already recorded is kept)."""
@@ -124,15 +105,15 @@ class Ledger:
 
     def known(self) -> set[tuple[str, str]]:
         """Every (request, status) the ledger holds, whatever its state."""
-        rows = self._db.execute("SELECT request_id, status FROM notices").fetchall()
+        rows = self._select("SELECT request_id, status FROM notices")
         return {(row[0], row[1]) for row in rows}
 
     def due(self, now: datetime) -> list[Owed]:
         """Pending notices whose next try has come, oldest first."""
-        rows = self._db.execute(
+        rows = self._select(
             "SELECT message, attempts, delivered, next_try_at FROM notices "
             "WHERE state = 'pending' ORDER BY created_at, request_id"
-        ).fetchall()
+        )
         owed = []
         for message, attempts, delivered, next_try_at in rows:
             when = parse_time(next_try_at)
@@ -181,17 +162,17 @@ class Ledger:
 
     def outcomes(self) -> dict[str, list[Outcome]]:
         """Finished notices per request, in the order they finished."""
-        rows = self._db.execute(
+        rows = self._select(
             "SELECT request_id, status, state, finished_at, last_error FROM notices "
             "WHERE state != 'pending' ORDER BY finished_at, created_at"
-        ).fetchall()
+        )
         found: dict[str, list[Outcome]] = {}
         for request_id, status, state, finished_at, last_error in rows:
             found.setdefault(request_id, []).append(Outcome(status, state, finished_at, last_error))
         return found
 
     def seen(self) -> dict[str, str]:
-        rows = self._db.execute("SELECT request_id, status FROM seen").fetchall()
+        rows = self._select("SELECT request_id, status FROM seen")
         return {row[0]: row[1] for row in rows}
 
     def remember_seen(self, statuses: dict[str, str]) -> None:
@@ -205,11 +186,11 @@ class Ledger:
             )
 
     def pending_count(self) -> int:
-        row = self._db.execute("SELECT COUNT(*) FROM notices WHERE state = 'pending'").fetchone()
-        return int(row[0])
+        rows = self._select("SELECT COUNT(*) FROM notices WHERE state = 'pending'")
+        return int(rows[0][0])
 
     def close(self) -> None:
-        self._db.close()
+        self._file.close()
 
 
 def _message(text: str) -> OutgoingMessage:
