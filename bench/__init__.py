@@ -1,0 +1,1 @@
+"""Benchmarks of sheetqueue: run with ``make bench`` (``python -m bench``)."""

@@ -1,0 +1,95 @@
+"""``make bench``: run every benchmark, each in its own process, and print the tables.
+
+``python -m bench`` runs all; ``python -m bench pass`` only the pass benchmark;
+``--sizes 1000,10000`` changes the row counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+SIZES = (1_000, 10_000, 50_000)
+console = Console(width=max(Console().width, 140))
+
+
+def _run(module: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def pass_table(sizes: list[int], backends: list[str]) -> Table:
+    table = Table(
+        title="Worker pass over N rows (first pass decides every row; steady pass changes nothing)"
+    )
+    for column in (
+        "backend",
+        "rows",
+        "first pass s",
+        "first CPU s",
+        "first calls",
+        "steady pass s",
+        "steady CPU s",
+        "steady calls",
+        "peak RSS MB",
+    ):
+        table.add_column(column, justify="right")
+    for backend in backends:
+        for size in sizes:
+            result = _run("bench.pass_bench", backend, str(size))
+            if "error" in result:
+                table.add_row(backend, f"{size:,}", f"[red]{result['error']}[/]")
+                continue
+            table.add_row(
+                backend,
+                f"{size:,}",
+                str(result["first_seconds"]),
+                str(result["first_cpu"]),
+                str(result.get("first_calls", "-")),
+                str(result["steady_seconds"]),
+                str(result["steady_cpu"]),
+                str(result.get("steady_calls", "-")),
+                str(result["peak_rss_mb"]),
+            )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("only", nargs="*", help="pass, api, outbox (default: all)")
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    options = parser.parse_args()
+    wanted = set(options.only or ["pass", "api", "outbox"])
+    sizes = [int(s) for s in options.sizes.split(",")]
+    console.print(f"Machine: {machine()}")
+    if "pass" in wanted:
+        console.print(pass_table(sizes, ["local", "gsheets"]))
+    for name, module in (("api", "bench.api_bench"), ("outbox", "bench.outbox_bench")):
+        if name in wanted:
+            try:
+                __import__(module)
+            except ModuleNotFoundError:
+                console.print(f"[yellow]{name}: benchmark not built yet[/]")
+                continue
+            sys.modules[module].main(console)  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
