@@ -1,17 +1,70 @@
-"""Open each store implementation for the shared contract tests."""
+"""Open each store implementation for the shared contract tests.
+
+The Google Sheets store runs through real gspread over HTTP against one
+Sheets API emulator per test process (started on first use, stopped at
+exit); every test gets a fresh spreadsheet in it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import atexit
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sheets.emulator import Emulator, emulator_client
+from sheets.gsheets_api import SheetsApi
+from sheets.gsheets_retry import Backoff
+from sheets.gsheets_store import GsheetsStore
+from sheets.model import CANONICAL_HEADER
 from sheets.sqlite_store import SqliteStore
 from sheets.store import Store
 
-__all__ = ["open_backend"]
+__all__ = ["no_sleep_backoff", "open_backend", "open_gsheets", "shared_emulator"]
+
+_EMULATOR: list[Emulator] = []
+
+
+def shared_emulator() -> Emulator:
+    """The emulator of this test process, started on first use (faults and quotas cleared)."""
+    if not _EMULATOR:
+        emulator = Emulator()
+        emulator.start()
+        atexit.register(emulator.stop)
+        _EMULATOR.append(emulator)
+    emulator = _EMULATOR[0]
+    emulator.set_faults()
+    with emulator.lock:
+        emulator.faults.clear()
+    emulator.set_quota()
+    return emulator
+
+
+def no_sleep_backoff(slept: list[float] | None = None, **limits: Any) -> Backoff:
+    """Backoff that records its waits instead of sleeping."""
+    record = slept if slept is not None else []
+    return Backoff(sleep=record.append, jitter=lambda: 0.5, **limits)
+
+
+def open_gsheets(
+    emulator: Emulator,
+    tabs: dict[str, Sequence[Sequence[Any]]] | None = None,
+    *,
+    backoff: Backoff | None = None,
+    timeout: float = 5.0,
+) -> tuple[GsheetsStore, str]:
+    """A gspread store on a new spreadsheet of ``emulator``; returns it and the spreadsheet id."""
+    assert emulator.url is not None
+    book = emulator.create_spreadsheet(
+        "Queue", tabs if tabs is not None else {"Requests": [list(CANONICAL_HEADER)]}
+    )
+    api = SheetsApi(
+        emulator_client(emulator.url, timeout), book, backoff=backoff or no_sleep_backoff()
+    )
+    return GsheetsStore(api), book
 
 
 @contextmanager
@@ -23,5 +76,12 @@ def open_backend(name: str, tmp_path: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+        return
+    if name == "gsheets":
+        sheet_store, _book = open_gsheets(shared_emulator())
+        try:
+            yield sheet_store
+        finally:
+            sheet_store.close()
         return
     pytest.skip(f"the {name} store is not built yet")

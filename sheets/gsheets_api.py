@@ -1,0 +1,254 @@
+"""The Sheets API calls the gspread store makes: one place for credentials, timeouts,
+retries, call counting and turning vendor errors into :class:`StoreError`.
+
+Every call goes through gspread's low-level ``HTTPClient`` (no gspread model
+objects, so opening a spreadsheet costs no hidden metadata read) with the
+timeout of the settings. Errors leave this module as the project's own:
+
+- 404: the spreadsheet is not there (``SHEETQUEUE_SPREADSHEET_ID``);
+- 401/403: the credentials are refused or the sheet is not shared with the
+  service account (named in the message);
+- 400: :class:`Refused`, with Google's message (a bad range, past the grid);
+- 429, 5xx, timeouts and dropped connections: :class:`Transient`, retried
+  with backoff where the call is safe to repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import gspread
+import requests
+from google.auth.credentials import Credentials
+from google.auth.exceptions import GoogleAuthError
+from gspread.exceptions import APIError
+from gspread.http_client import ParamsType
+
+from config.errors import ConfigError, StoreError
+from config.settings import Settings
+from sheets.emulator.client import emulator_client
+from sheets.gsheets_retry import Backoff, Transient
+
+__all__ = ["GOOGLE_API_URL", "Refused", "SheetsApi", "open_client"]
+
+GOOGLE_API_URL = "https://sheets.googleapis.com"
+_SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+_RAW = {"valueInputOption": "RAW"}
+
+
+class Refused(StoreError):
+    """The Sheets API refused the request as asked (HTTP 400); ``text`` is Google's message."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
+def open_client(settings: Settings) -> tuple[gspread.Client, str]:
+    """A gspread client for the settings, and the account it acts as (for messages).
+
+    A credentials file is a service account's JSON; without one, Google's
+    default credentials, or none at all when the API URL points at an emulator.
+    """
+    credentials: Credentials | None = None
+    account = ""
+    try:
+        if settings.credentials_file is not None:
+            credentials, account = _service_account(settings.credentials_file)
+        elif not settings.uses_emulator:
+            import google.auth
+
+            credentials, _project = google.auth.default(scopes=list(_SCOPES))
+            account = str(getattr(credentials, "service_account_email", "") or "")
+    except GoogleAuthError as exc:
+        raise ConfigError(
+            f"SHEETQUEUE_CREDENTIALS_FILE: no usable Google credentials ({exc})"
+        ) from exc
+    timeout = settings.sheets_timeout_seconds
+    if settings.uses_emulator:
+        return emulator_client(settings.sheets_api_url, timeout, credentials), account
+    client = gspread.Client(auth=cast(Credentials, credentials))
+    client.set_timeout(timeout)
+    return client, account
+
+
+def _service_account(path: Path) -> tuple[Credentials, str]:
+    from google.oauth2 import service_account
+
+    try:
+        credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            str(path), scopes=list(_SCOPES)
+        )
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"SHEETQUEUE_CREDENTIALS_FILE: cannot read a service account from {path} ({exc})"
+        ) from exc
+    return cast(Credentials, credentials), str(credentials.service_account_email)
+
+
+class SheetsApi:
+    """The calls on one spreadsheet, counted, retried and with errors converted.
+
+    ``calls`` counts HTTP calls made (retries included), ``retries`` the
+    retries; ``on_call(kind)`` is told of each call (``get``, ``batch_get``,
+    ``append``, ``batch_write``, ``update``, ``clear``, ``structure``,
+    ``metadata``) for metrics.
+    """
+
+    def __init__(
+        self,
+        client: gspread.Client,
+        spreadsheet_id: str,
+        *,
+        backoff: Backoff | None = None,
+        on_call: Callable[[str], None] | None = None,
+        account: str = "",
+    ) -> None:
+        self._http = client.http_client
+        self.spreadsheet_id = spreadsheet_id
+        self.backoff = backoff or Backoff()
+        self.on_call = on_call
+        self.account = account
+        self.calls = 0
+        self.retries = 0
+
+    # -- the calls ------------------------------------------------------------
+
+    def get(self, rng: str, *, major: str = "ROWS") -> list[list[Any]]:
+        """``values.get`` as a person sees the cells (``FORMATTED_VALUE``)."""
+        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": major}
+        answer = self.retrying(
+            "get", lambda: self._http.values_get(self.spreadsheet_id, rng, params=params)
+        )
+        return list(answer.get("values", []))
+
+    def batch_get(self, ranges: Sequence[str], *, major: str = "ROWS") -> list[list[list[Any]]]:
+        """``values.batchGet``: the values of each range, in order."""
+        params: dict[str, Any] = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": major}
+        answer = self.retrying(
+            "batch_get",
+            lambda: self._http.values_batch_get(self.spreadsheet_id, list(ranges), dict(params)),
+        )
+        return [list(block.get("values", [])) for block in answer.get("valueRanges", [])]
+
+    def append(self, rng: str, rows: Sequence[Sequence[str]]) -> dict[str, Any]:
+        """``values.append`` (RAW, INSERT_ROWS), tried once: a lost answer may have landed."""
+        params: ParamsType = {**_RAW, "insertDataOption": "INSERT_ROWS"}
+        body = {"majorDimension": "ROWS", "values": [list(row) for row in rows]}
+        return cast(
+            dict[str, Any],
+            self.once(
+                "append",
+                lambda: self._http.values_append(self.spreadsheet_id, rng, params, body),
+            ),
+        )
+
+    def batch_write(self, data: Sequence[Mapping[str, Any]], *, retry: bool) -> None:
+        """``values.batchUpdate`` (RAW) of ``data`` (ValueRanges), all or nothing."""
+        body = {**_RAW, "data": [dict(item) for item in data]}
+
+        def call() -> Any:
+            return self._http.values_batch_update(self.spreadsheet_id, body)
+
+        if retry:
+            self.retrying("batch_write", call)
+        else:
+            self.once("batch_write", call)
+
+    def update(self, rng: str, rows: Sequence[Sequence[str]]) -> None:
+        """``values.update`` (RAW) of one block; safe to repeat."""
+        body = {"majorDimension": "ROWS", "values": [list(row) for row in rows]}
+        self.retrying(
+            "update",
+            lambda: self._http.values_update(self.spreadsheet_id, rng, dict(_RAW), body),
+        )
+
+    def clear(self, rng: str) -> None:
+        """``values.clear`` of a block."""
+        self.retrying("clear", lambda: self._http.values_clear(self.spreadsheet_id, rng))
+
+    def structure(self, requests_: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """``spreadsheets.batchUpdate`` (tabs, grid, formats), tried once."""
+        body = {"requests": [dict(item) for item in requests_]}
+        return cast(
+            dict[str, Any],
+            self.once("structure", lambda: self._http.batch_update(self.spreadsheet_id, body)),
+        )
+
+    def metadata(self, fields: str = "sheets.properties") -> dict[str, Any]:
+        """``spreadsheets.get`` without cells, limited to ``fields``."""
+        params: ParamsType = {"includeGridData": "false", "fields": fields}
+        return cast(
+            dict[str, Any],
+            self.retrying(
+                "metadata",
+                lambda: self._http.spreadsheets_get(self.spreadsheet_id, params=params),
+            ),
+        )
+
+    # -- plumbing -------------------------------------------------------------
+
+    def retrying(self, kind: str, call: Callable[[], Any]) -> Any:
+        """One call, repeated with backoff on transient failures (safe calls only)."""
+        return self.backoff.run(lambda: self.once(kind, call), self.count_retry)
+
+    def count_retry(self, _error: Transient, _wait: float) -> None:
+        self.retries += 1
+
+    def once(self, kind: str, call: Callable[[], Any]) -> Any:
+        """One HTTP call, counted; vendor errors converted."""
+        self.calls += 1
+        if self.on_call is not None:
+            self.on_call(kind)
+        try:
+            return call()
+        except APIError as exc:
+            raise self._api_error(exc) from exc
+        except requests.Timeout as exc:
+            raise Transient(
+                f"the Sheets API did not answer in time ({kind})", code=None, maybe_applied=True
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise Transient(
+                f"cannot reach the Sheets API ({kind}): {exc}", code=None, maybe_applied=True
+            ) from exc
+        except requests.RequestException as exc:
+            raise StoreError(f"the Sheets API call failed ({kind}): {exc}") from exc
+        except GoogleAuthError as exc:
+            raise StoreError(f"Google credentials were refused: {exc}") from exc
+
+    def _api_error(self, exc: APIError) -> StoreError:
+        code = exc.code
+        text = str(exc.error.get("message", "")) if isinstance(exc.error, Mapping) else str(exc)
+        book = self.spreadsheet_id
+        if code == 429 or (code == 403 and "rate" in text.lower() and "limit" in text.lower()):
+            return Transient(
+                f"Google Sheets quota exceeded (HTTP {code}): {text}",
+                code=code,
+                maybe_applied=False,
+            )
+        if code == 408 or code >= 500:
+            return Transient(
+                f"Google Sheets is unavailable (HTTP {code}): {text}",
+                code=code,
+                maybe_applied=True,
+            )
+        if code == 404:
+            return StoreError(
+                f"spreadsheet {book!r} not found: check SHEETQUEUE_SPREADSHEET_ID ({text})"
+            )
+        if code in (401, 403):
+            who = f"the service account {self.account}" if self.account else "your account"
+            return StoreError(
+                f"no access to spreadsheet {book!r} (HTTP {code}): share it with {who} "
+                f"as an editor ({text})"
+            )
+        if code == 400:
+            return Refused(f"the Sheets API refused the request: {text}", text)
+        return StoreError(f"the Sheets API answered HTTP {code}: {text}")
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._http.session.close()

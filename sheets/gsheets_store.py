@@ -1,0 +1,362 @@
+"""The queue in a Google Sheet, through gspread: the store port over the Sheets API.
+
+Calls per operation (steady state, no retries):
+
+- ``read_requests``: 1 (``values.get`` of the whole tab, ``FORMATTED_VALUE``:
+  what a person sees is what is read; text written RAW reads back unchanged);
+- ``ensure_header``: 0 once the header is known from a read; on a fresh
+  store 1, and that read is handed to the ``read_requests`` that follows;
+  adding missing columns costs a few calls, once;
+- ``update_cells``: 2 (``values.batchGet`` of the header, the expected
+  columns and the log; then one ``values.batchUpdate`` of every cell and log
+  line), 1 when nothing is left to write;
+- ``add_requests``: 2 (a read for the duplicate check, one ``values.append``);
+- ``append_log``: 2; ``read_log`` and ``read_orders``: 1.
+
+Writes go RAW, so shopper text is never a formula or a number. A write whose
+answer is lost (timeout, 5xx) is checked before it is tried again: the log
+lines it carried, or the cells it set, show whether it landed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from config.errors import StoreError
+from config.settings import Settings
+from sheets.gsheets_api import Refused, SheetsApi, open_client
+from sheets.gsheets_layout import Layout, column_letters, quote_tab
+from sheets.gsheets_retry import Backoff, Transient
+from sheets.gsheets_tabs import Tabs
+from sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
+from sheets.model import LogEntry, Request
+from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
+
+__all__ = ["GsheetsStore"]
+
+log = structlog.get_logger("sheetqueue.gsheets")
+
+_PREFETCH_SECONDS = 10.0
+_LANDED_AT = re.compile(r"!([A-Z]+)(\d+)")
+
+
+class GsheetsStore:
+    """The queue in the ``Requests`` tab, the audit log in ``Log``, orders in ``Orders``."""
+
+    def __init__(
+        self,
+        api: SheetsApi,
+        *,
+        requests_tab: str = "Requests",
+        log_tab: str = "Log",
+        orders_tab: str = "Orders",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = api
+        self.requests_tab = requests_tab
+        self.log_tab = log_tab
+        self.tabs = Tabs(api, log_tab=log_tab, orders_tab=orders_tab)
+        self._clock = clock
+        self._layout: Layout | None = None
+        self._data_width = 0
+        self._prefetched: tuple[float, list[list[Any]]] | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        backoff: Backoff | None = None,
+        on_call: Callable[[str], None] | None = None,
+    ) -> GsheetsStore:
+        """The store the settings name (``SHEETQUEUE_SPREADSHEET_ID`` and friends)."""
+        settings.require_gsheets()
+        client, account = open_client(settings)
+        api = SheetsApi(
+            client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, account=account
+        )
+        orders_tab = "Orders"
+        if settings.orders.startswith("tab:"):
+            orders_tab = settings.orders.removeprefix("tab:") or "Orders"
+        return cls(
+            api,
+            requests_tab=settings.requests_tab,
+            log_tab=settings.log_tab,
+            orders_tab=orders_tab,
+        )
+
+    @property
+    def calls(self) -> int:
+        """Sheets API calls made so far (retries included)."""
+        return self.api.calls
+
+    @property
+    def retries(self) -> int:
+        """Calls that were tries again after a transient failure."""
+        return self.api.retries
+
+    # -- reading --------------------------------------------------------------
+
+    def read_requests(self) -> list[StoredRequest]:
+        values = self._take_prefetched()
+        if values is None:
+            values = self._read_tab()
+        layout = self._layout or Layout.from_header([])
+        found: list[StoredRequest] = []
+        for index, row in enumerate(values[1:], start=2):
+            request = layout.request_of(row)
+            if request is not None:
+                found.append(StoredRequest(request, RowRef(index)))
+        return found
+
+    def _read_tab(self) -> list[list[Any]]:
+        self._prefetched = None
+        try:
+            values = self.api.get(quote_tab(self.requests_tab))
+        except Refused as exc:
+            raise StoreError(
+                f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
+                f"or set SHEETQUEUE_REQUESTS_TAB ({exc.text})"
+            ) from exc
+        self._layout = Layout.from_header(values[0] if values else [])
+        self._data_width = max((len(row) for row in values), default=0)
+        return values
+
+    def _take_prefetched(self) -> list[list[Any]] | None:
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is None or self._clock() - prefetched[0] > _PREFETCH_SECONDS:
+            return None
+        return prefetched[1]
+
+    # -- the header -----------------------------------------------------------
+
+    def ensure_header(self) -> list[str]:
+        if self._layout is None:
+            values = self._read_tab()
+            self._prefetched = (self._clock(), values)
+        assert self._layout is not None  # set by _read_tab
+        missing = self._layout.missing
+        if not missing:
+            return []
+        self._prefetched = None
+        self._add_columns(self._layout, missing)
+        return missing
+
+    def _add_columns(self, layout: Layout, missing: Sequence[str]) -> None:
+        """Write ``missing`` headers right of every used column (never moving one)."""
+        start = max(layout.width, self._data_width)
+        self.tabs.ensure_columns(self.requests_tab, start + len(missing))
+        first, last = column_letters(start), column_letters(start + len(missing) - 1)
+        self.api.update(f"{quote_tab(self.requests_tab)}!{first}1:{last}1", [list(missing)])
+        padded = [*layout.header, *([""] * (start - layout.width)), *missing]
+        self._layout = Layout.from_header(padded)
+        self._data_width = max(self._data_width, len(padded))
+        log.info("sheet.columns_added", tab=self.requests_tab, columns=list(missing))
+
+    # -- adding ---------------------------------------------------------------
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        self._prefetched = None
+        if not requests:
+            return AddResult([], [])
+        sent: set[str] = set()
+        return self.api.backoff.run(lambda: self._add_once(requests, sent), self.api.count_retry)
+
+    def _add_once(self, requests: Sequence[Request], sent: set[str]) -> AddResult:
+        values = self._read_tab()
+        assert self._layout is not None
+        if self._layout.missing:
+            self._add_columns(self._layout, self._layout.missing)
+        layout = self._layout
+        by_id: dict[str, Request] = {}
+        open_by_key: dict[tuple[str, str, str], Request] = {}
+        for row in values[1:]:
+            _index(layout.request_of(row), by_id, open_by_key)
+        stored: list[Request] = []
+        created: list[bool] = []
+        new: list[Request] = []
+        for request in requests:
+            key = request.duplicate_key()
+            existing = by_id.get(request.request_id) if request.request_id else None
+            if existing is None and key is not None:
+                existing = open_by_key.get(key)
+            if existing is not None:
+                stored.append(existing)
+                created.append(bool(request.request_id) and request.request_id in sent)
+                continue
+            new.append(request)
+            _index(request, by_id, open_by_key)
+            stored.append(request)
+            created.append(True)
+        if new:
+            sent.update(request.request_id for request in new if request.request_id)
+            answer = self.api.append(
+                f"{quote_tab(self.requests_tab)}!A1", [layout.row_of(r) for r in new]
+            )
+            self._check_landing(answer, _table_end(values))
+        return AddResult(stored, created)
+
+    def _check_landing(self, answer: Mapping[str, Any], expected_row: int) -> None:
+        landed = str(answer.get("updates", {}).get("updatedRange", ""))
+        match = _LANDED_AT.search(landed)
+        if match is None:
+            raise StoreError(f"the Sheets API did not say where the new rows went ({landed!r})")
+        if match.group(1) != "A":
+            raise StoreError(
+                f"new rows landed at {landed}, not in column A: check {self.requests_tab!r} "
+                "for a stray table left of the header"
+            )
+        if int(match.group(2)) != expected_row:
+            log.warning(
+                "sheet.append_moved", tab=self.requests_tab, landed=landed, expected=expected_row
+            )
+
+    # -- writing --------------------------------------------------------------
+
+    def update_cells(
+        self, updates: Sequence[CellUpdate], log: Sequence[LogEntry] = ()
+    ) -> UpdateResult:
+        self._prefetched = None
+        if not updates and not log:
+            return UpdateResult()
+        layout = self._layout or self._read_header()
+        for update in updates:
+            _check_columns(layout, update.values, self.requests_tab)
+        with_log = bool(log) or any(update.log for update in updates)
+        check = Check.for_updates(self.requests_tab, self.log_tab, layout, updates, with_log)
+        state = _Attempt()
+        result: UpdateResult = self.api.backoff.run(
+            lambda: self._update_once(check, layout, updates, log, state), self.api.count_retry
+        )
+        return result
+
+    def _read_header(self) -> Layout:
+        values = self.api.get(f"{quote_tab(self.requests_tab)}!1:1")
+        self._layout = Layout.from_header(values[0] if values else [])
+        return self._layout
+
+    def _update_once(
+        self,
+        check: Check,
+        layout: Layout,
+        updates: Sequence[CellUpdate],
+        extra_log: Sequence[LogEntry],
+        state: _Attempt,
+    ) -> UpdateResult:
+        seen = self._check(check, layout)
+        if seen is None:
+            return UpdateResult([], [u.ref for u in updates])
+        if state.lost is not None and state.lost_log and seen.log_holds(*state.lost_log):
+            return state.lost
+        verdict = judge(updates, seen, after_lost_write=state.lost is not None)
+        entries = [*extra_log, *(e for u in [*verdict.write, *verdict.landed] for e in u.log)]
+        data = [item for update in verdict.write for item in row_ranges(check.tab, layout, update)]
+        start = 0
+        if entries:
+            start, written = log_ranges(self.log_tab, len(seen.log_rows), entries)
+            data += written
+        applied = {id(u) for u in [*verdict.write, *verdict.landed]}
+        result = UpdateResult(
+            [u.ref for u in updates if id(u) in applied],
+            [u.ref for u in updates if id(u) not in applied],
+        )
+        if data:
+            self._write(data, state, result, (start, entries) if entries else None)
+        return result
+
+    def _check(self, check: Check, layout: Layout) -> Seen | None:
+        """The pre-write read; None when the header moved (nothing may be written)."""
+        try:
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS")
+        except Refused as exc:
+            if not check.with_log or not self.tabs.ensure_log():
+                raise
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS")
+            log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
+        seen = check.read(blocks)
+        if dict(seen.layout.columns) != dict(layout.columns):
+            log.warning("sheet.header_moved", tab=self.requests_tab)
+            self._layout = None
+            return None
+        return seen
+
+    def _write(
+        self,
+        data: list[dict[str, Any]],
+        state: _Attempt,
+        result: UpdateResult,
+        lines: tuple[int, list[LogEntry]] | None,
+    ) -> None:
+        try:
+            self.api.batch_write(data, retry=False)
+        except Transient as exc:
+            if exc.maybe_applied:
+                state.lost, state.lost_log = result, lines
+            raise
+        except Refused as exc:
+            if lines is None or "exceeds grid limits" not in exc.text:
+                raise
+            self.tabs.grow_log(lines[0] + len(lines[1]))
+            self.api.batch_write(data, retry=True)
+
+    # -- side tabs ------------------------------------------------------------
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        if entries:
+            self.update_cells([], log=entries)
+
+    def read_log(self) -> list[LogEntry]:
+        return self.tabs.read_log()
+
+    def read_orders(self) -> list[dict[str, Any]]:
+        return self.tabs.read_orders()
+
+    def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
+        return self.tabs.replace_orders(records)
+
+    def close(self) -> None:
+        self.api.close()
+
+
+class _Attempt:
+    """What a failed write left behind, for the next try to look at."""
+
+    def __init__(self) -> None:
+        self.lost: UpdateResult | None = None
+        self.lost_log: tuple[int, list[LogEntry]] | None = None
+
+
+def _index(
+    request: Request | None,
+    by_id: dict[str, Request],
+    open_by_key: dict[tuple[str, str, str], Request],
+) -> None:
+    if request is None:
+        return
+    if request.request_id:
+        by_id.setdefault(request.request_id, request)
+    key = request.duplicate_key()
+    if key is not None and request.is_open():
+        open_by_key.setdefault(key, request)
+
+
+def _table_end(values: Sequence[Sequence[Any]]) -> int:
+    """The row after the block of non-blank rows from row 1 (where an append lands)."""
+    for index, row in enumerate(values):
+        if not any(str(cell).strip() for cell in row):
+            return index + 1
+    return len(values) + 1
+
+
+def _check_columns(layout: Layout, values: Mapping[str, str], tab: str) -> None:
+    unknown = [name for name in values if name not in layout.columns]
+    if unknown:
+        raise StoreError(
+            f"no column for {', '.join(sorted(unknown))} in {tab!r}: "
+            "run 'sheetqueue init-sheet' to add the missing columns"
+        )
