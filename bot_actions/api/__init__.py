@@ -1,0 +1,7 @@
+"""The bot-facing HTTP API (FastAPI): ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from bot_actions.api.app import create_app
+
+__all__ = ["create_app"]

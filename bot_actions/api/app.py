@@ -1,0 +1,294 @@
+"""The bot-facing HTTP API: routes, wiring and the app's life cycle.
+
+:func:`create_app` builds everything from the settings (tests pass their own
+store opener, clock and metrics): the durable outbox and its flusher thread,
+the API's own store access, the lookup guard, the rate limiter. The flusher
+starts with the app and, when the app stops, makes one last best-effort
+flush; rows it could not send wait in the outbox file for the next start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Path, Query, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import PlainTextResponse
+
+from bot_actions.api import actions as chat_actions
+from bot_actions.api.auth import BearerAuth, BodyLimit
+from bot_actions.api.errors import TooManyRequests, install_error_handlers
+from bot_actions.api.metrics import CountAnswers
+from bot_actions.api.ratelimit import RateLimiter
+from bot_actions.api.schemas import (
+    ActionCall,
+    EligibilityBody,
+    EligibilityReply,
+    ErrorReply,
+    HandoffBody,
+    LookupBody,
+    LookupReply,
+    RecordBody,
+    RecordReply,
+    ReturnErrorReply,
+    ReturnReply,
+    ReturnsBody,
+    StatusReply,
+)
+from bot_actions.api.service import FrontDesk
+from bot_actions.api.store_access import StoreAccess
+from bot_actions.bootstrap import open_order_source, open_store, utcnow
+from bot_actions.lookup import LookupGuard
+from bot_actions.outbox import Flusher, Outbox, outbox_path
+from bot_actions.record import RecordResult, parse_new_request
+from bot_actions.returns import ReturnsPortal
+from config.settings import Settings
+from sheets.orders import OrderSource
+from sheets.store import Store
+from worker.metrics import Metrics
+
+__all__ = ["create_app"]
+
+MAX_BODY_BYTES = 64 * 1024
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorReply, "description": "Missing or wrong bearer token."},
+    413: {"model": ErrorReply, "description": "Body over 64 KiB."},
+    422: {"model": ErrorReply, "description": "A field is missing or wrong; `field` names it."},
+}
+_LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    404: {"model": ErrorReply, "description": "Unknown order or wrong email (same words)."},
+    429: {"model": ErrorReply, "description": "Too many tries, or locked after 2 failures."},
+}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store_opener: Callable[[], Store] | None = None,
+    orders_opener: Callable[[Store], OrderSource] | None = None,
+    metrics: Metrics | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    portal: ReturnsPortal | None = None,
+    batch_size: int = 500,
+    flush_interval: float = 1.0,
+    max_backoff: float = 60.0,
+    snapshot_max_age: float = 5.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API for these settings; the flusher runs while the app is served."""
+    metrics = metrics or Metrics()
+    opener = store_opener or (lambda: open_store(settings))
+    outbox = Outbox(outbox_path(settings))
+    flusher = Flusher(
+        outbox,
+        opener,
+        batch_size=batch_size,
+        interval=flush_interval,
+        max_backoff=max_backoff,
+        clock=clock,
+        metrics=metrics,
+    )
+    access = StoreAccess(
+        opener,
+        orders_opener or (lambda store: open_order_source(settings, store)),
+        max_age=snapshot_max_age,
+    )
+    desk = FrontDesk(
+        settings=settings,
+        outbox=outbox,
+        access=access,
+        guard=LookupGuard(settings.state_path, settings.policy.lookup_max_failures),
+        portal=portal or ReturnsPortal.from_settings(settings),
+        metrics=metrics,
+        clock=clock,
+    )
+    limiter = RateLimiter(settings.lookup_rate_per_minute)
+    metrics.gauge("sheetqueue_outbox_depth", outbox.depth)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        flusher.start()
+        try:
+            yield
+        finally:
+            flusher.stop()
+            access.close()
+            outbox.close()
+
+    app = FastAPI(
+        title="sheetqueue",
+        version="1",
+        summary="Record shoppers' order requests in the queue; look up and check orders.",
+        lifespan=lifespan,
+    )
+    app.state.desk, app.state.flusher, app.state.outbox = desk, flusher, outbox
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    _routes(app, desk, limiter, metrics)
+    _document_auth(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BearerAuth, token=settings.api_token.get_secret_value())
+    app.add_middleware(CountAnswers, metrics=metrics)
+    return app
+
+
+def _responses(code: int, model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": model, "description": description}, **_ERRORS}
+
+
+def _record_reply(result: RecordResult, response: Response) -> RecordReply:
+    response.status_code = 201 if result.created else 200
+    return RecordReply(request_id=result.request_id, status=result.status, message=result.message)
+
+
+_Limit = Callable[[Request, str], None]
+_Idempotency = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Send the same key again to get the same answer, never a second row.",
+    ),
+]
+
+
+def _routes(app: FastAPI, desk: FrontDesk, limiter: RateLimiter, metrics: Metrics) -> None:
+    def limit(request: Request, conversation_id: str) -> None:
+        client = request.client.host if request.client else "?"
+        wait = limiter.take(f"{client}|{conversation_id}")
+        if wait > 0:
+            metrics.inc("sheetqueue_lookups_limited_total")
+            raise TooManyRequests(wait)
+
+    _request_routes(app, desk)
+    _order_routes(app, desk, limit)
+    _platform_routes(app, desk, limit, metrics)
+
+
+def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
+
+    @app.post(
+        "/v1/requests",
+        status_code=201,
+        responses=_responses(200, RecordReply, "Asked before: the same request"),
+        tags=["requests"],
+    )
+    def record_request(body: RecordBody, response: Response, key: _Idempotency = "") -> RecordReply:
+        """Record a request; answered once it is safely stored (201), or 200 for a repeat."""
+        return _record_reply(desk.record(parse_new_request(body.model_dump()), key), response)
+
+    @app.get(
+        "/v1/requests/{request_id}",
+        responses=_responses(404, ErrorReply, "Unknown, or not this email's"),
+        tags=["requests"],
+    )
+    def request_status(
+        request_id: Annotated[str, Path(max_length=64)],
+        email: Annotated[str, Query(min_length=1, max_length=254)],
+    ) -> StatusReply:
+        """Where a request stands, with words for the shopper."""
+        answer = desk.status(request_id, email)
+        return StatusReply(**answer.__dict__)
+
+    @app.post("/v1/handoff", status_code=201, responses=_ERRORS, tags=["requests"])
+    def handoff(body: HandoffBody, response: Response, key: _Idempotency = "") -> RecordReply:
+        """Hand the conversation to a person: a ``support`` request with its context."""
+        result = desk.handoff(
+            order_id=body.order_id,
+            issue=body.issue,
+            email=body.email,
+            conversation_id=body.conversation_id,
+            channel=body.channel,
+            phone=body.phone,
+            context=body.context,
+            idempotency_key=key,
+        )
+        return _record_reply(result, response)
+
+
+def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
+    @app.post("/v1/orders/lookup", responses=_LOOKUP_ERRORS, tags=["orders"])
+    def lookup(body: LookupBody, request: Request) -> LookupReply:
+        """What a verified shopper may see of their order."""
+        limit(request, body.conversation_id)
+        return LookupReply(order=desk.lookup(body.order_id, body.email, body.conversation_id))
+
+    @app.post("/v1/eligibility", responses=_LOOKUP_ERRORS, tags=["orders"])
+    def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
+        """The decision the bot would get for this request now."""
+        limit(request, body.conversation_id)
+        answer = desk.eligibility(
+            body.order_id,
+            body.email,
+            body.type,
+            sku=body.sku,
+            damaged=body.damaged,
+            conversation_id=body.conversation_id,
+        )
+        return EligibilityReply(**answer.model_dump())
+
+    @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
+    def initialise_return(body: ReturnsBody, request: Request) -> ReturnReply | ReturnErrorReply:
+        """The returns-portal activity for the chat widget."""
+        limit(request, body.conversation_id)
+        payload = desk.initialise_return(
+            body.order_id,
+            body.email,
+            step_type=body.step_type,
+            inputs=body.inputs,
+            conversation_id=body.conversation_id,
+        )
+        if payload["type"] == "initialise_return":
+            return ReturnReply(**payload)
+        return ReturnErrorReply(**payload)
+
+
+def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metrics) -> None:
+    @app.post(
+        "/actions/{name}",
+        responses=_responses(404, ErrorReply, "Unknown action"),
+        tags=["chat platform"],
+    )
+    def action(
+        name: Annotated[str, Path(max_length=64, examples=list(chat_actions.ACTIONS))],
+        call: ActionCall,
+        request: Request,
+    ) -> dict[str, Any]:
+        """``recordRequest``, ``getOrderDetails``, ``checkEligibility``, ``initialiseReturn``,
+        ``handoff``: ``{"success": true, ...}`` or ``{"error": "..."}``."""
+        raw = call.conversation.get("id", "")
+        conversation = str(raw)[:128] if isinstance(raw, str | int) else ""
+        return chat_actions.run_action(
+            desk, name, call.args, conversation, lambda conv: limit(request, conv)
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    def metrics_text() -> PlainTextResponse:
+        """Counters and gauges in the Prometheus text format."""
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def _document_auth(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}
+            }
+            schema["security"] = [{"bearerAuth": []}]
+            schema["paths"]["/healthz"]["get"]["security"] = []
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

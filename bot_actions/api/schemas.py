@@ -1,0 +1,216 @@
+"""The HTTP API's bodies and answers, with the examples shown in ``/openapi.json``.
+
+Bodies are checked twice: here for shape (types, lengths, unknown fields) so
+the OpenAPI document says what to send, then by the same validation as the
+CLI (:func:`bot_actions.record.parse_new_request`) for meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionCall",
+    "EligibilityBody",
+    "EligibilityReply",
+    "ErrorReply",
+    "HandoffBody",
+    "LookupBody",
+    "LookupReply",
+    "RecordBody",
+    "RecordReply",
+    "ReturnErrorReply",
+    "ReturnReply",
+    "ReturnsBody",
+    "StatusReply",
+]
+
+_TYPES = "cancellation, refund, return, exchange, address_change, unsubscribe or support"
+OrderId = Field(min_length=1, max_length=64, description="The shop's order number.")
+Email = Field(min_length=1, max_length=254, description="The email the order was placed with.")
+Conversation = Field("", max_length=128, description="The chat conversation's id.")
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+class RecordBody(BaseModel):
+    """A request to put in the queue."""
+
+    model_config = _examples(
+        {
+            "type": "return",
+            "order_id": "ORD-1001",
+            "email": "ana@example.com",
+            "reason": "Too small",
+            "details": {"sku": "TEE-NVY-M"},
+            "conversation_id": "conv-8841",
+            "channel": "chat",
+        }
+    )
+
+    type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
+    order_id: str = OrderId
+    email: str = Email
+    reason: str = Field("", max_length=1000, description="The shopper's words.")
+    details: str | dict[str, Any] | list[Any] = Field(
+        "", description="Anything else, as text or JSON (e.g. the SKU, a new address)."
+    )
+    conversation_id: str = Conversation
+    channel: str = Field("", max_length=32, description="chat, email, voice, ...")
+    phone: str = Field("", max_length=24)
+
+
+class RecordReply(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request_id": "REQ-7Q2M9K4D1X8B3N6P",
+                    "status": "Pending",
+                    "message": "We've received your return request for order ORD-1001. ...",
+                }
+            ]
+        }
+    )
+
+    request_id: str
+    status: str
+    message: str = Field(description="Words for the shopper.")
+
+
+class StatusReply(BaseModel):
+    request_id: str
+    type: str
+    status: str
+    message: str = Field(description="Words for the shopper, specific to the status.")
+
+
+class LookupBody(BaseModel):
+    """Who asks for which order."""
+
+    model_config = _examples(
+        {"order_id": "ORD-1001", "email": "ana@example.com", "conversation_id": "conv-8841"}
+    )
+
+    order_id: str = OrderId
+    email: str = Email
+    conversation_id: str = Conversation
+
+
+class LookupReply(BaseModel):
+    order: dict[str, Any] = Field(
+        description="What a verified shopper may see: status, items, carrier, tracking, "
+        "ETA, city and postal code, the card's last four digits."
+    )
+
+
+class EligibilityBody(BaseModel):
+    """Would this request be allowed if recorded now?"""
+
+    model_config = _examples(
+        {"order_id": "ORD-1001", "email": "ana@example.com", "type": "return", "sku": "TEE-NVY-M"},
+        {"order_id": "ORD-1001", "email": "ana@example.com", "type": "refund", "damaged": True},
+    )
+
+    order_id: str = OrderId
+    email: str = Email
+    type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
+    sku: str = Field("", max_length=64, description="Only this item of the order.")
+    damaged: bool = Field(False, description="The shopper says the item arrived damaged.")
+    conversation_id: str = Conversation
+
+
+class EligibilityReply(BaseModel):
+    eligible: bool
+    decision: str = Field(description="<eligible|review|ineligible>:<code>")
+    message: str
+
+
+class ReturnsBody(BaseModel):
+    """Open the returns portal for this order."""
+
+    model_config = _examples(
+        {"order_id": "ORD-1001", "email": "ana@example.com"},
+        {
+            "order_id": "ORD-1001",
+            "email": "ana@example.com",
+            "step_type": "return_details",
+            "inputs": {"custom_property": "some_value"},
+        },
+    )
+
+    order_id: str = OrderId
+    email: str = Email
+    step_type: str = Field("", max_length=64, description="Open the portal on this step.")
+    inputs: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, max_length=20, description="Extra properties for the returns flow."
+    )
+    conversation_id: str = Conversation
+
+
+class ReturnReply(BaseModel):
+    type: Literal["initialise_return"]
+    returnFlowId: str  # the chat platform's spelling
+    externalAccountKey: str
+    inputs: dict[str, Any]
+
+
+class ReturnErrorReply(BaseModel):
+    type: Literal["initialise_return_error"]
+    message: str
+
+
+class HandoffBody(BaseModel):
+    """Hand the conversation to a person."""
+
+    model_config = _examples(
+        {
+            "order_id": "ORD-1001",
+            "issue": "The parcel shows delivered but never arrived.",
+            "email": "ana@example.com",
+            "conversation_id": "conv-8841",
+        }
+    )
+
+    order_id: str = OrderId
+    issue: str = Field(min_length=1, max_length=1000, description="The problem, in a sentence.")
+    email: str = Field("", max_length=254)
+    conversation_id: str = Conversation
+    channel: str = Field("", max_length=32)
+    phone: str = Field("", max_length=24)
+    context: dict[str, Any] = Field(
+        default_factory=dict, max_length=20, description="What else staff should know."
+    )
+
+
+class ActionCall(BaseModel):
+    """The chat platform's call: the action's arguments and the conversation."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "args": {
+                        "requestType": "cancellation",
+                        "orderId": "ORD-1001",
+                        "email": "ana@example.com",
+                        "reason": "Ordered twice",
+                    },
+                    "conversation": {"id": "conv-8841"},
+                }
+            ]
+        },
+    )
+
+    args: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    conversation: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+class ErrorReply(BaseModel):
+    error: str
+    field: str | None = None

@@ -1,0 +1,253 @@
+"""The front desk behind every route: record, status, lookup, eligibility, returns, handoff.
+
+The HTTP routes and the chat-platform actions are two spellings of these
+methods. Requests go through the durable :class:`~bot_actions.outbox.Outbox`;
+everything that reads the store or the order data goes through
+:class:`~bot_actions.api.store_access.StoreAccess`. Errors are the project's
+own (InputError, NotFoundError, LockedError, StoreError); the web layer maps
+them to status codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import structlog
+
+from bot_actions import handoff as handoffs
+from bot_actions import returns
+from bot_actions.api.messages import REQUEST_NOT_FOUND, repeated_message, status_message
+from bot_actions.api.store_access import StoreAccess
+from bot_actions.lookup import EligibilityAnswer, LookupGuard, answer_eligibility, lookup_order
+from bot_actions.outbox import Outbox
+from bot_actions.record import NewRequest, RecordResult, received_message
+from config.errors import (
+    InputError,
+    LockedError,
+    NotFoundError,
+    OrderSourceError,
+    SheetqueueError,
+)
+from config.settings import Settings
+from sheets.model import Request, Status, new_request_id
+from sheets.orders import OrderSource
+from sheets.times import format_time
+from worker.metrics import Metrics
+
+__all__ = ["FrontDesk", "StatusAnswer"]
+
+log = structlog.get_logger("sheetqueue.api")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    request_id: str
+    type: str
+    status: str
+    message: str
+
+
+class FrontDesk:
+    """What a bot can ask of sheetqueue."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        outbox: Outbox,
+        access: StoreAccess,
+        guard: LookupGuard,
+        portal: returns.ReturnsPortal,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.access = access
+        self.guard = guard
+        self.portal = portal
+        self.metrics = metrics
+        self.clock = clock
+
+    def record(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
+        """Accept ``new`` durably (201) or give back the request it repeats (200)."""
+        _check_key(idempotency_key)
+        request = Request(
+            request_id=new_request_id(),
+            timestamp=format_time(self.clock()),
+            type=new.type.value,
+            status=Status.PENDING.value,
+            order_id=new.order_id,
+            email=new.email,
+            phone=new.phone,
+            reason=new.reason,
+            details=new.details,
+            conversation_id=new.conversation_id,
+            channel=new.channel,
+        )
+        accepted = self.outbox.accept(
+            request,
+            idempotency_key=idempotency_key,
+            fingerprint=hashlib.sha256(new.model_dump_json().encode()).hexdigest(),
+            known_duplicate=self.access.open_duplicate(request.duplicate_key()),
+            closed=self.access.known_closed,
+        )
+        saved = accepted.request
+        if accepted.created:
+            self.metrics.inc("sheetqueue_requests_recorded_total", type=new.type.value)
+            log.info("request.accepted", request_id=saved.request_id, type=saved.type)
+            message = received_message(new.type, saved.order_id, saved.request_id)
+        else:
+            self.metrics.inc("sheetqueue_requests_repeated_total", type=new.type.value)
+            log.info("request.repeated", request_id=saved.request_id, type=saved.type)
+            message = repeated_message(saved)
+        return RecordResult(
+            request_id=saved.request_id,
+            status=saved.status or Status.PENDING.value,
+            message=message,
+            created=accepted.created,
+        )
+
+    def status(self, request_id: str, email: str) -> StatusAnswer:
+        """Where a request stands; NotFoundError when unknown or not this email's."""
+        entry = self.outbox.find(request_id.strip())
+        wanted = entry.current.request_id if entry is not None else request_id.strip()
+        row: Request | None = None
+        if entry is None or entry.landed:
+            try:
+                row = self.access.find(wanted)
+            except SheetqueueError:
+                if entry is None:
+                    raise
+        if row is None and entry is not None:
+            row = entry.current
+        if row is None or row.email.strip().lower() != email.strip().lower():
+            raise NotFoundError(REQUEST_NOT_FOUND)
+        return StatusAnswer(
+            request_id=row.request_id,
+            type=row.type,
+            status=row.status or Status.PENDING.value,
+            message=status_message(row),
+        )
+
+    def lookup(self, order_id: str, email: str, conversation_id: str) -> dict[str, object]:
+        """The order as a verified shopper may see it."""
+        now = self.clock()
+        view = self._with_orders(
+            lambda source: lookup_order(
+                source, order_id, email, conversation_id, self.guard, now, zone=self.settings.zone
+            )
+        )
+        return view.public_dict()
+
+    def eligibility(
+        self,
+        order_id: str,
+        email: str,
+        request_type: str,
+        *,
+        sku: str = "",
+        damaged: bool = False,
+        conversation_id: str = "",
+    ) -> EligibilityAnswer:
+        """The decision the bot would get for this request now (the email verified first)."""
+        now = self.clock()
+        answer = self._with_orders(
+            lambda source: answer_eligibility(
+                source,
+                order_id,
+                email,
+                request_type,
+                self.settings.policy,
+                now,
+                sku=sku,
+                damaged=damaged,
+                conversation_id=conversation_id,
+                guard=self.guard,
+                zone=self.settings.zone,
+            )
+        )
+        self.metrics.inc("sheetqueue_decisions_total", code=answer.decision.partition(":")[2])
+        return answer
+
+    def initialise_return(
+        self,
+        order_id: str,
+        email: str,
+        *,
+        step_type: str = "",
+        inputs: Mapping[str, Any] | None = None,
+        conversation_id: str = "",
+    ) -> dict[str, Any]:
+        """The returns-portal activity: ``initialise_return`` or ``initialise_return_error``."""
+        if step_type and not returns.valid_step_type(step_type):
+            raise InputError("step_type: use lower-case letters, digits and _ (return_details)")
+        if not self.portal.configured:
+            log.warning("returns.not_configured")
+            return returns.error_payload(returns.NOT_CONFIGURED_MESSAGE)
+        try:
+            answer = self.eligibility(order_id, email, "return", conversation_id=conversation_id)
+        except (NotFoundError, LockedError) as exc:
+            return returns.error_payload(exc.message)
+        if not answer.eligible:
+            return returns.error_payload(answer.message)
+        return returns.initialise_payload(
+            self.portal, order_id.strip(), step_type=step_type, inputs=inputs
+        )
+
+    def handoff(
+        self,
+        *,
+        order_id: str,
+        issue: str,
+        email: str = "",
+        conversation_id: str = "",
+        channel: str = "",
+        phone: str = "",
+        context: Mapping[str, Any] | None = None,
+        idempotency_key: str = "",
+    ) -> RecordResult:
+        """Record a ``support`` request with the context staff need."""
+        if not email.strip():
+            email = self._order_email(order_id)
+        new = handoffs.handoff_request(
+            order_id=order_id,
+            issue=issue,
+            email=email,
+            conversation_id=conversation_id,
+            channel=channel,
+            phone=phone,
+            context=context,
+        )
+        return self.record(new, idempotency_key)
+
+    def _order_email(self, order_id: str) -> str:
+        def find(source: OrderSource) -> str:
+            order = source.get(order_id, "")
+            return order.email if order is not None else ""
+
+        try:
+            email = self._with_orders(find)
+        except OrderSourceError:
+            email = ""
+        if not email:
+            raise handoffs.missing_email_error()
+        return email
+
+    def _with_orders(self, work: Callable[[OrderSource], T]) -> T:
+        try:
+            return self.access.with_orders(work)
+        except LockedError:
+            self.metrics.inc("sheetqueue_lookups_limited_total")
+            raise
+
+
+def _check_key(key: str) -> None:
+    if len(key) > 200 or not key.isprintable() or not key.isascii():
+        raise InputError("Idempotency-Key: use at most 200 printable ASCII characters")
