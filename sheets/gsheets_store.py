@@ -97,8 +97,13 @@ class GsheetsStore:
 
     @property
     def retries(self) -> int:
-        """Calls that were tries again after a transient failure."""
+        """Calls tried again after a transient failure."""
         return self.api.retries
+
+    @property
+    def layout(self) -> Layout | None:
+        """The header as last read or written (None before the first read)."""
+        return self._layout
 
     # -- reading --------------------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""``sheetqueue init-sheet``: create or upgrade the Requests tab so a team can work in it.
+
+It makes sure of: the tab, the canonical header (missing columns added to the
+right, nothing moved), row 1 frozen, a dropdown of the statuses on ``Status``
+(not strict: a typo is allowed and the worker explains it), a colour per
+status, the worker's columns protected with a warning only, and the ``Log``
+tab. It looks first and only asks for what is missing, so a second run
+changes nothing.
+
+The API cannot list data validations without reading cells, so the dropdown
+is set together with the status colours, and the colours (which the
+metadata does list) tell whether both are there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.errors import StoreError
+from sheets.gsheets_store import GsheetsStore
+from sheets.model import CANONICAL_HEADER, Status
+
+__all__ = ["PROTECTED_FIELDS", "STATUS_COLOURS", "init_sheet"]
+
+PROTECTED_FIELDS = ("request_id", "decision", "worker_note", "checked_at", "notified")
+"""Worker columns a person is warned about before editing (Status is the team's to move)."""
+
+STATUS_COLOURS: dict[Status, tuple[float, float, float]] = {
+    Status.PENDING: (1.0, 0.95, 0.8),
+    Status.ELIGIBLE: (0.85, 0.94, 0.83),
+    Status.NEEDS_REVIEW: (0.92, 0.85, 0.95),
+    Status.INELIGIBLE: (0.96, 0.8, 0.8),
+    Status.APPROVED: (0.8, 0.9, 0.97),
+    Status.IN_PROGRESS: (0.8, 0.93, 0.95),
+    Status.DONE: (0.72, 0.88, 0.7),
+    Status.REJECTED: (0.9, 0.6, 0.6),
+}
+_PROTECTION_NOTE = "sheetqueue: written by the worker"
+_FIELDS = "sheets(properties,protectedRanges,conditionalFormats)"
+
+
+def init_sheet(store: GsheetsStore) -> list[str]:
+    """Bring the spreadsheet up to what the queue needs; return what was changed."""
+    changes: list[str] = []
+    tab = _tab(store)
+    if tab is None:
+        store.tabs.add_tab(store.requests_tab)
+        changes.append(f"created tab {store.requests_tab!r}")
+        tab = _tab(store)
+        if tab is None:
+            raise StoreError(f"tab {store.requests_tab!r} could not be created")
+    added = store.ensure_header()
+    if len(added) == len(CANONICAL_HEADER):
+        changes.append(f"wrote the header ({len(added)} columns)")
+    elif added:
+        changes.append(f"added columns: {', '.join(added)}")
+    layout = store.layout
+    if layout is None or "status" not in layout.columns:
+        raise StoreError(f"no Status column in {store.requests_tab!r} after adding the header")
+    props = tab["properties"]
+    sheet_id = int(props["sheetId"])
+    requests: list[dict[str, Any]] = []
+    if int(props.get("gridProperties", {}).get("frozenRowCount", 0)) != 1:
+        requests.append(_freeze(sheet_id))
+        changes.append("froze row 1")
+    status_col = layout.columns["status"]
+    if not _has_status_colours(tab, status_col):
+        requests.append(_dropdown(sheet_id, status_col))
+        requests += _colours(sheet_id, status_col)
+        changes.append("status dropdown and colours on Status")
+    protected = _protected_columns(tab)
+    for name in PROTECTED_FIELDS:
+        column = layout.columns.get(name)
+        if column is not None and column not in protected:
+            requests.append(_protect(sheet_id, column))
+            changes.append(f"warning on edits to {layout.header[column]!r}")
+    if requests:
+        store.api.structure(requests)
+    if store.tabs.ensure_log():
+        changes.append(f"created tab {store.log_tab!r}")
+    return changes
+
+
+def _tab(store: GsheetsStore) -> dict[str, Any] | None:
+    for sheet in store.api.metadata(_FIELDS).get("sheets", []):
+        if sheet.get("properties", {}).get("title") == store.requests_tab:
+            return dict(sheet)
+    return None
+
+
+def _column_range(sheet_id: int, column: int, first_row: int = 1) -> dict[str, Any]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": first_row,
+        "startColumnIndex": column,
+        "endColumnIndex": column + 1,
+    }
+
+
+def _freeze(sheet_id: int) -> dict[str, Any]:
+    return {
+        "updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+            "fields": "gridProperties.frozenRowCount",
+        }
+    }
+
+
+def _dropdown(sheet_id: int, column: int) -> dict[str, Any]:
+    return {
+        "setDataValidation": {
+            "range": _column_range(sheet_id, column),
+            "rule": {
+                "condition": {
+                    "type": "ONE_OF_LIST",
+                    "values": [{"userEnteredValue": status.value} for status in Status],
+                },
+                "strict": False,
+                "showCustomUi": True,
+                "inputMessage": "Pick a status; the worker explains a word it does not know.",
+            },
+        }
+    }
+
+
+def _colours(sheet_id: int, column: int) -> list[dict[str, Any]]:
+    rules = []
+    for index, (status, (red, green, blue)) in enumerate(STATUS_COLOURS.items()):
+        rules.append(
+            {
+                "addConditionalFormatRule": {
+                    "index": index,
+                    "rule": {
+                        "ranges": [_column_range(sheet_id, column)],
+                        "booleanRule": {
+                            "condition": {
+                                "type": "TEXT_EQ",
+                                "values": [{"userEnteredValue": status.value}],
+                            },
+                            "format": {
+                                "backgroundColor": {"red": red, "green": green, "blue": blue}
+                            },
+                        },
+                    },
+                }
+            }
+        )
+    return rules
+
+
+def _protect(sheet_id: int, column: int) -> dict[str, Any]:
+    return {
+        "addProtectedRange": {
+            "protectedRange": {
+                "range": _column_range(sheet_id, column, first_row=0),
+                "description": _PROTECTION_NOTE,
+                "warningOnly": True,
+            }
+        }
+    }
+
+
+def _has_status_colours(tab: dict[str, Any], column: int) -> bool:
+    for rule in tab.get("conditionalFormats", []):
+        condition = rule.get("booleanRule", {}).get("condition", {})
+        on_column = any(r.get("startColumnIndex") == column for r in rule.get("ranges", []))
+        if on_column and condition.get("type") == "TEXT_EQ":
+            return True
+    return False
+
+
+def _protected_columns(tab: dict[str, Any]) -> set[int]:
+    return {
+        int(item.get("range", {}).get("startColumnIndex", -1))
+        for item in tab.get("protectedRanges", [])
+        if item.get("description") == _PROTECTION_NOTE
+    }
