@@ -23,7 +23,7 @@ from sheets.model import CANONICAL_HEADER
 from sheets.sqlite_store import SqliteStore
 from sheets.store import Store
 
-__all__ = ["no_sleep_backoff", "open_backend", "open_gsheets", "shared_emulator"]
+__all__ = ["no_sleep_backoff", "open_backend", "open_gsheets", "shared_emulator", "store_on"]
 
 _EMULATOR: list[Emulator] = []
 
@@ -61,10 +61,18 @@ def open_gsheets(
     book = emulator.create_spreadsheet(
         "Queue", tabs if tabs is not None else {"Requests": [list(CANONICAL_HEADER)]}
     )
+    return store_on(emulator, book, backoff=backoff, timeout=timeout), book
+
+
+def store_on(
+    emulator: Emulator, book: str, *, backoff: Backoff | None = None, timeout: float = 5.0
+) -> GsheetsStore:
+    """A new gspread store on an existing spreadsheet of ``emulator``."""
+    assert emulator.url is not None
     api = SheetsApi(
         emulator_client(emulator.url, timeout), book, backoff=backoff or no_sleep_backoff()
     )
-    return GsheetsStore(api), book
+    return GsheetsStore(api)
 
 
 @contextmanager
