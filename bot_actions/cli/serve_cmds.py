@@ -1,0 +1,126 @@
+"""``sheetqueue serve``: the HTTP API for bots, optionally with the worker in the same process.
+
+Without ``SHEETQUEUE_API_TOKEN`` the API answers anyone who can reach it, so
+it listens on the loopback interface only: another ``--host`` is refused
+(exit 2). SIGTERM or SIGINT stops the server: requests in flight finish, the
+outbox makes one last best-effort flush (what it cannot send waits in its
+file for the next start), then the worker's pass in flight finishes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import structlog
+import typer
+from filelock import Timeout
+
+from bot_actions.bootstrap import build_worker, open_store, utcnow
+from bot_actions.cli import app, fail
+from bot_actions.outbox import Outbox
+from config.errors import ConfigError, SheetqueueError
+from config.logs import configure_logging
+from config.settings import Settings, load_settings
+from worker.lock import pass_lock
+from worker.metrics import Metrics
+from worker.scheduler import run_scheduled
+
+log = structlog.get_logger("sheetqueue.serve")
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.1``, ``::1``, ``localhost``: reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def worker_pass(settings: Settings, outbox: Outbox, metrics: Metrics) -> None:
+    """One scheduled pass: land what the outbox holds, then check the queue (lock held)."""
+    store = open_store(settings)
+    try:
+        try:
+            while outbox.flush_once(store, utcnow()):
+                pass
+        except SheetqueueError as exc:  # the rows wait; the flusher keeps trying
+            log.warning("outbox.flush_failed", error=exc.message)
+        worker = build_worker(settings, store)
+        try:
+            with pass_lock(settings).acquire(timeout=0):
+                report = worker.run_pass(utcnow())
+            metrics.observe_pass(report.summary())
+        except Timeout:
+            log.info("tick.skipped", reason="another pass holds the lock")
+        finally:
+            worker.ledger.close()
+    finally:
+        store.close()
+
+
+def _stopped(signum: int, _frame: FrameType | None) -> None:
+    log.info("serve.stopping", signal=signal.Signals(signum).name)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Run the scheduled worker in this process too.")
+    ] = False,
+) -> None:
+    """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
+    import uvicorn
+
+    from bot_actions.api import create_app
+
+    configure_logging("INFO")
+    try:
+        settings = load_settings()
+        if not settings.api_token.get_secret_value() and not is_loopback(host):
+            raise ConfigError(
+                f"SHEETQUEUE_API_TOKEN: required to listen on {host}; set a token, "
+                "or leave --host at 127.0.0.1"
+            )
+        metrics = Metrics()
+        api = create_app(settings, metrics=metrics)
+    except SheetqueueError as error:
+        raise fail(error) from None
+    stop = threading.Event()
+    worker_thread: threading.Thread | None = None
+    if with_worker:
+        outbox: Outbox = api.state.outbox
+        worker_thread = threading.Thread(
+            target=run_scheduled,
+            args=(lambda: worker_pass(settings, outbox, metrics), settings.interval_seconds),
+            kwargs={"stop": stop, "install_signals": False},
+            name="sheetqueue-worker",
+        )
+        worker_thread.start()
+    config = uvicorn.Config(
+        api,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    log.info("serve.started", host=host, port=port, with_worker=with_worker)
+    # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
+    # that was there before it: make that one a no-op so a clean stop exits 0.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopped)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()
+        if worker_thread is not None:
+            worker_thread.join()
+        log.info("serve.stopped")

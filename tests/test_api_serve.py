@@ -1,0 +1,82 @@
+"""``sheetqueue serve`` as a user runs it: localhost only without a token, worker, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+from tests.cli_runner import SheetqueueCli
+from tests.factories import make_order_record
+
+TOKEN = "serve-token-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_public_host_without_a_token_is_refused(cli: SheetqueueCli) -> None:
+    """Without SHEETQUEUE_API_TOKEN, --host 0.0.0.0 exits 2 with one line naming the setting."""
+    result = cli("serve", "--host", "0.0.0.0", timeout=30)  # noqa: S104 (refused, never bound)
+    assert result.code == 2
+    assert "SHEETQUEUE_API_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_worker_records_checks_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """A request posted to the server lands, the in-process worker checks it, SIGTERM exits 0."""
+    delivered = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+    orders = tmp_path / "orders.json"
+    orders.write_text(json.dumps([make_order_record(status="delivered", delivered_at=delivered)]))
+    port = _free_port()
+    cli = SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_ORDERS=f"file:{orders}",
+        SHEETQUEUE_API_TOKEN=TOKEN,
+        SHEETQUEUE_INTERVAL_SECONDS="1",
+    )
+    process = cli.popen("serve", "--port", str(port), "--with-worker")
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        body = {"type": "return", "order_id": "ORD-1001", "email": "ana@example.com"}
+        posted = requests.post(url + "/v1/requests", json=body, headers=headers, timeout=5)
+        assert posted.status_code == 201
+        request_id = posted.json()["request_id"]
+        status = ""
+        while status != "Eligible" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = requests.get(
+                f"{url}/v1/requests/{request_id}",
+                params={"email": "ana@example.com"},
+                headers=headers,
+                timeout=5,
+            )
+            status = answer.json()["status"]
+        assert status == "Eligible"
+        assert (
+            "sheetqueue_worker_passes_total"
+            in requests.get(url + "/metrics", headers=headers, timeout=5).text
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    listed = cli("list", "--json")
+    assert [row["request_id"] for row in listed.json()] == [request_id]
