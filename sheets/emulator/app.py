@@ -29,10 +29,10 @@ def build_app(service: SheetsService) -> Starlette:
     """The ASGI app serving ``service``."""
 
     async def api(request: Request) -> Response:
-        delay = service.faults.delay
-        if delay:
-            await asyncio.sleep(delay)
         body, error = await _json_body(request)
+        delay = service.faults.delay
+        if delay:  # after reading the body: a client that gives up may still see its call land
+            await asyncio.sleep(delay)
         if error is not None:
             kind = "read" if request.method == "GET" else "write"
             with service.lock:
