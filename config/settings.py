@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     notify_on_received: bool = False
     notify_on_review: bool = False
     notify_max_attempts: int = Field(5, ge=1)
+    notify_retry_seconds: float = Field(
+        30.0, gt=0, description="first retry delay of a failed message; doubles, up to 120x"
+    )
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
     lookup_rate_per_minute: int = Field(20, ge=1)

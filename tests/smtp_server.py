@@ -133,11 +133,12 @@ class SmtpServer:
         tls: Tls = None,
         cert: CertPair | None = None,
         users: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
         if tls and cert is None:
             raise ValueError("TLS needs a certificate: make_self_signed_cert(tmp_path)")
         self.host = "127.0.0.1"
-        self.port = free_port()
+        self.port = port or free_port()
         self.tls = tls
         self.users = dict(users or {})
         self.messages: list[Received] = []

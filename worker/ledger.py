@@ -42,8 +42,7 @@ CREATE TABLE IF NOT EXISTS seen (
 );
 """
 
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(hours=1)
+BACKOFF_GROWTH_CAP = 120  # the longest wait is 120 times the first (an hour by default)
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,7 @@ class Ledger:
         error: str,
         now: datetime,
         max_attempts: int,
+        retry_after: timedelta = timedelta(seconds=30),
         nothing_to_send: bool = False,
     ) -> str:
         """Note how a try went; return the notice's new state."""
@@ -141,7 +141,7 @@ class Ledger:
             state = "gave_up"
         else:
             state = "pending"
-        delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
+        delay = retry_after * min(2 ** (attempts - 1), BACKOFF_GROWTH_CAP)
         finished = format_time(now) if state != "pending" else ""
         with self._write() as db:
             db.execute(

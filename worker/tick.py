@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -285,6 +285,7 @@ class Worker:
                 error=error,
                 now=now,
                 max_attempts=self.settings.notify_max_attempts,
+                retry_after=timedelta(seconds=self.settings.notify_retry_seconds),
                 nothing_to_send=not delivery.sent and not delivery.failed,
             )
             if delivery.sent:
