@@ -18,6 +18,7 @@ from config.settings import Settings
 from sheets.orders import FileOrderSource, Order, OrderSource, order_from_record
 from sheets.store import Store
 from worker.ledger import Ledger
+from worker.metrics import Metrics
 from worker.notify.factory import notifiers_from_settings
 from worker.tick import Worker
 
@@ -88,7 +89,7 @@ def open_order_source(settings: Settings, store: Store) -> OrderSource:
     return TabOrderSource(store, settings.zone)
 
 
-def build_worker(settings: Settings, store: Store) -> Worker:
+def build_worker(settings: Settings, store: Store, metrics: Metrics | None = None) -> Worker:
     """The worker with the real ledger, order source and notifiers."""
     return Worker(
         store=store,
@@ -96,4 +97,5 @@ def build_worker(settings: Settings, store: Store) -> Worker:
         notifiers=notifiers_from_settings(settings),
         ledger=Ledger(settings.state_path),
         settings=settings,
+        metrics=metrics,
     )

@@ -52,11 +52,19 @@ def run_demo(settings: Settings, folder: Path, console: Console, now: datetime) 
     emails = {order["order_id"]: order["email"] for order in orders}
     recorded = Table("Request ID", "Type", "Order", "What the bot says", title="2. Recorded")
     for n, template in enumerate(DEMO_REQUESTS):
-        data = {**template, "email": emails[template["order_id"]],
-                "conversation_id": f"demo-{n}", "channel": "chat"}
+        data = {
+            **template,
+            "email": emails[template["order_id"]],
+            "conversation_id": f"demo-{n}",
+            "channel": "chat",
+        }
         result = record_request(store, parse_new_request(data), now)
-        recorded.add_row(result.request_id, template["type"], template["order_id"],
-                         escape(result.message.split(". Your reference")[0] + "."))
+        recorded.add_row(
+            result.request_id,
+            template["type"],
+            template["order_id"],
+            escape(result.message.split(". Your reference")[0] + "."),
+        )
     console.print(recorded)
 
     worker = build_worker(settings, store)

@@ -25,7 +25,7 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
     def ago(days: float) -> str:
         return (now - timedelta(days=days)).isoformat(timespec="seconds")
 
-    def order(number: int, status: str, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    def order(number: int, status: str, items: list[Any], **extra: Any) -> dict[str, Any]:
         base: dict[str, Any] = {
             "order_id": f"ORD-{number}",
             "email": f"shopper{number}@example.com",
@@ -41,25 +41,50 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
         }
         return base | extra
 
-    shipped = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784",
-               "tracking_url": "https://track.example/1Z999AA10123456784"}
+    shipped = {
+        "carrier": "UPS",
+        "tracking_number": "1Z999AA10123456784",
+        "tracking_url": "https://track.example/1Z999AA10123456784",
+    }
     return [
         order(1001, "processing", [TEE, JOGGER], order_date=ago(1)[:10]),
-        order(1002, "shipped", [TEE], shipped_at=ago(2), estimated_delivery=ago(-3)[:10],
-              **shipped),
+        order(
+            1002, "shipped", [TEE], shipped_at=ago(2), estimated_delivery=ago(-3)[:10], **shipped
+        ),
         order(1003, "delivered", [TEE, JOGGER], shipped_at=ago(9), delivered_at=ago(6), **shipped),
         order(1004, "delivered", [JOGGER], shipped_at=ago(43), delivered_at=ago(40), **shipped),
         order(1005, "delivered", [EARBUDS], shipped_at=ago(13), delivered_at=ago(10), **shipped),
         order(1006, "delivered", [EARBUDS], shipped_at=ago(23), delivered_at=ago(20), **shipped),
         order(1007, "delivered", [SALE], shipped_at=ago(6), delivered_at=ago(3), **shipped),
         order(1008, "delivered", [GIFT], shipped_at=ago(6), delivered_at=ago(3), **shipped),
-        order(1009, "refunded", [TEE], shipped_at=ago(20), delivered_at=ago(17),
-              refunded_at=ago(5), **shipped),
+        order(
+            1009,
+            "refunded",
+            [TEE],
+            shipped_at=ago(20),
+            delivered_at=ago(17),
+            refunded_at=ago(5),
+            **shipped,
+        ),
         order(1010, "cancelled", [JOGGER], cancelled_at=ago(8)),
-        order(1011, "delivered", [JOGGER], shipped_at=ago(38), delivered_at=ago(35),
-              customer={"total_spent": 1850.0, "order_count": 14}, **shipped),
-        order(1012, "delivered", [TEE], shipped_at=ago(33), delivered_at=ago(30),
-              customer={"total_spent": 29.99, "order_count": 1}, **shipped),
+        order(
+            1011,
+            "delivered",
+            [JOGGER],
+            shipped_at=ago(38),
+            delivered_at=ago(35),
+            customer={"total_spent": 1850.0, "order_count": 14},
+            **shipped,
+        ),
+        order(
+            1012,
+            "delivered",
+            [TEE],
+            shipped_at=ago(33),
+            delivered_at=ago(30),
+            customer={"total_spent": 29.99, "order_count": 1},
+            **shipped,
+        ),
         order(1013, "delivered", [EARBUDS], shipped_at=ago(48), delivered_at=ago(45), **shipped),
     ]
 
@@ -67,12 +92,23 @@ def demo_orders(now: datetime) -> list[dict[str, Any]]:
 DEMO_REQUESTS: list[dict[str, Any]] = [
     {"type": "cancellation", "order_id": "ORD-1002", "reason": "Ordered the wrong size"},
     {"type": "refund", "order_id": "ORD-1004", "reason": "Changed my mind"},
-    {"type": "return", "order_id": "ORD-1003", "reason": "Too small",
-     "details": {"sku": "TEE-NVY-M"}},
+    {
+        "type": "return",
+        "order_id": "ORD-1003",
+        "reason": "Too small",
+        "details": {"sku": "TEE-NVY-M"},
+    },
     {"type": "exchange", "order_id": "ORD-1005", "reason": "Want the white ones"},
-    {"type": "address_change", "order_id": "ORD-1001",
-     "details": {"new_address": "9 Elm Rd, Austin, TX 78702"}},
+    {
+        "type": "address_change",
+        "order_id": "ORD-1001",
+        "details": {"new_address": "9 Elm Rd, Austin, TX 78702"},
+    },
     {"type": "unsubscribe", "order_id": "ORD-1012", "reason": "Too many emails"},
-    {"type": "support", "order_id": "ORD-1013", "reason": "Earbuds arrived broken",
-     "details": {"damaged": True}},
+    {
+        "type": "support",
+        "order_id": "ORD-1013",
+        "reason": "Earbuds arrived broken",
+        "details": {"damaged": True},
+    },
 ]

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from config.settings import Settings
+
 __all__ = [
     "NOT_CONFIGURED_MESSAGE",
     "ReturnsPortal",
@@ -46,11 +48,9 @@ class ReturnsPortal:
         return bool(self.flow_id.strip() and self.account_key.strip())
 
     @classmethod
-    def from_settings(cls, settings: object) -> ReturnsPortal:
-        """Read the two settings when the Settings model has them (blank otherwise)."""
-        flow = getattr(settings, "returns_flow_id", "")
-        key = getattr(settings, "returns_account_key", "")
-        return cls(str(flow or ""), str(getattr(key, "get_secret_value", lambda: key)() or ""))
+    def from_settings(cls, settings: Settings) -> ReturnsPortal:
+        """``SHEETQUEUE_RETURNS_FLOW_ID`` and ``SHEETQUEUE_RETURNS_ACCOUNT_KEY``."""
+        return cls(settings.returns_flow_id, settings.returns_account_key.get_secret_value())
 
 
 def initialise_payload(

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
     lookup_rate_per_minute: int = Field(20, ge=1)
+    returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
+    returns_account_key: SecretStr = SecretStr("")
     policy: Policy = Field(default_factory=Policy)
 
     @field_validator("notify", mode="before")

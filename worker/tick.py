@@ -29,6 +29,7 @@ from sheets.store import CellUpdate, Store, StoredRequest
 from sheets.times import format_time
 from worker.eligibility import Decision, decide
 from worker.ledger import Ledger, Outcome
+from worker.metrics import Metrics
 from worker.notified import render_notified, statuses_in_notified
 from worker.notify.base import Notifier, deliver
 from worker.notify.message import Notice
@@ -84,6 +85,7 @@ class Worker:
         ledger: Ledger,
         settings: Settings,
         templates: Templates | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.order_source = order_source
@@ -91,6 +93,7 @@ class Worker:
         self.ledger = ledger
         self.settings = settings
         self.templates = templates or Templates(settings.templates_dir)
+        self.metrics = metrics or Metrics()
 
     def run_pass(self, now: datetime) -> PassReport:
         """One pass over the queue at ``now``."""
@@ -174,7 +177,9 @@ class Worker:
             report.problems.append(f"{request.request_id}: {exc}")
             log.warning("tick.order_unavailable", request_id=request.request_id, error=str(exc))
             return None
-        return decide(request, order, self.settings.policy, now, self.settings.zone)
+        decision = decide(request, order, self.settings.policy, now, self.settings.zone)
+        self.metrics.inc("sheetqueue_decisions_total", code=decision.code)
+        return decision
 
     def _plan_decision(
         self, plan: _Plan, request: Request, status: Status, decision: Decision, now: datetime
@@ -290,8 +295,10 @@ class Worker:
             )
             if delivery.sent:
                 report.notified += 1
+                self.metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
             if delivery.failed:
                 report.failed += 1
+                self.metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
             if state == "gave_up":
                 log.error(
                     "notify.gave_up",

@@ -18,7 +18,7 @@ from worker.notify.factory import notifiers_from_settings
 
 @app.command()
 def demo(
-    backend: Annotated[str, typer.Option(help="local, or gsheets (through the emulator)")] = "local",
+    backend: Annotated[str, typer.Option(help="local, or gsheets (the emulator)")] = "local",
     folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its files.")] = Path(
         "sheetqueue-demo"
     ),
@@ -29,7 +29,7 @@ def demo(
             raise InputError(f"backend: use local or gsheets, not {backend!r}")
         fresh_folder(folder)
         if backend == "gsheets":
-            from bot_actions.demo_gsheets import run_gsheets_demo  # noqa: PLC0415
+            from bot_actions.demo_gsheets import run_gsheets_demo
 
             run_gsheets_demo(folder, console, utcnow())
             return
@@ -57,7 +57,7 @@ def check() -> None:
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
-    from bot_actions.bootstrap import open_store  # noqa: PLC0415
+    from bot_actions.bootstrap import open_store
 
     try:
         store = open_store(settings)

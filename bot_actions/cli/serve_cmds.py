@@ -51,7 +51,7 @@ def worker_pass(settings: Settings, outbox: Outbox, metrics: Metrics) -> None:
                 pass
         except SheetqueueError as exc:  # the rows wait; the flusher keeps trying
             log.warning("outbox.flush_failed", error=exc.message)
-        worker = build_worker(settings, store)
+        worker = build_worker(settings, store, metrics)
         try:
             with pass_lock(settings).acquire(timeout=0):
                 report = worker.run_pass(utcnow())
