@@ -8,7 +8,7 @@ exit); every test gets a fresh spreadsheet in it.
 from __future__ import annotations
 
 import atexit
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ def no_sleep_backoff(slept: list[float] | None = None, **limits: Any) -> Backoff
 
 def open_gsheets(
     emulator: Emulator,
-    tabs: dict[str, Sequence[Sequence[Any]]] | None = None,
+    tabs: Mapping[str, Sequence[Sequence[Any]]] | None = None,
     *,
     backoff: Backoff | None = None,
     timeout: float = 5.0,

@@ -8,6 +8,7 @@ import pytest
 
 from config.errors import StoreError
 from sheets.emulator import Emulator
+from sheets.gsheets_retry import Backoff
 from sheets.gsheets_store import GsheetsStore
 from sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
 from sheets.store import CellUpdate, StoredRequest
@@ -17,8 +18,10 @@ from tests.store_backends import no_sleep_backoff, open_gsheets, shared_emulator
 TABS = {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
 
 
-def _queue(emu: Emulator, **kwargs: object) -> tuple[GsheetsStore, str, list[StoredRequest]]:
-    store, book = open_gsheets(emu, TABS, **kwargs)  # type: ignore[arg-type]
+def _queue(
+    emu: Emulator, backoff: Backoff | None = None
+) -> tuple[GsheetsStore, str, list[StoredRequest]]:
+    store, book = open_gsheets(emu, TABS, backoff=backoff)
     store.add_requests(
         [make_request(request_id=f"REQ-{x}", conversation_id=f"c-{x}") for x in "ABC"]
     )
