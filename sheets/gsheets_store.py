@@ -298,16 +298,26 @@ class GsheetsStore:
         lines: tuple[int, list[LogEntry]] | None,
     ) -> None:
         try:
+            self._write_once(data, state, result, lines)
+        except Refused as exc:
+            if lines is None or "exceeds grid limits" not in exc.text:
+                raise
+            self.tabs.grow_log(lines[0] + len(lines[1]))
+            self._write_once(data, state, result, lines)
+
+    def _write_once(
+        self,
+        data: list[dict[str, Any]],
+        state: _Attempt,
+        result: UpdateResult,
+        lines: tuple[int, list[LogEntry]] | None,
+    ) -> None:
+        try:
             self.api.batch_write(data, retry=False)
         except Transient as exc:
             if exc.maybe_applied:
                 state.lost, state.lost_log = result, lines
             raise
-        except Refused as exc:
-            if lines is None or "exceeds grid limits" not in exc.text:
-                raise
-            self.tabs.grow_log(lines[0] + len(lines[1]))
-            self.api.batch_write(data, retry=True)
 
     # -- side tabs ------------------------------------------------------------
 

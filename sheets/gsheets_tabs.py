@@ -90,8 +90,8 @@ class Tabs:
         return True
 
     def grow_log(self, rows: int) -> None:
-        """Room for ``rows`` rows in the Log tab, with some to spare."""
-        self.ensure_size(self.log_tab, rows=rows + _NEW_TAB_ROWS)
+        """Room for ``rows`` rows in the Log tab, and as many again (growth is rare)."""
+        self.ensure_size(self.log_tab, rows=max(rows * 2, rows + _NEW_TAB_ROWS))
 
     def read_log(self) -> list[LogEntry]:
         """The audit log, oldest first (1 call); empty when there is no Log tab."""

@@ -144,3 +144,16 @@ def test_one_append_for_many_new_requests() -> None:
     assert all(store.add_requests(batch).created)
     assert store.calls - before == 2
     assert len(store.read_requests()) == 200
+
+
+def test_the_log_tab_grows_when_its_grid_is_full() -> None:
+    """More log lines than the Log grid has rows: rows are added and nothing is lost."""
+    emu = _emulator()
+    store, book = open_gsheets(emu, {"Requests": [list(CANONICAL_HEADER)], "Log": []})
+    entries = [
+        LogEntry(time=f"t{n}", request_id=f"REQ-{n}", from_status="", to_status="Pending", by="w")
+        for n in range(1200)
+    ]
+    store.append_log(entries)
+    assert store.read_log() == entries
+    assert emu.grid_size(book, "Log")[0] >= 1201
