@@ -147,8 +147,8 @@ def test_no_input_gives_a_5xx(api: Api, document: dict[str, Any], method: str, p
             min_size=1,
             max_size=70,
         )
-        if where == "header":
-            value = safe_text
+        if where == "header":  # HTTP drops a header value's outer spaces: send none
+            value = safe_text.map(str.strip)
         strategy = st.one_of(value, st.sampled_from(parameter["schema"].get("examples", ["x"])))
         if parameter.get("required"):
             places[where][parameter["name"]] = strategy
