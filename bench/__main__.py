@@ -74,10 +74,14 @@ def pass_table(sizes: list[int], backends: list[str]) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("only", nargs="*", help="pass, api, outbox (default: all)")
-    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument("--sizes", default=None, help="row counts of the pass benchmark")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller runs (pass: 1k/10k rows; outbox: 20 s)"
+    )
     options = parser.parse_args()
     wanted = set(options.only or ["pass", "api", "outbox"])
-    sizes = [int(s) for s in options.sizes.split(",")]
+    default_sizes = SIZES[:2] if options.quick else SIZES
+    sizes = [int(s) for s in (options.sizes or ",".join(map(str, default_sizes))).split(",")]
     console.print(f"Machine: {machine()}")
     if "pass" in wanted:
         console.print(pass_table(sizes, ["local", "gsheets"]))
@@ -88,7 +92,7 @@ def main() -> None:
             except ModuleNotFoundError:
                 console.print(f"[yellow]{name}: benchmark not built yet[/]")
                 continue
-            sys.modules[module].main(console)  # type: ignore[attr-defined]
+            sys.modules[module].main(console, quick=options.quick)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,135 @@
+"""Record latency through the HTTP API: ``POST /v1/requests`` on a real ``sheetqueue serve``.
+
+``python -m bench api`` (or ``python -m bench.api_bench [--quick]``) sends
+2,000 requests from 4 client threads, as fast as the server answers, to a
+server on the local backend and to one on the gsheets backend (the emulator,
+no quota), and waits until every accepted row is in the queue.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.serving import (
+    new_book,
+    percentile,
+    post_request,
+    run_load,
+    serve,
+    sheet_ids,
+    wait_landed,
+)
+from sheets.emulator import Emulator
+from sheets.sqlite_store import SqliteStore
+
+__all__ = ["main", "run"]
+
+REQUESTS = 2_000
+THREADS = 4
+
+
+def _local_ids(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    store = SqliteStore(path)
+    try:
+        return [stored.request.request_id for stored in store.read_requests()]
+    finally:
+        store.close()
+
+
+def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
+    """One backend: the load, its latencies, and when the rows had all landed."""
+    with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
+        folder = Path(tmp)
+        env: dict[str, str] = {}
+        read_ids = partial(_local_ids, folder / "queue.db")
+        if backend == "gsheets":
+            book = new_book(emulator)
+            assert emulator.url is not None
+            env = {
+                "SHEETQUEUE_BACKEND": "gsheets",
+                "SHEETQUEUE_SPREADSHEET_ID": book,
+                "SHEETQUEUE_SHEETS_API_URL": emulator.url,
+            }
+            read_ids = partial(sheet_ids, emulator, book)
+        with serve(env, folder) as url:
+            emulator.reset_log()
+            load = run_load(post_request(url, f"api-{backend}"), count, threads=threads)
+            landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
+            calls = emulator.counts()["total"] if backend == "gsheets" else None
+    return {
+        "backend": backend,
+        "requests": count,
+        "threads": threads,
+        "seconds": round(load.seconds, 2),
+        "per_second": round(count / load.seconds, 1),
+        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "accepted": len(load.accepted_ids),
+        "failed": count - len(load.accepted_ids),
+        "landed": landing.landed,
+        "duplicates": landing.duplicates,
+        "landed_after_s": landing.seconds_after_last,
+        "sheets_calls": calls,
+    }
+
+
+def table(results: list[dict[str, Any]]) -> Table:
+    """The results as a Rich table."""
+    out = Table(title="POST /v1/requests through sheetqueue serve (uvicorn, 127.0.0.1)")
+    columns = (
+        "backend",
+        "requests",
+        "client threads",
+        "seconds",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "failed",
+        "rows landed",
+        "duplicates",
+        "all landed after s",
+        "Sheets calls",
+    )
+    for name in columns:
+        out.add_column(name, justify="right")
+    for r in results:
+        out.add_row(
+            r["backend"],
+            f"{r['requests']:,}",
+            str(r["threads"]),
+            str(r["seconds"]),
+            str(r["per_second"]),
+            str(r["p50_ms"]),
+            str(r["p99_ms"]),
+            str(r["failed"]),
+            f"{r['landed']:,}",
+            str(r["duplicates"]),
+            "-" if r["landed_after_s"] is None else str(r["landed_after_s"]),
+            "-" if r["sheets_calls"] is None else str(r["sheets_calls"]),
+        )
+    return out
+
+
+def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:
+    """Run both backends and print the table; returns the raw results."""
+    from config.logs import configure_logging
+
+    configure_logging("ERROR")
+    count = 500 if quick else REQUESTS
+    results = [run(backend, count) for backend in ("local", "gsheets")]
+    console.print(table(results))
+    return results
+
+
+if __name__ == "__main__":
+    main(Console(width=160), quick="--quick" in sys.argv)
