@@ -1,4 +1,7 @@
-"""One scenario in its own process: a first pass and a steady pass over N rows.
+"""One scenario in its own process: three passes over N rows.
+
+The first pass decides every row; the second writes the ``Notified`` cells of
+the messages the first one sent; the third finds nothing to do.
 
 ``python -m bench.pass_bench local|gsheets N`` prints one JSON line: wall and
 CPU seconds of each pass, Sheets API calls (emulator), peak memory (RSS).
@@ -20,6 +23,7 @@ from bench.workload import NOW, orders, requests
 from bot_actions.bootstrap import build_worker, open_store
 from config.logs import configure_logging
 from config.settings import Settings
+from sheets.model import LOG_HEADER
 from sheets.store import Store
 
 
@@ -36,7 +40,9 @@ def _backend(kind: str, folder: Path) -> Iterator[tuple[Settings, Any]]:
     from sheets.emulator import Emulator
 
     with Emulator() as emulator:
-        spreadsheet = emulator.create_spreadsheet("bench", ["Requests", "Orders"])
+        spreadsheet = emulator.create_spreadsheet(
+            "bench", {"Requests": [], "Orders": [], "Log": [list(LOG_HEADER)]}
+        )
         settings = Settings(
             **base, backend="gsheets", spreadsheet_id=spreadsheet, sheets_api_url=emulator.url
         )
@@ -57,7 +63,7 @@ def run(kind: str, size: int) -> dict[str, Any]:
             store.add_requests(requests(size)[start : start + 10_000])
         worker = build_worker(settings, store)
         result: dict[str, Any] = {"backend": kind, "rows": size}
-        for label, offset in (("first", 0), ("steady", 60)):
+        for label, offset in (("first", 0), ("second", 60), ("quiet", 120)):
             before_calls = _calls(emulator)
             wall, cpu = time.perf_counter(), time.process_time()
             report = worker.run_pass(NOW.replace(second=offset % 60, minute=30 + offset // 60))

@@ -46,8 +46,8 @@ def run_demo(settings: Settings, folder: Path, console: Console, now: datetime) 
     """Play the loop on a fresh store; returns the store (open) for callers to inspect."""
     store = open_store(settings)
     orders = demo_orders(now)
-    store.ensure_header()
     store.replace_orders(orders)
+    store.ensure_header()
     console.print(f"[bold]1. Sample orders[/] ({len(orders)}) in the Orders tab")
     emails = {order["order_id"]: order["email"] for order in orders}
     recorded = Table("Request ID", "Type", "Order", "What the bot says", title="2. Recorded")
@@ -81,11 +81,16 @@ def run_demo(settings: Settings, folder: Path, console: Console, now: datetime) 
     finally:
         worker.ledger.close()
     _show_messages(folder / "outbox", console)
-    console.print(
-        f"\nFiles are in {folder}/: queue.db (the queue), outbox/ (the messages). "
-        "Try: sheetqueue list, sheetqueue tick, sheetqueue set-status ID Done "
-        f"(with SHEETQUEUE_LOCAL_PATH={folder / 'queue.db'})."
-    )
+    if settings.backend == "local":
+        console.print(
+            f"\nFiles are in {folder}/: queue.db (the queue), outbox/ (the messages). "
+            "Try: sheetqueue list, sheetqueue tick, sheetqueue set-status ID Done "
+            f"(with SHEETQUEUE_LOCAL_PATH={folder / 'queue.db'})."
+        )
+    else:
+        console.print(
+            f"\nThe sheet lived in the emulator for this run; the messages are in {folder}/outbox/."
+        )
     return store
 
 

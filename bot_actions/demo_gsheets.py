@@ -23,7 +23,7 @@ __all__ = ["run_gsheets_demo"]
 def run_gsheets_demo(folder: Path, console: Console, now: datetime) -> dict[str, int]:
     """Run the demo on a fresh emulated spreadsheet; returns the emulator's call counts."""
     with Emulator() as emulator:
-        book = emulator.create_spreadsheet("Tee Shop requests (demo)", ["Requests"])
+        book = emulator.create_spreadsheet("Tee Shop requests (demo)", ["Requests", "Orders"])
         settings = demo_settings(
             folder, backend="gsheets", spreadsheet_id=book, sheets_api_url=emulator.url
         )

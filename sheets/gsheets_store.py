@@ -32,7 +32,7 @@ from config.settings import Settings
 from sheets.gsheets_api import Refused, SheetsApi, open_client
 from sheets.gsheets_layout import Layout, column_letters, quote_tab
 from sheets.gsheets_retry import Backoff, Transient
-from sheets.gsheets_tabs import Tabs
+from sheets.gsheets_tabs import Tabs, orders_from_values
 from sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheets.model import LogEntry, Request
 from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
@@ -55,6 +55,7 @@ class GsheetsStore:
         requests_tab: str = "Requests",
         log_tab: str = "Log",
         orders_tab: str = "Orders",
+        orders_with_queue: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api = api
@@ -65,6 +66,11 @@ class GsheetsStore:
         self._layout: Layout | None = None
         self._data_width = 0
         self._prefetched: tuple[float, list[list[Any]]] | None = None
+        # With tab:Orders a pass needs the orders right after the queue: read both in
+        # one batchGet and keep the orders for the read_orders() that follows.
+        self._orders_configured = orders_with_queue
+        self._orders_with_queue = orders_with_queue
+        self._orders_read: tuple[float, list[list[Any]]] | None = None
 
     @classmethod
     def from_settings(
@@ -88,6 +94,7 @@ class GsheetsStore:
             requests_tab=settings.requests_tab,
             log_tab=settings.log_tab,
             orders_tab=orders_tab,
+            orders_with_queue=settings.orders.startswith("tab:"),
         )
 
     @property
@@ -122,7 +129,7 @@ class GsheetsStore:
     def _read_tab(self) -> list[list[Any]]:
         self._prefetched = None
         try:
-            values = self.api.get(quote_tab(self.requests_tab))
+            values = self._read_queue_and_orders()
         except Refused as exc:
             raise StoreError(
                 f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
@@ -131,6 +138,18 @@ class GsheetsStore:
         self._layout = Layout.from_header(values[0] if values else [])
         self._data_width = max((len(row) for row in values), default=0)
         return values
+
+    def _read_queue_and_orders(self) -> list[list[Any]]:
+        queue = quote_tab(self.requests_tab)
+        if self._orders_with_queue:
+            try:
+                values, orders = self.api.batch_get([queue, quote_tab(self.tabs.orders_tab)])
+            except Refused:  # no Orders tab yet: read the queue alone until one is written
+                self._orders_with_queue = False
+            else:
+                self._orders_read = (self._clock(), orders)
+                return values
+        return self.api.get(queue)
 
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
@@ -329,9 +348,14 @@ class GsheetsStore:
         return self.tabs.read_log()
 
     def read_orders(self) -> list[dict[str, Any]]:
+        read, self._orders_read = self._orders_read, None
+        if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
+            return orders_from_values(read[1])
         return self.tabs.read_orders()
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
+        self._orders_read = None
+        self._orders_with_queue = self._orders_configured
         return self.tabs.replace_orders(records)
 
     def close(self) -> None:

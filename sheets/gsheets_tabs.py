@@ -16,7 +16,7 @@ from sheets.gsheets_api import Refused, SheetsApi
 from sheets.gsheets_layout import cell_text, column_letters, quote_tab
 from sheets.model import LOG_HEADER, LogEntry
 
-__all__ = ["Tabs", "order_cell"]
+__all__ = ["Tabs", "order_cell", "orders_from_values"]
 
 _NEW_TAB_ROWS = 1000
 _NEW_TAB_COLUMNS = 26
@@ -118,18 +118,7 @@ class Tabs:
 
     def read_orders(self) -> list[dict[str, Any]]:
         """The Orders tab as records keyed by header, every cell as text (1 call)."""
-        values = self._values_or_none(self.orders_tab)
-        if not values:
-            return []
-        header = [cell_text(cell).strip() for cell in values[0]]
-        records = []
-        for row in values[1:]:
-            cells = [cell_text(cell) for cell in row]
-            if not any(cell.strip() for cell in cells):
-                continue
-            cells += [""] * (len(header) - len(cells))
-            records.append({name: cells[i] for i, name in enumerate(header) if name})
-        return records
+        return orders_from_values(self._values_or_none(self.orders_tab) or [])
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Replace the Orders tab with ``records`` (RAW; JSON text for lists and objects)."""
@@ -159,6 +148,21 @@ class Tabs:
             if self.properties(title) is None:
                 return None
             raise
+
+
+def orders_from_values(values: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Records keyed by the Orders tab's header; blank rows skipped."""
+    if not values:
+        return []
+    header = [cell_text(cell).strip() for cell in values[0]]
+    records = []
+    for row in values[1:]:
+        cells = [cell_text(cell) for cell in row]
+        if not any(cell.strip() for cell in cells):
+            continue
+        cells += [""] * (len(header) - len(cells))
+        records.append({name: cells[i] for i, name in enumerate(header) if name})
+    return records
 
 
 def order_cell(value: Any) -> str:

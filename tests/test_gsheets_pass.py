@@ -1,0 +1,47 @@
+"""A worker pass on the Google Sheet costs a fixed, small number of Sheets API calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bench.workload import NOW, orders, requests
+from bot_actions.bootstrap import build_worker
+from config.settings import Settings
+from sheets.emulator import emulator_client
+from sheets.gsheets_api import SheetsApi
+from sheets.gsheets_store import GsheetsStore
+from sheets.model import CANONICAL_HEADER, LOG_HEADER
+from tests.store_backends import no_sleep_backoff, shared_emulator
+
+ROWS = 700
+
+
+def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
+    """With tab:Orders: 1 read, 1 pre-check, 1 write, whatever the rows; a quiet pass is 1 call."""
+    emulator = shared_emulator()
+    assert emulator.url is not None
+    book = emulator.create_spreadsheet(
+        "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)], "Orders": []}
+    )
+    api = SheetsApi(emulator_client(emulator.url, 5.0), book, backoff=no_sleep_backoff())
+    store = GsheetsStore(api, orders_with_queue=True)
+    store.replace_orders(orders(ROWS))
+    store.add_requests(requests(ROWS))
+    settings = Settings(
+        backend="gsheets",
+        spreadsheet_id=book,
+        sheets_api_url=emulator.url,
+        state_path=tmp_path / "state.db",
+        notify=["log:"],
+    )
+    worker = build_worker(settings, store)
+    calls = []
+    for minute in range(3):
+        before = store.calls
+        report = worker.run_pass(NOW + timedelta(minutes=minute))
+        calls.append(store.calls - before)
+        if minute == 0:
+            assert report.checked == ROWS and report.changed == ROWS
+    worker.ledger.close()
+    assert calls == [3, 3, 1]  # decide all; write the Notified cells; nothing to do
