@@ -32,12 +32,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, metrics: Metrics | None = None) -> Store:
     """The queue the settings point at: the SQLite file or the Google Sheet."""
     if settings.backend == "gsheets":
-        from sheets.gsheets_store import GsheetsStore
+        from sheets.gsheets_store import GsheetsStore  # gspread is imported only when used
 
-        return GsheetsStore.from_settings(settings)
+        hook = metrics.sheets_hook() if metrics is not None else None
+        return GsheetsStore.from_settings(settings, on_call=hook)
     from sheets.sqlite_store import SqliteStore
 
     return SqliteStore(settings.local_path)

@@ -92,7 +92,7 @@ class SheetsApi:
     """The calls on one spreadsheet, counted, retried and with errors converted.
 
     ``calls`` counts HTTP calls made (retries included), ``retries`` the
-    retries; ``on_call(kind)`` is told of each call (``get``, ``batch_get``,
+    retries; ``on_call(kind, retried)`` is told of each call (``get``, ``batch_get``,
     ``append``, ``batch_write``, ``update``, ``clear``, ``structure``,
     ``metadata``) for metrics.
     """
@@ -103,13 +103,14 @@ class SheetsApi:
         spreadsheet_id: str,
         *,
         backoff: Backoff | None = None,
-        on_call: Callable[[str], None] | None = None,
+        on_call: Callable[[str, bool], None] | None = None,
         account: str = "",
     ) -> None:
         self._http = client.http_client
         self.spreadsheet_id = spreadsheet_id
         self.backoff = backoff or Backoff()
         self.on_call = on_call
+        self._next_is_retry = False
         self.account = account
         self.calls = 0
         self.retries = 0
@@ -196,12 +197,14 @@ class SheetsApi:
 
     def count_retry(self, _error: Transient, _wait: float) -> None:
         self.retries += 1
+        self._next_is_retry = True
 
     def once(self, kind: str, call: Callable[[], Any]) -> Any:
         """One HTTP call, counted; vendor errors converted."""
         self.calls += 1
+        retried, self._next_is_retry = self._next_is_retry, False
         if self.on_call is not None:
-            self.on_call(kind)
+            self.on_call(kind, retried)
         try:
             return call()
         except APIError as exc:

@@ -78,7 +78,7 @@ class GsheetsStore:
         settings: Settings,
         *,
         backoff: Backoff | None = None,
-        on_call: Callable[[str], None] | None = None,
+        on_call: Callable[[str, bool], None] | None = None,
     ) -> GsheetsStore:
         """The store the settings name (``SHEETQUEUE_SPREADSHEET_ID`` and friends)."""
         settings.require_gsheets()

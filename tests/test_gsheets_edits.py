@@ -125,7 +125,7 @@ def test_a_failed_write_is_checked_and_written_once() -> None:
     store, _book, rows = _queue(emu)
     failed: list[str] = []
 
-    def fail_first_write(kind: str) -> None:
+    def fail_first_write(kind: str, _retried: bool) -> None:
         if kind == "batch_write" and not failed:
             failed.append(kind)
             emu.fail_next(1, 503)
@@ -144,7 +144,7 @@ def test_a_write_that_landed_without_an_answer_is_not_repeated() -> None:
     store.api.backoff.sleep = lambda _seconds: time.sleep(1.0)
     kinds: list[str] = []
 
-    def slow_first_write(kind: str) -> None:
+    def slow_first_write(kind: str, _retried: bool) -> None:
         kinds.append(kind)
         emu.set_faults(
             delay=0.8 if kinds.count("batch_write") == 1 and kind == "batch_write" else 0

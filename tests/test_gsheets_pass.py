@@ -45,3 +45,25 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
             assert report.checked == ROWS and report.changed == ROWS
     worker.ledger.close()
     assert calls == [3, 3, 1]  # decide all; write the Notified cells; nothing to do
+
+
+def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
+    """The store opened with metrics counts each Sheets call, and retries apart."""
+    from bot_actions.bootstrap import open_store
+    from worker.metrics import Metrics
+
+    emulator = shared_emulator()
+    assert emulator.url is not None
+    book = emulator.create_spreadsheet("Queue", {"Requests": [list(CANONICAL_HEADER)]})
+    settings = Settings(
+        backend="gsheets", spreadsheet_id=book, sheets_api_url=emulator.url, orders="file:x.json"
+    )
+    metrics = Metrics()
+    store = open_store(settings, metrics)
+    assert isinstance(store, GsheetsStore)
+    store.api.backoff = no_sleep_backoff()
+    emulator.fail_next(1, 503)
+    store.read_requests()
+    text = metrics.render()
+    assert 'sheetqueue_sheets_calls_total{operation="get"} 2' in text
+    assert 'sheetqueue_sheets_retries_total{operation="get"} 1' in text

@@ -81,7 +81,7 @@ def create_app(
 ) -> FastAPI:
     """The API for these settings; the flusher runs while the app is served."""
     metrics = metrics or Metrics()
-    opener = store_opener or (lambda: open_store(settings))
+    opener = store_opener or (lambda: open_store(settings, metrics))
     outbox = Outbox(outbox_path(settings))
     flusher = Flusher(
         outbox,

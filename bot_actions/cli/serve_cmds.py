@@ -44,7 +44,7 @@ def is_loopback(host: str) -> bool:
 
 def worker_pass(settings: Settings, outbox: Outbox, metrics: Metrics) -> None:
     """One scheduled pass: land what the outbox holds, then check the queue (lock held)."""
-    store = open_store(settings)
+    store = open_store(settings, metrics)
     try:
         try:
             while outbox.flush_once(store, utcnow()):
