@@ -21,10 +21,8 @@ Landed rows are kept for ``retention`` (a week) so a repeated
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +33,7 @@ from bot_actions.bootstrap import utcnow
 from config.errors import InputError, SheetqueueError, StoreError
 from config.settings import Settings
 from sheets.model import Request
+from sheets.sqlite_file import SqliteFile
 from sheets.store import Store
 from sheets.times import format_time
 from worker.metrics import Metrics
@@ -100,43 +99,16 @@ class Outbox:
     def __init__(self, path: Path, *, retention: timedelta = timedelta(days=7)) -> None:
         self.path = Path(path)
         self.retention = retention
-        self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"outbox {self.path}: cannot open: {exc}") from exc
+        self._file = SqliteFile(self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH (outbox)")
+        self._transaction = self._file.write
 
     def on_accept(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each new request (the flusher's wake-up)."""
         self._listeners.append(listener)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"outbox {self.path}: {exc}") from exc
-
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"outbox {self.path}: {exc}") from exc
+        return [tuple(row) for row in self._file.select(sql, params)]
 
     def accept(
         self,
@@ -273,8 +245,7 @@ class Outbox:
             return cursor.rowcount
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
 
 def _entry(row: tuple[object, ...]) -> OutboxEntry:

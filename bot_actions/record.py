@@ -90,6 +90,22 @@ class NewRequest(BaseModel):
     def _no_control_characters(cls, value: str) -> str:
         return _CONTROL.sub("", value)
 
+    def to_request(self, now: datetime) -> Request:
+        """The queue row for this request: a fresh ID, ``Pending``, stamped ``now``."""
+        return Request(
+            request_id=new_request_id(),
+            timestamp=format_time(now),
+            type=self.type.value,
+            status=Status.PENDING.value,
+            order_id=self.order_id,
+            email=self.email,
+            phone=self.phone,
+            reason=self.reason,
+            details=self.details,
+            conversation_id=self.conversation_id,
+            channel=self.channel,
+        )
+
 
 class RecordResult(BaseModel):
     """What the bot tells the shopper after recording."""
@@ -141,20 +157,7 @@ def received_message(kind: RequestType, order_id: str, request_id: str) -> str:
 
 def record_request(store: Store, new: NewRequest, now: datetime) -> RecordResult:
     """Save the request (or find the open one it repeats) and say so."""
-    request = Request(
-        request_id=new_request_id(),
-        timestamp=format_time(now),
-        type=new.type.value,
-        status=Status.PENDING.value,
-        order_id=new.order_id,
-        email=new.email,
-        phone=new.phone,
-        reason=new.reason,
-        details=new.details,
-        conversation_id=new.conversation_id,
-        channel=new.channel,
-    )
-    result = store.add_requests([request])
+    result = store.add_requests([new.to_request(now)])
     saved, created = result.requests[0], result.created[0]
     log.info(
         "request.recorded" if created else "request.repeated",

@@ -25,6 +25,10 @@ class SqliteFile:
     """A connection to ``path`` with ``schema`` applied, safe across threads."""
 
     def __init__(self, path: Path, schema: str, *, setting: str, timeout: float = 30.0) -> None:
+        """Open (creating) ``path``; ``setting`` names the option to fix if it cannot be opened.
+
+        Commits are ``synchronous=FULL``: what was reported saved survives a power cut.
+        """
         self.path = path
         self._lock = threading.RLock()
         try:
@@ -33,7 +37,7 @@ class SqliteFile:
                 path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(schema)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{setting}: cannot open {path}: {exc}") from exc

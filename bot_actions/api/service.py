@@ -33,9 +33,8 @@ from config.errors import (
     SheetqueueError,
 )
 from config.settings import Settings
-from sheets.model import Request, Status, new_request_id
+from sheets.model import Request, Status
 from sheets.orders import OrderSource
-from sheets.times import format_time
 from worker.metrics import Metrics
 
 __all__ = ["FrontDesk", "StatusAnswer"]
@@ -78,19 +77,7 @@ class FrontDesk:
     def record(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
         """Accept ``new`` durably (201) or give back the request it repeats (200)."""
         _check_key(idempotency_key)
-        request = Request(
-            request_id=new_request_id(),
-            timestamp=format_time(self.clock()),
-            type=new.type.value,
-            status=Status.PENDING.value,
-            order_id=new.order_id,
-            email=new.email,
-            phone=new.phone,
-            reason=new.reason,
-            details=new.details,
-            conversation_id=new.conversation_id,
-            channel=new.channel,
-        )
+        request = new.to_request(self.clock())
         accepted = self.outbox.accept(
             request,
             idempotency_key=idempotency_key,
