@@ -46,7 +46,8 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
     return CommandFailed(error, as_json)
 
 
-def _register_commands() -> None:
+def register_commands() -> None:
+    """Import the command modules; each adds its commands to ``app``."""
     from bot_actions.cli import queue_cmds  # noqa: F401
 
     for optional in ("ops_cmds", "order_cmds", "worker_cmds", "sheet_cmds", "serve_cmds"):
@@ -60,7 +61,7 @@ def _register_commands() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     configure_logging("WARNING")
-    _register_commands()
+    register_commands()
     try:
         app(args=argv, prog_name="sheetqueue")
     except CommandFailed as failure:
