@@ -16,7 +16,7 @@ import typer
 from config.errors import SheetqueueError
 from config.logs import configure_logging
 
-__all__ = ["app", "emit_json", "fail", "main"]
+__all__ = ["app", "emit_json", "fail", "main", "register_commands"]
 
 app = typer.Typer(
     name="sheetqueue",
@@ -48,14 +48,14 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
 
 def register_commands() -> None:
     """Import the command modules; each adds its commands to ``app``."""
-    from bot_actions.cli import queue_cmds  # noqa: F401
-
-    for optional in ("ops_cmds", "order_cmds", "worker_cmds", "sheet_cmds", "serve_cmds"):
-        try:
-            __import__(f"bot_actions.cli.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bot_actions.cli.{optional}":
-                raise
+    from bot_actions.cli import (  # noqa: F401
+        ops_cmds,
+        order_cmds,
+        queue_cmds,
+        serve_cmds,
+        sheet_cmds,
+        worker_cmds,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
