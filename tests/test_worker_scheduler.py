@@ -103,3 +103,17 @@ def test_sigterm_finishes_the_pass_in_flight_then_exits_0(
     assert "worker.stopped" in err
     row = cli("list", "--json").json()[0]
     assert (row["status"], row["decision"]) == ("Eligible", "eligible:notYetShipped")
+
+
+def test_cron_tick_waits_for_a_pass_in_flight_and_gives_up_clearly(tmp_path: Path) -> None:
+    """While another process holds the pass lock, tick waits, then exits 1 saying why."""
+    from config.settings import Settings
+    from worker.lock import pass_lock
+
+    cli = SheetqueueCli(tmp_path)
+    settings = Settings(local_path=tmp_path / "queue.db", state_path=tmp_path / "state.db")
+    with pass_lock(settings).acquire(timeout=1):
+        busy = cli("tick", "--wait", "0.5")
+    assert busy.code == 1
+    assert "another pass is still running on this store" in busy.stderr
+    assert cli("tick", "--wait", "0.5").code == 0
