@@ -1,0 +1,153 @@
+"""Chaos: ``sheetqueue serve`` SIGKILLed at random points while a bot keeps posting requests.
+
+Run with ``make chaos``. The server (a subprocess, gsheets backend on the
+emulator failing 10% of calls) is killed and restarted again and again;
+two client threads post requests, each with its own ``Idempotency-Key``, and
+send the same request again with the same key when no answer came (as a bot
+should). At the end every request that got a 2xx answer is in the sheet
+exactly once, and no request appears twice under two IDs.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sheets.emulator import Emulator
+from sheets.model import CANONICAL_HEADER, LOG_HEADER
+from tests.chaos.audit import audit_queue
+from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.smtp_server import free_port
+from tests.store_backends import store_on
+
+pytestmark = pytest.mark.slow
+
+KILLS = 10
+CLIENTS = 2
+
+
+class _Bot:
+    """Posts requests until told to stop; keeps what the server acknowledged."""
+
+    def __init__(self, url: str, index: int) -> None:
+        self.url, self.index = url, index
+        self.acked: dict[str, str] = {}
+        self.resent = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            n = 0
+            while not self.stop.is_set():
+                key = f"bot{self.index}-{n}"
+                body = {
+                    "type": "return",
+                    "order_id": f"ORD-{self.index}{n:05d}",
+                    "email": f"b{self.index}.{n}@example.com",
+                    "conversation_id": key,
+                }
+                self._send_until_answered(client, key, body)
+                n += 1
+
+    def _send_until_answered(self, client: httpx.Client, key: str, body: dict[str, str]) -> None:
+        for attempt in range(600):
+            if attempt:
+                self.resent += 1
+                time.sleep(0.05)
+            try:
+                answer = client.post(
+                    f"{self.url}/v1/requests", json=body, headers={"Idempotency-Key": key}
+                )
+            except httpx.HTTPError:
+                continue
+            if answer.status_code in (200, 201):
+                self.acked[key] = str(answer.json()["request_id"])
+                return
+            if answer.status_code < 500:
+                raise AssertionError(f"{answer.status_code}: {answer.text}")
+
+
+def _start(cli: SheetqueueCli, port: int) -> subprocess.Popen[bytes]:
+    """``sheetqueue serve`` (its log to /dev/null: a full pipe would stall it)."""
+    server = subprocess.Popen(
+        [str(SCRIPT), "serve", "--port", str(port)],
+        cwd=cli.workdir,
+        env=cli.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError("the server did not start")
+
+
+def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
+    """Every 2xx-answered request lands exactly once, through SIGKILLs and restarts."""
+    rng = random.Random(1122)
+    port = free_port()
+    with Emulator() as emulator:
+        assert emulator.url is not None
+        book = emulator.create_spreadsheet(
+            "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
+        )
+        cli = SheetqueueCli(
+            tmp_path,
+            SHEETQUEUE_BACKEND="gsheets",
+            SHEETQUEUE_SPREADSHEET_ID=book,
+            SHEETQUEUE_SHEETS_API_URL=emulator.url,
+            SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
+        )
+        emulator.set_faults(rate=0.1, seed=5)
+        bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
+        server = _start(cli, port)
+        for bot in bots:
+            bot.thread.start()
+        try:
+            for _ in range(KILLS):
+                time.sleep(rng.uniform(0.3, 3.0))
+                server.send_signal(signal.SIGKILL)
+                server.wait(10)
+                time.sleep(rng.uniform(0.0, 0.5))
+                server = _start(cli, port)
+            for bot in bots:
+                bot.stop.set()
+                bot.thread.join(60)
+            emulator.set_faults()
+            acked = {key: rid for bot in bots for key, rid in bot.acked.items()}
+            store = store_on(emulator, book)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                ids = {s.request.request_id for s in store.read_requests()}
+                if set(acked.values()) <= ids:
+                    break
+                time.sleep(0.5)
+            rows = [s.request for s in store.read_requests()]
+            store.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+    audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
+    twice = sum(c - 1 for c in Counter(r.conversation_id for r in rows).values() if c > 1)
+    resent = sum(bot.resent for bot in bots)
+    print(
+        f"\nchaos api: {KILLS} kills, {len(acked)} requests answered 2xx, {resent} resends "
+        f"by the bots, {len(rows)} rows: {audit.line()}, requests under two IDs {twice}"
+    )
+    assert len(acked) > 50
+    assert audit.lost_requests == 0 and audit.duplicate_rows == 0, audit.details
+    assert twice == 0
+    assert len(rows) == len(acked)
