@@ -220,3 +220,20 @@ def test_giving_up_after_max_attempts_is_written_in_the_sheet(tmp_path: Path) ->
     kit.close()
     assert "Could not tell the shopper about Ineligible after 2 tries" in row.worker_note
     assert row.notified.startswith("Ineligible not sent (gave up")
+
+
+def test_received_and_review_notices_when_configured(tmp_path: Path, smtp: SmtpServer) -> None:
+    """With notify_on_received and notify_on_review, the shopper hears of both, once each."""
+    kit = WorkerKit(
+        tmp_path, [smtp.url()], [SHIPPED], {"notify_on_received": True, "notify_on_review": True}
+    )
+    request_id = kit.record(
+        day(4), type="support", order_id="ORD-SHIP", email="ana@example.com", reason="Help"
+    )
+    for step in (4.1, 4.2, 4.3):
+        kit.run(day(step))
+    row = kit.rows()[request_id]
+    kit.close()
+    assert row.status == "Needs Review"
+    told = Counter(str(m.message["Message-ID"]).split("-")[-1].split("@")[0] for m in smtp.messages)
+    assert told == {"pending": 1, "review": 1}

@@ -113,8 +113,9 @@ class Worker:
             plan = self._plan_row(stored, now, orders, outcomes, report)
             request = stored.request
             request_id = request.request_id.strip()
-            if request_id and plan.new_status == "":
+            if request_id:
                 owed.extend(self._owed_confirmed(request, known, now))
+            if request_id and plan.new_status == "":
                 observed.extend(_team_change(request, seen.get(request_id), now))
                 seen_now[request_id] = request.status
             if plan.values:
