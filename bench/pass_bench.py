@@ -4,74 +4,124 @@ The first pass decides every row; the second writes the ``Notified`` cells of
 the messages the first one sent; the third finds nothing to do.
 
 ``python -m bench.pass_bench local|gsheets N`` prints one JSON line: wall and
-CPU seconds of each pass, Sheets API calls (emulator), peak memory (RSS).
+CPU seconds of each pass, Sheets API calls, and the peak memory (RSS) of the
+process that ran the passes. The rows are written beforehand by a child
+process, and on gsheets the emulator runs in a process of its own, so the
+peak is the worker's alone.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bench.workload import NOW, orders, requests
 from bot_actions.bootstrap import build_worker, open_store
 from config.logs import configure_logging
-from config.settings import Settings
-from sheets.model import LOG_HEADER
-from sheets.store import Store
+from config.settings import load_settings
+
+SCRIPT = Path(sys.executable).with_name("sheetqueue")
 
 
 @contextmanager
-def _backend(kind: str, folder: Path) -> Iterator[tuple[Settings, Any]]:
-    base: dict[str, Any] = {
-        "local_path": folder / "queue.db",
-        "state_path": folder / "state.db",
-        "notify": ["log:"],
+def _environment(kind: str, folder: Path) -> Iterator[tuple[dict[str, str], str | None]]:
+    """SHEETQUEUE_* variables for the scenario, and the emulator's URL on gsheets."""
+    env = {
+        "SHEETQUEUE_LOCAL_PATH": str(folder / "queue.db"),
+        "SHEETQUEUE_STATE_PATH": str(folder / "state.db"),
+        "SHEETQUEUE_NOTIFY": "log:",
     }
     if kind == "local":
-        yield Settings(**base), None
+        yield env, None
         return
-    from sheets.emulator import Emulator
+    emulator = subprocess.Popen(
+        [str(SCRIPT), "emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().split()[-1]
+        book = _create_book(url)
+        env |= {
+            "SHEETQUEUE_BACKEND": "gsheets",
+            "SHEETQUEUE_SPREADSHEET_ID": book,
+            "SHEETQUEUE_SHEETS_API_URL": url,
+        }
+        yield env, url
+    finally:
+        emulator.terminate()
+        emulator.wait(30)
 
-    with Emulator() as emulator:
-        spreadsheet = emulator.create_spreadsheet(
-            "bench", {"Requests": [], "Orders": [], "Log": [list(LOG_HEADER)]}
-        )
-        settings = Settings(
-            **base, backend="gsheets", spreadsheet_id=spreadsheet, sheets_api_url=emulator.url
-        )
-        yield settings, emulator
+
+def _create_book(url: str) -> str:
+    tabs = {"Requests": [], "Orders": []}
+    for _ in range(50):  # the emulator announces its URL just before it listens
+        try:
+            answer = httpx.post(f"{url}/_emulator/spreadsheets", json={"title": "b", "tabs": tabs})
+            return str(answer.json()["spreadsheetId"])
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the emulator at {url} did not answer")
 
 
-def _calls(emulator: Any) -> int | None:
-    return None if emulator is None else int(emulator.counts()["total"])
+def _calls(url: str | None) -> int | None:
+    if url is None:
+        return None
+    return int(httpx.get(f"{url}/_emulator/log").json()["counts"]["total"])
+
+
+def setup(size: int) -> None:
+    """Write ``size`` orders and Pending requests into the store the environment names."""
+    configure_logging("ERROR")
+    settings = load_settings()
+    store = open_store(settings)
+    if settings.backend == "gsheets":
+        from sheets.gsheets_store import GsheetsStore
+        from sheets.sheet_setup import init_sheet
+
+        assert isinstance(store, GsheetsStore)
+        init_sheet(store)  # as a shop does once: header, Log tab, dropdown
+    store.replace_orders(orders(size))
+    every = requests(size)
+    for start in range(0, size, 10_000):
+        store.add_requests(every[start : start + 10_000])
+    store.close()
 
 
 def run(kind: str, size: int) -> dict[str, Any]:
     configure_logging("ERROR")
-    with tempfile.TemporaryDirectory() as tmp, _backend(kind, Path(tmp)) as (settings, emulator):
-        store: Store = open_store(settings)
-        store.ensure_header()
-        store.replace_orders(orders(size))
-        for start in range(0, size, 10_000):
-            store.add_requests(requests(size)[start : start + 10_000])
+    result: dict[str, Any] = {"backend": kind, "rows": size}
+    with tempfile.TemporaryDirectory() as tmp, _environment(kind, Path(tmp)) as (env, url):
+        subprocess.run(
+            [sys.executable, "-m", "bench.pass_bench", "setup", str(size)],
+            env={**os.environ, **env},
+            check=True,
+        )
+        os.environ.update(env)
+        settings = load_settings()
+        store = open_store(settings)
         worker = build_worker(settings, store)
-        result: dict[str, Any] = {"backend": kind, "rows": size}
-        for label, offset in (("first", 0), ("second", 60), ("quiet", 120)):
-            before_calls = _calls(emulator)
+        for minute, label in enumerate(("first", "second", "quiet")):
+            before = _calls(url)
             wall, cpu = time.perf_counter(), time.process_time()
-            report = worker.run_pass(NOW.replace(second=offset % 60, minute=30 + offset // 60))
+            report = worker.run_pass(NOW + timedelta(minutes=minute))
             result[f"{label}_seconds"] = round(time.perf_counter() - wall, 3)
             result[f"{label}_cpu"] = round(time.process_time() - cpu, 3)
             result[f"{label}_changed"] = report.changed
-            if emulator is not None and before_calls is not None:
-                result[f"{label}_calls"] = _calls(emulator) - before_calls  # type: ignore[operator]
+            after = _calls(url)
+            if before is not None and after is not None:
+                result[f"{label}_calls"] = after - before
         worker.ledger.close()
         store.close()
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -79,4 +129,7 @@ def run(kind: str, size: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1], int(sys.argv[2]))))
+    if sys.argv[1] == "setup":
+        setup(int(sys.argv[2]))
+    else:
+        print(json.dumps(run(sys.argv[1], int(sys.argv[2]))))

@@ -20,6 +20,7 @@ __all__ = ["Tabs", "order_cell", "orders_from_values"]
 
 _NEW_TAB_ROWS = 1000
 _NEW_TAB_COLUMNS = 26
+_NEW_LOG_ROWS = 20_000  # room for a first pass over 10,000 rows without growing (120k cells)
 
 
 class Tabs:
@@ -85,7 +86,7 @@ class Tabs:
         """Create the Log tab with its header when it is missing; True if created."""
         if self.properties(self.log_tab) is not None:
             return False
-        self.add_tab(self.log_tab, columns=len(LOG_HEADER))
+        self.add_tab(self.log_tab, rows=_NEW_LOG_ROWS, columns=len(LOG_HEADER))
         self.api.update(f"{quote_tab(self.log_tab)}!A1:F1", [list(LOG_HEADER)])
         return True
 
