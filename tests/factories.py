@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheets.model import Request
+from sheets.model import Request, RequestType
 
-__all__ = ["day", "make_order_record", "make_request"]
+__all__ = [
+    "TYPES",
+    "day",
+    "make_order_record",
+    "make_request",
+    "orders_in_every_state",
+    "request_for_order",
+]
 
 BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -58,3 +65,39 @@ def make_request(**overrides: Any) -> Request:
     }
     values.update(overrides)
     return Request(**values)
+
+
+TYPES = tuple(kind.value for kind in RequestType)
+"""Every request type, in the order workloads cycle through them."""
+
+
+def orders_in_every_state(count: int, today: datetime) -> list[dict[str, Any]]:
+    """``ORD-0000``... of ``s0@example.com``...: processing, shipped, delivered 5/40/100 days."""
+    shapes: list[dict[str, Any]] = [
+        {"status": "processing"},
+        {"status": "shipped", "shipped_at": (today - timedelta(days=2)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=5)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=40)).isoformat()},
+        {"status": "delivered", "delivered_at": (today - timedelta(days=100)).isoformat()},
+    ]
+    return [
+        make_order_record(
+            order_id=f"ORD-{n:04d}",
+            email=f"s{n}@example.com",
+            order_date=(today - timedelta(days=120)).date().isoformat(),
+            **shapes[n % len(shapes)],
+        )
+        for n in range(count)
+    ]
+
+
+def request_for_order(n: int, asked_at: datetime, *, prefix: str = "REQ-TEST") -> Request:
+    """A Pending request of the n-th type on order ``n`` of :func:`orders_in_every_state`."""
+    return make_request(
+        request_id=f"{prefix}{n:011d}",
+        timestamp=asked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        type=TYPES[n % len(TYPES)],
+        order_id=f"ORD-{n:04d}",
+        email=f"s{n}@example.com",
+        conversation_id=f"c{n}",
+    )

@@ -8,6 +8,7 @@ exit); every test gets a fresh spreadsheet in it.
 from __future__ import annotations
 
 import atexit
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from config.errors import StoreError
 from sheets.emulator import Emulator, emulator_client
 from sheets.gsheets_api import SheetsApi
 from sheets.gsheets_retry import Backoff
 from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER
+from sheets.model import CANONICAL_HEADER, Request
 from sheets.sqlite_store import SqliteStore
 from sheets.store import Store
 
@@ -93,3 +95,16 @@ def open_backend(name: str, tmp_path: Path) -> Iterator[Store]:
             sheet_store.close()
         return
     pytest.skip(f"the {name} store is not built yet")
+
+
+def add_until_landed(
+    store: Store, batch: list[Request], *, tries: int = 30, pause: float = 0.0
+) -> None:
+    """Append as the outbox does: again until the store says the rows are in."""
+    for _ in range(tries):
+        try:
+            store.add_requests(batch)
+            return
+        except StoreError:
+            time.sleep(pause)
+    raise AssertionError(f"the rows never landed after {tries} tries")

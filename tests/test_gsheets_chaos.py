@@ -19,22 +19,21 @@ import pytest
 
 from config.errors import StoreError
 from config.settings import Settings
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, Request, Status
+from sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
 from sheets.orders import Order, RecordsOrderSource, orders_from_records
 from tests.chaos.audit import audit_queue
 from tests.chaos.sheet_team import Team, WatchedEmulator, misplaced_decisions, received_by_smtp
-from tests.factories import make_order_record, make_request
+from tests.factories import orders_in_every_state, request_for_order
 from tests.smtp_server import SmtpServer
-from tests.store_backends import no_sleep_backoff, store_on
+from tests.store_backends import add_until_landed, no_sleep_backoff, store_on
 from worker.ledger import Ledger
 from worker.notify.factory import notifiers_from_settings
 from worker.tick import Worker
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+ASKED = NOW - timedelta(hours=2)
 REQUESTS = 60
 PASSES = 6
-TYPES = ("cancellation", "refund", "return", "exchange", "address_change", "unsubscribe", "support")
 
 
 @pytest.fixture
@@ -45,40 +44,7 @@ def emulator() -> Iterator[WatchedEmulator]:
 
 
 def _orders() -> list[Order]:
-    shapes: list[dict[str, object]] = [
-        {"status": "processing"},
-        {"status": "shipped", "shipped_at": (NOW - timedelta(days=2)).isoformat()},
-        {"status": "delivered", "delivered_at": (NOW - timedelta(days=5)).isoformat()},
-        {"status": "delivered", "delivered_at": (NOW - timedelta(days=50)).isoformat()},
-    ]
-    return orders_from_records(
-        make_order_record(
-            order_id=f"ORD-{n:04d}", email=f"s{n}@example.com", **shapes[n % len(shapes)]
-        )
-        for n in range(REQUESTS)
-    )
-
-
-def _request(n: int) -> Request:
-    return make_request(
-        request_id=f"REQ-CHAOS{n:011d}",
-        timestamp=(NOW - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        type=TYPES[n % len(TYPES)],
-        order_id=f"ORD-{n:04d}",
-        email=f"s{n}@example.com",
-        conversation_id=f"c{n}",
-    )
-
-
-def _add(store: GsheetsStore, batch: list[Request]) -> None:
-    """Append like the outbox does: try again until the store says the rows are in."""
-    for _ in range(20):
-        try:
-            store.add_requests(batch)
-            return
-        except StoreError:
-            continue
-    raise AssertionError("the rows never landed")
+    return orders_from_records(orders_in_every_state(REQUESTS, NOW))
 
 
 def test_fault_storm_and_team_edits_lose_nothing(emulator: WatchedEmulator, tmp_path: Path) -> None:
@@ -109,8 +75,11 @@ def test_fault_storm_and_team_edits_lose_nothing(emulator: WatchedEmulator, tmp_
         emulator.set_faults(rate=0.3, seed=7)
         recorded: list[str] = []
         for number in range(PASSES):
-            batch = [_request(n) for n in range(number * 10, number * 10 + 10)]
-            _add(store, batch)
+            batch = [
+                request_for_order(n, ASKED, prefix="REQ-CHAOS")
+                for n in range(number * 10, number * 10 + 10)
+            ]
+            add_until_landed(store, batch)
             recorded += [r.request_id for r in batch]
             for _ in range(rng.randint(1, 3)):
                 team.act()

@@ -5,38 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot_actions.record import parse_new_request, record_request
 from sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
-from tests.factories import make_order_record
+from tests.factories import TYPES, make_order_record, orders_in_every_state
 from tests.smtp_server import SmtpServer
-
-TYPES = ["cancellation", "refund", "return", "exchange", "address_change", "unsubscribe", "support"]
-
-
-def _orders(count: int) -> list[dict[str, Any]]:
-    """Orders in every state, dated around the real today (the CLI reads the real clock)."""
-    today = datetime.now(UTC)
-    shapes: list[dict[str, Any]] = [
-        {"status": "processing"},
-        {"status": "shipped", "shipped_at": (today - timedelta(days=2)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=5)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=40)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=100)).isoformat()},
-    ]
-    return [
-        make_order_record(
-            order_id=f"ORD-{n:04d}",
-            email=f"shopper{n}@example.com",
-            order_date=(today - timedelta(days=120)).date().isoformat(),
-            **shapes[n % len(shapes)],
-        )
-        for n in range(count)
-    ]
 
 
 def _record_all(queue: Path, count: int) -> None:
@@ -47,7 +23,7 @@ def _record_all(queue: Path, count: int) -> None:
             {
                 "type": TYPES[n % len(TYPES)],
                 "order_id": f"ORD-{n:04d}",
-                "email": f"shopper{n}@example.com",
+                "email": f"s{n}@example.com",
                 "conversation_id": f"conv-{n}",
             }
         )
@@ -67,7 +43,7 @@ def test_hundred_requests_team_decisions_and_four_passes(tmp_path: Path) -> None
     """Every shopper gets exactly the expected messages, once; the sheet's cells match."""
     import json
 
-    (tmp_path / "orders.json").write_text(json.dumps(_orders(100)))
+    (tmp_path / "orders.json").write_text(json.dumps(orders_in_every_state(100, datetime.now(UTC))))
     with SmtpServer() as server:
         cli = SheetqueueCli(
             tmp_path, SHEETQUEUE_NOTIFY=server.url(), SHEETQUEUE_MAIL_FROM="help@teeshop.example"
@@ -117,7 +93,7 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
     orders = [
         make_order_record(
             order_id=f"ORD-{n:04d}",
-            email=f"shopper{n}@example.com",
+            email=f"s{n}@example.com",
             status="shipped",
             shipped_at=datetime.now(UTC).isoformat(),
         )
@@ -135,7 +111,7 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
                     {
                         "type": "cancellation",
                         "order_id": f"ORD-{n:04d}",
-                        "email": f"shopper{n}@example.com",
+                        "email": f"s{n}@example.com",
                     }
                 ),
                 datetime.now(UTC),

@@ -24,65 +24,23 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import StoreError
 from config.settings import Settings
 from sheets.gsheets_retry import Backoff
 from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, Request, Status
+from sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
 from sheets.orders import orders_from_records
 from tests.chaos.audit import audit_queue
 from tests.chaos.sheet_team import Team, WatchedEmulator, misplaced_decisions, received_by_smtp
 from tests.cli_runner import SheetqueueCli
-from tests.factories import make_order_record, make_request
+from tests.factories import orders_in_every_state, request_for_order
 from tests.smtp_server import SmtpServer
-from tests.store_backends import store_on
+from tests.store_backends import add_until_landed, store_on
 from worker.ledger import Ledger
 
 pytestmark = pytest.mark.slow
 
 REQUESTS = 120
 RUN_SECONDS = 35.0
-TYPES = ("cancellation", "refund", "return", "exchange", "address_change", "unsubscribe", "support")
-
-
-def _order_records(today: datetime) -> list[dict[str, object]]:
-    shapes: list[dict[str, object]] = [
-        {"status": "processing"},
-        {"status": "shipped", "shipped_at": (today - timedelta(days=2)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=5)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=50)).isoformat()},
-    ]
-    return [
-        make_order_record(
-            order_id=f"ORD-{n:04d}",
-            email=f"s{n}@example.com",
-            order_date=(today - timedelta(days=70)).date().isoformat(),
-            **shapes[n % len(shapes)],
-        )
-        for n in range(REQUESTS)
-    ]
-
-
-def _request(n: int, today: datetime) -> Request:
-    return make_request(
-        request_id=f"REQ-STORM{n:011d}",
-        timestamp=(today - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        type=TYPES[n % len(TYPES)],
-        order_id=f"ORD-{n:04d}",
-        email=f"s{n}@example.com",
-        conversation_id=f"c{n}",
-    )
-
-
-def _add(store: GsheetsStore, batch: list[Request]) -> None:
-    """Append like the outbox: again and again until the store says the rows are in."""
-    for _ in range(30):
-        try:
-            store.add_requests(batch)
-            return
-        except StoreError:
-            time.sleep(0.5)
-    raise AssertionError("the rows never landed")
 
 
 class _Storm:
@@ -126,7 +84,7 @@ def test_worker_on_a_failing_sheet_with_a_busy_team(tmp_path: Path, mode: str, r
     """Faults, slow spells, hand edits (and kills): nothing lost, nothing twice, no wrong cell."""
     rng = random.Random(f"{mode}-20261122")
     today = datetime.now(UTC)
-    records = _order_records(today)
+    records = orders_in_every_state(REQUESTS, today)
     (tmp_path / "orders.json").write_text(json.dumps(records))
     kills = 0
     with WatchedEmulator(seed=3) as emulator, SmtpServer() as smtp:
@@ -160,8 +118,10 @@ def test_worker_on_a_failing_sheet_with_a_busy_team(tmp_path: Path, mode: str, r
         try:
             while time.monotonic() - started < RUN_SECONDS or len(recorded) < REQUESTS:
                 if len(recorded) < REQUESTS:
-                    batch = [_request(n, today) for n in range(len(recorded), len(recorded) + 20)]
-                    _add(store, batch)
+                    numbers = range(len(recorded), len(recorded) + 20)
+                    asked = today - timedelta(hours=2)
+                    batch = [request_for_order(n, asked, prefix="REQ-STORM") for n in numbers]
+                    add_until_landed(store, batch, pause=0.5)
                     recorded += [r.request_id for r in batch]
                 time.sleep(rng.uniform(0.5, 2.0))
                 if mode == "kills" and time.monotonic() > next_kill:

@@ -11,7 +11,7 @@ import json
 import random
 import signal
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from sheets.sqlite_store import SqliteStore
 from sheets.store import CellUpdate
 from tests.chaos.audit import audit_queue
 from tests.cli_runner import SheetqueueCli
-from tests.factories import make_order_record
+from tests.factories import TYPES, orders_in_every_state
 from tests.smtp_server import SmtpServer, free_port
 from worker.ledger import Ledger
 
@@ -30,26 +30,6 @@ pytestmark = pytest.mark.slow
 
 REQUESTS = 150
 ROUNDS = 25
-TYPES = ("cancellation", "refund", "return", "exchange", "address_change", "unsubscribe", "support")
-
-
-def _orders(count: int) -> list[dict[str, object]]:
-    today = datetime.now(UTC)
-    shapes: list[dict[str, object]] = [
-        {"status": "processing"},
-        {"status": "shipped", "shipped_at": (today - timedelta(days=2)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=5)).isoformat()},
-        {"status": "delivered", "delivered_at": (today - timedelta(days=50)).isoformat()},
-    ]
-    return [
-        make_order_record(
-            order_id=f"ORD-{n:04d}",
-            email=f"s{n}@example.com",
-            order_date="2026-01-01",
-            **shapes[n % len(shapes)],
-        )
-        for n in range(count)
-    ]
 
 
 def _team_decides(store: SqliteStore, rng: random.Random, team: dict[str, dict[str, str]]) -> None:
@@ -70,7 +50,9 @@ def _team_decides(store: SqliteStore, rng: random.Random, team: dict[str, dict[s
 def test_worker_killed_at_random_points(tmp_path: Path) -> None:
     """Many passes, random SIGKILLs and SMTP outages: nothing lost, nothing twice."""
     rng = random.Random(20261122)
-    (tmp_path / "orders.json").write_text(json.dumps(_orders(REQUESTS)))
+    (tmp_path / "orders.json").write_text(
+        json.dumps(orders_in_every_state(REQUESTS, datetime.now(UTC)))
+    )
     port = free_port()
     servers: list[SmtpServer] = []
     cli = SheetqueueCli(
