@@ -153,3 +153,24 @@ def test_import_orders_rejects_a_bad_file_and_keeps_the_old_orders(
         'ORD-3,c@example.com,delivered,2026-11-01,"[{""sku"": ""A"", ""qty"": 1}]"\n'
     )
     assert cli("import-orders", str(csv_file), "--json").json() == {"imported": 1}
+
+
+def test_log_shows_the_team_and_worker_changes(cli: SheetqueueCli) -> None:
+    """After a pass and a team decision, the log lists both moves, by whom."""
+    orders = cli.workdir / "orders.json"
+    orders.write_text(
+        '[{"order_id": "ORD-1001", "email": "ana@example.com", "status": "delivered",'
+        ' "order_date": "2026-11-01", "delivered_at": "2026-11-03"}]'
+    )
+    cli.env["SHEETQUEUE_ORDERS"] = f"file:{orders}"
+    request_id = _record(cli)
+    assert cli("tick").code == 0
+    status = cli("list", "--json").json()[0]["status"]
+    assert cli("set-status", request_id, "Done").code == 0
+    assert cli("tick").code == 0
+    entries = cli("log", "--request", request_id, "--json").json()
+    assert [(e["from_status"], e["to_status"], e["by"]) for e in entries] == [
+        ("Pending", status, "worker"),
+        (status, "Done", "team"),
+    ]
+    assert "Log (2)" in cli("log", "--request", request_id).stdout

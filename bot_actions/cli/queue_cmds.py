@@ -1,4 +1,4 @@
-"""Queue commands: record, list, set-status, import-orders."""
+"""Queue commands: record, list, set-status, log, import-orders."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from bot_actions.bootstrap import utcnow
 from bot_actions.cli import app, emit_json, fail
@@ -133,3 +134,32 @@ def _parse_status(text: str) -> Status:
         names = ", ".join(s.value for s in Status)
         raise InputError(f"status: unknown status {text!r}; use one of {names}")
     return found
+
+
+@app.command("log")
+def show_log(
+    request_id: Annotated[str, typer.Option("--request", help="Only this request.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the audit log: every status change, by the worker or the team."""
+    try:
+        with settings_and_store() as (_settings, store):
+            entries = store.read_log()
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    if request_id:
+        entries = [entry for entry in entries if entry.request_id == request_id.strip()]
+    if as_json:
+        emit_json([entry.model_dump() for entry in entries])
+        return
+    table = Table("Time", "Request ID", "From", "To", "By", "Note", title=f"Log ({len(entries)})")
+    for entry in entries:
+        table.add_row(
+            entry.time,
+            entry.request_id,
+            entry.from_status,
+            entry.to_status,
+            entry.by,
+            escape(entry.note),
+        )
+    console.print(table)
