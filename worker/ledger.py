@@ -20,7 +20,7 @@ from sheets.sqlite_file import SqliteFile
 from sheets.times import format_time, parse_time
 from worker.notify.message import OutgoingMessage
 
-__all__ = ["Ledger", "Owed"]
+__all__ = ["FinishedNotice", "Ledger", "Owed"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
@@ -55,7 +55,7 @@ class Owed:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class FinishedNotice:
     """A finished notice, as the ``Notified`` cell reports it."""
 
     status: str
@@ -160,15 +160,17 @@ class Ledger:
             )
         return state
 
-    def outcomes(self) -> dict[str, list[Outcome]]:
+    def outcomes(self) -> dict[str, list[FinishedNotice]]:
         """Finished notices per request, in the order they finished."""
         rows = self._select(
             "SELECT request_id, status, state, finished_at, last_error FROM notices "
             "WHERE state != 'pending' ORDER BY finished_at, created_at"
         )
-        found: dict[str, list[Outcome]] = {}
+        found: dict[str, list[FinishedNotice]] = {}
         for request_id, status, state, finished_at, last_error in rows:
-            found.setdefault(request_id, []).append(Outcome(status, state, finished_at, last_error))
+            found.setdefault(request_id, []).append(
+                FinishedNotice(status, state, finished_at, last_error)
+            )
         return found
 
     def seen(self) -> dict[str, str]:

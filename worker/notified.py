@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sheets.model import Status
-from worker.ledger import Outcome
+from worker.ledger import FinishedNotice
 
 __all__ = ["render_notified", "statuses_in_notified"]
 
 
-def render_notified(outcomes: Sequence[Outcome]) -> str:
+def render_notified(outcomes: Sequence[FinishedNotice]) -> str:
     parts = []
     for outcome in outcomes:
         if outcome.state == "sent":

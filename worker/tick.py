@@ -28,7 +28,7 @@ from sheets.orders import Order, OrderSource
 from sheets.store import CellUpdate, Store, StoredRequest
 from sheets.times import format_time
 from worker.eligibility import Decision, decide
-from worker.ledger import Ledger, Outcome
+from worker.ledger import FinishedNotice, Ledger
 from worker.metrics import Metrics
 from worker.notified import render_notified, statuses_in_notified
 from worker.notify.base import Notifier, deliver
@@ -143,7 +143,7 @@ class Worker:
         stored: StoredRequest,
         now: datetime,
         orders: _OrderCache,
-        outcomes: dict[str, list[Outcome]],
+        outcomes: dict[str, list[FinishedNotice]],
         report: PassReport,
     ) -> _Plan:
         request = stored.request
@@ -219,7 +219,7 @@ class Worker:
                 )
             )
 
-    def _plan_notified(self, plan: _Plan, request: Request, outcomes: list[Outcome]) -> None:
+    def _plan_notified(self, plan: _Plan, request: Request, outcomes: list[FinishedNotice]) -> None:
         if not outcomes:
             return
         rendered = render_notified(outcomes)
