@@ -4,18 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
+# Strict editable mode links each file into one sheetqueue/ tree (mypy reads it);
+# a file added to or removed from a package folder needs a re-link.
+EDITABLE := --config-settings editable_mode=strict
+PACKAGE_DIRS := $(shell find src config sheets worker bot_actions -type d -not -name __pycache__)
+SOURCES := config sheets worker bot_actions src tests bench
 
 .PHONY: demo test lint bench chaos clean install lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
-	$(BIN)/pip install --quiet -c requirements-lock.txt -e .
+$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt $(PACKAGE_DIRS)
+	$(BIN)/pip install --quiet -c requirements-lock.txt $(EDITABLE) -e .
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -c requirements-lock.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements-lock.txt $(EDITABLE) -e '.[test]'
 	touch $@
 
 install: $(STAMP)
@@ -28,8 +33,8 @@ test: $(TEST_STAMP)
 	$(BIN)/pytest -m "not slow" --cov --cov-report=term
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check config sheets worker bot_actions tests bench
-	$(BIN)/ruff format --check config sheets worker bot_actions tests bench
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
@@ -43,4 +48,4 @@ lock: $(TEST_STAMP)
 	$(BIN)/pip freeze --exclude-editable > requirements-lock.txt
 
 clean:
-	rm -rf $(VENV) demo-run .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) build demo-run .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -27,8 +27,8 @@ from bench.serving import (
     sheet_ids,
     wait_landed,
 )
-from sheets.emulator import Emulator
-from sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.testing.emulator import Emulator
 
 __all__ = ["main", "run"]
 
@@ -122,7 +122,7 @@ def table(results: list[dict[str, Any]]) -> Table:
 
 def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:
     """Run both backends and print the table; returns the raw results."""
-    from config.logs import configure_logging
+    from sheetqueue.config.logs import configure_logging
 
     configure_logging("ERROR")
     count = 500 if quick else REQUESTS

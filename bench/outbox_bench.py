@@ -42,8 +42,8 @@ from bench.serving import (
     sheet_ids,
     wait_landed,
 )
-from sheets.emulator import Emulator, emulator_client
-from sheets.model import CANONICAL_HEADER
+from sheetqueue.sheets.model import CANONICAL_HEADER
+from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
 __all__ = ["main", "run_outbox", "run_plain"]
 
@@ -193,7 +193,7 @@ def _after(result: dict[str, Any]) -> str:
 
 def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:
     """Run both patterns and print the table; returns the raw results."""
-    from config.logs import configure_logging
+    from sheetqueue.config.logs import configure_logging
 
     configure_logging("ERROR")
     count, seconds = (1_000, 20.0) if quick else (3_000, 60.0)

@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 
 from bench.workload import NOW, orders, requests
-from bot_actions.bootstrap import build_worker, open_store
-from config.logs import configure_logging
-from config.settings import load_settings
+from sheetqueue.bootstrap import build_worker, open_store
+from sheetqueue.config.logs import configure_logging
+from sheetqueue.config.settings import load_settings
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
 
@@ -87,8 +87,8 @@ def setup(size: int) -> None:
     settings = load_settings()
     store = open_store(settings)
     if settings.backend == "gsheets":
-        from sheets.gsheets_store import GsheetsStore
-        from sheets.sheet_setup import init_sheet
+        from sheetqueue.sheets.gsheets_store import GsheetsStore
+        from sheetqueue.sheets.sheet_setup import init_sheet
 
         assert isinstance(store, GsheetsStore)
         init_sheet(store)  # as a shop does once: header, Log tab, dropdown

@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from sheets.emulator import Emulator
-from sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.testing.emulator import Emulator
 
 __all__ = [
     "Landing",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheets.model import Request
+from sheetqueue.sheets.model import Request
 
 __all__ = ["NOW", "orders", "requests"]
 

@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot_actions.record import NewRequest, parse_new_request
-from config.errors import InputError
+from sheetqueue.bot_actions.record import NewRequest, parse_new_request
+from sheetqueue.config.errors import InputError
 
 __all__ = ["handoff_request", "missing_email_error"]
 

@@ -26,14 +26,14 @@ from datetime import UTC, datetime, tzinfo
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from bot_actions.lookup_guard import LookupGuard
-from bot_actions.order_view import OrderView, order_view
-from config.errors import InputError, LockedError, NotFoundError
-from config.policy import Policy
-from sheets.model import Request, RequestType
-from sheets.orders import Order, OrderSource
-from sheets.times import format_time
-from worker.eligibility import decide
+from sheetqueue.bot_actions.lookup_guard import LookupGuard
+from sheetqueue.bot_actions.order_view import OrderView, order_view
+from sheetqueue.config.errors import InputError, LockedError, NotFoundError
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import Request, RequestType
+from sheetqueue.sheets.orders import Order, OrderSource
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.eligibility import decide
 
 __all__ = [
     "EligibilityAnswer",
@@ -132,7 +132,7 @@ def answer_eligibility(
     """The decision the bot would get if it recorded this request now.
 
     The email is verified first (same generic NotFoundError as a lookup; pass a
-    ``guard`` to count failures too); then :func:`worker.eligibility.decide`
+    ``guard`` to count failures too); then :func:`sheetqueue.worker.eligibility.decide`
     runs on a request stamped ``now``, exactly as the worker would check it.
     """
     kind = _request_type(request_type)

@@ -16,8 +16,8 @@ from contextlib import closing, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from config.errors import StoreError
-from sheets.times import format_time, parse_time
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.times import format_time, parse_time
 
 __all__ = ["LookupGuard"]
 

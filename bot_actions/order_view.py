@@ -14,8 +14,8 @@ from datetime import date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
 
-from sheets.orders import Order
-from sheets.times import parse_time
+from sheetqueue.sheets.orders import Order
+from sheetqueue.sheets.times import parse_time
 
 __all__ = ["ItemView", "OrderView", "city_and_postal_code", "order_view", "payment_summary"]
 

@@ -29,14 +29,14 @@ from pathlib import Path
 
 import structlog
 
-from bot_actions.bootstrap import utcnow
-from config.errors import InputError, SheetqueueError, StoreError
-from config.settings import Settings
-from sheets.model import Request
-from sheets.sqlite_file import SqliteFile
-from sheets.store import Store
-from sheets.times import format_time
-from worker.metrics import Metrics
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["Accepted", "Flusher", "Outbox", "OutboxEntry", "outbox_path"]
 
@@ -272,7 +272,7 @@ class Flusher:
         interval: float = 1.0,
         max_backoff: float = 60.0,
         poll: float = 5.0,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox

@@ -17,10 +17,10 @@ import structlog
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from config.errors import InputError
-from sheets.model import Request, RequestType, Status, new_request_id
-from sheets.store import Store
-from sheets.times import format_time
+from sheetqueue.config.errors import InputError
+from sheetqueue.sheets.model import Request, RequestType, Status, new_request_id
+from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.times import format_time
 
 __all__ = ["NewRequest", "RecordResult", "parse_new_request", "received_message", "record_request"]
 

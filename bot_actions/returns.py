@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from config.settings import Settings
+from sheetqueue.config.settings import Settings
 
 __all__ = [
     "NOT_CONFIGURED_MESSAGE",

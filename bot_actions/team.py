@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from config.errors import ConflictError, NotFoundError
-from sheets.model import Request, Status
-from sheets.store import CellUpdate, Store
+from sheetqueue.config.errors import ConflictError, NotFoundError
+from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.store import CellUpdate, Store
 
 __all__ = ["set_status"]
 

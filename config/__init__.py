@@ -1,6 +1,6 @@
 """Settings, policy values and the project's errors, loaded once at the entry point."""
 
-from config.errors import (
+from sheetqueue.config.errors import (
     ConfigError,
     ConflictError,
     InputError,
@@ -11,8 +11,8 @@ from config.errors import (
     SheetqueueError,
     StoreError,
 )
-from config.policy import Policy
-from config.settings import Settings, load_settings
+from sheetqueue.config.policy import Policy
+from sheetqueue.config.settings import Settings, load_settings
 
 __all__ = [
     "ConfigError",

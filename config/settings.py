@@ -24,8 +24,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from config.errors import ConfigError
-from config.policy import Policy
+from sheetqueue.config.errors import ConfigError
+from sheetqueue.config.policy import Policy
 
 __all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
 

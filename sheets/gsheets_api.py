@@ -26,10 +26,10 @@ from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
 from gspread.http_client import ParamsType
 
-from config.errors import ConfigError, StoreError
-from config.settings import Settings
-from sheets.emulator.client import emulator_client
-from sheets.gsheets_retry import Backoff, Transient
+from sheetqueue.config.errors import ConfigError, StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.gsheets_client import emulator_client
+from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 
 __all__ = ["GOOGLE_API_URL", "Refused", "SheetsApi", "open_client"]
 

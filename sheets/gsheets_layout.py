@@ -1,6 +1,6 @@
 """Where the queue's fields sit in a tab: header mapping, row parsing and A1 ranges.
 
-The header is row 1. A cell names a field when :func:`sheets.model.field_for_header`
+The header is row 1. A cell names a field when :func:`sheetqueue.sheets.model.field_for_header`
 knows it (case- and space-insensitive); the first such cell wins, so a
 duplicate, a blank header or a note to the right of the header is a team
 column that is read past and never written. Rows are 1-based sheet row numbers,
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sheets.model import HEADER_BY_FIELD, Request, field_for_header
+from sheetqueue.sheets.model import HEADER_BY_FIELD, Request, field_for_header
 
 __all__ = [
     "Layout",

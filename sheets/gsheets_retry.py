@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from config.errors import StoreError
+from sheetqueue.config.errors import StoreError
 
 __all__ = ["Backoff", "Transient"]
 

@@ -27,15 +27,15 @@ from typing import Any
 
 import structlog
 
-from config.errors import StoreError
-from config.settings import Settings
-from sheets.gsheets_api import Refused, SheetsApi, open_client
-from sheets.gsheets_layout import Layout, column_letters, quote_tab
-from sheets.gsheets_retry import Backoff, Transient
-from sheets.gsheets_tabs import Tabs, orders_from_values
-from sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
-from sheets.model import LogEntry, Request
-from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
+from sheetqueue.config.errors import StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.gsheets_api import Refused, SheetsApi, open_client
+from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
+from sheetqueue.sheets.gsheets_retry import Backoff, Transient
+from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
+from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
+from sheetqueue.sheets.model import LogEntry, Request
+from sheetqueue.sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
 
 __all__ = ["GsheetsStore"]
 

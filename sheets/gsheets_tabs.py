@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from config.errors import StoreError
-from sheets.gsheets_api import Refused, SheetsApi
-from sheets.gsheets_layout import cell_text, column_letters, quote_tab
-from sheets.model import LOG_HEADER, LogEntry
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
+from sheetqueue.sheets.gsheets_layout import cell_text, column_letters, quote_tab
+from sheetqueue.sheets.model import LOG_HEADER, LogEntry
 
 __all__ = ["Tabs", "order_cell", "orders_from_values"]
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab, runs
-from sheets.model import LOG_HEADER, LogEntry
-from sheets.store import CellUpdate
+from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab, runs
+from sheetqueue.sheets.model import LOG_HEADER, LogEntry
+from sheetqueue.sheets.store import CellUpdate
 
 __all__ = ["Check", "Seen", "Verdict", "judge", "log_ranges", "row_ranges"]
 

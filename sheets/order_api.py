@@ -4,7 +4,7 @@
 when a token is set. 200 is one order object, 404 is "no such order".
 Timeouts, connection failures and 5xx answers are tried again with bounded
 exponential backoff and jitter; after the last try an
-:class:`~config.errors.OrderSourceError` names the API (without its query, so
+:class:`~sheetqueue.config.errors.OrderSourceError` names the API (without its query, so
 no email leaks into a log) and the last problem. 401 and 403 are not retried:
 the token is wrong. The token is never logged or put in a message.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import structlog
 
-from config.errors import InputError, OrderSourceError
-from sheets.orders import Order, order_from_record
+from sheetqueue.config.errors import InputError, OrderSourceError
+from sheetqueue.sheets.orders import Order, order_from_record
 
 __all__ = ["HttpOrderSource"]
 
@@ -31,7 +31,7 @@ _MAX_BACKOFF = 5.0
 
 
 class HttpOrderSource:
-    """An :class:`~sheets.orders.OrderSource` backed by an HTTP order API."""
+    """An :class:`~sheetqueue.sheets.orders.OrderSource` backed by an HTTP order API."""
 
     def __init__(
         self,

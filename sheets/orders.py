@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -25,17 +25,15 @@ from pydantic import (
     field_validator,
 )
 
-from config.errors import InputError, OrderSourceError
-from sheets.times import parse_time
+from sheetqueue.config.errors import InputError
+from sheetqueue.sheets.times import parse_time
 
 __all__ = [
     "Customer",
-    "FileOrderSource",
     "Item",
     "Order",
     "OrderSource",
     "OrderStatus",
-    "RecordsOrderSource",
     "load_order_file",
     "order_from_record",
     "orders_from_records",
@@ -206,27 +204,3 @@ class OrderSource(Protocol):
         checked here: verifying the shopper is the caller's job.
         """
         ...
-
-
-class RecordsOrderSource:
-    """Orders held in memory, indexed by number (from a file or the Orders tab)."""
-
-    def __init__(self, orders: Sequence[Order]) -> None:
-        self._by_id = {order.order_id.strip().lower(): order for order in orders}
-
-    def get(self, order_id: str, email: str) -> Order | None:
-        return self._by_id.get(order_id.strip().lower())
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-
-class FileOrderSource(RecordsOrderSource):
-    """``file:PATH``: a .json or .csv file, read once."""
-
-    def __init__(self, path: Path, zone: Any = UTC) -> None:
-        try:
-            orders = load_order_file(path, zone)
-        except InputError as exc:
-            raise OrderSourceError(f"SHEETQUEUE_ORDERS: {exc}") from None
-        super().__init__(orders)

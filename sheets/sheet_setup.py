@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.errors import StoreError
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, Status
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.model import CANONICAL_HEADER, Status
 
 __all__ = ["PROTECTED_FIELDS", "STATUS_COLOURS", "init_sheet"]
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from config.errors import StoreError
+from sheetqueue.config.errors import StoreError
 
 __all__ = ["SqliteFile"]
 

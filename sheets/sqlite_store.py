@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from config.errors import StoreError
-from sheets.model import HEADER_BY_FIELD, LogEntry, Request
-from sheets.sqlite_file import SqliteFile
-from sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.model import HEADER_BY_FIELD, LogEntry, Request
+from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
 
 __all__ = ["SqliteStore"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sheets.model import LogEntry, Request
+from sheetqueue.sheets.model import LogEntry, Request
 
 __all__ = ["AddResult", "CellUpdate", "RowRef", "Store", "StoredRequest", "UpdateResult"]
 

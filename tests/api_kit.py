@@ -16,11 +16,11 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
-from config.errors import StoreError
-from config.settings import Settings
-from sheets.model import Request
-from sheets.sqlite_store import SqliteStore
-from sheets.store import AddResult
+from sheetqueue.config.errors import StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import AddResult
 from tests.factories import make_order_record
 
 __all__ = ["NOW", "TOKEN", "Api", "SwitchedStore", "make_settings", "serve", "write_orders"]

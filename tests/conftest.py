@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
 
 

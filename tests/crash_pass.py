@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import sys
 
-from bot_actions.bootstrap import build_worker, open_store, utcnow
-from config.settings import load_settings
-from worker.notify.message import OutgoingMessage
+from sheetqueue.bootstrap import build_worker, open_store
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.settings import load_settings
+from sheetqueue.worker.notify.message import OutgoingMessage
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
                 os._exit(137)
 
         notifier.send = send  # type: ignore[method-assign]
-    worker.run_pass(utcnow())
+    worker.run_pass(utc_now())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheets.model import Request, RequestType
+from sheetqueue.sheets.model import Request, RequestType
 
 __all__ = [
     "TYPES",

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from config.errors import StoreError
-from sheets.emulator import Emulator, emulator_client
-from sheets.gsheets_api import SheetsApi
-from sheets.gsheets_retry import Backoff
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, Request
-from sheets.sqlite_store import SqliteStore
-from sheets.store import Store
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.gsheets_api import SheetsApi
+from sheetqueue.sheets.gsheets_retry import Backoff
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.model import CANONICAL_HEADER, Request
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
 __all__ = ["no_sleep_backoff", "open_backend", "open_gsheets", "shared_emulator", "store_on"]
 

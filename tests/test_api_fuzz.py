@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot_actions.api import create_app
-from bot_actions.returns import ReturnsPortal
+from sheetqueue.bot_actions.api import create_app
+from sheetqueue.bot_actions.returns import ReturnsPortal
 from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
 
 _JSON = st.recursive(

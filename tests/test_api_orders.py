@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot_actions.api import create_app
-from bot_actions.returns import ReturnsPortal
+from sheetqueue.bot_actions.api import create_app
+from sheetqueue.bot_actions.returns import ReturnsPortal
 from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
 
 ANA = {"order_id": "ORD-1001", "email": "ana@example.com"}

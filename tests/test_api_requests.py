@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot_actions.api import create_app
-from bot_actions.returns import ReturnsPortal
-from sheets.store import CellUpdate
+from sheetqueue.bot_actions.api import create_app
+from sheetqueue.bot_actions.returns import ReturnsPortal
+from sheetqueue.sheets.store import CellUpdate
 from tests.api_kit import NOW, TOKEN, Api, SwitchedStore, make_settings, serve
 
 RETURN = {"type": "return", "order_id": "ORD-1001", "email": "ana@example.com"}
@@ -219,7 +219,7 @@ def test_metrics_count_requests_and_outbox_depth(api: Api) -> None:
 
 def test_token_is_compared_whole(tmp_path: Path) -> None:
     """A prefix of the token, or the token with extra characters, is refused."""
-    from bot_actions.api.auth import token_matches
+    from sheetqueue.bot_actions.api.auth import token_matches
 
     assert token_matches(f"Bearer {TOKEN}", TOKEN)
     assert token_matches(f"bearer {TOKEN}", TOKEN)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from bot_actions.record import parse_new_request, record_request
-from sheets.sqlite_store import SqliteStore
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.factories import day
 
 WORKERS = 4

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from config.policy import Policy
-from sheets.model import Request, Status
-from sheets.orders import Order, order_from_record
-from sheets.times import format_time
-from worker.eligibility import Decision, NextStep, Outcome, decide
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.eligibility import Decision, NextStep, Outcome, decide
 
 DELIVERED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

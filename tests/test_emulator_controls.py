@@ -13,7 +13,7 @@ import httpx
 import pytest
 from gspread.utils import ValueInputOption
 
-from sheets.emulator import Emulator, emulator_client
+from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
 HEADER = ["Request ID", "Status", "Order ID"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,7 +186,7 @@ def test_http_control_api_drives_the_same_controls(emu: Emulator) -> None:
 
 def test_serve_emulator_runs_in_a_subprocess() -> None:
     """serve_emulator prints its URL; gspread and the control API then work against it."""
-    code = "from sheets.emulator import serve_emulator; serve_emulator(port=0)"
+    code = "from sheetqueue.sheets.testing.emulator import serve_emulator; serve_emulator(port=0)"
     with subprocess.Popen(
         [sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT
     ) as proc:

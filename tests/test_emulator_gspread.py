@@ -8,7 +8,7 @@ import gspread
 import pytest
 from gspread.utils import InsertDataOption, ValueInputOption, ValueRenderOption
 
-from sheets.emulator import Emulator, emulator_client
+from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
 HEADER = ["Request ID", "Timestamp", "Type", "Status"]
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from sheets.emulator import Emulator
+from sheetqueue.sheets.testing.emulator import Emulator
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sheets.emulator import ApiError, SheetsService
-from sheets.emulator.a1 import (
+from sheetqueue.sheets.testing.emulator import ApiError, SheetsService
+from sheetqueue.sheets.testing.emulator.a1 import (
     Box,
     column_index,
     column_letters,
@@ -15,7 +15,7 @@ from sheets.emulator.a1 import (
     parse_cells,
     split_sheet,
 )
-from sheets.emulator.cells import Cell, from_input, render
+from sheetqueue.sheets.testing.emulator.cells import Cell, from_input, render
 
 
 def _call(service: SheetsService, method: str, path: str, body: object = None, **query: str):  # type: ignore[no-untyped-def]

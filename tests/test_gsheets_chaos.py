@@ -17,18 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import StoreError
-from config.settings import Settings
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
-from sheets.orders import Order, RecordsOrderSource, orders_from_records
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
+from sheetqueue.sheets.order_sources import RecordsOrderSource
+from sheetqueue.sheets.orders import Order, orders_from_records
+from sheetqueue.worker.ledger import Ledger
+from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.tick import Worker
 from tests.chaos.audit import audit_queue
 from tests.chaos.sheet_team import Team, WatchedEmulator, misplaced_decisions, received_by_smtp
 from tests.factories import orders_in_every_state, request_for_order
 from tests.smtp_server import SmtpServer
 from tests.store_backends import add_until_landed, no_sleep_backoff, store_on
-from worker.ledger import Ledger
-from worker.notify.factory import notifiers_from_settings
-from worker.tick import Worker
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 ASKED = NOW - timedelta(hours=2)
@@ -68,7 +70,7 @@ def test_fault_storm_and_team_edits_lose_nothing(emulator: WatchedEmulator, tmp_
         worker = Worker(
             store=store,
             order_source=lambda: RecordsOrderSource(orders),
-            notifiers=notifiers_from_settings(settings),
+            notifiers=notifiers_from_settings(settings, clock=utc_now),
             ledger=Ledger(settings.state_path),
             settings=settings,
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot_actions.demo_gsheets import run_gsheets_demo
+from sheetqueue.demo.gsheets import run_gsheets_demo
 from tests.cli_runner import SheetqueueCli
 from tests.factories import BASE
 

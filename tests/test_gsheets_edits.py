@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from config.errors import StoreError
-from sheets.emulator import Emulator
-from sheets.gsheets_retry import Backoff
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
-from sheets.store import CellUpdate, StoredRequest
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.gsheets_retry import Backoff
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
+from sheetqueue.sheets.store import CellUpdate, StoredRequest
+from sheetqueue.sheets.testing.emulator import Emulator
 from tests.factories import make_request
 from tests.store_backends import no_sleep_backoff, open_gsheets, shared_emulator, store_on
 

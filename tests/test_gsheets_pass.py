@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.workload import NOW, orders, requests
-from bot_actions.bootstrap import build_worker
-from config.settings import Settings
-from sheets.emulator import emulator_client
-from sheets.gsheets_api import SheetsApi
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.bootstrap import build_worker
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.gsheets_api import SheetsApi
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.testing.emulator import emulator_client
 from tests.store_backends import no_sleep_backoff, shared_emulator
 
 ROWS = 700
@@ -49,8 +49,8 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
 
 def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
     """The store opened with metrics counts each Sheets call, and retries apart."""
-    from bot_actions.bootstrap import open_store
-    from worker.metrics import Metrics
+    from sheetqueue.bootstrap import open_store
+    from sheetqueue.worker.metrics import Metrics
 
     emulator = shared_emulator()
     assert emulator.url is not None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sheets.emulator import Emulator
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
-from sheets.store import CellUpdate
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
+from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.sheets.testing.emulator import Emulator
 from tests.factories import make_request
 from tests.store_backends import open_gsheets, shared_emulator, store_on
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sheets.model import CANONICAL_HEADER, LOG_HEADER
-from sheets.sheet_setup import PROTECTED_FIELDS, init_sheet
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.sheet_setup import PROTECTED_FIELDS, init_sheet
 from tests.cli_runner import SheetqueueCli
 from tests.store_backends import open_gsheets, shared_emulator, store_on
 

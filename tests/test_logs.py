@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from config.logs import configure_logging, mask_email, mask_phone
+from sheetqueue.config.logs import configure_logging, mask_email, mask_phone
 
 
 @pytest.fixture(autouse=True)

@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
-from bot_actions.lookup import (
+from sheetqueue.bot_actions.lookup import (
     LOCKED_MESSAGE,
     NOT_FOUND_MESSAGE,
     LookupGuard,
     answer_eligibility,
     lookup_order,
 )
-from config.errors import InputError, LockedError, NotFoundError
-from config.policy import Policy
-from sheets.orders import Order, RecordsOrderSource, order_from_record
+from sheetqueue.config.errors import InputError, LockedError, NotFoundError
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.order_sources import RecordsOrderSource
+from sheetqueue.sheets.orders import Order, order_from_record
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

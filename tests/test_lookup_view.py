@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot_actions.order_view import city_and_postal_code, order_view, payment_summary
-from sheets.orders import Order, order_from_record
+from sheetqueue.bot_actions.order_view import city_and_postal_code, order_view, payment_summary
+from sheetqueue.sheets.orders import Order, order_from_record
 
 
 def make_order(**overrides: Any) -> Order:

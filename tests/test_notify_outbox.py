@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import structlog
 
-from config.errors import ConfigError, NotifyError
-from config.settings import Settings
-from sheets.model import RequestType, Status
-from tests.smtp_server import free_port
-from worker.notify import (
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import ConfigError, NotifyError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import RequestType, Status
+from sheetqueue.worker.notify import (
     LogNotifier,
     MaildirNotifier,
     Notice,
@@ -30,6 +30,7 @@ from worker.notify import (
     notifiers_from_settings,
     verify_signature,
 )
+from tests.smtp_server import free_port
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
@@ -99,7 +100,7 @@ def test_maildir_is_created_and_holds_the_message(tmp_path: Path) -> None:
 
 def test_maildir_writes_the_same_message_once(tmp_path: Path) -> None:
     """Sending the same message again (a retry) leaves one file; another status adds one."""
-    notifier = MaildirNotifier(tmp_path / "outbox")
+    notifier = MaildirNotifier(tmp_path / "outbox", clock=utc_now)
     notifier.send(make_message())
     notifier.send(make_message())
     notifier.send(make_message(status=Status.DONE))
@@ -110,7 +111,7 @@ def test_maildir_not_writable_is_a_notify_error(tmp_path: Path) -> None:
     """A path under a plain file cannot hold a Maildir: check and send say so."""
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    notifier = MaildirNotifier(blocker / "outbox")
+    notifier = MaildirNotifier(blocker / "outbox", clock=utc_now)
     with pytest.raises(NotifyError, match="not writable"):
         notifier.check()
     with pytest.raises(NotifyError, match="cannot write"):
@@ -140,7 +141,7 @@ def test_webhook_posts_signed_json_that_the_helper_verifies(receiver: Receiver) 
 
 def test_webhook_carries_sms_only_requests(receiver: Receiver) -> None:
     """A request with a phone and no email still goes to the webhook (for SMS)."""
-    notifier = WebhookNotifier(receiver.url)
+    notifier = WebhookNotifier(receiver.url, clock=utc_now)
     assert notifier.skip_reason(make_message(email="")) is None
     assert notifier.skip_reason(make_message(email="", phone="")) is not None
     notifier.send(make_message(email=""))
@@ -152,7 +153,7 @@ def test_webhook_carries_sms_only_requests(receiver: Receiver) -> None:
 def test_webhook_non_2xx_is_a_notify_error(receiver: Receiver) -> None:
     """A 503 from the receiver raises NotifyError naming the status."""
     receiver.status = 503
-    notifier = WebhookNotifier(receiver.url, secret="s")
+    notifier = WebhookNotifier(receiver.url, secret="s", clock=utc_now)
     with pytest.raises(NotifyError, match="answered 503"):
         notifier.send(make_message())
     with pytest.raises(NotifyError, match="answered 503"):
@@ -162,7 +163,7 @@ def test_webhook_non_2xx_is_a_notify_error(receiver: Receiver) -> None:
 def test_webhook_down_is_a_notify_error_without_the_token() -> None:
     """Nothing listening: NotifyError, with a token in the URL masked."""
     url = f"http://127.0.0.1:{free_port()}/hook?token=abc123"
-    notifier = WebhookNotifier(url, timeout=2)
+    notifier = WebhookNotifier(url, timeout=2, clock=utc_now)
     with pytest.raises(NotifyError, match="cannot reach") as info:
         notifier.send(make_message())
     assert "abc123" not in str(info.value)
@@ -185,7 +186,7 @@ def test_settings_build_every_kind_of_notifier(tmp_path: Path) -> None:
         "smtps://u:pw@mx, webhook:https://hooks.example/x, log:",
         webhook_secret="s",
     )
-    built = notifiers_from_settings(settings)
+    built = notifiers_from_settings(settings, clock=utc_now)
     assert [type(n) for n in built] == [
         MaildirNotifier, SmtpNotifier, SmtpNotifier, SmtpNotifier, WebhookNotifier, LogNotifier,
     ]  # fmt: skip
@@ -212,12 +213,12 @@ def test_settings_build_every_kind_of_notifier(tmp_path: Path) -> None:
 def test_bad_notifier_url_is_a_config_error(url: str, problem: str) -> None:
     """A URL that cannot be used names SHEETQUEUE_NOTIFY and what is wrong."""
     with pytest.raises(ConfigError, match=problem) as info:
-        notifier_from_url(url)
+        notifier_from_url(url, clock=utc_now)
     assert str(info.value).startswith("SHEETQUEUE_NOTIFY: ")
 
 
 def test_config_error_masks_the_password() -> None:
     """The password of a bad SMTP URL never appears in the error."""
     with pytest.raises(ConfigError) as info:
-        notifier_from_url("smtp+starttls://user:hunter2@host:notaport")
+        notifier_from_url("smtp+starttls://user:hunter2@host:notaport", clock=utc_now)
     assert "hunter2" not in str(info.value) and "user:***@" in str(info.value)

@@ -8,10 +8,17 @@ from typing import Any
 
 import pytest
 
-from config.errors import NotifyError
-from sheets.model import RequestType, Status
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import NotifyError
+from sheetqueue.sheets.model import RequestType, Status
+from sheetqueue.worker.notify import (
+    Notice,
+    OutgoingMessage,
+    build_message,
+    deliver,
+    notifier_from_url,
+)
 from tests.smtp_server import CertPair, SmtpServer, free_port, make_self_signed_cert
-from worker.notify import Notice, OutgoingMessage, build_message, deliver, notifier_from_url
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
@@ -58,7 +65,7 @@ def test_starttls_with_auth_logs_in_with_url_decoded_credentials(cert: CertPair)
     users = {"shop@tidy.example": "p@ss:w/rd"}
     with SmtpServer(tls="starttls", cert=cert, users=users) as server:
         url = server.url(user="shop@tidy.example", password="p@ss:w/rd", cafile=cert.cert)
-        notifier = notifier_from_url(url)
+        notifier = notifier_from_url(url, clock=utc_now)
         notifier.check()
         notifier.send(make_message())
     [got] = server.messages
@@ -69,7 +76,9 @@ def test_starttls_with_auth_logs_in_with_url_decoded_credentials(cert: CertPair)
 def test_smtps_with_auth_sends_over_tls_from_the_start(cert: CertPair) -> None:
     """smtps:// speaks TLS from the first byte and logs in."""
     with SmtpServer(tls="ssl", cert=cert, users={"shop": "s3cret"}) as server:
-        notifier = notifier_from_url(server.url(user="shop", password="s3cret", cafile=cert.cert))
+        notifier = notifier_from_url(
+            server.url(user="shop", password="s3cret", cafile=cert.cert), clock=utc_now
+        )
         notifier.send(make_message(status=Status.REJECTED))
     [got] = server.messages
     assert got.login == "shop"
@@ -81,7 +90,7 @@ def test_wrong_password_is_a_notify_error_without_the_password(cert: CertPair) -
     with SmtpServer(tls="starttls", cert=cert, users={"shop": "right"}) as server:
         url = server.url(user="shop", password="wrong-horse", cafile=cert.cert)
         with pytest.raises(NotifyError, match="refused the user name or password") as info:
-            notifier_from_url(url).send(make_message())
+            notifier_from_url(url, clock=utc_now).send(make_message())
     assert "wrong-horse" not in str(info.value)
     assert server.messages == []
 
@@ -92,13 +101,13 @@ def test_untrusted_certificate_is_refused(cert: CertPair) -> None:
         SmtpServer(tls="starttls", cert=cert) as server,
         pytest.raises(NotifyError, match="TLS failed"),
     ):
-        notifier_from_url(server.url()).send(make_message())
+        notifier_from_url(server.url(), clock=utc_now).send(make_message())
     assert server.messages == []
 
 
 def test_server_down_is_a_notify_error() -> None:
     """Nothing listening on the port: send and check raise NotifyError."""
-    notifier = notifier_from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2")
+    notifier = notifier_from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2", clock=utc_now)
     with pytest.raises(NotifyError, match="connection refused"):
         notifier.send(make_message())
     with pytest.raises(NotifyError, match="connection refused"):
@@ -108,7 +117,7 @@ def test_server_down_is_a_notify_error() -> None:
 def test_request_without_email_is_skipped_not_sent() -> None:
     """A message with no address is skipped with a reason; nothing reaches the server."""
     with SmtpServer() as server:
-        notifier = notifier_from_url(server.url())
+        notifier = notifier_from_url(server.url(), clock=utc_now)
         delivery = deliver([notifier], make_message(email="", phone="+15125550100"))
         notifier.send(make_message(email=""))
     assert delivery.skipped == [(notifier.name, "the request has no email address")]
@@ -118,9 +127,9 @@ def test_request_without_email_is_skipped_not_sent() -> None:
 
 def test_deliver_keeps_going_when_one_notifier_fails(tmp_path: Path) -> None:
     """One failing notifier is reported; the others still send."""
-    down = notifier_from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2")
+    down = notifier_from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2", clock=utc_now)
     with SmtpServer() as server:
-        up = notifier_from_url(server.url())
+        up = notifier_from_url(server.url(), clock=utc_now)
         delivery = deliver([down, up], make_message())
     assert delivery.sent == [up.name]
     assert [name for name, _ in delivery.failed] == [down.name]
@@ -131,7 +140,7 @@ def test_deliver_keeps_going_when_one_notifier_fails(tmp_path: Path) -> None:
 def test_address_with_a_line_break_is_skipped_not_mailed() -> None:
     """An Email cell smuggling a second recipient or an SMTP command is never mailed."""
     with SmtpServer() as server:
-        notifier = notifier_from_url(server.url())
+        notifier = notifier_from_url(server.url(), clock=utc_now)
         for bad in ("ana@example.com\r\nRCPT TO:<eve@example.com>", "a@x.com, eve@y.com"):
             message = make_message(email=bad)
             assert notifier.skip_reason(message) == (

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from config.policy import Policy
-from sheets.model import Request, RequestType, Status
-from worker.notify import Notice, Templates, build_message, message_id_for
-from worker.notify.templates import template_chain
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import Request, RequestType, Status
+from sheetqueue.worker.notify import Notice, Templates, build_message, message_id_for
+from sheetqueue.worker.notify.templates import template_chain
 
 TOLD = (Status.PENDING, Status.NEEDS_REVIEW, Status.INELIGIBLE, Status.DONE, Status.REJECTED)
 

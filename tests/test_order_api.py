@@ -15,10 +15,10 @@ import httpx
 import pytest
 import structlog
 
-from bot_actions.bootstrap import open_order_source
-from config.errors import OrderSourceError
-from config.settings import load_settings
-from sheets.order_api import HttpOrderSource
+from sheetqueue.config.errors import OrderSourceError
+from sheetqueue.config.settings import load_settings
+from sheetqueue.sheets.order_api import HttpOrderSource
+from sheetqueue.sheets.order_sources import open_order_source
 
 ORDER = {
     "order_id": "ORD-1001",

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot_actions.outbox import Flusher, Outbox
-from config.errors import InputError, StoreError
-from sheets.model import Request
+from sheetqueue.bot_actions.outbox import Flusher, Outbox
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import InputError, StoreError
+from sheetqueue.sheets.model import Request
 from tests.api_kit import NOW, SwitchedStore
 from tests.factories import make_request
 
@@ -128,7 +129,9 @@ def test_prune_forgets_only_old_landed_rows(outbox: Outbox, sheet: SwitchedStore
 def test_flusher_thread_rides_out_an_outage(outbox: Outbox, sheet: SwitchedStore) -> None:
     """While the store is down the flusher backs off; when it is back all rows land exactly once."""
     sheet.down.set()
-    flusher = Flusher(outbox, sheet.open, batch_size=20, interval=0.01, max_backoff=0.05)
+    flusher = Flusher(
+        outbox, sheet.open, batch_size=20, interval=0.01, max_backoff=0.05, clock=utc_now
+    )
     flusher.start()
     try:
         for number in range(50):
@@ -146,7 +149,7 @@ def test_flusher_thread_rides_out_an_outage(outbox: Outbox, sheet: SwitchedStore
 
 def test_flusher_stop_flushes_what_is_left(outbox: Outbox, sheet: SwitchedStore) -> None:
     """Stopping the flusher makes one last flush, so accepted rows are not left behind."""
-    flusher = Flusher(outbox, sheet.open, interval=30.0, poll=30.0)
+    flusher = Flusher(outbox, sheet.open, interval=30.0, poll=30.0, clock=utc_now)
     outbox.accept(_request(1))
     flusher.start()
     outbox.accept(_request(2))

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot_actions import platform_actions
-from bot_actions.api import create_app
-from bot_actions.returns import ReturnsPortal
+from sheetqueue.bot_actions import platform_actions
+from sheetqueue.bot_actions.api import create_app
+from sheetqueue.bot_actions.returns import ReturnsPortal
 from tests.api_kit import NOW, TOKEN, Api, SwitchedStore, make_settings, serve
 
 

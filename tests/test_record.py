@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot_actions.record import parse_new_request, record_request
-from config.errors import InputError
-from sheets.sqlite_store import SqliteStore
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.config.errors import InputError
+from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.factories import day
 
 VALID = {"type": "refund", "order_id": "ORD-1001", "email": "ana@example.com"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config.errors import ConfigError
-from config.settings import load_settings
+from sheetqueue.config.errors import ConfigError
+from sheetqueue.config.settings import load_settings
 from tests.cli_runner import SheetqueueCli
 
 

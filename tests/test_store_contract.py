@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sheets.model import LogEntry, Request
-from sheets.store import CellUpdate, Store
+from sheetqueue.sheets.model import LogEntry, Request
+from sheetqueue.sheets.store import CellUpdate, Store
 from tests.factories import make_request
 from tests.store_backends import open_backend
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sheets.times import format_time, parse_time
+from sheetqueue.sheets.times import format_time, parse_time
 
 CHICAGO = ZoneInfo("America/Chicago")
 

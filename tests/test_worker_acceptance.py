@@ -8,8 +8,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot_actions.record import parse_new_request, record_request
-from sheets.sqlite_store import SqliteStore
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
 from tests.factories import TYPES, make_order_record, orders_in_every_state
 from tests.smtp_server import SmtpServer

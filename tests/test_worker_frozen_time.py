@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from bot_actions.cli import main, register_commands
+from sheetqueue.cli import main, register_commands
 from tests.factories import make_order_record
 
 register_commands()  # import every command (and its models) before any clock is frozen

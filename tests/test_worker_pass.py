@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot_actions.team import set_status
-from sheets.model import Request, Status
+from sheetqueue.bot_actions.team import set_status
+from sheetqueue.sheets.model import Request, Status
 from tests.factories import day, make_order_record
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from sheetqueue.config.clock import utc_now
+from sheetqueue.worker.scheduler import run_scheduled
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
-from worker.scheduler import run_scheduled
 
 
 def test_passes_never_overlap_and_stop_waits_for_the_one_in_flight() -> None:
@@ -33,7 +34,9 @@ def test_passes_never_overlap_and_stop_waits_for_the_one_in_flight() -> None:
         finished += 1
 
     thread = threading.Thread(
-        target=run_scheduled, args=(slow_pass, 1), kwargs={"stop": stop, "install_signals": False}
+        target=run_scheduled,
+        args=(slow_pass, 1),
+        kwargs={"stop": stop, "install_signals": False, "clock": utc_now},
     )
     thread.start()
     time.sleep(1.5)
@@ -107,8 +110,8 @@ def test_sigterm_finishes_the_pass_in_flight_then_exits_0(
 
 def test_cron_tick_waits_for_a_pass_in_flight_and_gives_up_clearly(tmp_path: Path) -> None:
     """While another process holds the pass lock, tick waits, then exits 1 saying why."""
-    from config.settings import Settings
-    from worker.lock import pass_lock
+    from sheetqueue.config.settings import Settings
+    from sheetqueue.worker.lock import pass_lock
 
     cli = SheetqueueCli(tmp_path)
     settings = Settings(local_path=tmp_path / "queue.db", state_path=tmp_path / "state.db")

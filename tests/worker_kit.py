@@ -8,13 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot_actions.record import parse_new_request, record_request
-from config.settings import Settings
-from sheets.orders import RecordsOrderSource, orders_from_records
-from sheets.sqlite_store import SqliteStore
-from worker.ledger import Ledger
-from worker.notify.factory import notifiers_from_settings
-from worker.tick import PassReport, Worker
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.order_sources import RecordsOrderSource
+from sheetqueue.sheets.orders import orders_from_records
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.worker.ledger import Ledger
+from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.tick import PassReport, Worker
 
 __all__ = ["WorkerKit"]
 
@@ -45,7 +47,7 @@ class WorkerKit:
         return Worker(
             store=self.store,
             order_source=lambda: RecordsOrderSource(orders_from_records(self.orders)),
-            notifiers=notifiers_from_settings(self.settings),
+            notifiers=notifiers_from_settings(self.settings, clock=utc_now),
             ledger=self.ledger,
             settings=self.settings,
         )

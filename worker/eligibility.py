@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
-from config.policy import Policy
-from sheets.model import Request, RequestType, Status
-from sheets.orders import Item, Order
-from sheets.times import parse_time
-from worker import policy_rules as rules
-from worker.eligibility_text import Texts
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import Request, RequestType, Status
+from sheetqueue.sheets.orders import Item, Order
+from sheetqueue.sheets.times import parse_time
+from sheetqueue.worker import policy_rules as rules
+from sheetqueue.worker.eligibility_text import Texts
 
 __all__ = ["Decision", "NextStep", "Outcome", "decide"]
 

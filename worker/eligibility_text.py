@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
-from config.policy import Policy
-from sheets.model import Request
-from sheets.orders import Item, Order
-from worker.policy_rules import ItemCheck, item_label
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.orders import Item, Order
+from sheetqueue.worker.policy_rules import ItemCheck, item_label
 
 __all__ = ["Texts"]
 

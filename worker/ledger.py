@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sheets.model import RequestType, Status
-from sheets.sqlite_file import SqliteFile
-from sheets.times import format_time, parse_time
-from worker.notify.message import OutgoingMessage
+from sheetqueue.sheets.model import RequestType, Status
+from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.times import format_time, parse_time
+from sheetqueue.worker.notify.message import OutgoingMessage
 
 __all__ = ["FinishedNotice", "Ledger", "Owed"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from config.settings import Settings
+from sheetqueue.config.settings import Settings
 
 __all__ = ["pass_lock"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sheets.model import Status
-from worker.ledger import FinishedNotice
+from sheetqueue.sheets.model import Status
+from sheetqueue.worker.ledger import FinishedNotice
 
 __all__ = ["render_notified", "statuses_in_notified"]
 

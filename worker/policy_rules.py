@@ -1,6 +1,6 @@
 """The arithmetic and reading behind eligibility: days, customer tiers, item windows.
 
-Kept apart from :mod:`worker.eligibility` so each rule can be read on its own.
+Kept apart from :mod:`sheetqueue.worker.eligibility` so each rule can be read on its own.
 Everything here is pure: no clock, no I/O.
 
 Days are counted one way everywhere: **whole elapsed days** between the
@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from config.policy import Policy
-from sheets.orders import Customer, Item, Order
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.orders import Customer, Item, Order
 
 __all__ = [
     "ItemCheck",

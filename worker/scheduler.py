@@ -10,12 +10,14 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from types import FrameType
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
+from sheetqueue.config.clock import Clock
 
 __all__ = ["run_scheduled"]
 
@@ -26,6 +28,7 @@ def run_scheduled(
     job: Callable[[], object],
     interval_seconds: int,
     *,
+    clock: Clock,
     stop: threading.Event | None = None,
     install_signals: bool = True,
 ) -> None:
@@ -39,7 +42,7 @@ def run_scheduled(
         max_instances=1,
         coalesce=True,
         misfire_grace_time=interval_seconds,
-        next_run_time=datetime.now(UTC),
+        next_run_time=clock(),
     )
     if install_signals:
 

@@ -20,23 +20,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
+from filelock import BaseFileLock, Timeout
 
-from config.errors import OrderSourceError
-from config.settings import Settings
-from sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
-from sheets.orders import Order, OrderSource
-from sheets.store import CellUpdate, Store, StoredRequest
-from sheets.times import format_time
-from worker.eligibility import Decision, decide
-from worker.ledger import FinishedNotice, Ledger
-from worker.metrics import Metrics
-from worker.notified import render_notified, statuses_in_notified
-from worker.notify.base import Notifier, deliver
-from worker.notify.message import Notice
-from worker.notify.templates import Templates, build_message
-from worker.transitions import worker_move
+from sheetqueue.config.errors import OrderSourceError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
+from sheetqueue.sheets.orders import Order, OrderSource
+from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.eligibility import Decision, decide
+from sheetqueue.worker.ledger import FinishedNotice, Ledger
+from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.notified import render_notified, statuses_in_notified
+from sheetqueue.worker.notify.base import Notifier, deliver
+from sheetqueue.worker.notify.message import Notice
+from sheetqueue.worker.notify.templates import Templates, build_message
+from sheetqueue.worker.transitions import worker_move
 
-__all__ = ["PassReport", "Worker"]
+__all__ = ["PassReport", "Worker", "tick"]
 
 log = structlog.get_logger("sheetqueue.worker")
 
@@ -94,6 +95,10 @@ class Worker:
         self.settings = settings
         self.templates = templates or Templates(settings.templates_dir)
         self.metrics = metrics or Metrics()
+
+    def close(self) -> None:
+        """Release what the worker holds open (its ledger); the store is the caller's."""
+        self.ledger.close()
 
     def run_pass(self, now: datetime) -> PassReport:
         """One pass over the queue at ``now``."""
@@ -307,6 +312,24 @@ class Worker:
                     status=owed.message.status.value,
                     error=error,
                 )
+
+
+def tick(
+    worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0
+) -> PassReport | None:
+    """One pass under the store's pass lock: what cron, ``worker`` and ``serve`` all run.
+
+    Returns None, having done nothing, when another pass still holds the lock
+    after ``wait`` seconds.
+    """
+    try:
+        with lock.acquire(timeout=wait):
+            report = worker.run_pass(now)
+    except Timeout:
+        log.info("tick.skipped", reason="another pass holds the lock")
+        return None
+    worker.metrics.observe_pass(report.summary())
+    return report
 
 
 class _OrderCache:

@@ -7,8 +7,8 @@ status belongs to the team and is never changed by the worker.
 
 from __future__ import annotations
 
-from config.errors import SheetqueueError
-from sheets.model import Status
+from sheetqueue.config.errors import SheetqueueError
+from sheetqueue.sheets.model import Status
 
 __all__ = ["WORKER_MOVES", "IllegalMove", "worker_move"]
 

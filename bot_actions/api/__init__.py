@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot_actions.api.app import create_app
+from sheetqueue.bot_actions.api.app import create_app
 
 __all__ = ["create_app"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot_actions.api.service import FrontDesk
-from bot_actions.record import parse_new_request
-from config.errors import (
+from sheetqueue.bot_actions.api.service import FrontDesk
+from sheetqueue.bot_actions.record import parse_new_request
+from sheetqueue.config.errors import (
     InputError,
     LockedError,
     NotFoundError,

@@ -1,29 +1,28 @@
 """The bot-facing HTTP API: routes, wiring and the app's life cycle.
 
-:func:`create_app` builds everything from the settings (tests pass their own
-store opener, clock and metrics): the durable outbox and its flusher thread,
-the API's own store access, the lookup guard, the rate limiter. The flusher
-starts with the app and, when the app stops, makes one last best-effort
-flush; rows it could not send wait in the outbox file for the next start.
+:func:`create_app` is handed its store opener and clock (the composition
+root passes the real ones, tests their own) and builds the rest: the durable
+outbox and its flusher thread, the API's own store access, the lookup guard,
+the rate limiter. The flusher starts with the app and, when the app stops,
+makes one last best-effort flush; rows it could not send wait in the outbox file for the next start.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
 
-from bot_actions.api import actions as chat_actions
-from bot_actions.api.auth import BearerAuth, BodyLimit
-from bot_actions.api.errors import TooManyRequests, install_error_handlers
-from bot_actions.api.metrics import CountAnswers
-from bot_actions.api.ratelimit import RateLimiter
-from bot_actions.api.schemas import (
+from sheetqueue.bot_actions.api import actions as chat_actions
+from sheetqueue.bot_actions.api.auth import BearerAuth, BodyLimit
+from sheetqueue.bot_actions.api.errors import TooManyRequests, install_error_handlers
+from sheetqueue.bot_actions.api.metrics import CountAnswers
+from sheetqueue.bot_actions.api.ratelimit import RateLimiter
+from sheetqueue.bot_actions.api.schemas import (
     ActionCall,
     EligibilityBody,
     EligibilityReply,
@@ -38,17 +37,18 @@ from bot_actions.api.schemas import (
     ReturnsBody,
     StatusReply,
 )
-from bot_actions.api.service import FrontDesk
-from bot_actions.api.store_access import StoreAccess
-from bot_actions.bootstrap import open_order_source, open_store, utcnow
-from bot_actions.lookup import LookupGuard
-from bot_actions.outbox import Flusher, Outbox, outbox_path
-from bot_actions.record import RecordResult, parse_new_request
-from bot_actions.returns import ReturnsPortal
-from config.settings import Settings
-from sheets.orders import OrderSource
-from sheets.store import Store
-from worker.metrics import Metrics
+from sheetqueue.bot_actions.api.service import FrontDesk
+from sheetqueue.bot_actions.api.store_access import StoreAccess
+from sheetqueue.bot_actions.lookup import LookupGuard
+from sheetqueue.bot_actions.outbox import Flusher, Outbox, outbox_path
+from sheetqueue.bot_actions.record import RecordResult, parse_new_request
+from sheetqueue.bot_actions.returns import ReturnsPortal
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.orders import OrderSource
+from sheetqueue.sheets.store import Store
+from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["create_app"]
 
@@ -68,10 +68,10 @@ _LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
 def create_app(
     settings: Settings,
     *,
-    store_opener: Callable[[], Store] | None = None,
+    store_opener: Callable[[], Store],
+    clock: Clock,
     orders_opener: Callable[[Store], OrderSource] | None = None,
     metrics: Metrics | None = None,
-    clock: Callable[[], datetime] = utcnow,
     portal: ReturnsPortal | None = None,
     batch_size: int = 500,
     flush_interval: float = 1.0,
@@ -81,7 +81,7 @@ def create_app(
 ) -> FastAPI:
     """The API for these settings; the flusher runs while the app is served."""
     metrics = metrics or Metrics()
-    opener = store_opener or (lambda: open_store(settings, metrics))
+    opener = store_opener
     outbox = Outbox(outbox_path(settings))
     flusher = Flusher(
         outbox,

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from config.errors import (
+from sheetqueue.config.errors import (
     InputError,
     LockedError,
     NotFoundError,

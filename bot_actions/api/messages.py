@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sheets.model import Request, RequestType, Status
+from sheetqueue.sheets.model import Request, RequestType, Status
 
 __all__ = ["REQUEST_NOT_FOUND", "repeated_message", "status_message"]
 

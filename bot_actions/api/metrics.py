@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot_actions.api.auth import ASGIApp, Message, Receive, Scope, Send
-from worker.metrics import Metrics
+from sheetqueue.bot_actions.api.auth import ASGIApp, Message, Receive, Scope, Send
+from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["CountAnswers"]
 

@@ -2,7 +2,7 @@
 
 Bodies are checked twice: here for shape (types, lengths, unknown fields) so
 the OpenAPI document says what to send, then by the same validation as the
-CLI (:func:`bot_actions.record.parse_new_request`) for meaning.
+CLI (:func:`sheetqueue.bot_actions.record.parse_new_request`) for meaning.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The front desk behind every route: record, status, lookup, eligibility, returns, handoff.
 
 The HTTP routes and the chat-platform actions are two spellings of these
-methods. Requests go through the durable :class:`~bot_actions.outbox.Outbox`;
+methods. Requests go through the durable :class:`~sheetqueue.bot_actions.outbox.Outbox`;
 everything that reads the store or the order data goes through
-:class:`~bot_actions.api.store_access.StoreAccess`. Errors are the project's
+:class:`~sheetqueue.bot_actions.api.store_access.StoreAccess`. Errors are the project's
 own (InputError, NotFoundError, LockedError, StoreError); the web layer maps
 them to status codes.
 """
@@ -18,24 +18,29 @@ from typing import Any, TypeVar
 
 import structlog
 
-from bot_actions import handoff as handoffs
-from bot_actions import returns
-from bot_actions.api.messages import REQUEST_NOT_FOUND, repeated_message, status_message
-from bot_actions.api.store_access import StoreAccess
-from bot_actions.lookup import EligibilityAnswer, LookupGuard, answer_eligibility, lookup_order
-from bot_actions.outbox import Outbox
-from bot_actions.record import NewRequest, RecordResult, received_message
-from config.errors import (
+from sheetqueue.bot_actions import handoff as handoffs
+from sheetqueue.bot_actions import returns
+from sheetqueue.bot_actions.api.messages import REQUEST_NOT_FOUND, repeated_message, status_message
+from sheetqueue.bot_actions.api.store_access import StoreAccess
+from sheetqueue.bot_actions.lookup import (
+    EligibilityAnswer,
+    LookupGuard,
+    answer_eligibility,
+    lookup_order,
+)
+from sheetqueue.bot_actions.outbox import Outbox
+from sheetqueue.bot_actions.record import NewRequest, RecordResult, received_message
+from sheetqueue.config.errors import (
     InputError,
     LockedError,
     NotFoundError,
     OrderSourceError,
     SheetqueueError,
 )
-from config.settings import Settings
-from sheets.model import Request, Status
-from sheets.orders import OrderSource
-from worker.metrics import Metrics
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.orders import OrderSource
+from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["FrontDesk", "StatusAnswer"]
 

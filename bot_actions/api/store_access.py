@@ -20,10 +20,10 @@ from typing import TypeVar
 
 import structlog
 
-from config.errors import SheetqueueError, StoreError
-from sheets.model import Request
-from sheets.orders import OrderSource
-from sheets.store import Store
+from sheetqueue.config.errors import SheetqueueError, StoreError
+from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.orders import OrderSource
+from sheetqueue.sheets.store import Store
 
 __all__ = ["StoreAccess"]
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sheets.model import Request
+from sheetqueue.sheets.model import Request
 
 __all__ = ["ChaosAudit", "audit_queue"]
 

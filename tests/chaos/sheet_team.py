@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from config.settings import Settings
-from sheets.emulator import Emulator
-from sheets.emulator.a1 import column_index
-from sheets.model import WORKER_FIELDS, Request, Status, field_for_header
-from sheets.orders import Order
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import WORKER_FIELDS, Request, Status, field_for_header
+from sheetqueue.sheets.orders import Order
+from sheetqueue.sheets.testing.emulator import Emulator
+from sheetqueue.sheets.testing.emulator.a1 import column_index
+from sheetqueue.worker.eligibility import decide
 from tests.smtp_server import SmtpServer
-from worker.eligibility import decide
 
 __all__ = ["Team", "WatchedEmulator", "misplaced_decisions", "received_by_smtp"]
 

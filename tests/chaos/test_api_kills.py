@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sheets.emulator import Emulator
-from sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.testing.emulator import Emulator
 from tests.chaos.audit import audit_queue
 from tests.cli_runner import SCRIPT, SheetqueueCli
 from tests.smtp_server import free_port

@@ -24,18 +24,18 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
-from sheets.gsheets_retry import Backoff
-from sheets.gsheets_store import GsheetsStore
-from sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
-from sheets.orders import orders_from_records
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.gsheets_retry import Backoff
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, Status
+from sheetqueue.sheets.orders import orders_from_records
+from sheetqueue.worker.ledger import Ledger
 from tests.chaos.audit import audit_queue
 from tests.chaos.sheet_team import Team, WatchedEmulator, misplaced_decisions, received_by_smtp
 from tests.cli_runner import SheetqueueCli
 from tests.factories import orders_in_every_state, request_for_order
 from tests.smtp_server import SmtpServer
 from tests.store_backends import add_until_landed, store_on
-from worker.ledger import Ledger
 
 pytestmark = pytest.mark.slow
 

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from bot_actions.record import parse_new_request, record_request
-from sheets.model import Status
-from sheets.sqlite_store import SqliteStore
-from sheets.store import CellUpdate
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.sheets.model import Status
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.worker.ledger import Ledger
 from tests.chaos.audit import audit_queue
 from tests.cli_runner import SheetqueueCli
 from tests.factories import TYPES, orders_in_every_state
 from tests.smtp_server import SmtpServer, free_port
-from worker.ledger import Ledger
 
 pytestmark = pytest.mark.slow
 

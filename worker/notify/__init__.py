@@ -8,13 +8,13 @@ templates; :func:`deliver` hands that to every notifier
 
 from __future__ import annotations
 
-from worker.notify.base import Delivery, LogNotifier, Notifier, deliver
-from worker.notify.factory import notifier_from_url, notifiers_from_settings
-from worker.notify.maildir import MaildirNotifier
-from worker.notify.message import Notice, OutgoingMessage, message_id_for
-from worker.notify.smtp import SmtpNotifier
-from worker.notify.templates import Templates, build_message
-from worker.notify.webhook import WebhookNotifier, verify_signature
+from sheetqueue.worker.notify.base import Delivery, LogNotifier, Notifier, deliver
+from sheetqueue.worker.notify.factory import notifier_from_url, notifiers_from_settings
+from sheetqueue.worker.notify.maildir import MaildirNotifier
+from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id_for
+from sheetqueue.worker.notify.smtp import SmtpNotifier
+from sheetqueue.worker.notify.templates import Templates, build_message
+from sheetqueue.worker.notify.webhook import WebhookNotifier, verify_signature
 
 __all__ = [
     "Delivery",

@@ -4,7 +4,7 @@ Every notifier has a ``name`` safe to print (secrets masked) and three methods:
 
 * ``skip_reason(message)``: why this notifier cannot carry ``message`` (an
   email notifier and a request without an email address), or None;
-* ``send(message)``: deliver it, or raise :class:`~config.errors.NotifyError`
+* ``send(message)``: deliver it, or raise :class:`~sheetqueue.config.errors.NotifyError`
   with a readable reason. A message the notifier cannot carry is not an error:
   ``send`` logs ``notify.skipped`` with the reason and returns;
 * ``check()``: reach the server or the directory, for ``sheetqueue check``.
@@ -15,28 +15,20 @@ notifier, whether it was sent, skipped (with the reason) or failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import structlog
 
-from config.errors import NotifyError
-from config.logs import mask_email, mask_phone
-from worker.notify.message import OutgoingMessage
+from sheetqueue.config.errors import NotifyError
+from sheetqueue.config.logs import mask_email, mask_phone
+from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["Clock", "Delivery", "LogNotifier", "Notifier", "deliver", "mask_url", "utc_now"]
-
-Clock = Callable[[], datetime]
+__all__ = ["Delivery", "LogNotifier", "Notifier", "deliver", "mask_url"]
 
 _SECRET_QUERY_WORDS = ("token", "secret", "key", "sig", "pass", "auth")
-
-
-def utc_now() -> datetime:
-    """The default clock of the notifiers (the edge of the program)."""
-    return datetime.now(UTC)
 
 
 class Notifier(Protocol):

@@ -19,19 +19,20 @@ import ssl
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from config.errors import ConfigError
-from config.settings import Settings
-from worker.notify.base import Clock, LogNotifier, Notifier, mask_url, utc_now
-from worker.notify.maildir import MaildirNotifier
-from worker.notify.smtp import Security, SmtpNotifier
-from worker.notify.webhook import WebhookNotifier
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.errors import ConfigError
+from sheetqueue.config.settings import Settings
+from sheetqueue.worker.notify.base import LogNotifier, Notifier, mask_url
+from sheetqueue.worker.notify.maildir import MaildirNotifier
+from sheetqueue.worker.notify.smtp import Security, SmtpNotifier
+from sheetqueue.worker.notify.webhook import WebhookNotifier
 
 __all__ = ["notifier_from_url", "notifiers_from_settings"]
 
 _SMTP_SCHEMES: dict[str, Security] = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "ssl"}
 
 
-def notifiers_from_settings(settings: Settings, *, clock: Clock = utc_now) -> list[Notifier]:
+def notifiers_from_settings(settings: Settings, *, clock: Clock) -> list[Notifier]:
     """Every notifier ``settings.notify`` names, in order."""
     if not settings.notify:
         raise ConfigError("SHEETQUEUE_NOTIFY: no notifier given; use for example maildir:./outbox")
@@ -39,7 +40,7 @@ def notifiers_from_settings(settings: Settings, *, clock: Clock = utc_now) -> li
     return [notifier_from_url(url, webhook_secret=secret, clock=clock) for url in settings.notify]
 
 
-def notifier_from_url(url: str, *, webhook_secret: str = "", clock: Clock = utc_now) -> Notifier:
+def notifier_from_url(url: str, *, clock: Clock, webhook_secret: str = "") -> Notifier:
     """One notifier from one ``SHEETQUEUE_NOTIFY`` entry."""
     url = url.strip()
     scheme = url.partition(":")[0].lower()

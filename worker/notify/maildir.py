@@ -13,9 +13,10 @@ import mailbox
 import os
 from pathlib import Path
 
-from config.errors import NotifyError
-from worker.notify.base import Clock, log_event, utc_now
-from worker.notify.message import OutgoingMessage, as_email, email_problem
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.errors import NotifyError
+from sheetqueue.worker.notify.base import log_event
+from sheetqueue.worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["MaildirNotifier"]
 
@@ -23,7 +24,7 @@ __all__ = ["MaildirNotifier"]
 class MaildirNotifier:
     """Writes messages into the Maildir at ``path``."""
 
-    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, *, clock: Clock) -> None:
         self.path = Path(path)
         self.name = f"maildir:{self.path}"
         self._clock = clock

@@ -19,7 +19,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from sheets.model import Request, RequestType, Status
+from sheetqueue.sheets.model import Request, RequestType, Status
 
 __all__ = [
     "Notice",

@@ -18,9 +18,10 @@ import ssl
 from email.utils import parseaddr
 from typing import Literal
 
-from config.errors import NotifyError
-from worker.notify.base import Clock, log_event, utc_now
-from worker.notify.message import OutgoingMessage, as_email, email_problem
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.errors import NotifyError
+from sheetqueue.worker.notify.base import log_event
+from sheetqueue.worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["DEFAULT_PORTS", "Security", "SmtpNotifier"]
 
@@ -42,7 +43,7 @@ class SmtpNotifier:
         password: str = "",
         timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
-        clock: Clock = utc_now,
+        clock: Clock,
     ) -> None:
         self.host = host
         self.port = port or DEFAULT_PORTS[security]

@@ -44,9 +44,9 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from config.policy import Policy
-from sheets.model import RequestType, Status
-from worker.notify.message import Notice, OutgoingMessage, message_id_for, status_slug
+from sheetqueue.config.policy import Policy
+from sheetqueue.sheets.model import RequestType, Status
+from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id_for, status_slug
 
 __all__ = ["OPTIONAL_PLACEHOLDERS", "Rendered", "Templates", "build_message", "template_chain"]
 
@@ -121,7 +121,7 @@ class Templates:
             candidate = self.override_dir / filename
             if candidate.is_file():
                 return candidate.read_text(encoding="utf-8")
-        packaged = resources.files("worker").joinpath("templates", filename)
+        packaged = resources.files("sheetqueue.worker").joinpath("templates", filename)
         return packaged.read_text(encoding="utf-8") if packaged.is_file() else None
 
     def render(self, notice: Notice, values: dict[str, str]) -> Rendered:

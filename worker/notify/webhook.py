@@ -28,10 +28,11 @@ import json
 
 import httpx
 
-from config.errors import NotifyError
-from sheets.times import format_time
-from worker.notify.base import Clock, log_event, mask_url, utc_now
-from worker.notify.message import OutgoingMessage
+from sheetqueue.config.clock import Clock
+from sheetqueue.config.errors import NotifyError
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.notify.base import log_event, mask_url
+from sheetqueue.worker.notify.message import OutgoingMessage
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "verify_signature"]
 
@@ -64,7 +65,7 @@ class WebhookNotifier:
         *,
         secret: str = "",
         timeout: float = 10.0,
-        clock: Clock = utc_now,
+        clock: Clock,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets.emulator.cells import SKIP, Cell, _Skip
+from sheetqueue.sheets.testing.emulator.cells import SKIP, Cell, _Skip
 
 __all__ = ["Row", "Sheet", "Table"]
 

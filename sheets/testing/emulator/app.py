@@ -1,7 +1,8 @@
 """The HTTP shell: a Starlette app that hands each call to a :class:`SheetsService`.
 
 ``/v4/...`` is the Sheets API (with the configured delay applied outside the
-state lock); ``/_emulator/...`` is the control API of :mod:`sheets.emulator.admin`.
+state lock); ``/_emulator/...`` is the control API of
+:mod:`sheetqueue.sheets.testing.emulator.admin`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sheets.emulator.admin import handle_admin
-from sheets.emulator.errors import bad_request
-from sheets.emulator.faults import Call
-from sheets.emulator.service import SheetsService
+from sheetqueue.sheets.testing.emulator.admin import handle_admin
+from sheetqueue.sheets.testing.emulator.errors import bad_request
+from sheetqueue.sheets.testing.emulator.faults import Call
+from sheetqueue.sheets.testing.emulator.service import SheetsService
 
 __all__ = ["build_app"]
 

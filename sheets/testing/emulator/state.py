@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheets.emulator import a1
-from sheets.emulator.cells import Cell, from_input, render
-from sheets.emulator.errors import ApiError, bad_request, not_found
-from sheets.emulator.grid import Sheet, Table
+from sheetqueue.sheets.testing.emulator import a1
+from sheetqueue.sheets.testing.emulator.cells import Cell, from_input, render
+from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request, not_found
+from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
 
 __all__ = ["Spreadsheet", "Workspace"]
 

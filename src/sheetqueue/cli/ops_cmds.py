@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from bot_actions.bootstrap import open_order_source, utcnow
-from bot_actions.cli import app, fail
-from bot_actions.cli.common import console
-from bot_actions.demo import demo_settings, fresh_folder, run_demo
-from config.errors import InputError, SheetqueueError
-from config.settings import load_settings
-from worker.notify.factory import notifiers_from_settings
+from sheetqueue.cli import app, fail
+from sheetqueue.cli.common import console
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.config.settings import load_settings
+from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
+from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.worker.notify.factory import notifiers_from_settings
 
 
 @app.command()
@@ -29,11 +30,11 @@ def demo(
             raise InputError(f"backend: use local or gsheets, not {backend!r}")
         fresh_folder(folder)
         if backend == "gsheets":
-            from bot_actions.demo_gsheets import run_gsheets_demo
+            from sheetqueue.demo.gsheets import run_gsheets_demo
 
-            run_gsheets_demo(folder, console, utcnow())
+            run_gsheets_demo(folder, console, utc_now())
             return
-        store = run_demo(demo_settings(folder), folder, console, utcnow())
+        store = run_demo(demo_settings(folder), folder, console, utc_now())
         store.close()
     except SheetqueueError as error:
         raise fail(error) from None
@@ -57,7 +58,7 @@ def check() -> None:
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
-    from bot_actions.bootstrap import open_store
+    from sheetqueue.bootstrap import open_store
 
     try:
         store = open_store(settings)
@@ -73,7 +74,7 @@ def check() -> None:
     except SheetqueueError as error:
         report(f"order source ({settings.orders})", error.message)
     try:
-        notifiers = notifiers_from_settings(settings)
+        notifiers = notifiers_from_settings(settings, clock=utc_now)
     except SheetqueueError as error:
         report("notifiers", error.message)
         notifiers = []

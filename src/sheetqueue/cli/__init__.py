@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from config.errors import SheetqueueError
-from config.logs import configure_logging
+from sheetqueue.config.errors import SheetqueueError
+from sheetqueue.config.logs import configure_logging
 
 __all__ = ["app", "emit_json", "fail", "main", "register_commands"]
 
@@ -25,6 +25,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from sheetqueue import __version__
+
+        typer.echo(f"sheetqueue {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Order requests from a support bot, queued in a shared sheet and re-checked by a worker."""
 
 
 class CommandFailed(Exception):
@@ -48,7 +68,7 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
 
 def register_commands() -> None:
     """Import the command modules; each adds its commands to ``app``."""
-    from bot_actions.cli import (  # noqa: F401
+    from sheetqueue.cli import (  # noqa: F401
         ops_cmds,
         order_cmds,
         queue_cmds,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sheets.emulator import a1
-from sheets.emulator.cells import Cell, from_input, render
-from sheets.emulator.grid import Sheet, Table
+from sheetqueue.sheets.testing.emulator import a1
+from sheetqueue.sheets.testing.emulator.cells import Cell, from_input, render
+from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
 
 __all__ = ["append_row", "delete_rows", "insert_blank_rows", "set_cell", "sort_rows"]
 

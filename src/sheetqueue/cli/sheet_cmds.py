@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from bot_actions.cli import app, fail
-from bot_actions.cli.common import console
-from config.errors import ConfigError, SheetqueueError
-from config.settings import load_settings
+from sheetqueue.cli import app, fail
+from sheetqueue.cli.common import console
+from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.settings import load_settings
 
 
 @app.command("init-sheet")
@@ -20,8 +20,8 @@ def init_sheet_command() -> None:
         settings = load_settings()
         if settings.backend != "gsheets":
             raise ConfigError("SHEETQUEUE_BACKEND: init-sheet needs gsheets (the Google Sheet)")
-        from sheets.gsheets_store import GsheetsStore
-        from sheets.sheet_setup import init_sheet
+        from sheetqueue.sheets.gsheets_store import GsheetsStore
+        from sheetqueue.sheets.sheet_setup import init_sheet
 
         store = GsheetsStore.from_settings(settings)
         try:
@@ -42,7 +42,7 @@ def emulator(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8085,
 ) -> None:
     """Run a local Google Sheets API emulator on 127.0.0.1 until Ctrl-C."""
-    from sheets.emulator import serve_emulator
+    from sheetqueue.sheets.testing.emulator import serve_emulator
 
     try:
         serve_emulator(port=port, announce=lambda line: typer.echo(line))

@@ -10,8 +10,8 @@ from types import TracebackType
 
 import uvicorn
 
-from sheets.emulator.app import build_app
-from sheets.emulator.service import SheetsService
+from sheetqueue.sheets.testing.emulator.app import build_app
+from sheetqueue.sheets.testing.emulator.service import SheetsService
 
 __all__ = ["Emulator", "serve_emulator"]
 

@@ -9,12 +9,12 @@ call log are driven through the same object (or ``/_emulator/...`` over HTTP).
 
 from __future__ import annotations
 
-from sheets.emulator.cells import Cell
-from sheets.emulator.client import emulator_client
-from sheets.emulator.errors import ApiError
-from sheets.emulator.faults import Call
-from sheets.emulator.server import Emulator, serve_emulator
-from sheets.emulator.service import SheetsService
+from sheetqueue.sheets.gsheets_client import emulator_client
+from sheetqueue.sheets.testing.emulator.cells import Cell
+from sheetqueue.sheets.testing.emulator.errors import ApiError
+from sheetqueue.sheets.testing.emulator.faults import Call
+from sheetqueue.sheets.testing.emulator.server import Emulator, serve_emulator
+from sheetqueue.sheets.testing.emulator.service import SheetsService
 
 __all__ = [
     "ApiError",

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sheets.emulator.errors import ApiError
+from sheetqueue.sheets.testing.emulator.errors import ApiError
 
 __all__ = ["Call", "CallLog", "Faults", "Quota", "fault_error", "quota_error"]
 

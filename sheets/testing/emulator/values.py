@@ -1,8 +1,8 @@
 """The ``spreadsheets.values`` calls: get, batchGet, update, batchUpdate, append, clear.
 
-Each function takes a :class:`~sheets.emulator.state.Spreadsheet` and the
+Each function takes a :class:`~sheetqueue.sheets.testing.emulator.state.Spreadsheet` and the
 call's parameters and returns the JSON body Google would send, or raises an
-:class:`~sheets.emulator.errors.ApiError` shaped like Google's.
+:class:`~sheetqueue.sheets.testing.emulator.errors.ApiError` shaped like Google's.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sheets.emulator import a1
-from sheets.emulator.cells import SKIP, Cell, _Skip, from_input, render
-from sheets.emulator.errors import bad_request
-from sheets.emulator.grid import Sheet, Table
-from sheets.emulator.state import Spreadsheet, grid_error
+from sheetqueue.sheets.testing.emulator import a1
+from sheetqueue.sheets.testing.emulator.cells import SKIP, Cell, _Skip, from_input, render
+from sheetqueue.sheets.testing.emulator.errors import bad_request
+from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
+from sheetqueue.sheets.testing.emulator.state import Spreadsheet, grid_error
 
 __all__ = ["append", "batch_clear", "batch_get", "batch_update", "clear", "get", "update"]
 

@@ -17,17 +17,18 @@ from typing import Annotated
 
 import structlog
 import typer
-from filelock import Timeout
 
-from bot_actions.bootstrap import build_worker, open_store, utcnow
-from bot_actions.cli import app, fail
-from bot_actions.outbox import Outbox
-from config.errors import ConfigError, SheetqueueError
-from config.logs import configure_logging
-from config.settings import Settings, load_settings
-from worker.lock import pass_lock
-from worker.metrics import Metrics
-from worker.scheduler import run_scheduled
+from sheetqueue.bootstrap import build_api, build_worker, open_store
+from sheetqueue.bot_actions.outbox import Outbox
+from sheetqueue.cli import app, fail
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.logs import configure_logging
+from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.worker.lock import pass_lock
+from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.scheduler import run_scheduled
+from sheetqueue.worker.tick import tick
 
 log = structlog.get_logger("sheetqueue.serve")
 
@@ -47,19 +48,15 @@ def worker_pass(settings: Settings, outbox: Outbox, metrics: Metrics) -> None:
     store = open_store(settings, metrics)
     try:
         try:
-            while outbox.flush_once(store, utcnow()):
+            while outbox.flush_once(store, utc_now()):
                 pass
         except SheetqueueError as exc:  # the rows wait; the flusher keeps trying
             log.warning("outbox.flush_failed", error=exc.message)
         worker = build_worker(settings, store, metrics)
         try:
-            with pass_lock(settings).acquire(timeout=0):
-                report = worker.run_pass(utcnow())
-            metrics.observe_pass(report.summary())
-        except Timeout:
-            log.info("tick.skipped", reason="another pass holds the lock")
+            tick(worker, utc_now(), pass_lock(settings))
         finally:
-            worker.ledger.close()
+            worker.close()
     finally:
         store.close()
 
@@ -79,8 +76,6 @@ def serve(
     """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
     import uvicorn
 
-    from bot_actions.api import create_app
-
     configure_logging("INFO")
     try:
         settings = load_settings()
@@ -90,7 +85,7 @@ def serve(
                 "or leave --host at 127.0.0.1"
             )
         metrics = Metrics()
-        api = create_app(settings, metrics=metrics)
+        api = build_api(settings, metrics)
     except SheetqueueError as error:
         raise fail(error) from None
     stop = threading.Event()
@@ -100,7 +95,7 @@ def serve(
         worker_thread = threading.Thread(
             target=run_scheduled,
             args=(lambda: worker_pass(settings, outbox, metrics), settings.interval_seconds),
-            kwargs={"stop": stop, "install_signals": False},
+            kwargs={"stop": stop, "install_signals": False, "clock": utc_now},
             name="sheetqueue-worker",
         )
         worker_thread.start()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sheets.emulator.errors import bad_request
+from sheetqueue.sheets.testing.emulator.errors import bad_request
 
 __all__ = [
     "Box",

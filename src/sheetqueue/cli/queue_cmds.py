@@ -10,14 +10,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot_actions.bootstrap import utcnow
-from bot_actions.cli import app, emit_json, fail
-from bot_actions.cli.common import console, queue_table, settings_and_store
-from bot_actions.record import parse_new_request, record_request
-from bot_actions.team import set_status
-from config.errors import InputError, SheetqueueError
-from sheets.model import Status
-from sheets.orders import load_order_file
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.bot_actions.team import set_status
+from sheetqueue.cli import app, emit_json, fail
+from sheetqueue.cli.common import console, queue_table, settings_and_store
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.sheets.model import Status
+from sheetqueue.sheets.orders import load_order_file
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -57,7 +57,7 @@ def record(
             }
         )
         with settings_and_store() as (_settings, store):
-            result = record_request(store, new, utcnow())
+            result = record_request(store, new, utc_now())
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:

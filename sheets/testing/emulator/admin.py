@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from sheets.emulator.errors import ApiError
-from sheets.emulator.service import SheetsService
+from sheetqueue.sheets.testing.emulator.errors import ApiError
+from sheetqueue.sheets.testing.emulator.service import SheetsService
 
 __all__ = ["handle_admin"]
 

@@ -17,14 +17,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot_actions.bootstrap import build_worker, open_store
-from bot_actions.cli.common import queue_table
-from bot_actions.demo_data import DEMO_REQUESTS, demo_orders
-from bot_actions.record import parse_new_request, record_request
-from bot_actions.team import set_status
-from config.settings import Settings
-from sheets.model import Status
-from sheets.store import Store
+from sheetqueue.bootstrap import build_worker, open_store
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.bot_actions.team import set_status
+from sheetqueue.cli.common import queue_table
+from sheetqueue.config.settings import Settings
+from sheetqueue.demo.data import DEMO_REQUESTS, demo_orders
+from sheetqueue.sheets.model import Status
+from sheetqueue.sheets.store import Store
 
 __all__ = ["run_demo"]
 

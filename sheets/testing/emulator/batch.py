@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sheets.emulator.errors import ApiError, bad_request
-from sheets.emulator.grid import Table
-from sheets.emulator.state import Spreadsheet, sheet_properties
+from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request
+from sheetqueue.sheets.testing.emulator.grid import Table
+from sheetqueue.sheets.testing.emulator.state import Spreadsheet, sheet_properties
 
 __all__ = ["apply"]
 

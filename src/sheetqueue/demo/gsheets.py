@@ -12,10 +12,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot_actions.demo import demo_settings, run_demo
-from sheets.emulator import Emulator
-from sheets.gsheets_store import GsheetsStore
-from sheets.sheet_setup import init_sheet
+from sheetqueue.demo.run import demo_settings, run_demo
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.sheet_setup import init_sheet
+from sheetqueue.sheets.testing.emulator import Emulator
 
 __all__ = ["run_gsheets_demo"]
 

@@ -12,12 +12,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sheets.emulator import batch, edits, values
-from sheets.emulator.cells import Cell
-from sheets.emulator.errors import ApiError, bad_request, not_found
-from sheets.emulator.faults import Call, CallLog, Faults, Quota, fault_error, quota_error
-from sheets.emulator.grid import Sheet
-from sheets.emulator.state import Workspace
+from sheetqueue.sheets.testing.emulator import batch, edits, values
+from sheetqueue.sheets.testing.emulator.cells import Cell
+from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request, not_found
+from sheetqueue.sheets.testing.emulator.faults import (
+    Call,
+    CallLog,
+    Faults,
+    Quota,
+    fault_error,
+    quota_error,
+)
+from sheetqueue.sheets.testing.emulator.grid import Sheet
+from sheetqueue.sheets.testing.emulator.state import Workspace
 
 __all__ = ["SheetsService"]
 

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.table import Table
 
-from bot_actions.bootstrap import open_store
-from config.settings import Settings, load_settings
-from sheets.model import Request
-from sheets.store import Store
+from sheetqueue.bootstrap import open_store
+from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.store import Store
 
 __all__ = ["console", "queue_table", "settings_and_store", "status_style"]
 

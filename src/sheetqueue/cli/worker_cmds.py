@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import structlog
 import typer
-from filelock import Timeout
 
-from bot_actions.bootstrap import build_worker, utcnow
-from bot_actions.cli import app, emit_json, fail
-from bot_actions.cli.common import settings_and_store
-from config.errors import SheetqueueError, StoreError
-from config.logs import configure_logging
-from worker.lock import pass_lock
-from worker.scheduler import run_scheduled
-
-log = structlog.get_logger("sheetqueue.worker")
+from sheetqueue.bootstrap import build_worker
+from sheetqueue.cli import app, emit_json, fail
+from sheetqueue.cli.common import settings_and_store
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import SheetqueueError, StoreError
+from sheetqueue.config.logs import configure_logging
+from sheetqueue.worker.lock import pass_lock
+from sheetqueue.worker.scheduler import run_scheduled
+from sheetqueue.worker.tick import tick as run_tick
 
 
 @app.command()
@@ -31,14 +29,11 @@ def tick(
         with settings_and_store() as (settings, store):
             worker = build_worker(settings, store)
             try:
-                with pass_lock(settings).acquire(timeout=wait):
-                    report = worker.run_pass(utcnow())
-            except Timeout:
-                raise StoreError(
-                    "another pass is still running on this store; try again later"
-                ) from None
+                report = run_tick(worker, utc_now(), pass_lock(settings), wait=wait)
             finally:
-                worker.ledger.close()
+                worker.close()
+            if report is None:
+                raise StoreError("another pass is still running on this store; try again later")
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
@@ -58,17 +53,13 @@ def worker_command() -> None:
         with settings_and_store() as (settings, store):
             worker = build_worker(settings, store)
             lock = pass_lock(settings)
-
-            def one_pass() -> None:
-                try:
-                    with lock.acquire(timeout=0):
-                        worker.run_pass(utcnow())
-                except Timeout:
-                    log.info("tick.skipped", reason="another pass holds the lock")
-
             try:
-                run_scheduled(one_pass, settings.interval_seconds)
+                run_scheduled(
+                    lambda: run_tick(worker, utc_now(), lock),
+                    settings.interval_seconds,
+                    clock=utc_now,
+                )
             finally:
-                worker.ledger.close()
+                worker.close()
     except SheetqueueError as error:
         raise fail(error) from None

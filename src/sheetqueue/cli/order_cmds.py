@@ -8,11 +8,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot_actions.bootstrap import open_order_source, utcnow
-from bot_actions.cli import app, emit_json, fail
-from bot_actions.cli.common import console, settings_and_store
-from bot_actions.lookup import LookupGuard, OrderView, answer_eligibility, lookup_order
-from config.errors import InputError, SheetqueueError
+from sheetqueue.bot_actions.lookup import LookupGuard, OrderView, answer_eligibility, lookup_order
+from sheetqueue.cli import app, emit_json, fail
+from sheetqueue.cli.common import console, settings_and_store
+from sheetqueue.config.clock import utc_now
+from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.sheets.order_sources import open_order_source
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
@@ -38,7 +39,7 @@ def lookup(
                 email,
                 conversation,
                 guard,
-                utcnow(),
+                utc_now(),
                 zone=settings.zone,
             )
     except SheetqueueError as error:
@@ -69,7 +70,7 @@ def eligibility(
                 email,
                 type_,
                 settings.policy,
-                utcnow(),
+                utc_now(),
                 sku=sku,
                 damaged=damaged,
                 zone=settings.zone,

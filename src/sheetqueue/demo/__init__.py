@@ -1,0 +1,1 @@
+"""The offline demo: sample orders, one request of each kind, two worker passes."""
