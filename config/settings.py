@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     credentials_file: Path | None = None
     sheets_api_url: str = "https://sheets.googleapis.com"
     sheets_timeout_seconds: float = Field(30.0, gt=0)
+    sheets_landing_seconds: float = Field(
+        180.0,
+        ge=0,
+        description="how long after it was sent an append whose answer was lost may still land "
+        "(Google stops processing a request after 180 s); the outbox looks only after that",
+    )
     requests_tab: str = "Requests"
     log_tab: str = "Log"
     orders: str = "tab:Orders"

@@ -11,6 +11,8 @@ Calls per operation (steady state, no retries):
   columns and the log; then one ``values.batchUpdate`` of every cell and log
   line), 1 when nothing is left to write;
 - ``add_requests``: 2 (a read for the duplicate check, one ``values.append``);
+  an append whose answer is lost is not tried again here (it may still land):
+  it raises ``LandingUnknown`` for the outbox to wait out and look up;
 - ``append_log``: 2; ``read_log`` and ``read_orders``: 1.
 
 Writes go RAW, so shopper text is never a formula or a number. A write whose
@@ -35,7 +37,14 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request
-from sheetqueue.sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
+from sheetqueue.sheets.store import (
+    AddResult,
+    CellUpdate,
+    LandingUnknown,
+    RowRef,
+    StoredRequest,
+    UpdateResult,
+)
 
 __all__ = ["GsheetsStore"]
 
@@ -219,11 +228,21 @@ class GsheetsStore:
             created.append(True)
         if new:
             sent.update(request.request_id for request in new if request.request_id)
-            answer = self.api.append(
-                f"{quote_tab(self.requests_tab)}!A1", [layout.row_of(r) for r in new]
-            )
+            answer = self._append([layout.row_of(r) for r in new])
             self._check_landing(answer, _table_end(values))
         return AddResult(stored, created)
+
+    def _append(self, rows: list[list[str]]) -> dict[str, Any]:
+        """One append; a lost answer is :class:`LandingUnknown`, never tried again here."""
+        try:
+            return self.api.append(f"{quote_tab(self.requests_tab)}!A1", rows)
+        except Transient as exc:
+            if exc.maybe_applied:
+                raise LandingUnknown(
+                    f"{exc}: the rows may still land; look their Request IDs up "
+                    "before sending them again"
+                ) from exc
+            raise
 
     def _check_landing(self, answer: Mapping[str, Any], expected_row: int) -> None:
         landed = str(answer.get("updates", {}).get("updatedRange", ""))

@@ -13,9 +13,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.model import LogEntry, Request
 
-__all__ = ["AddResult", "CellUpdate", "RowRef", "Store", "StoredRequest", "UpdateResult"]
+__all__ = [
+    "AddResult",
+    "CellUpdate",
+    "LandingUnknown",
+    "RowRef",
+    "Store",
+    "StoredRequest",
+    "UpdateResult",
+]
+
+
+class LandingUnknown(StoreError):
+    """An append was sent but its answer never came: its rows may land even now.
+
+    The caller must not append them again until no earlier attempt can still
+    land, and must then look their Request IDs up first.
+    """
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,10 @@ class Store(Protocol):
         ...
 
     def add_requests(self, requests: Sequence[Request]) -> AddResult:
-        """Append new requests at the end in one write, skipping ones already there."""
+        """Append new requests at the end in one write, skipping ones already there.
+
+        Raises :class:`LandingUnknown` when the write was sent but not answered.
+        """
         ...
 
     def update_cells(

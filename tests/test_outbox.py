@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.bot_actions.outbox import Flusher, Outbox
+from sheetqueue.bot_actions.outbox import Flusher
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, StoreError
 from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.outbox import Outbox
 from tests.api_kit import NOW, SwitchedStore
 from tests.factories import make_request
 
@@ -39,8 +40,8 @@ def test_accepted_request_lands_once_in_one_append(outbox: Outbox, sheet: Switch
     for number in range(25):
         assert outbox.accept(_request(number)).created
     store = sheet.open()
-    assert outbox.flush_once(store, NOW) == 25
-    assert outbox.flush_once(store, NOW) == 0
+    assert outbox.drain(store, NOW).landed == 25
+    assert outbox.drain(store, NOW).landed == 0
     store.close()
     assert sheet.appends == [25]
     assert sorted(r.request_id for r in sheet.rows()) == [f"REQ-OUTBOX{n:08d}" for n in range(25)]
@@ -56,10 +57,10 @@ def test_store_down_keeps_rows_waiting_then_lands_them(
     store = sheet.open()
     sheet.down.set()
     with pytest.raises(StoreError, match="quota"):
-        outbox.flush_once(store, NOW)
+        outbox.drain(store, NOW).landed
     assert outbox.depth() == 3
     sheet.down.clear()
-    assert outbox.flush_once(store, NOW) == 3
+    assert outbox.drain(store, NOW).landed == 3
     store.close()
     assert len(sheet.rows()) == 3
 
@@ -76,7 +77,7 @@ def test_crash_after_append_before_mark_does_not_duplicate(
     first.close()
     restarted = Outbox(tmp_path / "box.db")
     assert restarted.depth() == 4
-    assert restarted.flush_once(store, NOW) == 4
+    assert restarted.drain(store, NOW).landed == 4
     store.close()
     restarted.close()
     assert len(sheet.rows()) == 4
@@ -97,7 +98,7 @@ def test_landed_request_is_a_repeat_unless_known_closed(
     """After landing, a repeat still finds it, unless the queue says it was closed."""
     outbox.accept(_request(1))
     store = sheet.open()
-    outbox.flush_once(store, NOW)
+    outbox.drain(store, NOW).landed
     store.close()
     assert not outbox.accept(_request(2, conversation_id="conv-1")).created
     reopened = outbox.accept(_request(3, conversation_id="conv-1"), closed=lambda _id: True)
@@ -117,7 +118,7 @@ def test_prune_forgets_only_old_landed_rows(outbox: Outbox, sheet: SwitchedStore
     """Landed rows older than the retention are pruned; waiting rows never are."""
     outbox.accept(_request(1))
     store = sheet.open()
-    outbox.flush_once(store, NOW)
+    outbox.drain(store, NOW).landed
     store.close()
     outbox.accept(_request(2))
     assert outbox.prune(NOW + timedelta(days=1)) == 0

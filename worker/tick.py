@@ -26,6 +26,7 @@ from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
 from sheetqueue.sheets.orders import Order, OrderSource
+from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, decide
@@ -87,8 +88,10 @@ class Worker:
         settings: Settings,
         templates: Templates | None = None,
         metrics: Metrics | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.store = store
+        self.outbox = outbox  # drained into the store before each pass
         self.order_source = order_source
         self.notifiers = list(notifiers)
         self.ledger = ledger
@@ -97,8 +100,10 @@ class Worker:
         self.metrics = metrics or Metrics()
 
     def close(self) -> None:
-        """Release what the worker holds open (its ledger); the store is the caller's."""
+        """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
         self.ledger.close()
+        if self.outbox is not None:
+            self.outbox.close()
 
     def run_pass(self, now: datetime) -> PassReport:
         """One pass over the queue at ``now``."""
@@ -320,8 +325,11 @@ def tick(
     """One pass under the store's pass lock: what cron, ``worker`` and ``serve`` all run.
 
     Returns None, having done nothing, when another pass still holds the lock
-    after ``wait`` seconds.
+    after ``wait`` seconds. First the outbox (requests accepted by the API) is
+    drained into the store, so a cron tick alone lands what was accepted.
     """
+    if worker.outbox is not None:
+        worker.outbox.drain_logged(worker.store, now)
     try:
         with lock.acquire(timeout=wait):
             report = worker.run_pass(now)

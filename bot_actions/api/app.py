@@ -40,13 +40,14 @@ from sheetqueue.bot_actions.api.schemas import (
 from sheetqueue.bot_actions.api.service import FrontDesk
 from sheetqueue.bot_actions.api.store_access import StoreAccess
 from sheetqueue.bot_actions.lookup import LookupGuard
-from sheetqueue.bot_actions.outbox import Flusher, Outbox, outbox_path
+from sheetqueue.bot_actions.outbox import Flusher
 from sheetqueue.bot_actions.record import RecordResult, parse_new_request
 from sheetqueue.bot_actions.returns import ReturnsPortal
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.orders import OrderSource
+from sheetqueue.sheets.outbox import Outbox, open_outbox
 from sheetqueue.sheets.store import Store
 from sheetqueue.worker.metrics import Metrics
 
@@ -71,6 +72,7 @@ def create_app(
     store_opener: Callable[[], Store],
     clock: Clock,
     orders_opener: Callable[[Store], OrderSource] | None = None,
+    outbox: Outbox | None = None,
     metrics: Metrics | None = None,
     portal: ReturnsPortal | None = None,
     batch_size: int = 500,
@@ -82,7 +84,7 @@ def create_app(
     """The API for these settings; the flusher runs while the app is served."""
     metrics = metrics or Metrics()
     opener = store_opener
-    outbox = Outbox(outbox_path(settings))
+    outbox = outbox or open_outbox(settings)
     flusher = Flusher(
         outbox,
         opener,

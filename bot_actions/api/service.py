@@ -1,7 +1,7 @@
 """The front desk behind every route: record, status, lookup, eligibility, returns, handoff.
 
 The HTTP routes and the chat-platform actions are two spellings of these
-methods. Requests go through the durable :class:`~sheetqueue.bot_actions.outbox.Outbox`;
+methods. Requests go through the durable :class:`~sheetqueue.sheets.outbox.Outbox`;
 everything that reads the store or the order data goes through
 :class:`~sheetqueue.bot_actions.api.store_access.StoreAccess`. Errors are the project's
 own (InputError, NotFoundError, LockedError, StoreError); the web layer maps
@@ -28,7 +28,6 @@ from sheetqueue.bot_actions.lookup import (
     answer_eligibility,
     lookup_order,
 )
-from sheetqueue.bot_actions.outbox import Outbox
 from sheetqueue.bot_actions.record import NewRequest, RecordResult, received_message
 from sheetqueue.config.errors import (
     InputError,
@@ -40,6 +39,7 @@ from sheetqueue.config.errors import (
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request, Status
 from sheetqueue.sheets.orders import OrderSource
+from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["FrontDesk", "StatusAnswer"]

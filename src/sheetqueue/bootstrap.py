@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.outbox import open_outbox
 from sheetqueue.sheets.store import Store
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
@@ -40,7 +41,7 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> Store:
 def build_worker(
     settings: Settings, store: Store, metrics: Metrics | None = None, *, clock: Clock = utc_now
 ) -> Worker:
-    """The worker with the real ledger, order source and notifiers."""
+    """The worker with the real ledger, order source, notifiers and the outbox it drains."""
     return Worker(
         store=store,
         order_source=lambda: open_order_source(settings, store),
@@ -48,6 +49,7 @@ def build_worker(
         ledger=Ledger(settings.state_path),
         settings=settings,
         metrics=metrics,
+        outbox=open_outbox(settings),
     )
 
 
@@ -59,6 +61,7 @@ def build_api(settings: Settings, metrics: Metrics, *, clock: Clock = utc_now) -
         settings,
         store_opener=lambda: open_store(settings, metrics),
         orders_opener=lambda store: open_order_source(settings, store),
+        outbox=open_outbox(settings),
         metrics=metrics,
         clock=clock,
     )

@@ -9,6 +9,7 @@
 | ``POST /_emulator/spreadsheets/{id}/tabs/{tab}/edits`` | ``{"op": ...}`` | a hand edit |
 | ``POST /_emulator/faults`` | ``{rate, codes, delay, seed}`` | random faults / delay |
 | ``POST /_emulator/faults/next`` | ``{count, code}`` | fail the next calls |
+| ``POST /_emulator/faults/appends`` | ``{count, land_after, answer_after}`` | slow appends |
 | ``DELETE /_emulator/faults`` | | no faults |
 | ``POST /_emulator/quota`` | ``{read_per_minute, write_per_minute}`` | quotas |
 | ``GET /_emulator/log`` / ``DELETE`` | | ``{"calls", "counts"}`` / forget |
@@ -81,6 +82,12 @@ def _faults(service: SheetsService, method: str, rest: list[str], body: dict[str
             service.faults.clear()
     elif rest == ["next"]:
         service.fail_next(int(body.get("count", 1)), int(body.get("code", 503)))
+    elif rest == ["appends"]:
+        service.slow_appends(
+            int(body.get("count", 1)),
+            float(body.get("land_after", 0.0)),
+            float(body.get("answer_after", 0.0)),
+        )
     else:
         seed = body.get("seed")
         service.set_faults(

@@ -1,8 +1,8 @@
 """The HTTP shell: a Starlette app that hands each call to a :class:`SheetsService`.
 
-``/v4/...`` is the Sheets API (with the configured delay applied outside the
-state lock); ``/_emulator/...`` is the control API of
-:mod:`sheetqueue.sheets.testing.emulator.admin`.
+``/v4/...`` is the Sheets API (with the configured delay, and a slow append's
+late landing and late answer, applied outside the state lock); ``/_emulator/...``
+is the control API of :mod:`sheetqueue.sheets.testing.emulator.admin`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,16 @@ def build_app(service: SheetsService) -> Starlette:
             with service.lock:
                 service.log.record(Call(request.method, request.url.path, kind, error.code))
             return JSONResponse(error.body(), status_code=error.code)
+        slow = None
+        if request.method == "POST" and request.url.path.endswith(":append"):
+            with service.lock:
+                slow = service.faults.take_slow_append()
+        if slow is not None and slow[0]:
+            await asyncio.sleep(slow[0])
         query = {key: request.query_params.getlist(key) for key in request.query_params}
         status, answer = service.handle(request.method, request.url.path, query, body)
+        if slow is not None and slow[1]:
+            await asyncio.sleep(slow[1])
         return JSONResponse(answer, status_code=status)
 
     async def control(request: Request) -> Response:

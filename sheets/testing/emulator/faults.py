@@ -56,7 +56,7 @@ class CallLog:
 
 
 class Faults:
-    """Random failures at a rate, a fixed delay, and "fail the next N calls"."""
+    """Random failures at a rate, a fixed delay, "fail the next N calls", and slow appends."""
 
     def __init__(self) -> None:
         self.rate = 0.0
@@ -64,6 +64,7 @@ class Faults:
         self.delay = 0.0
         self._random = random.Random(0)
         self._queued: deque[int] = deque()
+        self._slow_appends: deque[tuple[float, float]] = deque()
 
     def configure(
         self,
@@ -88,10 +89,24 @@ class Faults:
             raise ValueError(f"code must be among {sorted(_MESSAGES)}")
         self._queued.extend([code] * count)
 
+    def slow_appends(
+        self, count: int = 1, land_after: float = 0.0, answer_after: float = 0.0
+    ) -> None:
+        """The next ``count`` appends land ``land_after`` s after they arrive, then answer
+        ``answer_after`` s later: a client that gives up first sees no answer, yet its rows land."""
+        if count < 0 or land_after < 0 or answer_after < 0:
+            raise ValueError("count, land_after and answer_after must not be negative")
+        self._slow_appends.extend([(land_after, answer_after)] * count)
+
+    def take_slow_append(self) -> tuple[float, float] | None:
+        """(land_after, answer_after) for the append arriving now, or ``None``."""
+        return self._slow_appends.popleft() if self._slow_appends else None
+
     def clear(self) -> None:
-        """No more faults, no delay."""
+        """No more faults, no delay, no slow appends."""
         self.configure()
         self._queued.clear()
+        self._slow_appends.clear()
 
     def pick(self) -> int | None:
         """The code this call fails with, or ``None``."""

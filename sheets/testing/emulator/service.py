@@ -219,6 +219,13 @@ class SheetsService:
         with self.lock:
             self.faults.fail_next(count, code)
 
+    def slow_appends(
+        self, count: int = 1, land_after: float = 0.0, answer_after: float = 0.0
+    ) -> None:
+        """The next ``count`` ``values.append`` calls land late and/or answer late (over HTTP)."""
+        with self.lock:
+            self.faults.slow_appends(count, land_after, answer_after)
+
     def set_quota(
         self, read_per_minute: int | None = None, write_per_minute: int | None = None
     ) -> None:

@@ -19,7 +19,6 @@ import structlog
 import typer
 
 from sheetqueue.bootstrap import build_api, build_worker, open_store
-from sheetqueue.bot_actions.outbox import Outbox
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
@@ -43,15 +42,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def worker_pass(settings: Settings, outbox: Outbox, metrics: Metrics) -> None:
-    """One scheduled pass: land what the outbox holds, then check the queue (lock held)."""
+def worker_pass(settings: Settings, metrics: Metrics) -> None:
+    """One scheduled pass, as ``tick`` runs it (the outbox drained first, then the queue)."""
     store = open_store(settings, metrics)
     try:
-        try:
-            while outbox.flush_once(store, utc_now()):
-                pass
-        except SheetqueueError as exc:  # the rows wait; the flusher keeps trying
-            log.warning("outbox.flush_failed", error=exc.message)
         worker = build_worker(settings, store, metrics)
         try:
             tick(worker, utc_now(), pass_lock(settings))
@@ -91,10 +85,9 @@ def serve(
     stop = threading.Event()
     worker_thread: threading.Thread | None = None
     if with_worker:
-        outbox: Outbox = api.state.outbox
         worker_thread = threading.Thread(
             target=run_scheduled,
-            args=(lambda: worker_pass(settings, outbox, metrics), settings.interval_seconds),
+            args=(lambda: worker_pass(settings, metrics), settings.interval_seconds),
             kwargs={"stop": stop, "install_signals": False, "clock": utc_now},
             name="sheetqueue-worker",
         )
