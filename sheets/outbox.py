@@ -284,16 +284,20 @@ class Outbox:
     def _drain_batch(self, store: Store, now: datetime, batch_size: int) -> tuple[int, int]:
         """One ``add_requests`` of rows due; (rows now known landed, store calls made)."""
         stamp = now.timestamp()
-        rows = self._query(
-            "SELECT request_id, record FROM outbox WHERE landed_at = '' AND sent_at <= ? "
-            "ORDER BY seq LIMIT ?",
-            (stamp - self.settle if self.settle else stamp, batch_size),
-        )
+        with self._transaction() as db:  # pick and stamp in one transaction: a claim
+            rows = db.execute(
+                "SELECT request_id, record FROM outbox WHERE landed_at = '' AND sent_at <= ? "
+                "ORDER BY seq LIMIT ?",
+                (stamp - self.settle, batch_size),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET sent_at = ? WHERE request_id = ?",
+                [(stamp, row[0]) for row in rows],
+            )
         if not rows:
             return 0, 0
         batch = [Request.model_validate_json(str(row[1])) for row in rows]
         ids = [request.request_id for request in batch]
-        self._mark(ids, "UPDATE outbox SET sent_at = ? WHERE request_id = ?", stamp)
         try:
             result = store.add_requests(batch)
         except LandingUnknown as exc:

@@ -57,7 +57,7 @@ def test_store_down_keeps_rows_waiting_then_lands_them(
     store = sheet.open()
     sheet.down.set()
     with pytest.raises(StoreError, match="quota"):
-        outbox.drain(store, NOW).landed
+        outbox.drain(store, NOW)
     assert outbox.depth() == 3
     sheet.down.clear()
     assert outbox.drain(store, NOW).landed == 3
@@ -98,7 +98,7 @@ def test_landed_request_is_a_repeat_unless_known_closed(
     """After landing, a repeat still finds it, unless the queue says it was closed."""
     outbox.accept(_request(1))
     store = sheet.open()
-    outbox.drain(store, NOW).landed
+    outbox.drain(store, NOW)
     store.close()
     assert not outbox.accept(_request(2, conversation_id="conv-1")).created
     reopened = outbox.accept(_request(3, conversation_id="conv-1"), closed=lambda _id: True)
@@ -118,7 +118,7 @@ def test_prune_forgets_only_old_landed_rows(outbox: Outbox, sheet: SwitchedStore
     """Landed rows older than the retention are pruned; waiting rows never are."""
     outbox.accept(_request(1))
     store = sheet.open()
-    outbox.drain(store, NOW).landed
+    outbox.drain(store, NOW)
     store.close()
     outbox.accept(_request(2))
     assert outbox.prune(NOW + timedelta(days=1)) == 0

@@ -6,6 +6,10 @@ two client threads post requests, each with its own ``Idempotency-Key``, and
 send the same request again with the same key when no answer came (as a bot
 should). At the end every request that got a 2xx answer is in the sheet
 exactly once, and no request appears twice under two IDs.
+
+The second run kills ``serve --with-worker`` while its outbox is full: the
+sheet refuses writes (or makes every append outlive the timeout) for spells,
+so rows pile up, and the restart finds them waiting or in flight.
 """
 
 from __future__ import annotations
@@ -76,10 +80,10 @@ class _Bot:
                 raise AssertionError(f"{answer.status_code}: {answer.text}")
 
 
-def _start(cli: SheetqueueCli, port: int) -> subprocess.Popen[bytes]:
+def _start(cli: SheetqueueCli, port: int, *args: str) -> subprocess.Popen[bytes]:
     """``sheetqueue serve`` (its log to /dev/null: a full pipe would stall it)."""
     server = subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port)],
+        [str(SCRIPT), "serve", "--port", str(port), *args],
         cwd=cli.workdir,
         env=cli.env,
         stdout=subprocess.DEVNULL,
@@ -110,6 +114,7 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
             SHEETQUEUE_SPREADSHEET_ID=book,
             SHEETQUEUE_SHEETS_API_URL=emulator.url,
             SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
+            SHEETQUEUE_SHEETS_LANDING_SECONDS="3",
         )
         emulator.set_faults(rate=0.1, seed=5)
         bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
@@ -146,6 +151,72 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
     print(
         f"\nchaos api: {KILLS} kills, {len(acked)} requests answered 2xx, {resent} resends "
         f"by the bots, {len(rows)} rows: {audit.line()}, requests under two IDs {twice}"
+    )
+    assert len(acked) > 50
+    assert audit.lost_requests == 0 and audit.duplicate_rows == 0, audit.details
+    assert twice == 0
+    assert len(rows) == len(acked)
+
+
+def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
+    """SIGKILLs of ``serve --with-worker`` while rows wait or are in flight: each lands once."""
+    rng = random.Random(1103)
+    port = free_port()
+    with Emulator() as emulator:
+        assert emulator.url is not None
+        book = emulator.create_spreadsheet(
+            "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
+        )
+        cli = SheetqueueCli(
+            tmp_path,
+            SHEETQUEUE_BACKEND="gsheets",
+            SHEETQUEUE_SPREADSHEET_ID=book,
+            SHEETQUEUE_SHEETS_API_URL=emulator.url,
+            SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="1",
+            SHEETQUEUE_SHEETS_LANDING_SECONDS="4",
+            SHEETQUEUE_INTERVAL_SECONDS="1",
+        )
+        bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
+        server = _start(cli, port, "--with-worker")
+        for bot in bots:
+            bot.thread.start()
+        spells = Counter[str]()
+        try:
+            for _ in range(KILLS):
+                spell = rng.choice(["refused", "slow", "open"])
+                spells[spell] += 1
+                if spell == "refused":
+                    emulator.set_quota(write_per_minute=0)
+                elif spell == "slow":
+                    emulator.slow_appends(3, land_after=2.5)
+                time.sleep(rng.uniform(1.0, 3.0))
+                server.send_signal(signal.SIGKILL)
+                server.wait(10)
+                emulator.set_quota()
+                server = _start(cli, port, "--with-worker")
+            for bot in bots:
+                bot.stop.set()
+                bot.thread.join(60)
+            acked = {key: rid for bot in bots for key, rid in bot.acked.items()}
+            store = store_on(emulator, book)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                ids = {s.request.request_id for s in store.read_requests()}
+                if set(acked.values()) <= ids:
+                    break
+                time.sleep(0.5)
+            rows = [s.request for s in store.read_requests()]
+            store.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+    audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
+    twice = sum(c - 1 for c in Counter(r.conversation_id for r in rows).values() if c > 1)
+    print(
+        f"\nchaos serve --with-worker, full outbox: {KILLS} kills "
+        f"({', '.join(f'{n} {name}' for name, n in sorted(spells.items()))}), "
+        f"{len(acked)} requests answered 2xx, {len(rows)} rows: {audit.line()}, "
+        f"requests under two IDs {twice}"
     )
     assert len(acked) > 50
     assert audit.lost_requests == 0 and audit.duplicate_rows == 0, audit.details

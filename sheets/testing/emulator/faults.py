@@ -98,6 +98,11 @@ class Faults:
             raise ValueError("count, land_after and answer_after must not be negative")
         self._slow_appends.extend([(land_after, answer_after)] * count)
 
+    @property
+    def slow_appends_left(self) -> int:
+        """Slow appends configured that no append has taken yet."""
+        return len(self._slow_appends)
+
     def take_slow_append(self) -> tuple[float, float] | None:
         """(land_after, answer_after) for the append arriving now, or ``None``."""
         return self._slow_appends.popleft() if self._slow_appends else None
