@@ -214,3 +214,25 @@ def _use_served_emulator(proc: subprocess.Popen[str]) -> None:
     ws = emulator_client(url).open_by_key(book).worksheet("Requests")
     ws.update([["hello"]], "A1")
     assert ws.acell("A1").value == "hello"
+
+
+def test_slow_append_lands_after_the_client_gave_up(emu: Emulator) -> None:
+    """/_emulator/faults/appends: the append times out for the client, yet its row lands."""
+    book = _book(emu)
+    with httpx.Client(base_url=f"{emu.url}/_emulator", timeout=5) as http:
+        slow = {"count": 1, "land_after": 0.6, "answer_after": 0.3}
+        assert http.post("/faults/appends", json=slow).status_code == 200
+        assert emu.faults.slow_appends_left == 1
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(
+                f"{emu.url}/v4/spreadsheets/{book}/values/Requests!A1:append",
+                params={"valueInputOption": "RAW"},
+                json={"values": [["r4", "Pending", "ORD-4"]]},
+                timeout=0.2,
+            )
+        assert emu.faults.slow_appends_left == 0
+        deadline = time.monotonic() + 5
+        while len(emu.values(book, "Requests")) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emu.values(book, "Requests")[-1] == ["r4", "Pending", "ORD-4"]
+        assert http.post("/faults/appends", json={"count": -1}).status_code == 400

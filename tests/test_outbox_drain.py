@@ -160,9 +160,7 @@ def test_drainer_killed_mid_append_restarts_without_sending_twice(
     emulator: Emulator, book: str, tmp_path: Path
 ) -> None:
     """``sheetqueue tick`` SIGKILLed mid-append: the restart holds the rows, then finds them."""
-    cli = gsheets_cli(
-        tmp_path, emulator, book, SHEETQUEUE_SHEETS_LANDING_SECONDS=str(int(SETTLE))
-    )
+    cli = gsheets_cli(tmp_path, emulator, book, SHEETQUEUE_SHEETS_LANDING_SECONDS=str(int(SETTLE)))
     outbox = Outbox(tmp_path / "state.outbox.db", settle=SETTLE)
     for number in range(40):
         outbox.accept(_request(number))

@@ -126,9 +126,7 @@ def test_serve_append_outliving_the_timeout_lands_each_record_once(
     assert appends(emulator) == 5 - emulator.faults.slow_appends_left  # no fast re-send
 
 
-def test_cron_tick_alone_lands_what_a_dead_api_accepted(
-    emulator: Emulator, tmp_path: Path
-) -> None:
+def test_cron_tick_alone_lands_what_a_dead_api_accepted(emulator: Emulator, tmp_path: Path) -> None:
     """The API accepts while the sheet is missing, is SIGKILLed; a cron ``tick`` lands every row."""
     book = "sheet-created-later"
     cli = gsheets_cli(tmp_path, emulator, book)
