@@ -120,7 +120,7 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
         crashed = subprocess.run(
             [sys.executable, "-m", "tests.crash_pass", "3"],
             env=cli.env,
-            cwd=Path(__file__).parent.parent,
+            cwd=Path(__file__).parents[2],
             capture_output=True,
             text=True,
             timeout=60,
