@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sheetqueue.sheets.model import Request, RequestType
+from sheetqueue.sheets.orders import Order, order_from_record
 
 __all__ = [
     "TYPES",
     "day",
+    "make_order",
     "make_order_record",
     "make_request",
     "orders_in_every_state",
@@ -50,6 +52,15 @@ def make_order_record(**overrides: Any) -> dict[str, Any]:
     }
     record.update(overrides)
     return record
+
+
+def make_order(**overrides: Any) -> Order:
+    """An order as the worker and the bot read it: :func:`make_order_record`, validated.
+
+    A test module that wants other defaults binds them once:
+    ``make_order = functools.partial(factories.make_order, status="delivered")``.
+    """
+    return order_from_record(make_order_record(**overrides))
 
 
 def make_request(**overrides: Any) -> Request:

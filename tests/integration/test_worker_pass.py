@@ -52,7 +52,7 @@ def test_cancellation_of_a_shipped_order_is_ineligible_with_the_return_path(
     assert row.worker_note and row.checked_at == "2026-11-05T14:24:00Z"
     assert report.changed == 1 and report.notified == 1
     assert len(smtp.messages) == 1
-    body = smtp.messages[0].message.get_body(("plain",)).get_content().lower()
+    body = smtp.messages[0].body().lower()
     assert "return" in body
     kit.run(day(4.2))
     assert kit.rows()[request_id].notified.startswith("Ineligible 2026-11-05T14:24:00Z")
@@ -133,7 +133,7 @@ def test_team_statuses_are_never_touched_and_told_once(kit: WorkerKit, smtp: Smt
     rejected_mail = next(
         m for m in smtp.messages if m.message["X-Sheetqueue-Request"] == rejected_id
     )
-    assert "We cannot ship to PO boxes." in rejected_mail.message.get_body(("plain",)).get_content()
+    assert "We cannot ship to PO boxes." in rejected_mail.body()
     team_moves = [(e.request_id, e.to_status) for e in kit.store.read_log() if e.by == "team"]
     assert sorted(team_moves) == sorted([(done_id, "Done"), (rejected_id, "Rejected")])
 

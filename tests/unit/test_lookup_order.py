@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +23,23 @@ from sheetqueue.bot_actions.lookup import (
 from sheetqueue.config.errors import InputError, LockedError, NotFoundError, StoreError
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.order_sources import RecordsOrderSource
-from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.sheets.orders import Order
 from sheetqueue.worker.ledger import Ledger
+from tests import factories
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
-def make_order(**overrides: Any) -> Order:
-    record: dict[str, Any] = {
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "status": "delivered",
-        "order_date": "2026-11-01",
-        "shipped_at": "2026-11-03T10:00:00Z",
-        "delivered_at": "2026-11-10T16:00:00Z",
-        "items": [{"sku": "TEE-1", "name": "Classic Tee", "qty": 2, "price": 29.99}],
-        "total": 59.98,
-        "carrier": "UPS",
-        "tracking_number": "1Z999AA10123456784",
-        "shipping_address": "123 Main St, Austin, TX 78701",
-        "payment_method": "Visa 4111 1111 1111 4242",
-    }
-    record.update(overrides)
-    return order_from_record(record)
+make_order = partial(
+    factories.make_order,
+    status="delivered",
+    shipped_at="2026-11-03T10:00:00Z",
+    delivered_at="2026-11-10T16:00:00Z",
+    items=[{"sku": "TEE-1", "name": "Classic Tee", "qty": 2, "price": 29.99}],
+    carrier="UPS",
+    tracking_number="1Z999AA10123456784",
+    payment_method="Visa 4111 1111 1111 4242",
+)
 
 
 @pytest.fixture
