@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheetqueue.sheets.model import Request, RequestType
+from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.worker.notify import Notice, OutgoingMessage, build_message
 
 __all__ = [
     "TYPES",
     "day",
+    "make_message",
+    "make_notice",
     "make_order",
     "make_order_record",
     "make_request",
@@ -76,6 +79,26 @@ def make_request(**overrides: Any) -> Request:
     }
     values.update(overrides)
     return Request(**values)
+
+
+def make_notice(**overrides: Any) -> Notice:
+    """What the shopper is to be told: a Done refund at Tidy Threads by default."""
+    fields: dict[str, Any] = {
+        "request_id": "REQ-7K2M",
+        "request_type": RequestType.REFUND,
+        "status": Status.DONE,
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "phone": "+15125550100",
+        "store_name": "Tidy Threads",
+    }
+    fields.update(overrides)
+    return Notice(**fields)
+
+
+def make_message(*, mail_from: str = "help@tidy.example", **overrides: Any) -> OutgoingMessage:
+    """:func:`make_notice` rendered into the message every notifier sends."""
+    return build_message(make_notice(**overrides), mail_from=mail_from)
 
 
 TYPES = tuple(kind.value for kind in RequestType)
