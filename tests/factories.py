@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheetqueue.sheets.model import Request, RequestType, Status
+from sheetqueue.sheets.model import LogEntry, Request, RequestType, Status
 from sheetqueue.sheets.orders import Order, order_from_record
 from sheetqueue.worker.notify import Notice, OutgoingMessage, build_message
 
 __all__ = [
     "TYPES",
     "day",
+    "make_log_entry",
     "make_message",
     "make_notice",
     "make_order",
@@ -79,6 +80,19 @@ def make_request(**overrides: Any) -> Request:
     }
     values.update(overrides)
     return Request(**values)
+
+
+def make_log_entry(**overrides: Any) -> LogEntry:
+    """An audit-log line: the worker moving ``REQ-A`` from Pending to Eligible."""
+    fields: dict[str, Any] = {
+        "time": "2026-11-22T09:30:00Z",
+        "request_id": "REQ-A",
+        "from_status": "Pending",
+        "to_status": "Eligible",
+        "by": "worker",
+    }
+    fields.update(overrides)
+    return LogEntry(**fields)
 
 
 def make_notice(**overrides: Any) -> Notice:

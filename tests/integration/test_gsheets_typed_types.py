@@ -12,7 +12,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import LOG_HEADER
 from tests.factories import day, make_order_record
-from tests.store_backends import open_gsheets, shared_emulator
+from tests.store_backends import gsheets_settings, open_gsheets, shared_emulator
 
 SEVEN = ["Timestamp", "Type", "Email", "Order ID", "Reason", "Conversation ID", "Status"]
 
@@ -23,14 +23,7 @@ def _sheet_with(rows: list[list[str]], tmp_path: Path) -> tuple[GsheetsStore, Se
         emulator, {"Requests": [SEVEN, *rows], "Log": [list(LOG_HEADER)], "Orders": []}
     )
     store.replace_orders([make_order_record(order_id="ORD-1001", status="processing")])
-    settings = Settings(
-        backend="gsheets",
-        spreadsheet_id=book,
-        sheets_api_url=emulator.url,
-        state_path=tmp_path / "state.db",
-        notify=["log:"],
-    )
-    return store, settings
+    return store, gsheets_settings(emulator, book, state_path=tmp_path / "state.db")
 
 
 @pytest.mark.parametrize("typed", ["Address-Change", "address change", " ADDRESS_CHANGE "])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.bot_actions.team import set_status
-from sheetqueue.sheets.model import Request, Status
-from tests.factories import day, make_order_record
+from sheetqueue.sheets.model import Status
+from tests.factories import day, make_order_record, make_request
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit
 
@@ -141,15 +141,7 @@ def test_team_statuses_are_never_touched_and_told_once(kit: WorkerKit, smtp: Smt
 def test_unknown_status_is_left_alone_and_explained(kit: WorkerKit) -> None:
     """A typo such as 'Dnoe' stays, with a Worker Note saying why."""
     kit.store.add_requests(
-        [
-            Request(
-                request_id="REQ-TYPO",
-                status="Dnoe",
-                type="refund",
-                order_id="ORD-PROC",
-                email="ana@example.com",
-            )
-        ]
+        [make_request(request_id="REQ-TYPO", status="Dnoe", type="refund", order_id="ORD-PROC")]
     )
     report = kit.run(day(1))
     row = kit.rows()["REQ-TYPO"]
@@ -160,17 +152,8 @@ def test_unknown_status_is_left_alone_and_explained(kit: WorkerKit) -> None:
 
 def test_row_without_request_id_gets_one_and_is_checked(kit: WorkerKit) -> None:
     """A row added by hand (or by the platform's own action) gets an ID and a decision."""
-    kit.store.add_requests(
-        [
-            Request(
-                timestamp="2026-11-02T10:00:00",
-                type="cancellation",
-                status="Pending",
-                order_id="ORD-PROC",
-                email="ana@example.com",
-            )
-        ]
-    )
+    by_hand = {"request_id": "", "timestamp": "2026-11-02T10:00:00", "order_id": "ORD-PROC"}
+    kit.store.add_requests([make_request(type="cancellation", **by_hand)])
     kit.run(day(1.5))
     (row,) = kit.rows().values()
     assert row.request_id.startswith("REQ-")
