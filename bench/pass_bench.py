@@ -65,7 +65,7 @@ def _environment(kind: str, folder: Path) -> Iterator[tuple[dict[str, str], str 
 
 
 def _create_book(url: str) -> str:
-    tabs = {"Requests": [], "Orders": []}
+    tabs: dict[str, list[list[str]]] = {"Requests": [], "Orders": []}
     for _ in range(50):  # the emulator announces its URL just before it listens
         try:
             answer = httpx.post(f"{url}/_emulator/spreadsheets", json={"title": "b", "tabs": tabs})

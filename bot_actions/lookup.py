@@ -160,9 +160,7 @@ def answer_eligibility(
 
 
 def _request_type(text: str) -> RequestType:
-    cleaned = text.strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        return RequestType(cleaned)
-    except ValueError:
-        names = ", ".join(kind.value for kind in RequestType)
-        raise InputError(f"type: unknown type {text!r}; use one of {names}") from None
+    kind = RequestType.parse(text)
+    if kind is None:
+        raise InputError(f"type: unknown type {text!r}; use one of {RequestType.names()}")
+    return kind

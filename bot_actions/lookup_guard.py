@@ -2,21 +2,21 @@
 
 One row per key (``conversation:<id>``, or ``order:<number>`` when the bot
 sends no conversation id) in the ``lookup_failures`` table of
-``settings.state_path``. The file is opened in WAL mode with a busy timeout,
-and each count is a single ``BEGIN IMMEDIATE`` transaction, so processes
-sharing the file never lose a failure. A count expires ``window`` after its
-first failure (a day by default).
+``settings.state_path``. The file is kept by
+:class:`~sheetqueue.sheets.sqlite_file.SqliteFile`, on the same rules as the
+worker's ledger: WAL, a busy timeout, ``synchronous=FULL`` and each count one
+``BEGIN IMMEDIATE`` transaction, so processes sharing the file never lose a
+failure. A count expires ``window`` after its first failure (a day by default).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.sqlite_file import SqliteFile
 from sheetqueue.sheets.times import format_time, parse_time
 
 __all__ = ["LookupGuard"]
@@ -27,8 +27,9 @@ CREATE TABLE IF NOT EXISTS lookup_failures (
     failures INTEGER NOT NULL,
     first_failed_at TEXT NOT NULL,
     last_failed_at TEXT NOT NULL
-)
+);
 """
+_COUNT = "SELECT failures, first_failed_at FROM lookup_failures WHERE key = ?"
 
 
 class LookupGuard:
@@ -45,9 +46,9 @@ class LookupGuard:
         self.path = Path(path)
         self.max_failures = max_failures
         self.window = window
-        self._timeout = timeout
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+        self._file = SqliteFile(
+            self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout
+        )
 
     @staticmethod
     def key_for(conversation_id: str, order_id: str) -> str:
@@ -58,11 +59,8 @@ class LookupGuard:
 
     def failures(self, key: str, now: datetime) -> int:
         """Failed tries under ``key`` that have not expired at ``now``."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT failures, first_failed_at FROM lookup_failures WHERE key = ?", (key,)
-            ).fetchone()
-        return self._live_count(row, now)
+        rows = self._file.select(_COUNT, (key,))
+        return self._live_count(rows[0] if rows else None, now)
 
     def is_locked(self, key: str, now: datetime) -> bool:
         return self.failures(key, now) >= self.max_failures
@@ -70,50 +68,31 @@ class LookupGuard:
     def record_failure(self, key: str, now: datetime) -> int:
         """Count one more failed try; returns the count including it."""
         stamp = format_time(now)
-        with self._connect() as db:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                row = db.execute(
-                    "SELECT failures, first_failed_at FROM lookup_failures WHERE key = ?", (key,)
-                ).fetchone()
-                count = self._live_count(row, now) + 1
-                first = stamp if count == 1 else str(row[1])
-                db.execute(
-                    "INSERT INTO lookup_failures (key, failures, first_failed_at, last_failed_at)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
-                    " failures = excluded.failures, first_failed_at = excluded.first_failed_at,"
-                    " last_failed_at = excluded.last_failed_at",
-                    (key, count, first, stamp),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        with self._file.write() as db:
+            row = db.execute(_COUNT, (key,)).fetchone()
+            count = self._live_count(row, now) + 1
+            first = stamp if count == 1 else str(row[1])
+            db.execute(
+                "INSERT INTO lookup_failures (key, failures, first_failed_at, last_failed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+                " failures = excluded.failures, first_failed_at = excluded.first_failed_at,"
+                " last_failed_at = excluded.last_failed_at",
+                (key, count, first, stamp),
+            )
         return count
 
     def reset(self, key: str) -> None:
         """Forget the failures under ``key`` (a team member unlocking a shopper)."""
-        with self._connect() as db:
+        with self._file.write() as db:
             db.execute("DELETE FROM lookup_failures WHERE key = ?", (key,))
 
-    def _live_count(self, row: tuple[object, ...] | None, now: datetime) -> int:
+    def close(self) -> None:
+        self._file.close()
+
+    def _live_count(self, row: Sequence[Any] | None, now: datetime) -> int:
         if row is None:
             return 0
-        first = parse_time(row[1])
+        first = parse_time(str(row[1]))
         if first is None or now - first >= self.window:
             return 0
-        return int(str(row[0]))
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(
-                sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
-            ) as db:
-                db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-                db.execute("PRAGMA journal_mode=WAL")
-                yield db
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"lookup state {self.path}: {exc}") from exc
+        return int(row[0])

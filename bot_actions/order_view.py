@@ -14,7 +14,7 @@ from datetime import date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
 
-from sheetqueue.sheets.orders import Order
+from sheetqueue.sheets.orders import Order, OrderStatus
 from sheetqueue.sheets.times import parse_time
 
 __all__ = ["ItemView", "OrderView", "city_and_postal_code", "order_view", "payment_summary"]
@@ -34,7 +34,7 @@ class OrderView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
-    status: str
+    status: OrderStatus
     status_message: str
     order_date: str | None = None
     items: tuple[ItemView, ...] = ()
@@ -114,12 +114,12 @@ def _spoken(day: date | None) -> str:
 
 def _status_message(view: OrderView, days: dict[str, date | None], eta: date | None) -> str:
     carrier = view.carrier or "the carrier"
-    if view.status == "processing":
+    if view.status is OrderStatus.PROCESSING:
         return (
             "Your order is being prepared and hasn't shipped yet. You'll get a tracking "
             "number by email within 24 hours of it leaving our warehouse."
         )
-    if view.status == "shipped":
+    if view.status is OrderStatus.SHIPPED:
         when = f" on {_spoken(days['shipped_on'])}" if days["shipped_on"] else ""
         parts = [f"Good news: your order shipped{when} with {carrier}."]
         if view.tracking_number:
@@ -129,14 +129,14 @@ def _status_message(view: OrderView, days: dict[str, date | None], eta: date | N
         if view.tracking_url:
             parts.append("Would you like the tracking link?")
         return " ".join(parts)
-    if view.status == "delivered":
+    if view.status is OrderStatus.DELIVERED:
         when = f" on {_spoken(days['delivered_on'])}" if days["delivered_on"] else ""
         return (
             f"According to {carrier}, your order was delivered{when}. If it hasn't turned up, "
             "give it 48 hours (carriers sometimes mark parcels early), then tell us and we'll "
             "look into it. Was there an issue with the delivery?"
         )
-    if view.status == "cancelled":
+    if view.status is OrderStatus.CANCELLED:
         when = f" on {_spoken(days['cancelled_on'])}" if days["cancelled_on"] else ""
         return (
             f"This order was cancelled{when}. We can tell you more about why, or help you "

@@ -29,7 +29,6 @@ log = structlog.get_logger("sheetqueue.record")
 _ORDER_ID = re.compile(r"^[A-Za-z0-9#][A-Za-z0-9#._/-]{0,63}$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{7,24}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_TYPES = ", ".join(t.value for t in RequestType)
 
 
 class NewRequest(BaseModel):
@@ -50,10 +49,10 @@ class NewRequest(BaseModel):
     @classmethod
     def _type(cls, value: object) -> object:
         if isinstance(value, str):
-            cleaned = value.strip().lower().replace(" ", "_").replace("-", "_")
-            if cleaned not in {t.value for t in RequestType}:
-                raise ValueError(f"unknown type {value!r}; use one of {_TYPES}")
-            return cleaned
+            kind = RequestType.parse(value)
+            if kind is None:
+                raise ValueError(f"unknown type {value!r}; use one of {RequestType.names()}")
+            return kind
         return value
 
     @field_validator("order_id")

@@ -43,6 +43,24 @@ class RequestType(StrEnum):
     UNSUBSCRIBE = "unsubscribe"  # stop marketing email
     SUPPORT = "support"  # a person should take over
 
+    @classmethod
+    def parse(cls, text: str) -> RequestType | None:
+        """The type a cell or a bot names; None when the word is unknown.
+
+        One spelling rule for every way in: case, spaces, hyphens and
+        underscores do not matter (``Address-Change`` is ``address_change``).
+        """
+        cleaned = re.sub(r"[\s_-]+", "_", text.strip().lower())
+        try:
+            return cls(cleaned)
+        except ValueError:
+            return None
+
+    @classmethod
+    def names(cls) -> str:
+        """The words a user may type, for error messages: ``cancellation, refund, ...``."""
+        return ", ".join(kind.value for kind in cls)
+
 
 class Status(StrEnum):
     """Where a request stands (the ``Status`` column)."""
@@ -69,8 +87,17 @@ class Status(StrEnum):
 
     @property
     def is_closed(self) -> bool:
-        """A closed request takes no duplicate check: a new one may be asked."""
-        return self in (Status.INELIGIBLE, Status.DONE, Status.REJECTED)
+        """Final: the shopper is told the outcome, and a new request may be asked."""
+        return self in _CLOSED
+
+    @property
+    def set_by_team(self) -> bool:
+        """A status only the team sets (the worker never moves it)."""
+        return self in _TEAM
+
+
+_CLOSED = frozenset({Status.INELIGIBLE, Status.DONE, Status.REJECTED})
+_TEAM = frozenset({Status.APPROVED, Status.IN_PROGRESS, Status.DONE, Status.REJECTED})
 
 
 OPEN_FOR_WORKER = frozenset({Status.PENDING, Status.ELIGIBLE})
@@ -106,19 +133,16 @@ class Request(BaseModel):
 
     @property
     def parsed_type(self) -> RequestType | None:
-        cleaned = self.type.strip().lower().replace(" ", "_")
-        try:
-            return RequestType(cleaned)
-        except ValueError:
-            return None
+        return RequestType.parse(self.type)
 
     def duplicate_key(self) -> tuple[str, str, str] | None:
         """Same conversation, type and order: the same request asked again."""
         if not self.conversation_id.strip():
             return None
+        kind = self.parsed_type
         return (
             self.conversation_id.strip(),
-            self.type.strip().lower(),
+            kind.value if kind is not None else self.type.strip().lower(),
             self.order_id.strip().lower(),
         )
 

@@ -12,8 +12,9 @@ import csv
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import (
     AliasChoices,
@@ -39,7 +40,17 @@ __all__ = [
     "orders_from_records",
 ]
 
-OrderStatus = Literal["processing", "shipped", "delivered", "cancelled", "refunded"]
+
+class OrderStatus(StrEnum):
+    """Where the order data says an order stands (lower case, as the contract spells it)."""
+
+    PROCESSING = "processing"  # paid, not shipped: it can still be cancelled or readdressed
+    SHIPPED = "shipped"  # on its way
+    DELIVERED = "delivered"  # arrived: the return and refund windows count from here
+    CANCELLED = "cancelled"  # cancelled before it shipped
+    REFUNDED = "refunded"  # the money went back
+
+
 _TIME_FIELDS = ("order_date", "shipped_at", "delivered_at", "refunded_at", "cancelled_at")
 
 

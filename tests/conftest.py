@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
@@ -23,3 +24,10 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     store = SqliteStore(tmp_path / "queue.db")
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """Every test starts from structlog's defaults: an in-process CLI run configures it."""
+    yield
+    structlog.reset_defaults()

@@ -13,7 +13,29 @@ import sys
 from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.settings import load_settings
+from sheetqueue.worker.notify.base import Notifier
 from sheetqueue.worker.notify.message import OutgoingMessage
+
+
+class _DiesAfter:
+    """A notifier that carries each message through ``inner`` and kills the process at ``limit``."""
+
+    sent = 0
+
+    def __init__(self, inner: Notifier, limit: int) -> None:
+        self.inner, self.limit, self.name = inner, limit, inner.name
+
+    def skip_reason(self, message: OutgoingMessage) -> str | None:
+        return self.inner.skip_reason(message)
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.inner.send(message)
+        _DiesAfter.sent += 1  # counted across notifiers
+        if _DiesAfter.sent == self.limit:
+            os._exit(137)
+
+    def check(self) -> None:
+        self.inner.check()
 
 
 def main() -> None:
@@ -21,18 +43,7 @@ def main() -> None:
     settings = load_settings()
     store = open_store(settings)
     worker = build_worker(settings, store)
-    sent = 0
-    for notifier in worker.notifiers:
-        real_send = notifier.send
-
-        def send(message: OutgoingMessage, _real=real_send) -> None:  # type: ignore[no-untyped-def]
-            nonlocal sent
-            _real(message)
-            sent += 1
-            if sent == kill_after:
-                os._exit(137)
-
-        notifier.send = send  # type: ignore[method-assign]
+    worker.notifiers = [_DiesAfter(notifier, kill_after) for notifier in worker.notifiers]
     worker.run_pass(utc_now())
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sheetqueue.sheets.model import Request, RequestType
+from sheetqueue.sheets.model import LogEntry, Request, RequestType, Status
+from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.worker.notify import Notice, OutgoingMessage, build_message
 
 __all__ = [
     "TYPES",
     "day",
+    "make_log_entry",
+    "make_message",
+    "make_notice",
+    "make_order",
     "make_order_record",
     "make_request",
     "orders_in_every_state",
@@ -52,6 +58,15 @@ def make_order_record(**overrides: Any) -> dict[str, Any]:
     return record
 
 
+def make_order(**overrides: Any) -> Order:
+    """An order as the worker and the bot read it: :func:`make_order_record`, validated.
+
+    A test module that wants other defaults binds them once:
+    ``make_order = functools.partial(factories.make_order, status="delivered")``.
+    """
+    return order_from_record(make_order_record(**overrides))
+
+
 def make_request(**overrides: Any) -> Request:
     """A request row as the queue holds it."""
     values: dict[str, Any] = {
@@ -65,6 +80,39 @@ def make_request(**overrides: Any) -> Request:
     }
     values.update(overrides)
     return Request(**values)
+
+
+def make_log_entry(**overrides: Any) -> LogEntry:
+    """An audit-log line: the worker moving ``REQ-A`` from Pending to Eligible."""
+    fields: dict[str, Any] = {
+        "time": "2026-11-22T09:30:00Z",
+        "request_id": "REQ-A",
+        "from_status": "Pending",
+        "to_status": "Eligible",
+        "by": "worker",
+    }
+    fields.update(overrides)
+    return LogEntry(**fields)
+
+
+def make_notice(**overrides: Any) -> Notice:
+    """What the shopper is to be told: a Done refund at Tidy Threads by default."""
+    fields: dict[str, Any] = {
+        "request_id": "REQ-7K2M",
+        "request_type": RequestType.REFUND,
+        "status": Status.DONE,
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "phone": "+15125550100",
+        "store_name": "Tidy Threads",
+    }
+    fields.update(overrides)
+    return Notice(**fields)
+
+
+def make_message(*, mail_from: str = "help@tidy.example", **overrides: Any) -> OutgoingMessage:
+    """:func:`make_notice` rendered into the message every notifier sends."""
+    return build_message(make_notice(**overrides), mail_from=mail_from)
 
 
 TYPES = tuple(kind.value for kind in RequestType)

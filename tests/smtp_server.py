@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 from types import TracebackType
@@ -60,8 +60,14 @@ class Received:
     login: str | None
 
     @property
-    def message(self) -> Message:
-        return email.message_from_bytes(self.data, policy=default_policy)
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, EmailMessage, policy=default_policy)
+
+    def body(self, subtype: str = "plain") -> str:
+        """The text of the message's ``text/<subtype>`` part (it must have one)."""
+        part = self.message.get_body((subtype,))
+        assert part is not None, f"no text/{subtype} part"
+        return str(part.get_content())
 
 
 def free_port() -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from sheetqueue.config.errors import StoreError
+from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_store import GsheetsStore
@@ -25,7 +26,14 @@ from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import Store
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
-__all__ = ["no_sleep_backoff", "open_backend", "open_gsheets", "shared_emulator", "store_on"]
+__all__ = [
+    "gsheets_settings",
+    "no_sleep_backoff",
+    "open_backend",
+    "open_gsheets",
+    "shared_emulator",
+    "store_on",
+]
 
 _EMULATOR: list[Emulator] = []
 
@@ -75,6 +83,13 @@ def store_on(
         emulator_client(emulator.url, timeout), book, backoff=backoff or no_sleep_backoff()
     )
     return GsheetsStore(api)
+
+
+def gsheets_settings(emulator: Emulator, book: str, **overrides: Any) -> Settings:
+    """Settings of the gsheets backend on ``book`` of ``emulator``; notices only logged."""
+    assert emulator.url is not None
+    values: dict[str, Any] = {"notify": ["log:"], **overrides}
+    return Settings(backend="gsheets", spreadsheet_id=book, sheets_api_url=emulator.url, **values)
 
 
 @contextmanager

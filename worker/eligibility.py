@@ -38,20 +38,13 @@ from enum import StrEnum
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, RequestType, Status
-from sheetqueue.sheets.orders import Item, Order
+from sheetqueue.sheets.orders import Item, Order, OrderStatus
 from sheetqueue.sheets.times import parse_time
 from sheetqueue.worker import policy_rules as rules
+from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.eligibility_text import Texts
 
-__all__ = ["Decision", "NextStep", "Outcome", "decide"]
-
-
-class Outcome(StrEnum):
-    """The first half of the ``Decision`` cell."""
-
-    ELIGIBLE = "eligible"  # policy allows it; the team can go ahead
-    REVIEW = "review"  # a person must decide
-    INELIGIBLE = "ineligible"  # policy forbids it; the shopper is told the next step
+__all__ = ["Code", "Decision", "NextStep", "Outcome", "decide"]
 
 
 class NextStep(StrEnum):
@@ -82,7 +75,7 @@ class Decision:
     """The verdict on one request."""
 
     outcome: Outcome
-    code: str
+    code: Code
     note: str
     shopper_message: str
     next_step: NextStep = NextStep.NONE
@@ -90,7 +83,7 @@ class Decision:
     @property
     def cell(self) -> str:
         """What the ``Decision`` column holds: ``eligible:within14Days``."""
-        return f"{self.outcome.value}:{self.code}"
+        return f"{self.outcome.value}:{self.code.value}"
 
     @property
     def status(self) -> Status:
@@ -109,21 +102,23 @@ def decide(
     kind = request.parsed_type
     text = Texts(request=request, order=order, policy=policy, zone=zone)
     if kind is None:
-        return _review("unknownType", text, NextStep.TEAM_REVIEW)
+        return _review(Code.UNKNOWN_TYPE, text, NextStep.TEAM_REVIEW)
     if kind is RequestType.UNSUBSCRIBE:
-        return _make(Outcome.ELIGIBLE, "unsubscribe", text, NextStep.PROCEED)
+        return _make(Outcome.ELIGIBLE, Code.UNSUBSCRIBE, text, NextStep.PROCEED)
     if kind is RequestType.SUPPORT:
-        return _review("supportHandoff", text, NextStep.TEAM_REVIEW)
+        return _review(Code.SUPPORT_HANDOFF, text, NextStep.TEAM_REVIEW)
     if order is None:
-        return _review("orderNotFound", text, NextStep.CHECK_DETAILS)
+        return _review(Code.ORDER_NOT_FOUND, text, NextStep.CHECK_DETAILS)
     if not order.matches_email(request.email):
-        return _review("emailMismatch", text, NextStep.CHECK_DETAILS)
+        return _review(Code.EMAIL_MISMATCH, text, NextStep.CHECK_DETAILS)
     details = rules.read_details(request.details, request.reason)
     items: Sequence[Item] = order.items
     if details.sku:
         found = rules.find_item(order, details.sku)
         if found is None:
-            return _review("skuNotInOrder", text.with_sku(details.sku), NextStep.CHECK_DETAILS)
+            return _review(
+                Code.SKU_NOT_IN_ORDER, text.with_sku(details.sku), NextStep.CHECK_DETAILS
+            )
         items = (found,)
         text = text.with_items(items)
     if kind in (RequestType.CANCELLATION, RequestType.ADDRESS_CHANGE):
@@ -133,14 +128,14 @@ def decide(
 
 def _before_shipping(kind: RequestType, order: Order, text: Texts) -> Decision:
     """Cancellation and address change: only while the order is ``processing``."""
-    if order.status == "processing":
-        return _make(Outcome.ELIGIBLE, "notYetShipped", text, NextStep.PROCEED)
-    if order.status == "cancelled":
-        return _make(Outcome.INELIGIBLE, "alreadyCancelled", text, NextStep.NONE)
-    if order.status == "refunded":
-        return _make(Outcome.INELIGIBLE, "alreadyRefunded", text, NextStep.NONE)
+    if order.status is OrderStatus.PROCESSING:
+        return _make(Outcome.ELIGIBLE, Code.NOT_YET_SHIPPED, text, NextStep.PROCEED)
+    if order.status is OrderStatus.CANCELLED:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_CANCELLED, text, NextStep.NONE)
+    if order.status is OrderStatus.REFUNDED:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_REFUNDED, text, NextStep.NONE)
     step = NextStep.RETURN if kind is RequestType.CANCELLATION else NextStep.RESHIP_ON_RETURN
-    return _make(Outcome.INELIGIBLE, "alreadyShipped", text, step)
+    return _make(Outcome.INELIGIBLE, Code.ALREADY_SHIPPED, text, step)
 
 
 def _after_delivery(
@@ -153,20 +148,24 @@ def _after_delivery(
     text: Texts,
 ) -> Decision:
     """Refund, return and exchange: the order state first, then the windows."""
-    if order.status == "refunded" or order.refunded_at is not None:
-        return _make(Outcome.INELIGIBLE, "alreadyRefunded", text, NextStep.NONE)
-    if order.status == "cancelled":
-        return _make(Outcome.INELIGIBLE, "alreadyCancelled", text, NextStep.NONE)
-    if damaged and order.status in ("shipped", "delivered"):
-        return _review("damagedItem", text, NextStep.REPLACEMENT_OR_REFUND)
-    if order.status != "delivered":
-        step = NextStep.CANCEL if order.status == "processing" else NextStep.WAIT_FOR_DELIVERY
-        return _make(Outcome.INELIGIBLE, "notDelivered", text, step)
+    if order.status is OrderStatus.REFUNDED or order.refunded_at is not None:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_REFUNDED, text, NextStep.NONE)
+    if order.status is OrderStatus.CANCELLED:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_CANCELLED, text, NextStep.NONE)
+    if damaged and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        return _review(Code.DAMAGED_ITEM, text, NextStep.REPLACEMENT_OR_REFUND)
+    if order.status is not OrderStatus.DELIVERED:
+        step = (
+            NextStep.CANCEL
+            if order.status is OrderStatus.PROCESSING
+            else NextStep.WAIT_FOR_DELIVERY
+        )
+        return _make(Outcome.INELIGIBLE, Code.NOT_DELIVERED, text, step)
     if order.delivered_at is None:
-        return _review("missingDeliveryDate", text, NextStep.TEAM_REVIEW)
+        return _review(Code.MISSING_DELIVERY_DATE, text, NextStep.TEAM_REVIEW)
     asked_at = parse_time(text.request.timestamp, text.zone)
     if asked_at is None:
-        return _review("unreadableTimestamp", text, NextStep.TEAM_REVIEW)
+        return _review(Code.UNREADABLE_TIMESTAMP, text, NextStep.TEAM_REVIEW)
     asked_at = min(asked_at, now)  # a clock ahead of ours cannot stretch a window
     days = rules.days_between(order.delivered_at, asked_at)
     text = text.with_days(days)
@@ -186,26 +185,27 @@ def _refund(
 ) -> Decision:
     """Full within 14 days, partial or store credit (review) within 60, refused after."""
     checks = [
-        rules.check_item_kind(item, policy) or rules.ItemCheck(item, "eligible", "refundable")
+        rules.check_item_kind(item, policy)
+        or rules.ItemCheck(item, Outcome.ELIGIBLE, Code.REFUNDABLE)
         for item in items
     ]
-    if any(check.outcome != "eligible" for check in checks):
+    if any(check.outcome is not Outcome.ELIGIBLE for check in checks):
         return _from_checks(checks, text)
     if days <= policy.full_refund_days:
-        return _make(Outcome.ELIGIBLE, "within14Days", text, NextStep.PROCEED)
+        return _make(Outcome.ELIGIBLE, Code.WITHIN_14_DAYS, text, NextStep.PROCEED)
     if days <= policy.partial_refund_days:
         if vip and policy.vip_full_refund:
-            return _make(Outcome.ELIGIBLE, "vipFullRefund", text, NextStep.PROCEED)
+            return _make(Outcome.ELIGIBLE, Code.VIP_FULL_REFUND, text, NextStep.PROCEED)
         if first and policy.first_order_full_refund:
-            return _make(Outcome.ELIGIBLE, "firstOrderFullRefund", text, NextStep.PROCEED)
-        return _review("within60Days", text, NextStep.TEAM_REVIEW)
+            return _make(Outcome.ELIGIBLE, Code.FIRST_ORDER_FULL_REFUND, text, NextStep.PROCEED)
+        return _review(Code.WITHIN_60_DAYS, text, NextStep.TEAM_REVIEW)
     if days <= policy.partial_refund_days + policy.grace_days:
         return _review(
-            "graceWindow", text.with_window(policy.partial_refund_days), NextStep.ESCALATE
+            Code.GRACE_WINDOW, text.with_window(policy.partial_refund_days), NextStep.ESCALATE
         )
     return _make(
         Outcome.INELIGIBLE,
-        "outsideWindow",
+        Code.OUTSIDE_WINDOW,
         text.with_window(policy.partial_refund_days),
         NextStep.ESCALATE,
     )
@@ -213,26 +213,26 @@ def _refund(
 
 def _from_checks(checks: Sequence[rules.ItemCheck], text: Texts) -> Decision:
     """Every item must pass; the worst item decides, and the words say which."""
-    worst = max(checks, key=lambda check: _SEVERITY[Outcome(check.outcome)])
-    outcome = Outcome(worst.outcome)
+    worst = max(checks, key=lambda check: _SEVERITY[check.outcome])
+    outcome = worst.outcome
     text = text.with_checks(checks, worst)
     if outcome is Outcome.ELIGIBLE:
         return _make(outcome, worst.code, text, NextStep.PROCEED)
-    if worst.code == "graceWindow":
-        return _review("graceWindow", text, NextStep.ESCALATE)
-    has_passing = any(check.outcome == "eligible" for check in checks)
-    if worst.code == "outsideWindow":
+    if worst.code == Code.GRACE_WINDOW:
+        return _review(Code.GRACE_WINDOW, text, NextStep.ESCALATE)
+    has_passing = any(check.outcome is Outcome.ELIGIBLE for check in checks)
+    if worst.code == Code.OUTSIDE_WINDOW:
         step = NextStep.ESCALATE
     else:
         step = NextStep.RETURN if has_passing else NextStep.NONE
     return _make(outcome, worst.code, text, step)
 
 
-def _review(code: str, text: Texts, step: NextStep) -> Decision:
+def _review(code: Code, text: Texts, step: NextStep) -> Decision:
     return _make(Outcome.REVIEW, code, text, step)
 
 
-def _make(outcome: Outcome, code: str, text: Texts, step: NextStep) -> Decision:
+def _make(outcome: Outcome, code: Code, text: Texts, step: NextStep) -> Decision:
     return Decision(
         outcome=outcome,
         code=code,

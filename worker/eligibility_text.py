@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from sheetqueue.config.policy import Policy
-from sheetqueue.sheets.model import Request
-from sheetqueue.sheets.orders import Item, Order
+from sheetqueue.sheets.model import Request, RequestType
+from sheetqueue.sheets.orders import Item, Order, OrderStatus
+from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.policy_rules import ItemCheck, item_label
 
 __all__ = ["Texts"]
 
-_VERB = {"refund": "refunded", "exchange": "exchanged"}
+_VERB: dict[str, str] = {RequestType.REFUND: "refunded", RequestType.EXCHANGE: "exchanged"}
 _NOT_MATCHED = (
     "We couldn't match order {oid} with the email address you gave, so our team will "
     "check the details and get back to you."
@@ -57,11 +58,11 @@ class Texts:
     def with_checks(self, checks: Sequence[ItemCheck], worst: ItemCheck) -> Texts:
         return replace(self, checks=tuple(checks), worst=worst, window=worst.window)
 
-    def note(self, code: str) -> str:
+    def note(self, code: Code) -> str:
         """One plain sentence for the ``Worker Note`` column."""
         return _NOTES.get(code, _note_checks)(self)
 
-    def shopper(self, code: str) -> str:
+    def shopper(self, code: Code) -> str:
         """What the shopper is told about this outcome."""
         return _SHOPPER.get(code, _shopper_generic)(self)
 
@@ -75,7 +76,9 @@ class Texts:
 
     @property
     def kind(self) -> str:
-        return self.request.type.strip().lower().replace(" ", "_")
+        """The request type as the words say it: ``address_change`` for ``Address-Change``."""
+        parsed = self.request.parsed_type
+        return parsed.value if parsed is not None else self.request.type.strip().lower()
 
     @property
     def what(self) -> str:
@@ -131,15 +134,17 @@ def _clause(t: Texts, check: ItemCheck) -> str:
     label = item_label(check.item) if check.item != Item() else f"order {t.oid}"
     days, window, grace = t.days or 0, check.window or 0, t.policy.grace_days
     clauses = {
-        "withinReturnWindow": f"{label} is within its {window}-day window",
-        "graceWindow": (
+        Code.WITHIN_RETURN_WINDOW: f"{label} is within its {window}-day window",
+        Code.GRACE_WINDOW: (
             f"{label} is {_plural(days - window, 'day')} past its {window}-day window, "
             f"inside the {grace}-day grace period, so a person should decide"
         ),
-        "outsideWindow": f"{label} is {_plural(days - window, 'day')} past its {window}-day window",
-        "finalSale": f"{label} is a final-sale item",
-        "nonReturnable": f"{label} is a {check.item.category or '?'} item, never taken back",
-        "refundable": f"{label} can be refunded",
+        Code.OUTSIDE_WINDOW: (
+            f"{label} is {_plural(days - window, 'day')} past its {window}-day window"
+        ),
+        Code.FINAL_SALE: f"{label} is a final-sale item",
+        Code.NON_RETURNABLE: f"{label} is a {check.item.category or '?'} item, never taken back",
+        Code.REFUNDABLE: f"{label} can be refunded",
     }
     return clauses.get(check.code, f"{label}: {check.code}")
 
@@ -168,60 +173,62 @@ def _status_note(t: Texts) -> str:
     return f"Order {t.oid} is {status}"
 
 
-_NOTES: dict[str, Callable[[Texts], str]] = {
-    "unknownType": lambda t: (
+_NOTES: dict[Code, Callable[[Texts], str]] = {
+    Code.UNKNOWN_TYPE: lambda t: (
         f"The Type cell {t.request.type!r} is not a request type the worker knows; set one of "
-        "cancellation, refund, return, exchange, address_change, unsubscribe or support."
+        f"{RequestType.names()}."
     ),
-    "unsubscribe": lambda t: (
+    Code.UNSUBSCRIBE: lambda t: (
         "Unsubscribe requests are always allowed; remove the address from marketing email."
     ),
-    "supportHandoff": lambda t: "The shopper asked for a person; read the reason and reply.",
-    "orderNotFound": lambda t: (
+    Code.SUPPORT_HANDOFF: lambda t: "The shopper asked for a person; read the reason and reply.",
+    Code.ORDER_NOT_FOUND: lambda t: (
         f"No order {t.oid} in the order data; check the number with the shopper."
     ),
-    "emailMismatch": lambda t: (
+    Code.EMAIL_MISMATCH: lambda t: (
         f"The request's email does not match the email on order {t.oid}; verify who is asking "
         "before acting."
     ),
-    "skuNotInOrder": lambda t: (
+    Code.SKU_NOT_IN_ORDER: lambda t: (
         f"Item {t.sku!r} is not on order {t.oid}; check which item the shopper means."
     ),
-    "notYetShipped": lambda t: (
+    Code.NOT_YET_SHIPPED: lambda t: (
         f"{_status_note(t)} and has not shipped, so the {t.kind.replace('_', ' ')} can go ahead."
     ),
-    "alreadyShipped": lambda t: (
+    Code.ALREADY_SHIPPED: lambda t: (
         f"{_status_note(t)}{_since(t, 'shipped_at', 'shipped')}, "
         f"too late for a {t.kind.replace('_', ' ')}."
     ),
-    "alreadyCancelled": lambda t: (
+    Code.ALREADY_CANCELLED: lambda t: (
         f"{_status_note(t)}{_since(t, 'cancelled_at', 'cancelled')}, so there is nothing to do."
     ),
-    "alreadyRefunded": lambda t: (
+    Code.ALREADY_REFUNDED: lambda t: (
         f"Order {t.oid} was already refunded{_since(t, 'refunded_at', '')}; do not refund it twice."
     ),
-    "notDelivered": lambda t: (
+    Code.NOT_DELIVERED: lambda t: (
         f"{_status_note(t)} and not delivered yet, so a {t.kind} cannot start."
     ),
-    "missingDeliveryDate": lambda t: (
+    Code.MISSING_DELIVERY_DATE: lambda t: (
         f"Order {t.oid} is marked delivered but has no delivery date, "
         "so the window cannot be measured."
     ),
-    "unreadableTimestamp": lambda t: (
+    Code.UNREADABLE_TIMESTAMP: lambda t: (
         f"The Timestamp cell {t.request.timestamp!r} is not a time the worker can read, so the "
         "window cannot be measured; correct it or decide by hand."
     ),
-    "damagedItem": lambda t: (
+    Code.DAMAGED_ITEM: lambda t: (
         f"The shopper reports {t.what.replace('your order', 'order')} damaged or defective; "
         "offer a replacement or a full refund "
         "(no window applies)."
     ),
-    "within14Days": _refund_note("within the {full}-day full-refund window"),
-    "within60Days": _refund_note(
+    Code.WITHIN_14_DAYS: _refund_note("within the {full}-day full-refund window"),
+    Code.WITHIN_60_DAYS: _refund_note(
         "past {full} days but within {partial}, so offer a partial refund or store credit"
     ),
-    "vipFullRefund": _refund_note("within {partial} days and a VIP customer, so a full refund"),
-    "firstOrderFullRefund": _refund_note(
+    Code.VIP_FULL_REFUND: _refund_note(
+        "within {partial} days and a VIP customer, so a full refund"
+    ),
+    Code.FIRST_ORDER_FULL_REFUND: _refund_note(
         "within {partial} days and the customer's first order, so a full refund"
     ),
 }
@@ -243,8 +250,8 @@ def _grace_or_outside_note(t: Texts) -> str:
     )
 
 
-_NOTES["graceWindow"] = _grace_or_outside_note
-_NOTES["outsideWindow"] = _grace_or_outside_note
+_NOTES[Code.GRACE_WINDOW] = _grace_or_outside_note
+_NOTES[Code.OUTSIDE_WINDOW] = _grace_or_outside_note
 
 
 # Messages for the shopper.
@@ -258,8 +265,8 @@ def _shopper_generic(t: Texts) -> str:
 
 
 def _passing_sentence(t: Texts) -> str:
-    passing = [check.item for check in t.checks if check.outcome == "eligible"]
-    if not passing or t.worst is None or t.worst.outcome == "eligible":
+    passing = [check.item for check in t.checks if check.outcome is Outcome.ELIGIBLE]
+    if not passing or t.worst is None or t.worst.outcome is Outcome.ELIGIBLE:
         return ""
     verb = _VERB.get(t.kind, "returned")
     return f" {_names(passing)} can still be {verb}; tell us if you'd like to go ahead with those."
@@ -273,7 +280,7 @@ def _worst_names(t: Texts) -> str:
 
 
 def _within_window(t: Texts) -> str:
-    if t.kind == "exchange":
+    if t.kind == RequestType.EXCHANGE:
         return (
             f"Good news: your exchange for order {t.oid} is within our window. Our team will check "
             "that the size or color you want is available and send you a prepaid label; exchanges "
@@ -298,7 +305,7 @@ def _grace(t: Texts) -> str:
 
 def _outside(t: Texts) -> str:
     window = t.window or 0
-    kind = "refund" if t.kind == "refund" else "standard return"
+    kind = "refund" if t.kind == RequestType.REFUND else "standard return"
     return (
         f"Order {t.oid} was delivered {_plural(t.days or 0, 'day')} before you asked, which is "
         f"past our {window}-day window, so we can't offer a {kind}. If an item is damaged or "
@@ -329,7 +336,7 @@ def _first_order(t: Texts) -> str:
 
 
 def _not_delivered(t: Texts) -> str:
-    if t.order is not None and t.order.status == "processing":
+    if t.order is not None and t.order.status is OrderStatus.PROCESSING:
         return (
             f"Order {t.oid} hasn't shipped yet, so there is nothing to {t.kind} yet. If you no "
             "longer want it, you can ask us to cancel it for a full refund."
@@ -341,12 +348,12 @@ def _not_delivered(t: Texts) -> str:
 
 
 def _already_shipped(t: Texts) -> str:
-    if t.kind == "address_change":
+    if t.kind == RequestType.ADDRESS_CHANGE:
         return (
             f"Order {t.oid} has already shipped, so we can't change its address. If the parcel "
             "comes back to us, we'll reship it to the right address."
         )
-    if t.order is not None and t.order.status == "delivered":
+    if t.order is not None and t.order.status is OrderStatus.DELIVERED:
         return (
             f"Order {t.oid} has already been delivered, so it can't be cancelled. You're welcome "
             "to return it instead, and we'll walk you through the return process."
@@ -358,7 +365,7 @@ def _already_shipped(t: Texts) -> str:
 
 
 def _not_yet_shipped(t: Texts) -> str:
-    if t.kind == "address_change":
+    if t.kind == RequestType.ADDRESS_CHANGE:
         return (
             f"Order {t.oid} hasn't shipped yet, so our team will update the shipping address "
             "before it goes out and email you to confirm."
@@ -369,53 +376,53 @@ def _not_yet_shipped(t: Texts) -> str:
     )
 
 
-_SHOPPER: dict[str, Callable[[Texts], str]] = {
-    "unsubscribe": lambda t: (
+_SHOPPER: dict[Code, Callable[[Texts], str]] = {
+    Code.UNSUBSCRIBE: lambda t: (
         "We'll take your address off our marketing emails; it can take a few days for them to stop."
     ),
-    "supportHandoff": lambda t: (
+    Code.SUPPORT_HANDOFF: lambda t: (
         "We've passed your message to our support team, and a person will get back to you soon."
     ),
-    "orderNotFound": lambda t: _NOT_MATCHED.format(oid=t.oid),
-    "emailMismatch": lambda t: _NOT_MATCHED.format(oid=t.oid),
-    "skuNotInOrder": lambda t: (
+    Code.ORDER_NOT_FOUND: lambda t: _NOT_MATCHED.format(oid=t.oid),
+    Code.EMAIL_MISMATCH: lambda t: _NOT_MATCHED.format(oid=t.oid),
+    Code.SKU_NOT_IN_ORDER: lambda t: (
         f"We couldn't find item {t.sku} on order {t.oid}, so our team will check which item you "
         "mean and get back to you."
     ),
-    "notYetShipped": _not_yet_shipped,
-    "alreadyShipped": _already_shipped,
-    "alreadyCancelled": lambda t: (
+    Code.NOT_YET_SHIPPED: _not_yet_shipped,
+    Code.ALREADY_SHIPPED: _already_shipped,
+    Code.ALREADY_CANCELLED: lambda t: (
         f"Order {t.oid} was already cancelled, so there is nothing more to do; any payment goes "
         "back to your original payment method. We're happy to help you place a new order."
     ),
-    "alreadyRefunded": lambda t: (
+    Code.ALREADY_REFUNDED: lambda t: (
         f"Order {t.oid} has already been refunded to your original payment method; it can take "
         f"{t.refund_days} business days to show."
     ),
-    "notDelivered": _not_delivered,
-    "damagedItem": lambda t: (
+    Code.NOT_DELIVERED: _not_delivered,
+    Code.DAMAGED_ITEM: lambda t: (
         f"We're sorry {t.what} arrived damaged. You don't need to send anything back first: our "
         "team will contact you shortly to offer a replacement or a full refund, whichever you "
         "prefer."
     ),
-    "withinReturnWindow": _within_window,
-    "graceWindow": _grace,
-    "outsideWindow": _outside,
-    "finalSale": lambda t: (
+    Code.WITHIN_RETURN_WINDOW: _within_window,
+    Code.GRACE_WINDOW: _grace,
+    Code.OUTSIDE_WINDOW: _outside,
+    Code.FINAL_SALE: lambda t: (
         f"{_worst_names(t)} was sold as final sale, so it can't be taken back. If it arrived "
         "damaged or defective, tell us and we'll make it right." + _passing_sentence(t)
     ),
-    "nonReturnable": lambda t: (
+    Code.NON_RETURNABLE: lambda t: (
         f"{_worst_names(t)} can't be taken back: gift cards and personalized items are not "
         "returnable. If something arrived damaged, tell us and we'll help." + _passing_sentence(t)
     ),
-    "within14Days": _full_refund("Order {oid} qualifies for a full refund."),
-    "vipFullRefund": _full_refund(
+    Code.WITHIN_14_DAYS: _full_refund("Order {oid} qualifies for a full refund."),
+    Code.VIP_FULL_REFUND: _full_refund(
         "Thank you for being one of our most loyal customers: order {oid} qualifies for a full "
         "refund, and we're sorry for the trouble."
     ),
-    "firstOrderFullRefund": _first_order,
-    "within60Days": lambda t: (
+    Code.FIRST_ORDER_FULL_REFUND: _first_order,
+    Code.WITHIN_60_DAYS: lambda t: (
         f"Order {t.oid} was delivered {_plural(t.days or 0, 'day')} before you asked, past our "
         f"{t.policy.full_refund_days}-day full-refund window, so we can offer a partial refund or "
         "store credit; our team will review it and email you."

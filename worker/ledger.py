@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from sheetqueue.sheets.model import RequestType, Status
@@ -20,14 +21,14 @@ from sheetqueue.sheets.sqlite_file import SqliteFile
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["FinishedNotice", "Ledger", "Owed"]
+__all__ = ["FinishedNotice", "Ledger", "NoticeState", "Owed"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
     request_id TEXT NOT NULL,
     status TEXT NOT NULL,
     message TEXT NOT NULL,
-    state TEXT NOT NULL,              -- pending | sent | skipped | gave_up
+    state TEXT NOT NULL,              -- a NoticeState: pending | sent | skipped | gave_up
     attempts INTEGER NOT NULL DEFAULT 0,
     next_try_at TEXT NOT NULL,
     delivered TEXT NOT NULL DEFAULT '[]',
@@ -41,6 +42,20 @@ CREATE TABLE IF NOT EXISTS seen (
     status TEXT NOT NULL
 );
 """
+
+
+class NoticeState(StrEnum):
+    """Where one notice stands (the ``state`` column)."""
+
+    PENDING = "pending"  # owed: not carried yet, tried again on a later pass
+    SENT = "sent"  # carried by every notifier (or the sheet says it was told)
+    SKIPPED = "skipped"  # nothing to carry it to (no address for any notifier)
+    GAVE_UP = "gave_up"  # failed notify_max_attempts times; the team is told in the sheet
+
+    @property
+    def finished(self) -> bool:
+        return self is not NoticeState.PENDING
+
 
 BACKOFF_GROWTH_CAP = 120  # the longest wait is 120 times the first (an hour by default)
 
@@ -59,7 +74,7 @@ class FinishedNotice:
     """A finished notice, as the ``Notified`` cell reports it."""
 
     status: str
-    state: str
+    state: NoticeState
     finished_at: str
     last_error: str
 
@@ -80,12 +95,13 @@ class Ledger:
         with self._write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (
                         message.request_id,
                         message.status.value,
                         json.dumps(asdict(message)),
+                        NoticeState.PENDING.value,
                         format_time(now),
                         format_time(now),
                     )
@@ -98,8 +114,18 @@ class Ledger:
         with self._write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at, finished_at) VALUES (?, ?, '{}', 'sent', ?, ?, ?)",
-                [(request_id, s.value, format_time(now), format_time(now), "") for s in statuses],
+                " created_at, finished_at) VALUES (?, ?, '{}', ?, ?, ?, ?)",
+                [
+                    (
+                        request_id,
+                        s.value,
+                        NoticeState.SENT.value,
+                        format_time(now),
+                        format_time(now),
+                        "",
+                    )
+                    for s in statuses
+                ],
             )
 
     def known(self) -> set[tuple[str, str]]:
@@ -111,7 +137,8 @@ class Ledger:
         """Pending notices whose next try has come, oldest first."""
         rows = self._select(
             "SELECT message, attempts, delivered, next_try_at FROM notices "
-            "WHERE state = 'pending' ORDER BY created_at, request_id"
+            "WHERE state = ? ORDER BY created_at, request_id",
+            (NoticeState.PENDING.value,),
         )
         owed = []
         for message, attempts, delivered, next_try_at in rows:
@@ -131,24 +158,24 @@ class Ledger:
         max_attempts: int,
         retry_after: timedelta = timedelta(seconds=30),
         nothing_to_send: bool = False,
-    ) -> str:
+    ) -> NoticeState:
         """Note how a try went; return the notice's new state."""
         attempts = owed.attempts + 1
         carried = sorted(owed.delivered | set(delivered))
         if not error:
-            state = "skipped" if nothing_to_send and not carried else "sent"
+            state = NoticeState.SKIPPED if nothing_to_send and not carried else NoticeState.SENT
         elif attempts >= max_attempts:
-            state = "gave_up"
+            state = NoticeState.GAVE_UP
         else:
-            state = "pending"
+            state = NoticeState.PENDING
         delay = retry_after * min(2 ** (attempts - 1), BACKOFF_GROWTH_CAP)
-        finished = format_time(now) if state != "pending" else ""
+        finished = format_time(now) if state.finished else ""
         with self._write() as db:
             db.execute(
                 "UPDATE notices SET state = ?, attempts = ?, delivered = ?, last_error = ?,"
                 " next_try_at = ?, finished_at = ? WHERE request_id = ? AND status = ?",
                 (
-                    state,
+                    state.value,
                     attempts,
                     json.dumps(carried),
                     error,
@@ -164,12 +191,13 @@ class Ledger:
         """Finished notices per request, in the order they finished."""
         rows = self._select(
             "SELECT request_id, status, state, finished_at, last_error FROM notices "
-            "WHERE state != 'pending' ORDER BY finished_at, created_at"
+            "WHERE state != ? ORDER BY finished_at, created_at",
+            (NoticeState.PENDING.value,),
         )
         found: dict[str, list[FinishedNotice]] = {}
         for request_id, status, state, finished_at, last_error in rows:
             found.setdefault(request_id, []).append(
-                FinishedNotice(status, state, finished_at, last_error)
+                FinishedNotice(status, NoticeState(state), finished_at, last_error)
             )
         return found
 
@@ -188,7 +216,9 @@ class Ledger:
             )
 
     def pending_count(self) -> int:
-        rows = self._select("SELECT COUNT(*) FROM notices WHERE state = 'pending'")
+        rows = self._select(
+            "SELECT COUNT(*) FROM notices WHERE state = ?", (NoticeState.PENDING.value,)
+        )
         return int(rows[0][0])
 
     def close(self) -> None:

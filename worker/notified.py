@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sheetqueue.sheets.model import Status
-from sheetqueue.worker.ledger import FinishedNotice
+from sheetqueue.worker.ledger import FinishedNotice, NoticeState
 
 __all__ = ["render_notified", "statuses_in_notified"]
 
@@ -18,9 +18,9 @@ __all__ = ["render_notified", "statuses_in_notified"]
 def render_notified(outcomes: Sequence[FinishedNotice]) -> str:
     parts = []
     for outcome in outcomes:
-        if outcome.state == "sent":
+        if outcome.state is NoticeState.SENT:
             parts.append(f"{outcome.status} {outcome.finished_at}".strip())
-        elif outcome.state == "skipped":
+        elif outcome.state is NoticeState.SKIPPED:
             parts.append(f"{outcome.status} not sent (no address to send to)")
         else:
             parts.append(f"{outcome.status} not sent (gave up: {outcome.last_error})")

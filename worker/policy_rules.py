@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.orders import Customer, Item, Order
+from sheetqueue.worker.decision_codes import Code, Outcome
 
 __all__ = [
     "ItemCheck",
@@ -55,8 +56,8 @@ class ItemCheck:
     """One item's verdict against a window: ``outcome`` and ``code`` as in a Decision."""
 
     item: Item
-    outcome: str
-    code: str
+    outcome: Outcome
+    code: Code
     window: int | None = None
 
 
@@ -133,9 +134,9 @@ def item_window(item: Item, policy: Policy, *, exchange: bool, vip: bool) -> int
 def check_item_kind(item: Item, policy: Policy) -> ItemCheck | None:
     """Final sale or a category never taken back; None when the item may go back."""
     if item.final_sale:
-        return ItemCheck(item, "ineligible", "finalSale")
+        return ItemCheck(item, Outcome.INELIGIBLE, Code.FINAL_SALE)
     if not policy.is_returnable_category(item.category):
-        return ItemCheck(item, "ineligible", "nonReturnable")
+        return ItemCheck(item, Outcome.INELIGIBLE, Code.NON_RETURNABLE)
     return None
 
 
@@ -148,10 +149,10 @@ def check_item_window(
         return blocked
     window = item_window(item, policy, exchange=exchange, vip=vip)
     if days <= window:
-        return ItemCheck(item, "eligible", "withinReturnWindow", window)
+        return ItemCheck(item, Outcome.ELIGIBLE, Code.WITHIN_RETURN_WINDOW, window)
     if days <= window + policy.grace_days:
-        return ItemCheck(item, "review", "graceWindow", window)
-    return ItemCheck(item, "ineligible", "outsideWindow", window)
+        return ItemCheck(item, Outcome.REVIEW, Code.GRACE_WINDOW, window)
+    return ItemCheck(item, Outcome.INELIGIBLE, Code.OUTSIDE_WINDOW, window)
 
 
 def find_item(order: Order, sku: str) -> Item | None:

@@ -30,7 +30,7 @@ from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, decide
-from sheetqueue.worker.ledger import FinishedNotice, Ledger
+from sheetqueue.worker.ledger import FinishedNotice, Ledger, NoticeState
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import render_notified, statuses_in_notified
 from sheetqueue.worker.notify.base import Notifier, deliver
@@ -235,7 +235,7 @@ class Worker:
         rendered = render_notified(outcomes)
         if rendered != request.notified:
             plan.values["notified"] = rendered
-        gave_up = [o for o in outcomes if o.state == "gave_up"]
+        gave_up = [o for o in outcomes if o.state is NoticeState.GAVE_UP]
         if gave_up:
             note = (
                 f"Could not tell the shopper about {gave_up[-1].status} after "
@@ -248,7 +248,7 @@ class Worker:
     # -- notices --------------------------------------------------------------
 
     def _wants_notice(self, status: Status) -> bool:
-        if status in (Status.INELIGIBLE, Status.DONE, Status.REJECTED):
+        if status.is_closed:
             return True
         if status == Status.PENDING:
             return self.settings.notify_on_received
@@ -310,7 +310,7 @@ class Worker:
             if delivery.failed:
                 report.failed += 1
                 self.metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
-            if state == "gave_up":
+            if state is NoticeState.GAVE_UP:
                 log.error(
                     "notify.gave_up",
                     request_id=owed.message.request_id,

@@ -120,6 +120,7 @@ def create_app(
             flusher.stop()
             access.close()
             outbox.close()
+            desk.guard.close()
 
     app = FastAPI(
         title="sheetqueue",

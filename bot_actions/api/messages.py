@@ -44,7 +44,7 @@ def status_message(request: Request) -> str:
         text = f"Our team is handling your {what}."
     else:
         text = _BY_STATUS[status].format(what=what)
-    if status in (Status.INELIGIBLE, Status.REJECTED, Status.DONE) and request.shopper_message:
+    if status is not None and status.is_closed and request.shopper_message:
         text = f"{text} {request.shopper_message.strip()}"
     elif status is Status.INELIGIBLE:
         text += " We've emailed you the reason and what you can do instead."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -31,8 +32,10 @@ def lookup(
     """Show what a verified shopper may see of an order (2 failed tries lock it)."""
     try:
         _require(order=order, email=email)
-        with settings_and_store() as (settings, store):
-            guard = LookupGuard(settings.state_path, settings.policy.lookup_max_failures)
+        with (
+            settings_and_store() as (settings, store),
+            closing(LookupGuard(settings.state_path, settings.policy.lookup_max_failures)) as guard,
+        ):
             view = lookup_order(
                 open_order_source(settings, store),
                 order,

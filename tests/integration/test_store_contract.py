@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.sheets.model import LogEntry, Request
+from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.store import CellUpdate, Store
-from tests.factories import make_request
+from tests.factories import make_log_entry, make_request
 from tests.store_backends import open_backend
 
 BACKENDS = ["sqlite", "gsheets"]
@@ -101,20 +101,9 @@ def test_update_fills_a_blank_request_id(store: Store) -> None:
 def test_audit_log_keeps_entries_in_order(store: Store) -> None:
     """Log entries are appended and read back oldest first."""
     entries = [
-        LogEntry(
-            time="2026-11-22T09:30:00Z",
-            request_id="REQ-A",
-            from_status="Pending",
-            to_status="Eligible",
-            by="worker",
-            note="within window",
-        ),
-        LogEntry(
-            time="2026-11-22T09:31:00Z",
-            request_id="REQ-A",
-            from_status="Eligible",
-            to_status="Done",
-            by="team",
+        make_log_entry(note="within window"),
+        make_log_entry(
+            time="2026-11-22T09:31:00Z", from_status="Eligible", to_status="Done", by="team"
         ),
     ]
     store.append_log(entries[:1])
@@ -153,27 +142,8 @@ def test_log_of_an_update_is_written_only_when_it_applies(store: Store) -> None:
         [make_request(request_id="REQ-A"), make_request(request_id="REQ-B", conversation_id="c2")]
     )
     rows = store.read_requests()
-    moved = LogEntry(
-        time="2026-11-22T09:30:00Z",
-        request_id="REQ-A",
-        from_status="Pending",
-        to_status="Eligible",
-        by="worker",
-    )
-    lost = LogEntry(
-        time="2026-11-22T09:30:00Z",
-        request_id="REQ-B",
-        from_status="Pending",
-        to_status="Eligible",
-        by="worker",
-    )
-    seen = LogEntry(
-        time="2026-11-22T09:30:00Z",
-        request_id="REQ-C",
-        from_status="Eligible",
-        to_status="Done",
-        by="team",
-    )
+    moved, lost = make_log_entry(request_id="REQ-A"), make_log_entry(request_id="REQ-B")
+    seen = make_log_entry(request_id="REQ-C", from_status="Eligible", to_status="Done", by="team")
     store.update_cells(
         [
             CellUpdate(

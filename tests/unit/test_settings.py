@@ -8,7 +8,6 @@ import pytest
 
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import load_settings
-from tests.cli_runner import SheetqueueCli
 
 
 @pytest.fixture(autouse=True)
@@ -98,14 +97,3 @@ def test_broken_toml_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "sheetqueue.toml").write_text("interval_seconds = = 5\n")
     with pytest.raises(ConfigError, match="SHEETQUEUE_CONFIG: cannot read the TOML file"):
         load_settings()
-
-
-def test_cli_bad_configuration_exits_2_without_traceback(tmp_path: Path) -> None:
-    """The command line prints one line naming the setting and exits 2."""
-    cli = SheetqueueCli(tmp_path)
-    result = cli("list", SHEETQUEUE_INTERVAL_SECONDS="0")
-    assert result.code == 2
-    assert result.stderr.strip().splitlines() == [
-        "error: SHEETQUEUE_INTERVAL_SECONDS: Input should be greater than or equal to 1"
-    ]
-    assert "Traceback" not in result.stderr

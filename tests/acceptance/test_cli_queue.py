@@ -129,6 +129,23 @@ def test_set_status_refuses_unknown_status_and_unknown_id(cli: SheetqueueCli) ->
     assert cli("list", "--json").json()[0]["status"] == "Pending"
 
 
+def test_set_status_refuses_worker_statuses_and_reopening(cli: SheetqueueCli) -> None:
+    """set-status to a worker's status, or on a closed request, is exit 2 and writes nothing."""
+    request_id = _record(cli)
+    worker_word = cli("set-status", request_id, "Eligible")
+    assert worker_word.code == 2
+    assert worker_word.stderr.strip().splitlines() == [
+        "error: Eligible is set by the worker, not by hand; "
+        "the team sets one of Approved, In Progress, Done, Rejected"
+    ]
+    assert cli("set-status", request_id, "Rejected", "--note", "no").code == 0
+    reopened = cli("set-status", request_id, "In Progress", "--note", "oops", "--json")
+    assert reopened.code == 2
+    assert "closed (Rejected)" in reopened.json()["error"]
+    (row,) = cli("list", "--json").json()
+    assert (row["status"], row["team_note"]) == ("Rejected", "no")
+
+
 def test_import_orders_rejects_a_bad_file_and_keeps_the_old_orders(
     cli: SheetqueueCli,
 ) -> None:

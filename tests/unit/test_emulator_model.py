@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,9 @@ from sheetqueue.sheets.testing.emulator.a1 import (
 from sheetqueue.sheets.testing.emulator.cells import Cell, from_input, render
 
 
-def _call(service: SheetsService, method: str, path: str, body: object = None, **query: str):  # type: ignore[no-untyped-def]
+def _call(
+    service: SheetsService, method: str, path: str, body: object = None, **query: str
+) -> tuple[int, Any]:
     return service.handle(method, path, dict(query), body)
 
 

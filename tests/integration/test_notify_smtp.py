@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import NotifyError
-from sheetqueue.sheets.model import RequestType, Status
+from sheetqueue.sheets.model import Status
 from sheetqueue.worker.notify import (
-    Notice,
-    OutgoingMessage,
-    build_message,
     deliver,
     notifier_from_url,
 )
+from tests import factories
 from tests.smtp_server import CertPair, SmtpServer, free_port, make_self_signed_cert
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
-def make_message(**overrides: Any) -> OutgoingMessage:
-    fields: dict[str, Any] = {
-        "request_id": "REQ-7K2M",
-        "request_type": RequestType.REFUND,
-        "status": Status.DONE,
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "store_name": "Tidy Threads",
-    }
-    fields.update(overrides)
-    return build_message(Notice(**fields), mail_from="Tidy Threads <help@tidy.example>")
+make_message = partial(factories.make_message, mail_from="Tidy Threads <help@tidy.example>")
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +43,9 @@ def test_plain_smtp_delivers_multipart_text_and_html() -> None:
     assert mail["From"] == "Tidy Threads <help@tidy.example>"
     assert mail["Date"] == "Sun, 22 Nov 2026 09:30:00 +0000"
     assert mail.get_content_type() == "multipart/alternative"
-    kinds = [part.get_content_type() for part in mail.iter_parts()]  # type: ignore[attr-defined]
+    kinds = [part.get_content_type() for part in mail.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
-    assert "processed your refund" in mail.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "processed your refund" in got.body("plain")
 
 
 def test_starttls_with_auth_logs_in_with_url_decoded_credentials(cert: CertPair) -> None:

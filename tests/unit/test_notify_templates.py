@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -11,22 +10,9 @@ from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.worker.notify import Notice, Templates, build_message, message_id_for
 from sheetqueue.worker.notify.templates import template_chain
+from tests.factories import make_notice
 
 TOLD = (Status.PENDING, Status.NEEDS_REVIEW, Status.INELIGIBLE, Status.DONE, Status.REJECTED)
-
-
-def make_notice(**overrides: Any) -> Notice:
-    fields: dict[str, Any] = {
-        "request_id": "REQ-7K2M",
-        "request_type": RequestType.REFUND,
-        "status": Status.DONE,
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "phone": "+15125550100",
-        "store_name": "Tidy Threads",
-    }
-    fields.update(overrides)
-    return Notice(**fields)
 
 
 @pytest.mark.parametrize("status", [Status.INELIGIBLE, Status.DONE, Status.REJECTED])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.bot_actions.team import set_status
-from sheetqueue.sheets.model import Request, Status
-from tests.factories import day, make_order_record
+from sheetqueue.sheets.model import Status
+from tests.factories import day, make_order_record, make_request
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit
 
@@ -52,7 +52,7 @@ def test_cancellation_of_a_shipped_order_is_ineligible_with_the_return_path(
     assert row.worker_note and row.checked_at == "2026-11-05T14:24:00Z"
     assert report.changed == 1 and report.notified == 1
     assert len(smtp.messages) == 1
-    body = smtp.messages[0].message.get_body(("plain",)).get_content().lower()
+    body = smtp.messages[0].body().lower()
     assert "return" in body
     kit.run(day(4.2))
     assert kit.rows()[request_id].notified.startswith("Ineligible 2026-11-05T14:24:00Z")
@@ -133,7 +133,7 @@ def test_team_statuses_are_never_touched_and_told_once(kit: WorkerKit, smtp: Smt
     rejected_mail = next(
         m for m in smtp.messages if m.message["X-Sheetqueue-Request"] == rejected_id
     )
-    assert "We cannot ship to PO boxes." in rejected_mail.message.get_body(("plain",)).get_content()
+    assert "We cannot ship to PO boxes." in rejected_mail.body()
     team_moves = [(e.request_id, e.to_status) for e in kit.store.read_log() if e.by == "team"]
     assert sorted(team_moves) == sorted([(done_id, "Done"), (rejected_id, "Rejected")])
 
@@ -141,15 +141,7 @@ def test_team_statuses_are_never_touched_and_told_once(kit: WorkerKit, smtp: Smt
 def test_unknown_status_is_left_alone_and_explained(kit: WorkerKit) -> None:
     """A typo such as 'Dnoe' stays, with a Worker Note saying why."""
     kit.store.add_requests(
-        [
-            Request(
-                request_id="REQ-TYPO",
-                status="Dnoe",
-                type="refund",
-                order_id="ORD-PROC",
-                email="ana@example.com",
-            )
-        ]
+        [make_request(request_id="REQ-TYPO", status="Dnoe", type="refund", order_id="ORD-PROC")]
     )
     report = kit.run(day(1))
     row = kit.rows()["REQ-TYPO"]
@@ -160,17 +152,8 @@ def test_unknown_status_is_left_alone_and_explained(kit: WorkerKit) -> None:
 
 def test_row_without_request_id_gets_one_and_is_checked(kit: WorkerKit) -> None:
     """A row added by hand (or by the platform's own action) gets an ID and a decision."""
-    kit.store.add_requests(
-        [
-            Request(
-                timestamp="2026-11-02T10:00:00",
-                type="cancellation",
-                status="Pending",
-                order_id="ORD-PROC",
-                email="ana@example.com",
-            )
-        ]
-    )
+    by_hand = {"request_id": "", "timestamp": "2026-11-02T10:00:00", "order_id": "ORD-PROC"}
+    kit.store.add_requests([make_request(type="cancellation", **by_hand)])
     kit.run(day(1.5))
     (row,) = kit.rows().values()
     assert row.request_id.startswith("REQ-")

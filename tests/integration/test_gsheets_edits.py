@@ -9,10 +9,10 @@ import pytest
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.store import CellUpdate, StoredRequest
 from sheetqueue.sheets.testing.emulator import Emulator
-from tests.factories import make_request
+from tests.factories import make_log_entry, make_request
 from tests.store_backends import no_sleep_backoff, open_gsheets, shared_emulator, store_on
 
 TABS = {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
@@ -34,15 +34,7 @@ def _to_eligible(rows: list[StoredRequest]) -> list[CellUpdate]:
             s.ref,
             {"request_id": s.request.request_id, "status": s.request.status},
             {"status": "Eligible", "worker_note": f"note for {s.request.request_id}"},
-            log=(
-                LogEntry(
-                    time="2026-11-22T09:30:00Z",
-                    request_id=s.request.request_id,
-                    from_status="Pending",
-                    to_status="Eligible",
-                    by="worker",
-                ),
-            ),
+            log=(make_log_entry(request_id=s.request.request_id),),
         )
         for s in rows
     ]

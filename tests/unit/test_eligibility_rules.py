@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, Status
-from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.sheets.orders import Order
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, NextStep, Outcome, decide
+from tests import factories
 
 DELIVERED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -21,19 +23,16 @@ SALE = {"sku": "SALE-1", "name": "Clearance Hoodie", "category": "apparel", "fin
 CARD = {"sku": "GC-50", "name": "Gift Card", "category": "gift_card"}
 
 
-def make_order(**overrides: Any) -> Order:
-    record: dict[str, Any] = {
-        "order_id": "ORD-3001",
-        "email": "Ana@Example.com",
-        "status": "delivered",
-        "order_date": "2026-02-20",
-        "shipped_at": "2026-02-24T15:00:00Z",
-        "delivered_at": format_time(DELIVERED),
-        "items": [TEE],
-        "customer": {"total_spent": 200.0, "order_count": 3},
-    }
-    record.update(overrides)
-    return order_from_record(record)
+make_order = partial(
+    factories.make_order,
+    order_id="ORD-3001",
+    email="Ana@Example.com",
+    status="delivered",
+    order_date="2026-02-20",
+    shipped_at="2026-02-24T15:00:00Z",
+    delivered_at=format_time(DELIVERED),
+    items=[TEE],
+)
 
 
 def ask(kind: str, day: float = 5, **overrides: Any) -> Request:

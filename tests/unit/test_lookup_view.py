@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,26 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheetqueue.bot_actions.order_view import city_and_postal_code, order_view, payment_summary
-from sheetqueue.sheets.orders import Order, order_from_record
+from tests import factories
 
-
-def make_order(**overrides: Any) -> Order:
-    record: dict[str, Any] = {
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "status": "shipped",
-        "order_date": "2026-03-01",
-        "shipped_at": "2026-03-03T15:00:00Z",
-        "items": [{"sku": "TEE-1", "name": "Classic Tee - Navy, Size M", "qty": 2, "price": 29.99}],
-        "total": 59.98,
-        "carrier": "UPS",
-        "tracking_number": "1Z999AA10123456784",
-        "estimated_delivery": "2026-03-08",
-        "shipping_address": "123 Main St, Austin, TX 78701",
-        "payment_method": "Visa ending in 4242",
-    }
-    record.update(overrides)
-    return order_from_record(record)
+make_order = partial(
+    factories.make_order,
+    status="shipped",
+    order_date="2026-03-01",
+    shipped_at="2026-03-03T15:00:00Z",
+    items=[{"sku": "TEE-1", "name": "Classic Tee - Navy, Size M", "qty": 2, "price": 29.99}],
+    carrier="UPS",
+    tracking_number="1Z999AA10123456784",
+    estimated_delivery="2026-03-08",
+)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import mailbox
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,33 +22,24 @@ from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.worker.notify import (
     LogNotifier,
     MaildirNotifier,
-    Notice,
-    OutgoingMessage,
     SmtpNotifier,
     WebhookNotifier,
-    build_message,
     notifier_from_url,
     notifiers_from_settings,
     verify_signature,
 )
+from tests import factories
 from tests.smtp_server import free_port
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
-def make_message(**overrides: Any) -> OutgoingMessage:
-    fields: dict[str, Any] = {
-        "request_id": "REQ-7K2M",
-        "request_type": RequestType.CANCELLATION,
-        "status": Status.INELIGIBLE,
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "phone": "+15125550100",
-        "store_name": "Tidy Threads",
-        "decision_code": "alreadyShipped",
-    }
-    fields.update(overrides)
-    return build_message(Notice(**fields), mail_from="help@tidy.example")
+make_message = partial(
+    factories.make_message,
+    request_type=RequestType.CANCELLATION,
+    status=Status.INELIGIBLE,
+    decision_code="alreadyShipped",
+)
 
 
 class Receiver:

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from bench.workload import NOW, orders, requests
 from sheetqueue.bootstrap import build_worker
-from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.testing.emulator import emulator_client
-from tests.store_backends import no_sleep_backoff, shared_emulator
+from tests.store_backends import gsheets_settings, no_sleep_backoff, shared_emulator
 
 ROWS = 700
 
@@ -28,14 +27,7 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
     store = GsheetsStore(api, orders_with_queue=True)
     store.replace_orders(orders(ROWS))
     store.add_requests(requests(ROWS))
-    settings = Settings(
-        backend="gsheets",
-        spreadsheet_id=book,
-        sheets_api_url=emulator.url,
-        state_path=tmp_path / "state.db",
-        notify=["log:"],
-    )
-    worker = build_worker(settings, store)
+    worker = build_worker(gsheets_settings(emulator, book, state_path=tmp_path / "s.db"), store)
     calls = []
     for minute in range(3):
         before = store.calls
@@ -55,9 +47,7 @@ def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet("Queue", {"Requests": [list(CANONICAL_HEADER)]})
-    settings = Settings(
-        backend="gsheets", spreadsheet_id=book, sheets_api_url=emulator.url, orders="file:x.json"
-    )
+    settings = gsheets_settings(emulator, book, orders="file:x.json")
     metrics = Metrics()
     store = open_store(settings, metrics)
     assert isinstance(store, GsheetsStore)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,28 +11,24 @@ import pytest
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, Status
-from sheetqueue.sheets.orders import Order, order_from_record
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import NextStep, decide
+from tests import factories
 
 DELIVERED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def make_order(**overrides: Any) -> Order:
-    record: dict[str, Any] = {
-        "order_id": "ORD-2001",
-        "email": "ana@example.com",
-        "status": "delivered",
-        "order_date": "2026-02-20",
-        "shipped_at": "2026-02-24T15:00:00Z",
-        "delivered_at": format_time(DELIVERED),
-        "items": [{"sku": "TEE-1", "name": "Classic Tee", "category": "apparel", "price": 30}],
-        "customer": {"total_spent": 200.0, "order_count": 3},
-    }
-    record.update(overrides)
-    return order_from_record(record)
+make_order = partial(
+    factories.make_order,
+    order_id="ORD-2001",
+    status="delivered",
+    order_date="2026-02-20",
+    shipped_at="2026-02-24T15:00:00Z",
+    delivered_at=format_time(DELIVERED),
+    items=[{"sku": "TEE-1", "name": "Classic Tee", "category": "apparel", "price": 30}],
+)
 
 
 def ask(kind: str, timestamp: str, **overrides: str) -> Request:

@@ -19,6 +19,7 @@ from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.order_api import HttpOrderSource
 from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.sqlite_store import SqliteStore
 
 ORDER = {
     "order_id": "ORD-1001",
@@ -214,10 +215,10 @@ def test_transport_can_be_plugged_in() -> None:
     assert order is not None and order.email == "ana@example.com"
 
 
-def test_bootstrap_builds_the_http_source(api: OrderApi) -> None:
+def test_bootstrap_builds_the_http_source(api: OrderApi, sqlite_store: SqliteStore) -> None:
     """SHEETQUEUE_ORDERS=http://... with a token gives a working HttpOrderSource."""
     settings = load_settings(orders=api.url, orders_token=TOKEN, orders_timeout_seconds=2.0)
-    source = open_order_source(settings, store=None)  # type: ignore[arg-type]
+    source = open_order_source(settings, sqlite_store)
     assert isinstance(source, HttpOrderSource)
     assert source.get("ORD-1001", "ana@example.com") is not None
     assert api.seen[0]["auth"] == f"Bearer {TOKEN}"

@@ -11,7 +11,7 @@ from sheetqueue import __version__
 from sheetqueue.sheets.model import CANONICAL_HEADER
 from tests.store_backends import shared_emulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_version_comes_from_the_package_metadata() -> None:

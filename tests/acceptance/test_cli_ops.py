@@ -52,3 +52,13 @@ def test_check_fails_on_a_missing_order_file(cli: SheetqueueCli) -> None:
     result = cli("check", SHEETQUEUE_ORDERS="file:nowhere.json")
     assert result.code == 1
     assert "fail  order source (file:nowhere.json)" in result.stdout
+
+
+def test_cli_bad_configuration_exits_2_without_traceback(cli: SheetqueueCli) -> None:
+    """The command line prints one line naming the setting and exits 2."""
+    result = cli("list", SHEETQUEUE_INTERVAL_SECONDS="0")
+    assert result.code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: SHEETQUEUE_INTERVAL_SECONDS: Input should be greater than or equal to 1"
+    ]
+    assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ from gspread.utils import ValueInputOption
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 
 HEADER = ["Request ID", "Status", "Order ID"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:

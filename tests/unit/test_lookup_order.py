@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,36 +20,33 @@ from sheetqueue.bot_actions.lookup import (
     answer_eligibility,
     lookup_order,
 )
-from sheetqueue.config.errors import InputError, LockedError, NotFoundError
+from sheetqueue.config.errors import InputError, LockedError, NotFoundError, StoreError
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.order_sources import RecordsOrderSource
-from sheetqueue.sheets.orders import Order, order_from_record
+from sheetqueue.sheets.orders import Order
+from sheetqueue.worker.ledger import Ledger
+from tests import factories
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
-def make_order(**overrides: Any) -> Order:
-    record: dict[str, Any] = {
-        "order_id": "ORD-1001",
-        "email": "ana@example.com",
-        "status": "delivered",
-        "order_date": "2026-11-01",
-        "shipped_at": "2026-11-03T10:00:00Z",
-        "delivered_at": "2026-11-10T16:00:00Z",
-        "items": [{"sku": "TEE-1", "name": "Classic Tee", "qty": 2, "price": 29.99}],
-        "total": 59.98,
-        "carrier": "UPS",
-        "tracking_number": "1Z999AA10123456784",
-        "shipping_address": "123 Main St, Austin, TX 78701",
-        "payment_method": "Visa 4111 1111 1111 4242",
-    }
-    record.update(overrides)
-    return order_from_record(record)
+make_order = partial(
+    factories.make_order,
+    status="delivered",
+    shipped_at="2026-11-03T10:00:00Z",
+    delivered_at="2026-11-10T16:00:00Z",
+    items=[{"sku": "TEE-1", "name": "Classic Tee", "qty": 2, "price": 29.99}],
+    carrier="UPS",
+    tracking_number="1Z999AA10123456784",
+    payment_method="Visa 4111 1111 1111 4242",
+)
 
 
 @pytest.fixture
-def guard(tmp_path: Path) -> LookupGuard:
-    return LookupGuard(tmp_path / "state.db", max_failures=2)
+def guard(tmp_path: Path) -> Iterator[LookupGuard]:
+    opened = LookupGuard(tmp_path / "state.db", max_failures=2)
+    yield opened
+    opened.close()
 
 
 def source(*orders: Order) -> RecordsOrderSource:
@@ -127,6 +128,27 @@ def test_guard_is_shared_through_the_file(tmp_path: Path) -> None:
     assert second.failures("conversation:shared", NOW) == 30
     first.reset("conversation:shared")
     assert second.failures("conversation:shared", NOW) == 0
+
+
+def test_guard_shares_the_state_file_on_the_ledgers_rules(tmp_path: Path) -> None:
+    """Beside the worker's ledger in one WAL file, a counted failure survives a reopen."""
+    path = tmp_path / "state.db"
+    ledger, guard = Ledger(path), LookupGuard(path)
+    assert guard.record_failure("conversation:c", NOW) == 1
+    guard.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    reopened = LookupGuard(path)
+    assert reopened.failures("conversation:c", NOW) == 1
+    assert ledger.pending_count() == 0
+    reopened.close()
+    ledger.close()
+
+
+def test_an_unusable_state_file_names_the_setting(tmp_path: Path) -> None:
+    """A state path that cannot be opened is one StoreError naming SHEETQUEUE_STATE_PATH."""
+    with pytest.raises(StoreError, match=r"^SHEETQUEUE_STATE_PATH: cannot open"):
+        LookupGuard(tmp_path)
 
 
 def test_missing_input_is_bad_input(guard: LookupGuard) -> None:

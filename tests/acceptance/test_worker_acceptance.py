@@ -68,7 +68,7 @@ def test_hundred_requests_team_decisions_and_four_passes(tmp_path: Path) -> None
         final = {row["request_id"]: row for row in cli("list", "--json").json()}
 
     assert set(told.values()) == {1}, "a message went twice"
-    expected = Counter()
+    expected: Counter[tuple[str, str]] = Counter()
     for request_id, row in final.items():
         for status in ("Ineligible", "Done", "Rejected"):
             if row["status"] == status:
@@ -120,7 +120,7 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
         crashed = subprocess.run(
             [sys.executable, "-m", "tests.crash_pass", "3"],
             env=cli.env,
-            cwd=Path(__file__).parent.parent,
+            cwd=Path(__file__).parents[2],
             capture_output=True,
             text=True,
             timeout=60,

@@ -8,17 +8,14 @@ order data is written relative to today.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(sys.executable).with_name("sheetqueue")
+from tests.cli_runner import CliResult, SheetqueueCli
+
 EMAIL = "ana@example.com"
 CARD = "4111 1111 1111 1111"
 
@@ -70,16 +67,6 @@ ORDERS = [
 ]
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cli_orders")
@@ -87,22 +74,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def sheetqueue(workdir: Path, *args: str, orders: str = "file") -> Run:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SHEETQUEUE_")}
-    env.update(
-        SHEETQUEUE_LOCAL_PATH=str(workdir / "queue.db"),
-        SHEETQUEUE_STATE_PATH=str(workdir / "state.db"),
-        SHEETQUEUE_ORDERS=f"file:{workdir / 'orders.json'}" if orders == "file" else orders,
-        NO_COLOR="1",
-        COLUMNS="200",
-    )
-    done = subprocess.run(
-        [str(SCRIPT), *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=30
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
+def sheetqueue(workdir: Path, *args: str, orders: str = "file") -> CliResult:
+    where = f"file:{workdir / 'orders.json'}" if orders == "file" else orders
+    return SheetqueueCli(workdir, SHEETQUEUE_ORDERS=where)(*args, timeout=30)
 
 
-def lookup(workdir: Path, order: str, email: str = EMAIL, conversation: str = "") -> Run:
+def lookup(workdir: Path, order: str, email: str = EMAIL, conversation: str = "") -> CliResult:
     extra = ["--conversation", conversation] if conversation else []
     return sheetqueue(workdir, "lookup", "--order", order, "--email", email, *extra, "--json")
 
@@ -163,7 +140,7 @@ def test_full_card_number_never_shown(workdir: Path) -> None:
     assert "Austin" in human.stdout
 
 
-def eligibility(workdir: Path, kind: str, order: str, *extra: str) -> Run:
+def eligibility(workdir: Path, kind: str, order: str, *extra: str) -> CliResult:
     return sheetqueue(
         workdir, "eligibility", "--type", kind, "--order", order, "--email", EMAIL, *extra, "--json"
     )

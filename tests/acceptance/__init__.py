@@ -1,0 +1,1 @@
+"""Acceptance tests: the sheetqueue command line as a user runs it."""

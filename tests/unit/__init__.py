@@ -1,0 +1,1 @@
+"""Unit tests: one process, no servers, no subprocesses."""
