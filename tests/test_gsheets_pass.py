@@ -18,7 +18,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """Any size: 1 read, a checked write of decisions, one of Notified cells; a quiet pass 1 call."""
+    """Any size: 1 read, a checked write of decisions, one of Notified cells; then 1 call."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(

@@ -1,4 +1,4 @@
-"""Through real processes: adopt from the shell, SIGKILL between the write and the ledger, a new host."""
+"""Real processes: adopt from the shell, SIGKILL between write and ledger, a new host."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_adopt_reports_then_marks_history_and_a_tick_sends_nothing(tmp_path: Pat
 
 
 def test_kill_between_the_write_and_the_ledger_loses_no_received_notice(tmp_path: Path) -> None:
-    """notify_on_received: the pass dies right after its write; the next tick tells everyone once."""
+    """notify_on_received: a pass dies right after its write; the next tick tells all, once."""
     now = datetime.now(UTC)
     orders = [
         make_order_record(order_id=f"ORD-{n:04d}", email=f"s{n}@example.com", status="processing")

@@ -63,7 +63,9 @@ def test_finished_entries_name_channels_not_servers() -> None:
         attempts=3,
         last_error="smtp://mx:25: refused; (really)",
     )
-    assert entry.render() == "Done not sent (gave up after 3 tries: smtp://mx:25: refused, [really])"
+    assert (
+        entry.render() == "Done not sent (gave up after 3 tries: smtp://mx:25: refused, [really])"
+    )
     sent = notified.finished_entry(
         "Done",
         state="sent",
