@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     notify_retry_seconds: float = Field(
         30.0, gt=0, description="first retry delay of a failed message; doubles, up to 120x"
     )
+    notify_pass_seconds: float = Field(
+        30.0, gt=0, description="a send step starts no new message after this many seconds"
+    )
+    notify_concurrency: int = Field(8, ge=1, description="messages sent at once")
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
     lookup_rate_per_minute: int = Field(20, ge=1)

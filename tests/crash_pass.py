@@ -1,49 +1,54 @@
-"""Run one worker pass that dies (os._exit) right after the Nth message is sent.
+"""Run one worker pass that dies (os._exit, as a SIGKILL would) at a chosen point.
 
-``python -m tests.crash_pass N`` with the same SHEETQUEUE_* environment as the
-CLI. The process ends the way a SIGKILL would end it: after the SMTP server
-accepted the message, before the ledger could record it.
+``python -m tests.crash_pass send N`` dies right after the Nth message is sent:
+the SMTP server accepted it, the ledger never heard. ``python -m
+tests.crash_pass write`` dies right after the pass's sheet write, before the
+ledger learns what that write owes. Same SHEETQUEUE_* environment as the CLI.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.settings import load_settings
-from sheetqueue.worker.notify.base import Notifier
+from sheetqueue.sheets.store import UpdateResult
 from sheetqueue.worker.notify.message import OutgoingMessage
 
 
-class _DiesAfter:
-    """A notifier that carries each message through ``inner`` and kills the process at ``limit``."""
-
-    sent = 0
-
-    def __init__(self, inner: Notifier, limit: int) -> None:
-        self.inner, self.limit, self.name = inner, limit, inner.name
-
-    def skip_reason(self, message: OutgoingMessage) -> str | None:
-        return self.inner.skip_reason(message)
-
-    def send(self, message: OutgoingMessage) -> None:
-        self.inner.send(message)
-        _DiesAfter.sent += 1  # counted across notifiers
-        if _DiesAfter.sent == self.limit:
-            os._exit(137)
-
-    def check(self) -> None:
-        self.inner.check()
-
-
 def main() -> None:
-    kill_after = int(sys.argv[1])
+    mode = sys.argv[1]
     settings = load_settings()
     store = open_store(settings)
     worker = build_worker(settings, store)
-    worker.notifiers = [_DiesAfter(notifier, kill_after) for notifier in worker.notifiers]
+    if mode == "send":
+        kill_after = int(sys.argv[2])
+        sent = 0
+        for notifier in worker.notifiers:
+            real_send = notifier.send
+
+            def send(message: OutgoingMessage, _real=real_send) -> None:  # type: ignore[no-untyped-def]
+                nonlocal sent
+                _real(message)
+                sent += 1
+                if sent == kill_after:
+                    os._exit(137)
+
+            notifier.send = send  # type: ignore[method-assign]
+    else:
+        real_update = store.update_cells
+
+        def update(updates: Sequence[Any], log: Sequence[Any] = ()) -> UpdateResult:
+            result = real_update(updates, log)
+            if updates:
+                os._exit(137)
+            return result
+
+        store.update_cells = update  # type: ignore[method-assign]
     worker.run_pass(utc_now())
 
 

@@ -11,7 +11,10 @@ Usage::
     with SmtpServer(tls="starttls", cert=cert, users={"shop": "s3cret"}) as server:
         url = server.url(user="shop", password="s3cret", cafile=cert.cert)
 
-``server.messages`` holds what arrived (envelope, parsed message, login).
+``server.messages`` holds what arrived (envelope, parsed message, login). With
+``server.drop_after_data = True`` the server keeps each message it receives
+but hangs up before answering the end of DATA, as a server that crashes or
+loses its link right after queueing would.
 """
 
 from __future__ import annotations
@@ -127,6 +130,9 @@ class _Handler:
         )
         with self._server.lock:
             self._server.messages.append(received)
+        if self._server.drop_after_data and server.transport is not None:
+            server.transport.abort()
+            return "421 closing"
         return "250 OK"
 
 
@@ -149,6 +155,7 @@ class SmtpServer:
         self.users = dict(users or {})
         self.messages: list[Received] = []
         self.lock = threading.Lock()
+        self.drop_after_data = False
         context = None
         if cert is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -1,16 +1,26 @@
-"""The worker's memory: messages owed to shoppers, and the statuses it last saw.
+"""The worker's working copy of its notices: rendered messages, tries, claims.
 
-Kept in SQLite at ``SHEETQUEUE_STATE_PATH``. A message is written here (with
-its Message-ID and rendered text) *before* it is sent, and marked sent right
-after, so a crash between the two causes at most one resend, with the same
-Message-ID. Failed sends are retried on later passes with exponential backoff
-until ``notify_max_attempts``, then given up and reported in the sheet.
+Kept in SQLite at ``SHEETQUEUE_STATE_PATH``. It is a cache, not the truth: the
+``Notified`` cell in the sheet says what is owed and what was told (see
+:mod:`sheetqueue.worker.notified`), and a lost state file is rebuilt from it.
+
+A message is *staged* here (with its Message-ID and rendered text) just before
+the sheet write that owes it, and becomes *pending* once the cell says
+``owed``. A send step *claims* the pending messages it will try, so two send
+steps never carry the same one; a claim left by a process that is gone (or one
+that ran out) is void and the message is tried again, with the same
+Message-ID. Failed sends are retried
+with exponential backoff until ``notify_max_attempts``, then given up. An
+outcome the notifier cannot know (the server took the message but never
+answered) is recorded as *maybe* delivered and not tried again on that channel.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import os
+import socket
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,14 +31,14 @@ from sheetqueue.sheets.sqlite_file import SqliteFile
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["FinishedNotice", "Ledger", "NoticeState", "Owed"]
+__all__ = ["Ledger", "NoticeRecord", "NoticeState", "Owed"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
     request_id TEXT NOT NULL,
     status TEXT NOT NULL,
     message TEXT NOT NULL,
-    state TEXT NOT NULL,              -- a NoticeState: pending | sent | skipped | gave_up
+    state TEXT NOT NULL,              -- a NoticeState: staged | pending | sent | skipped | gave_up
     attempts INTEGER NOT NULL DEFAULT 0,
     next_try_at TEXT NOT NULL,
     delivered TEXT NOT NULL DEFAULT '[]',
@@ -42,19 +52,26 @@ CREATE TABLE IF NOT EXISTS seen (
     status TEXT NOT NULL
 );
 """
+_ADDED_COLUMNS = {
+    "maybe": "TEXT NOT NULL DEFAULT '[]'",
+    "failed": "TEXT NOT NULL DEFAULT '[]'",
+    "claimed_until": "TEXT NOT NULL DEFAULT ''",
+    "claimed_by": "TEXT NOT NULL DEFAULT ''",
+}
 
 
 class NoticeState(StrEnum):
     """Where one notice stands (the ``state`` column)."""
 
+    STAGED = "staged"  # rendered before the sheet write that owes it; dropped if that fails
     PENDING = "pending"  # owed: not carried yet, tried again on a later pass
-    SENT = "sent"  # carried by every notifier (or the sheet says it was told)
+    SENT = "sent"  # carried (or maybe carried) by every notifier
     SKIPPED = "skipped"  # nothing to carry it to (no address for any notifier)
     GAVE_UP = "gave_up"  # failed notify_max_attempts times; the team is told in the sheet
 
     @property
     def finished(self) -> bool:
-        return self is not NoticeState.PENDING
+        return self not in (NoticeState.STAGED, NoticeState.PENDING)
 
 
 BACKOFF_GROWTH_CAP = 120  # the longest wait is 120 times the first (an hour by default)
@@ -62,21 +79,24 @@ BACKOFF_GROWTH_CAP = 120  # the longest wait is 120 times the first (an hour by 
 
 @dataclass(frozen=True)
 class Owed:
-    """A message the shopper is owed, and the notifiers that already carried it."""
+    """A message the shopper is owed, and the notifiers already done with it."""
 
     message: OutgoingMessage
     attempts: int
-    delivered: frozenset[str]
+    delivered: frozenset[str]  # carried it, or maybe did: never tried again
 
 
 @dataclass(frozen=True)
-class FinishedNotice:
-    """A finished notice, as the ``Notified`` cell reports it."""
+class NoticeRecord:
+    """Where one notice stands in the ledger, as the ``Notified`` cell reports it."""
 
-    status: str
     state: NoticeState
-    finished_at: str
+    attempts: int
+    delivered: tuple[str, ...]
+    maybe: tuple[str, ...]
+    failed: tuple[str, ...]
     last_error: str
+    finished_at: str
 
 
 class Ledger:
@@ -87,65 +107,134 @@ class Ledger:
         self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout)
         self._write = self._file.write
         self._select = self._file.select
+        have = {row[1] for row in self._select("PRAGMA table_info(notices)")}
+        with self._write() as db:
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in have:
+                    db.execute(f"ALTER TABLE notices ADD COLUMN {name} {kind}")
 
-    def owe(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
-        """Record that shoppers must be told (once: a notice already recorded is kept)."""
+    def stage(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        """Keep the rendered messages a sheet write is about to owe (a notice kept stays)."""
+        self._insert(messages, now, NoticeState.STAGED, {})
+
+    def confirm(
+        self,
+        keys: Iterable[tuple[str, str]],
+        rebuilt: Sequence[OutgoingMessage] = (),
+        *,
+        now: datetime,
+        delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
+    ) -> None:
+        """The sheet owes these: staged ones become pending, missing ones are added."""
+        keys = list(keys)
+        self._insert(rebuilt, now, NoticeState.PENDING, delivered or {})
+        if keys:
+            with self._write() as db:
+                db.executemany(
+                    "UPDATE notices SET state = 'pending' "
+                    "WHERE request_id = ? AND status = ? AND state = 'staged'",
+                    keys,
+                )
+
+    def drop_staged(self) -> None:
+        """Forget staged messages no sheet write owed (their row changed meanwhile)."""
+        with self._write() as db:
+            db.execute("DELETE FROM notices WHERE state = 'staged'")
+
+    def _insert(
+        self,
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+        state: NoticeState,
+        delivered: Mapping[tuple[str, str], Sequence[str]],
+    ) -> None:
         if not messages:
             return
         with self._write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " created_at, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        message.request_id,
-                        message.status.value,
-                        json.dumps(asdict(message)),
-                        NoticeState.PENDING.value,
+                        m.request_id,
+                        m.status.value,
+                        json.dumps(asdict(m)),
+                        state.value,
                         format_time(now),
                         format_time(now),
+                        json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
                     )
-                    for message in messages
+                    for m in messages
                 ],
             )
 
-    def adopt_told(self, request_id: str, statuses: Iterable[Status], now: datetime) -> None:
-        """The sheet says these were told already (state lost or another machine): trust it."""
-        with self._write() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at, finished_at) VALUES (?, ?, '{}', ?, ?, ?, ?)",
-                [
-                    (
-                        request_id,
-                        s.value,
-                        NoticeState.SENT.value,
-                        format_time(now),
-                        format_time(now),
-                        "",
-                    )
-                    for s in statuses
-                ],
+    def records(self) -> dict[tuple[str, str], NoticeRecord]:
+        """Every notice past staging, by (request, status)."""
+        rows = self._select(
+            "SELECT request_id, status, state, attempts, delivered, maybe, failed, last_error,"
+            " finished_at FROM notices WHERE state != 'staged'"
+        )
+        return {
+            (row[0], row[1]): NoticeRecord(
+                state=NoticeState(row[2]),
+                attempts=row[3],
+                delivered=tuple(json.loads(row[4])),
+                maybe=tuple(json.loads(row[5])),
+                failed=tuple(json.loads(row[6])),
+                last_error=row[7],
+                finished_at=row[8],
             )
+            for row in rows
+        }
 
-    def known(self) -> set[tuple[str, str]]:
-        """Every (request, status) the ledger holds, whatever its state."""
-        rows = self._select("SELECT request_id, status FROM notices")
+    def staged(self) -> set[tuple[str, str]]:
+        rows = self._select("SELECT request_id, status FROM notices WHERE state = 'staged'")
         return {(row[0], row[1]) for row in rows}
 
+    def claim(self, now: datetime, until: datetime) -> list[Owed]:
+        """Take the pending notices whose next try has come and no one else holds, oldest first."""
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT request_id, status, message, attempts, delivered, maybe, next_try_at,"
+                " claimed_until, claimed_by FROM notices WHERE state = 'pending'"
+                " ORDER BY created_at, request_id"
+            ).fetchall()
+            owed: list[Owed] = []
+            me = _claimant()
+            for request_id, status, message, attempts, delivered, maybe, next_try, *claim in rows:
+                when = parse_time(next_try)
+                if (when is not None and when > now) or _held(claim[0], claim[1], now):
+                    continue
+                done = frozenset(json.loads(delivered)) | frozenset(json.loads(maybe))
+                owed.append(Owed(_message(message), attempts, done))
+                db.execute(
+                    "UPDATE notices SET claimed_until = ?, claimed_by = ?"
+                    " WHERE request_id = ? AND status = ?",
+                    (format_time(until), me, request_id, status),
+                )
+        return owed
+
+    def release(self, owed: Owed) -> None:
+        """Give back a claim without trying (the send step ran out of time)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE notices SET claimed_until = '' WHERE request_id = ? AND status = ?",
+                (owed.message.request_id, owed.message.status.value),
+            )
+
     def due(self, now: datetime) -> list[Owed]:
-        """Pending notices whose next try has come, oldest first."""
+        """Pending notices whose next try has come (claimed or not), oldest first."""
         rows = self._select(
-            "SELECT message, attempts, delivered, next_try_at FROM notices "
-            "WHERE state = ? ORDER BY created_at, request_id",
-            (NoticeState.PENDING.value,),
+            "SELECT message, attempts, delivered, maybe, next_try_at FROM notices "
+            "WHERE state = 'pending' ORDER BY created_at, request_id"
         )
         owed = []
-        for message, attempts, delivered, next_try_at in rows:
+        for message, attempts, delivered, maybe, next_try_at in rows:
             when = parse_time(next_try_at)
             if when is not None and when > now:
                 continue
-            owed.append(Owed(_message(message), attempts, frozenset(json.loads(delivered))))
+            done = frozenset(json.loads(delivered)) | frozenset(json.loads(maybe))
+            owed.append(Owed(_message(message), attempts, done))
         return owed
 
     def record_attempt(
@@ -158,12 +247,25 @@ class Ledger:
         max_attempts: int,
         retry_after: timedelta = timedelta(seconds=30),
         nothing_to_send: bool = False,
+        maybe: Sequence[str] = (),
+        failed: Sequence[str] = (),
     ) -> NoticeState:
-        """Note how a try went; return the notice's new state."""
+        """Note how a try went (and drop the claim); return the notice's new state."""
         attempts = owed.attempts + 1
-        carried = sorted(owed.delivered | set(delivered))
+        key = (owed.message.request_id, owed.message.status.value)
+        rows = self._select(
+            "SELECT delivered, maybe FROM notices WHERE request_id = ? AND status = ?", key
+        )
+        before_sent = set(json.loads(rows[0][0])) if rows else set()
+        before_maybe = set(json.loads(rows[0][1])) if rows else set()
+        carried = sorted(before_sent | set(delivered))
+        unsure = sorted((before_maybe | set(maybe)) - set(carried))
         if not error:
-            state = NoticeState.SKIPPED if nothing_to_send and not carried else NoticeState.SENT
+            state = (
+                NoticeState.SKIPPED
+                if nothing_to_send and not carried and not unsure
+                else NoticeState.SENT
+            )
         elif attempts >= max_attempts:
             state = NoticeState.GAVE_UP
         else:
@@ -172,34 +274,22 @@ class Ledger:
         finished = format_time(now) if state.finished else ""
         with self._write() as db:
             db.execute(
-                "UPDATE notices SET state = ?, attempts = ?, delivered = ?, last_error = ?,"
-                " next_try_at = ?, finished_at = ? WHERE request_id = ? AND status = ?",
+                "UPDATE notices SET state = ?, attempts = ?, delivered = ?, maybe = ?, failed = ?,"
+                " last_error = ?, next_try_at = ?, finished_at = ?, claimed_until = ''"
+                " WHERE request_id = ? AND status = ?",
                 (
-                    state.value,
+                    state,
                     attempts,
                     json.dumps(carried),
+                    json.dumps(unsure),
+                    json.dumps(sorted(failed)),
                     error,
                     format_time(now + delay),
                     finished,
-                    owed.message.request_id,
-                    owed.message.status.value,
+                    *key,
                 ),
             )
         return state
-
-    def outcomes(self) -> dict[str, list[FinishedNotice]]:
-        """Finished notices per request, in the order they finished."""
-        rows = self._select(
-            "SELECT request_id, status, state, finished_at, last_error FROM notices "
-            "WHERE state != ? ORDER BY finished_at, created_at",
-            (NoticeState.PENDING.value,),
-        )
-        found: dict[str, list[FinishedNotice]] = {}
-        for request_id, status, state, finished_at, last_error in rows:
-            found.setdefault(request_id, []).append(
-                FinishedNotice(status, NoticeState(state), finished_at, last_error)
-            )
-        return found
 
     def seen(self) -> dict[str, str]:
         rows = self._select("SELECT request_id, status FROM seen")
@@ -216,13 +306,32 @@ class Ledger:
             )
 
     def pending_count(self) -> int:
-        rows = self._select(
-            "SELECT COUNT(*) FROM notices WHERE state = ?", (NoticeState.PENDING.value,)
-        )
+        rows = self._select("SELECT COUNT(*) FROM notices WHERE state IN ('pending', 'staged')")
         return int(rows[0][0])
 
     def close(self) -> None:
         self._file.close()
+
+
+def _claimant() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _held(until: str, by: str, now: datetime) -> bool:
+    """A claim still stands: not run out, and its process (on this host) still alive."""
+    expiry = parse_time(until) if until else None
+    if expiry is None or expiry <= now:
+        return False
+    host, _, pid = by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _message(text: str) -> OutgoingMessage:

@@ -1,38 +1,260 @@
-"""The ``Notified`` cell: which statuses the shopper was told about, and when.
+"""The ``Notified`` cell: the worker's memory of a row, kept in the sheet itself.
 
-Written by the worker as ``Ineligible 2026-11-22T09:30:00Z; Done 2026-11-23T10:00:00Z``.
-A notice that could not go out reads ``Done not sent (no email address)``.
-Read back, the cell is a second guard against telling anyone twice.
+The cell is a list of entries separated by ``; ``. Together they say what the
+worker has seen of the row and what the shopper was told, so a worker on a new
+host (or after its state file was lost) knows everything it needs from the
+sheet alone:
+
+=============================================  ==========================================
+``seen Pending 2026-11-22T09:30:00Z``          first seen open, in that status
+``adopted Done 2026-11-22T09:30:00Z``          first seen already closed: history, never told
+``Done owed 2026-11-22T09:30:00Z``             the shopper must be told; written in the same
+                                               write as the status it is about
+``Done owed 2026-11-22T09:30:00Z email``       ... and the email already carried it
+``Done 2026-11-22T09:30:00Z email``            told, when, and which channel carried it
+``Done 2026-11-22T09:30:00Z webhook maybe``    the webhook got it but never answered: maybe
+                                               delivered, not sent again
+``Done 2026-11-22T09:30:00Z email, webhook gave up``  email carried it, the webhook never did
+``Done not sent (no address to send to)``      nothing could carry it
+``Done not sent (gave up after 5 tries: ...)`` every try failed
+=============================================  ==========================================
+
+Channels are ``email`` (SMTP or Maildir), ``webhook`` and ``log``. A cell with
+at least one entry means "the worker has seen this row"; an empty cell on a
+closed row means the row is history. Text a person typed into the cell is
+kept as it is. :func:`parse` and :meth:`Cell.render` round-trip exactly, so a
+cell the worker has nothing new to say about is never rewritten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
 
 from sheetqueue.sheets.model import Status
-from sheetqueue.worker.ledger import FinishedNotice, NoticeState
+from sheetqueue.worker.ledger import NoticeState
 
-__all__ = ["render_notified", "statuses_in_notified"]
+__all__ = [
+    "Cell",
+    "Entry",
+    "adopted_entry",
+    "channel_of",
+    "channels_of",
+    "finished_entry",
+    "owed_entry",
+    "parse",
+    "seen_entry",
+]
+
+Kind = Literal["seen", "adopted", "owed", "told", "not_sent", "other"]
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_CHANNEL = re.compile(r"^([a-z][a-z0-9+._-]*)( maybe| gave up)?$")
+_STATUSES = sorted(Status, key=lambda s: -len(s.value))
 
 
-def render_notified(outcomes: Sequence[FinishedNotice]) -> str:
-    parts = []
-    for outcome in outcomes:
-        if outcome.state is NoticeState.SENT:
-            parts.append(f"{outcome.status} {outcome.finished_at}".strip())
-        elif outcome.state is NoticeState.SKIPPED:
-            parts.append(f"{outcome.status} not sent (no address to send to)")
-        else:
-            parts.append(f"{outcome.status} not sent (gave up: {outcome.last_error})")
-    return "; ".join(parts)
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the cell; ``status`` is the word as written (it may be unknown)."""
+
+    kind: Kind
+    status: str = ""
+    time: str = ""
+    carried: tuple[str, ...] = ()  # channels that delivered it
+    maybe: tuple[str, ...] = ()  # channels whose outcome is unknown
+    gave_up: tuple[str, ...] = ()  # channels that never delivered it
+    reason: str = ""  # not_sent: why
+    raw: str = ""  # other: the text as a person typed it
+
+    def render(self) -> str:
+        if self.kind == "other":
+            return self.raw
+        if self.kind in ("seen", "adopted"):
+            return f"{self.kind} {self.status} {self.time}".strip()
+        if self.kind == "not_sent":
+            return f"{self.status} not sent ({self.reason})"
+        channels = [
+            *self.carried,
+            *(f"{c} maybe" for c in self.maybe),
+            *(f"{c} gave up" for c in self.gave_up),
+        ]
+        words = [self.status, "owed" if self.kind == "owed" else "", self.time, ", ".join(channels)]
+        return " ".join(word for word in words if word)
+
+    @property
+    def parsed_status(self) -> Status | None:
+        return Status.parse(self.status) if self.status.strip() else None
+
+    @property
+    def is_notice(self) -> bool:
+        """An entry about telling the shopper (owed, told or not sent)."""
+        return self.kind in ("owed", "told", "not_sent")
+
+    @property
+    def gave_up_sentence(self) -> str:
+        """The Worker Note sentence when some or all of this notice never went out."""
+        if self.kind == "not_sent" and self.reason.startswith("gave up"):
+            tries, _, error = self.reason.removeprefix("gave up").strip().partition(": ")
+            said = f" {tries}" if tries else ""
+            why = f" ({error})" if error else ""
+            return (
+                f"Could not tell the shopper about {self.status}{said}{why}; "
+                "please contact them another way."
+            )
+        if self.kind == "told" and self.gave_up and not self.carried and not self.maybe:
+            return (
+                f"Could not tell the shopper about {self.status}; please contact them another way."
+            )
+        return ""
 
 
-def statuses_in_notified(cell: str) -> set[Status]:
-    """The statuses a Notified cell says were handled."""
-    found = set()
-    for part in cell.split(";"):
-        words = part.strip()
-        for status in Status:
-            if words.lower().startswith(status.value.lower()):
-                found.add(status)
-    return found
+@dataclass(frozen=True)
+class Cell:
+    """A parsed ``Notified`` cell."""
+
+    entries: tuple[Entry, ...] = field(default_factory=tuple)
+
+    def render(self) -> str:
+        return "; ".join(entry.render() for entry in self.entries)
+
+    @property
+    def seen_by_worker(self) -> bool:
+        """True when the worker has left at least one entry: the row is not new to it."""
+        return any(entry.kind != "other" for entry in self.entries)
+
+    def notice(self, status: Status) -> Entry | None:
+        """The entry about ``status`` (owed, told, not sent or adopted), if any."""
+        for entry in self.entries:
+            if entry.kind != "seen" and entry.kind != "other" and entry.parsed_status == status:
+                return entry
+        return None
+
+    def owed(self) -> list[Entry]:
+        return [entry for entry in self.entries if entry.kind == "owed"]
+
+    @property
+    def seen_closed(self) -> Status | None:
+        """A closed status the worker once saw this row in, if any."""
+        for entry in self.entries:
+            status = entry.parsed_status
+            if entry.kind != "other" and status is not None and status.is_closed:
+                return status
+        return None
+
+    def with_entry(self, new: Entry) -> Cell:
+        """This cell with ``new`` replacing the entry about the same status, or appended."""
+        entries = list(self.entries)
+        for index, entry in enumerate(entries):
+            if entry.is_notice and entry.status == new.status:
+                entries[index] = new
+                return Cell(tuple(entries))
+        return Cell((*entries, new))
+
+    def gave_up_sentence(self) -> str:
+        sentences = [entry.gave_up_sentence for entry in self.entries]
+        return " ".join(sentence for sentence in sentences if sentence)
+
+
+def parse(text: str) -> Cell:
+    """Read a ``Notified`` cell, old forms (``Done 2026-...``, no channel) included."""
+    return Cell(tuple(_entry(part.strip()) for part in text.split(";") if part.strip()))
+
+
+def _entry(text: str) -> Entry:
+    other = Entry("other", raw=text)
+    first, _, rest = text.partition(" ")
+    if first in ("seen", "adopted"):
+        word, _, when = rest.rpartition(" ")
+        if not (_TIME.fullmatch(when) and word):
+            return other
+        return Entry("seen" if first == "seen" else "adopted", status=word, time=when)
+    status = next((s for s in _STATUSES if text.lower().startswith(s.value.lower())), None)
+    if status is None:
+        return other
+    rest = text[len(status.value) :].strip()
+    if rest.startswith("not sent (") and rest.endswith(")"):
+        return Entry("not_sent", status=status.value, reason=rest[len("not sent (") : -1])
+    kind: Kind = "told"
+    if rest.startswith("owed"):
+        kind, rest = "owed", rest[len("owed") :].strip()
+    when, _, tail = rest.partition(" ")
+    if when and not _TIME.fullmatch(when):
+        return other
+    carried, maybe, gave_up = _channels(tail)
+    if carried is None:
+        return other
+    return Entry(kind, status.value, when, carried, maybe, gave_up)
+
+
+def _channels(
+    tail: str,
+) -> tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]:
+    carried: list[str] = []
+    maybe: list[str] = []
+    gave_up: list[str] = []
+    for item in (part.strip() for part in tail.split(",") if part.strip()):
+        match = _CHANNEL.match(item)
+        if match is None:
+            return None, (), ()
+        {None: carried, " maybe": maybe, " gave up": gave_up}[match.group(2)].append(match.group(1))
+    return tuple(carried), tuple(maybe), tuple(gave_up)
+
+
+def channel_of(notifier_name: str) -> str:
+    """The channel word of a notifier: ``email``, ``webhook``, ``log``."""
+    scheme = notifier_name.partition(":")[0].lower()
+    if scheme.startswith("smtp") or scheme == "maildir":
+        return "email"
+    return scheme or "other"
+
+
+def channels_of(names: Iterable[str]) -> tuple[str, ...]:
+    """Channel words of several notifiers, each once, in order."""
+    return tuple(dict.fromkeys(channel_of(name) for name in names))
+
+
+def finished_entry(
+    status: str,
+    *,
+    state: NoticeState,
+    when: str,
+    carried: Iterable[str],
+    maybe: Iterable[str],
+    failed: Iterable[str],
+    attempts: int,
+    last_error: str,
+) -> Entry:
+    """The entry a notice's ledger state gives (notifier names turned into channels)."""
+    carried_c, maybe_c = channels_of(carried), channels_of(maybe)
+    if state is NoticeState.PENDING:
+        return Entry("owed", status, when, carried_c, maybe_c)
+    if state is NoticeState.SKIPPED:
+        return Entry("not_sent", status, reason="no address to send to")
+    if state is NoticeState.GAVE_UP and not carried_c and not maybe_c:
+        error = _one_line(last_error)
+        return Entry("not_sent", status, reason=f"gave up after {attempts} tries: {error}")
+    gave_up_c = channels_of(failed) if state is NoticeState.GAVE_UP else ()
+    return Entry("told", status, when, carried_c, maybe_c, gave_up_c)
+
+
+def _one_line(text: str) -> str:
+    """A reason that cannot break the cell's format."""
+    return " ".join(text.replace(";", ",").replace("(", "[").replace(")", "]").split())
+
+
+def owed_entry(status: Status, when: str) -> Entry:
+    return Entry("owed", status.value, when)
+
+
+def adopted_entry(status: str, when: str) -> Entry:
+    return Entry("adopted", _word(status), when)
+
+
+def seen_entry(status: str, when: str) -> Entry:
+    return Entry("seen", _word(status), when)
+
+
+def _word(status: str) -> str:
+    return " ".join(status.replace(";", ",").split()) or Status.PENDING.value

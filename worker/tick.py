@@ -1,16 +1,24 @@
-"""One worker pass: read the queue once, re-check, write once, tell shoppers.
+"""One worker pass: read the queue once, re-check, write once, then tell shoppers.
 
-A pass:
+A pass has two steps. The *record* step (under the pass lock):
 
 1. reads every row (one read of the store);
 2. for each open row (blank, ``Pending``, ``Eligible``) fetches the order at
    most once, decides, and plans the worker's cells; gives a blank Request ID
    one; explains an unknown status; notices the team's changes for the log;
-3. writes every planned cell in one compare-and-set write (a row that changed
-   meanwhile is skipped and looked at again next pass);
-4. records what shoppers are owed, only for statuses the sheet now holds,
-   then sends what is due and notes it; the ``Notified`` cell catches up on the
-   next pass's write.
+3. plans the ``Notified`` cell (see :mod:`sheetqueue.worker.notified`): a row
+   seen for the first time is marked ``seen`` (open) or ``adopted`` (already
+   closed: history, never told); a status the shopper must hear about is
+   marked ``owed`` in the *same write* as the status itself, so no crash can
+   separate them; outcomes of earlier sends replace their ``owed`` entries;
+4. stages the rendered messages in the ledger, writes every planned cell in
+   one compare-and-set write (a row that changed meanwhile is skipped and
+   looked at again next pass), then confirms in the ledger every notice the
+   sheet now owes, rebuilding from the row any the ledger lacks (a lost
+   state file, a crash between the write and the ledger).
+
+The *send* step (:mod:`sheetqueue.worker.sending`, after the lock is
+released) carries what is due and writes the outcomes into the cells.
 """
 
 from __future__ import annotations
@@ -28,21 +36,33 @@ from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, 
 from sheetqueue.sheets.orders import Order, OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
-from sheetqueue.sheets.times import format_time
+from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision, decide
-from sheetqueue.worker.ledger import FinishedNotice, Ledger, NoticeState
+from sheetqueue.worker.ledger import Ledger, NoticeRecord
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.notified import render_notified, statuses_in_notified
-from sheetqueue.worker.notify.base import Notifier, deliver
-from sheetqueue.worker.notify.message import Notice
+from sheetqueue.worker.notified import (
+    Cell,
+    Entry,
+    adopted_entry,
+    channel_of,
+    owed_entry,
+    parse,
+    seen_entry,
+)
+from sheetqueue.worker.notify.base import Notifier
+from sheetqueue.worker.notify.message import Notice, OutgoingMessage
 from sheetqueue.worker.notify.templates import Templates, build_message
+from sheetqueue.worker.sending import Written, catch_up, note_outcomes, send_due
 from sheetqueue.worker.transitions import worker_move
 
-__all__ = ["PassReport", "Worker", "tick"]
+__all__ = ["RECEIVED_NOTICE_WITHIN", "PassReport", "Worker", "tick"]
 
 log = structlog.get_logger("sheetqueue.worker")
 
 _KNOWN = ", ".join(status.value for status in Status)
+
+RECEIVED_NOTICE_WITHIN = timedelta(days=1)
+"""A "received" notice goes only to a request first seen this soon after it was asked."""
 
 
 @dataclass
@@ -54,6 +74,11 @@ class PassReport:
     notified: int = 0
     failed: int = 0
     skipped_rows: int = 0
+    rows: int = 0
+    adopted: dict[str, int] = field(default_factory=dict)  # first seen closed, by status
+    seen: dict[str, int] = field(default_factory=dict)  # first seen open, by status
+    maybe_delivered: int = 0
+    postponed: int = 0
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -71,8 +96,12 @@ class _Plan:
 
     values: dict[str, str] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
-    owed_if_written: list[Notice] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     new_status: str = ""
+    request: Request | None = None  # the row as the write leaves it
+    cell: Cell = field(default_factory=Cell)
+    adopted: str = ""  # first seen closed, in this status
+    seen: str = ""  # first seen open, in this status
 
 
 class Worker:
@@ -98,6 +127,7 @@ class Worker:
         self.settings = settings
         self.templates = templates or Templates(settings.templates_dir)
         self.metrics = metrics or Metrics()
+        self._written: dict[str, Written] = {}
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -106,45 +136,76 @@ class Worker:
             self.outbox.close()
 
     def run_pass(self, now: datetime) -> PassReport:
-        """One pass over the queue at ``now``."""
+        """One whole pass at ``now``: record, then send (no lock: tests and one-off runs)."""
+        report = self.record_pass(now)
+        self.send(now, report)
+        return report
+
+    def record_pass(
+        self, now: datetime, *, adopt_only: bool = False, dry_run: bool = False
+    ) -> PassReport:
+        """The record step.
+
+        With ``adopt_only`` it only marks the rows it sees for the first time, as
+        history, owing nothing (``sheetqueue adopt``); with ``dry_run`` it writes
+        nothing and reports what it would have done.
+        """
         report = PassReport()
         self.store.ensure_header()
         rows = self.store.read_requests()
+        report.rows = len(rows)
         orders = _OrderCache(self.order_source())
         seen = self.ledger.seen()
-        known = self.ledger.known()
-        outcomes = self.ledger.outcomes()
+        records = self.ledger.records()
         updates: list[CellUpdate] = []
         observed: list[LogEntry] = []
         plans: dict[int, _Plan] = {}
         seen_now: dict[str, str] = {}
-        owed: list[Notice] = []
         for stored in rows:
-            plan = self._plan_row(stored, now, orders, outcomes, report)
+            plan = self._plan_row(stored, now, orders, records, report, adopt_only)
             request = stored.request
             request_id = request.request_id.strip()
-            if request_id:
-                owed.extend(self._owed_confirmed(request, known, now))
             if request_id and plan.new_status == "":
                 observed.extend(_team_change(request, seen.get(request_id), now))
                 seen_now[request_id] = request.status
+            plans[stored.ref.position] = plan
             if plan.values:
                 updates.append(_update(stored, plan))
-                plans[stored.ref.position] = plan
+        if dry_run:
+            for plan in plans.values():
+                _count_first_sight(report, plan)
+            return report
+        self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows = len(result.skipped)
-        ids = {stored.ref.position: stored.request.request_id for stored in rows}
+        applied = {ref.position for ref in result.applied}
+        skipped = {ref.position for ref in result.skipped}
         for ref in result.applied:
             plan = plans[ref.position]
             if plan.new_status:
                 report.changed += 1
-                seen_now[plan.values.get("request_id") or ids[ref.position]] = plan.new_status
-            owed.extend(plan.owed_if_written)
-        self._owe(owed, known, now)
+            _count_first_sight(report, plan)
+            if plan.request is not None:
+                seen_now[plan.request.request_id] = plan.request.status
+        self._confirm_owed(rows, plans, applied, skipped, now)
         self.ledger.remember_seen(seen_now)
-        self._send_due(now, report)
-        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
+        if report.adopted:
+            log.info(
+                "tick.adopted",
+                **{k.lower().replace(" ", "_"): v for k, v in report.adopted.items()},
+            )
+        log.info("tick.recorded", **report.summary(), skipped_rows=report.skipped_rows)
         return report
+
+    def send(self, now: datetime, report: PassReport, lock: BaseFileLock | None = None) -> None:
+        """The send step: carry what is due, then note the outcomes in the cells."""
+        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics)
+        report.notified += sent.notified
+        report.failed += sent.failed
+        report.maybe_delivered += sent.maybe
+        report.postponed += sent.postponed
+        note_outcomes(self.store, self.ledger, self._written, lock)
+        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
 
     # -- planning -------------------------------------------------------------
 
@@ -153,29 +214,90 @@ class Worker:
         stored: StoredRequest,
         now: datetime,
         orders: _OrderCache,
-        outcomes: dict[str, list[FinishedNotice]],
+        records: dict[tuple[str, str], NoticeRecord],
         report: PassReport,
+        adopt_only: bool,
     ) -> _Plan:
         request = stored.request
         plan = _Plan()
+        if adopt_only and parse(request.notified).seen_by_worker:
+            return plan
         if not request.request_id.strip():
             plan.values["request_id"] = new_request_id()
             request = request.model_copy(update={"request_id": plan.values["request_id"]})
+        request_id = request.request_id.strip()
+        before = parse(request.notified)
+        first = not before.seen_by_worker
+        plan.cell = catch_up(before, request_id, records)
         status = request.parsed_status
-        if status is None:
-            note = (
-                f"Status {request.status.strip()!r} is not one the worker knows, so it left "
-                f"this row alone; use one of: {_KNOWN}."
+        if adopt_only:
+            self._plan_first_sight(plan, request, now)
+        elif status is None:
+            self._plan_unknown(plan, request, first, now)
+        elif (closed := plan.cell.seen_closed) is not None and status in OPEN_FOR_WORKER:
+            report.problems.append(
+                f"{request_id}: reads {status.value} but was {closed.value} when the worker "
+                "saw it; closed requests are never re-opened, so it was left alone"
             )
-            if request.worker_note != note:
-                plan.values["worker_note"] = note
-            return plan
-        if status in OPEN_FOR_WORKER:
+            log.warning("tick.reopen_refused", request_id=request_id, was=closed.value)
+        elif status in OPEN_FOR_WORKER:
+            if first and status == Status.PENDING and self._received_due(request, now):
+                self._owe(plan, request, status, now)
             decision = self._decide(request, now, orders, report)
             if decision is not None:
                 self._plan_decision(plan, request, status, decision, now)
-        self._plan_notified(plan, request, outcomes.get(request.request_id.strip(), []))
+            if first and not plan.cell.seen_by_worker:
+                plan.cell = plan.cell.with_entry(seen_entry(request.status, format_time(now)))
+                plan.seen = request.status.strip() or Status.PENDING.value
+        else:
+            self._plan_team_status(plan, request, status, first, now)
+        self._plan_gave_up_note(plan, request)
+        rendered = plan.cell.render()
+        if rendered != request.notified:
+            plan.values["notified"] = rendered
+        plan.request = request.model_copy(update=plan.values)
         return plan
+
+    def _plan_unknown(self, plan: _Plan, request: Request, first: bool, now: datetime) -> None:
+        note = (
+            f"Status {request.status.strip()!r} is not one the worker knows, so it left "
+            f"this row alone; use one of: {_KNOWN}."
+        )
+        if request.worker_note != note:
+            plan.values["worker_note"] = note
+        if first:
+            self._plan_first_sight(plan, request, now)
+
+    def _plan_team_status(
+        self, plan: _Plan, request: Request, status: Status, first: bool, now: datetime
+    ) -> None:
+        """A status the worker does not decide: history at first sight, a move after."""
+        if first:
+            self._plan_first_sight(plan, request, now)
+        elif self._wants_notice(status) and plan.cell.notice(status) is None:
+            self._owe(plan, request, status, now)
+
+    def _plan_first_sight(self, plan: _Plan, request: Request, now: datetime) -> None:
+        """Mark a row the worker never saw: its status as it stands is history."""
+        when = format_time(now)
+        status = request.parsed_status
+        word = request.status.strip() or Status.PENDING.value
+        if status is None or not status.is_closed:
+            plan.cell = plan.cell.with_entry(seen_entry(word, when))
+            plan.seen = word
+            return
+        plan.cell = plan.cell.with_entry(adopted_entry(word, when))
+        plan.adopted = word
+        plan.log.append(
+            LogEntry(
+                time=when,
+                request_id=request.request_id.strip(),
+                from_status=word,
+                to_status=word,
+                by="adopted",
+                note="first seen already closed: history, the shopper is not notified",
+            )
+        )
 
     def _decide(
         self, request: Request, now: datetime, orders: _OrderCache, report: PassReport
@@ -196,13 +318,10 @@ class Worker:
         self, plan: _Plan, request: Request, status: Status, decision: Decision, now: datetime
     ) -> None:
         target = worker_move(status, decision.status)
-        if (
-            decision.cell != request.decision
-            or decision.note != request.worker_note
-            or target != status
-        ):
+        note = _with_sentence(decision.note, plan.cell.gave_up_sentence())
+        if decision.cell != request.decision or note != request.worker_note or target != status:
             plan.values.update(
-                decision=decision.cell, worker_note=decision.note, checked_at=format_time(now)
+                decision=decision.cell, worker_note=note, checked_at=format_time(now)
             )
         if target != status or not request.status.strip():
             plan.values["status"] = target.value
@@ -219,31 +338,16 @@ class Worker:
                 )
             )
         if target != status and self._wants_notice(target):
-            plan.owed_if_written.append(
-                Notice.from_request(
-                    request,
-                    target,
-                    store_name=self.settings.store_name,
-                    message=decision.shopper_message,
-                    decision=decision.cell,
-                )
-            )
+            self._owe(plan, request, target, now, decision=decision)
 
-    def _plan_notified(self, plan: _Plan, request: Request, outcomes: list[FinishedNotice]) -> None:
-        if not outcomes:
+    def _plan_gave_up_note(self, plan: _Plan, request: Request) -> None:
+        """A notice that never went out is said once in Worker Note, and stays said."""
+        sentence = plan.cell.gave_up_sentence()
+        if not sentence or "worker_note" in plan.values:
             return
-        rendered = render_notified(outcomes)
-        if rendered != request.notified:
-            plan.values["notified"] = rendered
-        gave_up = [o for o in outcomes if o.state is NoticeState.GAVE_UP]
-        if gave_up:
-            note = (
-                f"Could not tell the shopper about {gave_up[-1].status} after "
-                f"{self.settings.notify_max_attempts} tries ({gave_up[-1].last_error}); "
-                "please contact them another way."
-            )
-            if request.worker_note != note and plan.values.get("worker_note") is None:
-                plan.values["worker_note"] = note
+        note = _with_sentence(request.worker_note, sentence)
+        if note != request.worker_note:
+            plan.values["worker_note"] = note
 
     # -- notices --------------------------------------------------------------
 
@@ -256,86 +360,115 @@ class Worker:
             return self.settings.notify_on_review
         return False
 
-    def _owed_confirmed(
-        self, request: Request, known: set[tuple[str, str]], now: datetime
-    ) -> list[Notice]:
-        """A status the sheet holds (set by the team, or by an earlier pass) may be owed."""
-        status = request.parsed_status
-        if status is None or not self._wants_notice(status):
-            return []
-        request_id = request.request_id.strip()
-        if (request_id, status.value) in known:
-            return []
-        if status in statuses_in_notified(request.notified):
-            self.ledger.adopt_told(request_id, [status], now)
-            known.add((request_id, status.value))
-            return []
-        return [Notice.from_request(request, status, store_name=self.settings.store_name)]
+    def _received_due(self, request: Request, now: datetime) -> bool:
+        """Received notices only for requests asked recently (not a sheet's old rows)."""
+        if not self._wants_notice(Status.PENDING):
+            return False
+        asked = parse_time(request.timestamp, self.settings.zone)
+        return asked is not None and now - asked <= RECEIVED_NOTICE_WITHIN
 
-    def _owe(self, notices: list[Notice], known: set[tuple[str, str]], now: datetime) -> None:
-        """Render and record every new notice in one ledger write, before any is sent."""
-        messages = []
-        for notice in notices:
-            key = (notice.request_id, notice.status.value)
-            if key in known:
+    def _owe(
+        self,
+        plan: _Plan,
+        request: Request,
+        status: Status,
+        now: datetime,
+        *,
+        decision: Decision | None = None,
+    ) -> None:
+        if plan.cell.notice(status) is not None:
+            return
+        plan.cell = plan.cell.with_entry(owed_entry(status, format_time(now)))
+        plan.notices.append(
+            Notice.from_request(
+                request,
+                status,
+                store_name=self.settings.store_name,
+                message=decision.shopper_message if decision else "",
+                decision=decision.cell if decision else None,
+            )
+        )
+
+    def _message(self, notice: Notice) -> OutgoingMessage:
+        return build_message(
+            notice,
+            mail_from=self.settings.mail_from,
+            templates=self.templates,
+            policy=self.settings.policy,
+        )
+
+    def _confirm_owed(
+        self,
+        rows: Sequence[StoredRequest],
+        plans: dict[int, _Plan],
+        applied: set[int],
+        skipped: set[int],
+        now: datetime,
+    ) -> None:
+        """Make the ledger hold every notice the sheet now owes; forget the rest."""
+        records = self.ledger.records()
+        staged = self.ledger.staged()
+        confirm: list[tuple[str, str]] = []
+        rebuilt = []
+        delivered: dict[tuple[str, str], list[str]] = {}
+        self._written = {}
+        for stored in rows:
+            position = stored.ref.position
+            if position in skipped:
                 continue
-            known.add(key)
-            messages.append(
-                build_message(
-                    notice,
-                    mail_from=self.settings.mail_from,
-                    templates=self.templates,
-                    policy=self.settings.policy,
-                )
+            plan = plans[position]
+            request = plan.request if position in applied and plan.request else stored.request
+            cell = plan.cell if position in applied else parse(stored.request.notified)
+            owed = cell.owed()
+            if not owed:
+                continue
+            request_id = request.request_id.strip()
+            self._written[request_id] = Written(
+                stored.ref, request_id, request.status, cell.render()
             )
-        self.ledger.owe(messages, now)
+            for entry in owed:
+                key = (request_id, entry.status)
+                if key in records:
+                    continue
+                if key in staged:
+                    confirm.append(key)
+                    continue
+                rebuilt.append(self._rebuilt(request, entry))
+                delivered[key] = self._carried(entry)
+        self.ledger.confirm(confirm, rebuilt, now=now, delivered=delivered)
+        self.ledger.drop_staged()
 
-    def _send_due(self, now: datetime, report: PassReport) -> None:
-        for owed in self.ledger.due(now):
-            waiting = [n for n in self.notifiers if n.name not in owed.delivered]
-            delivery = deliver(waiting, owed.message)
-            error = "; ".join(f"{name}: {exc}" for name, exc in delivery.failed)
-            state = self.ledger.record_attempt(
-                owed,
-                delivered=delivery.sent,
-                error=error,
-                now=now,
-                max_attempts=self.settings.notify_max_attempts,
-                retry_after=timedelta(seconds=self.settings.notify_retry_seconds),
-                nothing_to_send=not delivery.sent and not delivery.failed,
-            )
-            if delivery.sent:
-                report.notified += 1
-                self.metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
-            if delivery.failed:
-                report.failed += 1
-                self.metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
-            if state is NoticeState.GAVE_UP:
-                log.error(
-                    "notify.gave_up",
-                    request_id=owed.message.request_id,
-                    status=owed.message.status.value,
-                    error=error,
-                )
+    def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
+        status = entry.parsed_status or Status.PENDING
+        notice = Notice.from_request(request, status, store_name=self.settings.store_name)
+        log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
+        return self._message(notice)
+
+    def _carried(self, entry: Entry) -> list[str]:
+        """Notifiers the cell says already carried (or maybe carried) this notice."""
+        done = set(entry.carried) | set(entry.maybe)
+        return [n.name for n in self.notifiers if channel_of(n.name) in done]
 
 
 def tick(
     worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0
 ) -> PassReport | None:
-    """One pass under the store's pass lock: what cron, ``worker`` and ``serve`` all run.
+    """One pass: the record step under the store's pass lock, then the send step outside it.
 
     Returns None, having done nothing, when another pass still holds the lock
-    after ``wait`` seconds. First the outbox (requests accepted by the API) is
-    drained into the store, so a cron tick alone lands what was accepted.
+    after ``wait`` seconds. What cron ``tick``, ``worker`` and ``serve`` all run.
+    First the outbox (requests accepted by the API) is drained into the store,
+    so a cron tick alone lands what was accepted.
     """
     if worker.outbox is not None:
         worker.outbox.drain_logged(worker.store, now)
     try:
         with lock.acquire(timeout=wait):
-            report = worker.run_pass(now)
+            report = worker.record_pass(now)
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
         return None
+    worker.send(now, report, lock)
     worker.metrics.observe_pass(report.summary())
     return report
 
@@ -360,6 +493,19 @@ def _update(stored: StoredRequest, plan: _Plan) -> CellUpdate:
     if not request.request_id.strip():
         expect.update(timestamp=request.timestamp, email=request.email, order_id=request.order_id)
     return CellUpdate(stored.ref, expect, dict(plan.values), log=tuple(plan.log))
+
+
+def _count_first_sight(report: PassReport, plan: _Plan) -> None:
+    if plan.adopted:
+        report.adopted[plan.adopted] = report.adopted.get(plan.adopted, 0) + 1
+    if plan.seen:
+        report.seen[plan.seen] = report.seen.get(plan.seen, 0) + 1
+
+
+def _with_sentence(note: str, sentence: str) -> str:
+    if not sentence or sentence in note:
+        return note
+    return f"{note} {sentence}".strip()
 
 
 def _team_change(request: Request, before: str | None, now: datetime) -> list[LogEntry]:

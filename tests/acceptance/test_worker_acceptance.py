@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.worker import notified
 from tests.cli_runner import SheetqueueCli
 from tests.factories import TYPES, make_order_record, orders_in_every_state
 from tests.smtp_server import SmtpServer
@@ -78,7 +79,8 @@ def test_hundred_requests_team_decisions_and_four_passes(tmp_path: Path) -> None
     )
     assert got == expected
     for request_id, row in final.items():
-        told_statuses = [part.split(" ")[0] for part in row["notified"].split("; ") if part]
+        entries = notified.parse(row["notified"]).entries
+        told_statuses = [e.status for e in entries if e.kind == "told"]
         assert told_statuses == [s for (r, s) in expected if r == request_id]
     assert sum(1 for r in final.values() if r["status"] == "Done") == 5
     assert sum(1 for r in final.values() if r["status"] == "Rejected") == 5
@@ -118,8 +120,8 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
             )
         store.close()
         crashed = subprocess.run(
-            [sys.executable, "-m", "tests.crash_pass", "3"],
-            env=cli.env,
+            [sys.executable, "-m", "tests.crash_pass", "send", "3"],
+            env={**cli.env, "SHEETQUEUE_NOTIFY_CONCURRENCY": "1"},
             cwd=Path(__file__).parents[2],
             capture_output=True,
             text=True,

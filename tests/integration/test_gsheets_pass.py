@@ -17,7 +17,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """With tab:Orders: 1 read, 1 pre-check, 1 write, whatever the rows; a quiet pass is 1 call."""
+    """Any size: 1 read, a checked write of decisions, one of Notified cells; then 1 call."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
@@ -36,7 +36,7 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
         if minute == 0:
             assert report.checked == ROWS and report.changed == ROWS
     worker.ledger.close()
-    assert calls == [3, 3, 1]  # decide all; write the Notified cells; nothing to do
+    assert calls == [5, 1, 1]  # decide all and send; nothing to do; nothing to do
 
 
 def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:

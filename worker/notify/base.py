@@ -5,12 +5,13 @@ Every notifier has a ``name`` safe to print (secrets masked) and three methods:
 * ``skip_reason(message)``: why this notifier cannot carry ``message`` (an
   email notifier and a request without an email address), or None;
 * ``send(message)``: deliver it, or raise :class:`~sheetqueue.config.errors.NotifyError`
-  with a readable reason. A message the notifier cannot carry is not an error:
+  with a readable reason (:class:`MaybeDelivered` when the other side may have
+  taken the message but never said so). A message the notifier cannot carry is not an error:
   ``send`` logs ``notify.skipped`` with the reason and returns;
 * ``check()``: reach the server or the directory, for ``sheetqueue check``.
 
 :func:`deliver` sends one message through every notifier and reports, per
-notifier, whether it was sent, skipped (with the reason) or failed.
+notifier, whether it was sent, skipped (with the reason), maybe delivered or failed.
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ from sheetqueue.config.errors import NotifyError
 from sheetqueue.config.logs import mask_email, mask_phone
 from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["Delivery", "LogNotifier", "Notifier", "deliver", "mask_url"]
+__all__ = ["Delivery", "LogNotifier", "MaybeDelivered", "Notifier", "deliver", "mask_url"]
 
 _SECRET_QUERY_WORDS = ("token", "secret", "key", "sig", "pass", "auth")
+
+
+class MaybeDelivered(NotifyError):
+    """The message went out whole but no answer came: it may have been delivered.
+
+    Sending again could tell the shopper twice, so the worker does not retry it.
+    """
 
 
 class Notifier(Protocol):
@@ -50,6 +58,7 @@ class Delivery:
     sent: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, NotifyError]] = field(default_factory=list)
+    maybe: list[tuple[str, MaybeDelivered]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +77,9 @@ def deliver(notifiers: Iterable[Notifier], message: OutgoingMessage) -> Delivery
             continue
         try:
             notifier.send(message)
+        except MaybeDelivered as exc:
+            log_event("notify.maybe_delivered", notifier, message, error=str(exc), level="warning")
+            delivery.maybe.append((notifier.name, exc))
         except NotifyError as exc:
             log_event("notify.failed", notifier, message, error=str(exc), level="warning")
             delivery.failed.append((notifier.name, exc))

@@ -9,6 +9,11 @@ logs in (AUTH). The server's certificate is checked against the system's
 trust store, or the one given in ``?cafile=PATH``; ``?timeout=SECONDS`` sets
 the socket timeout (10 s). The password never appears in a log line or an
 error: every reason passes through :func:`_scrub`.
+
+Once the whole message has gone out after ``DATA``, a dropped connection or a
+timeout waiting for the server's answer is :class:`MaybeDelivered` (the server
+may have queued it), and nothing that goes wrong after the server's ``250``
+(a failed ``QUIT``) counts as a failure.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.utils import parseaddr
-from typing import Literal
+from typing import Any, Literal
 
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
-from sheetqueue.worker.notify.base import log_event
+from sheetqueue.worker.notify.base import MaybeDelivered, log_event
 from sheetqueue.worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["DEFAULT_PORTS", "Security", "SmtpNotifier"]
@@ -68,12 +73,19 @@ class SmtpNotifier:
             log_event("notify.skipped", self, message, reason=reason)
             return
         sender = parseaddr(message.from_email)[1] or message.from_email
+        client: _Watched | None = None
         try:
             email = as_email(message, date=self._clock())
-            with self._session() as client:
-                client.send_message(email, from_addr=sender, to_addrs=[message.to_email.strip()])
+            client = self._session()
+            client.send_message(email, from_addr=sender, to_addrs=[message.to_email.strip()])
         except (smtplib.SMTPException, OSError, ValueError) as exc:
-            raise NotifyError(f"{self.name}: {self._scrub(_reason(exc, self.timeout))}") from exc
+            reason = f"{self.name}: {self._scrub(_reason(exc, self.timeout))}"
+            if client is not None:
+                client.close()
+            if client is not None and client.payload_sent and _no_answer(exc):
+                raise MaybeDelivered(f"{reason} after the message was sent") from exc
+            raise NotifyError(reason) from exc
+        _goodbye(client)
         log_event("notify.sent", self, message)
 
     def check(self) -> None:
@@ -84,13 +96,13 @@ class SmtpNotifier:
         except (smtplib.SMTPException, OSError) as exc:
             raise NotifyError(f"{self.name}: {self._scrub(_reason(exc, self.timeout))}") from exc
 
-    def _session(self) -> smtplib.SMTP:
+    def _session(self) -> _Watched:
         context = self._context or ssl.create_default_context()
-        client: smtplib.SMTP
+        client: _Watched
         if self.security == "ssl":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client = _WatchedSsl(self.host, self.port, timeout=self.timeout, context=context)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            client = _WatchedPlain(self.host, self.port, timeout=self.timeout)
         try:
             client.ehlo()
             if self.security == "starttls":
@@ -105,6 +117,38 @@ class SmtpNotifier:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
+
+
+class _Watched(smtplib.SMTP):
+    """An SMTP client that knows whether the message itself went out after DATA."""
+
+    payload_sent = False
+
+    def send(self, s: Any) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.payload_sent = True
+
+
+class _WatchedPlain(_Watched):
+    pass
+
+
+class _WatchedSsl(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """The server went silent (dropped or timed out) rather than refusing."""
+    return not isinstance(exc, smtplib.SMTPResponseException)
+
+
+def _goodbye(client: smtplib.SMTP) -> None:
+    """QUIT after the server took the message; whatever happens now changes nothing."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
 
 
 def _reason(exc: BaseException, timeout: float) -> str:

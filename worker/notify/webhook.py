@@ -12,6 +12,8 @@ with ``webhook_secret``; left out when no secret is set),
 ``X-Sheetqueue-Timestamp`` (the ``sent_at`` value, also inside the signed
 body) and ``Idempotency-Key`` (the Message-ID without brackets, the same on
 every retry). Any 2xx answer is a success; anything else is a NotifyError.
+A receiver that took the whole request and then timed out or hung up without
+answering may have acted on it: that is :class:`MaybeDelivered`, not retried.
 
 SMS goes this way: the receiver texts ``phone``. A receiver checks a request
 with :func:`verify_signature` on the raw body, before parsing it::
@@ -31,7 +33,7 @@ import httpx
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
 from sheetqueue.sheets.times import format_time
-from sheetqueue.worker.notify.base import log_event, mask_url
+from sheetqueue.worker.notify.base import MaybeDelivered, log_event, mask_url
 from sheetqueue.worker.notify.message import OutgoingMessage
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "verify_signature"]
@@ -133,6 +135,15 @@ class WebhookNotifier:
         try:
             with httpx.Client(timeout=self.timeout, transport=self._transport) as client:
                 return client.request(method, self.url, content=content, headers=headers)
+        except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            if method != "POST":
+                raise NotifyError(f"{self.name}: no answer: {_short(exc)}") from exc
+            why = f"none within {self.timeout:g} s"
+            if not isinstance(exc, httpx.ReadTimeout):
+                why = _short(exc)
+            raise MaybeDelivered(
+                f"{self.name}: the receiver took the message but gave no answer ({why})"
+            ) from exc
         except httpx.TimeoutException as exc:
             raise NotifyError(f"{self.name}: no answer within {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:

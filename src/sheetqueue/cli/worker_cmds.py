@@ -1,10 +1,11 @@
-"""Worker commands: tick (one pass, for cron) and worker (the scheduler)."""
+"""Worker commands: tick (one pass, for cron), worker (the scheduler), adopt (first sight)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from filelock import Timeout
 
 from sheetqueue.bootstrap import build_worker
 from sheetqueue.cli import app, emit_json, fail
@@ -14,6 +15,7 @@ from sheetqueue.config.errors import SheetqueueError, StoreError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.scheduler import run_scheduled
+from sheetqueue.worker.tick import PassReport
 from sheetqueue.worker.tick import tick as run_tick
 
 
@@ -33,7 +35,9 @@ def tick(
             finally:
                 worker.close()
             if report is None:
-                raise StoreError("another pass is still running on this store; try again later")
+                raise StoreError(
+                    "another pass is still running on this store; try again later"
+                ) from None
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
@@ -41,8 +45,68 @@ def tick(
     else:
         summary = report.summary()
         typer.echo(", ".join(f"{key} {value}" for key, value in summary.items()))
+        if report.adopted:
+            typer.echo(f"  adopted as history (not notified): {_counts(report.adopted)}", err=True)
         for problem in report.problems:
             typer.echo(f"  {problem}", err=True)
+
+
+@app.command()
+def adopt(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be adopted; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a pass already running to finish.")
+    ] = 120.0,
+) -> None:
+    """Mark every row the worker has never seen as history: closed rows are never notified."""
+    try:
+        with settings_and_store() as (settings, store):
+            worker = build_worker(settings, store)
+            try:
+                with pass_lock(settings).acquire(timeout=wait):
+                    report = worker.record_pass(utc_now(), adopt_only=True, dry_run=dry_run)
+            except Timeout:
+                raise StoreError(
+                    "another pass is still running on this store; try again later"
+                ) from None
+            finally:
+                worker.close()
+    except SheetqueueError as error:
+        raise fail(error, as_json=as_json) from None
+    document = _adoption(report, dry_run)
+    if as_json:
+        emit_json(document)
+        return
+    verb = "would adopt" if dry_run else "adopted"
+    typer.echo(
+        f"{verb} {document['closed']} closed rows as history (not notified)"
+        + (f": {_counts(report.adopted)}" if report.adopted else "")
+    )
+    typer.echo(
+        f"{verb} {document['open']} open rows (told only of moves from now on)"
+        + (f": {_counts(report.seen)}" if report.seen else "")
+    )
+    typer.echo(f"{document['known']} rows were already known to the worker")
+
+
+def _adoption(report: PassReport, dry_run: bool) -> dict[str, object]:
+    closed, opened = sum(report.adopted.values()), sum(report.seen.values())
+    return {
+        "dry_run": dry_run,
+        "closed": closed,
+        "open": opened,
+        "known": report.rows - closed - opened,
+        "adopted": report.adopted,
+        "seen": report.seen,
+        "skipped_rows": report.skipped_rows,
+    }
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
 
 
 @app.command("worker")

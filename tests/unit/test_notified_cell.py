@@ -1,0 +1,80 @@
+"""The Notified cell format: every form the worker writes reads back and renders unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from sheetqueue.sheets.model import Status
+from sheetqueue.worker import notified
+from sheetqueue.worker.ledger import NoticeState
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seen Pending 2026-11-22T09:30:00Z",
+        "adopted Done 2026-11-22T09:30:00Z",
+        "Done owed 2026-11-22T09:30:00Z",
+        "Done owed 2026-11-22T09:30:00Z email",
+        "Ineligible 2026-11-22T09:30:00Z email",
+        "Done 2026-11-22T09:30:00Z webhook maybe",
+        "Done 2026-11-22T09:30:00Z email, webhook gave up",
+        "Done not sent (no address to send to)",
+        "Needs Review not sent (gave up after 5 tries: connection refused)",
+        "seen Needs Review 2026-11-22T09:30:00Z; Done 2026-11-23T10:00:00Z email",
+        "Ineligible 2026-11-22T09:30:00Z; Done 2026-11-23T10:00:00Z",
+        "called her on Monday; adopted Rejected 2026-11-22T09:30:00Z",
+    ],
+)
+def test_every_form_round_trips(text: str) -> None:
+    """Parsing then rendering gives the same text, so an unchanged cell is never rewritten."""
+    assert notified.parse(text).render() == text
+
+
+def test_the_cell_says_what_was_seen_and_told() -> None:
+    """Entries answer: seen before? told about Done? seen closed? which channel?"""
+    cell = notified.parse("seen Pending 2026-11-22T09:30:00Z; Done 2026-11-23T10:00:00Z email")
+    assert cell.seen_by_worker
+    done = cell.notice(Status.DONE)
+    assert done is not None and done.kind == "told" and done.carried == ("email",)
+    assert cell.notice(Status.REJECTED) is None
+    assert cell.seen_closed == Status.DONE
+    assert not notified.parse("").seen_by_worker
+    assert not notified.parse("phoned the shopper").seen_by_worker
+
+
+def test_a_notice_that_gave_up_gives_one_stable_sentence() -> None:
+    """The Worker Note sentence comes from the cell alone, the same on every pass and host."""
+    cell = notified.parse("Done not sent (gave up after 2 tries: connection refused)")
+    assert cell.gave_up_sentence() == (
+        "Could not tell the shopper about Done after 2 tries (connection refused); "
+        "please contact them another way."
+    )
+
+
+def test_finished_entries_name_channels_not_servers() -> None:
+    """Ledger outcomes become channel words; a reason cannot break the cell's format."""
+    entry = notified.finished_entry(
+        "Done",
+        state=NoticeState.GAVE_UP,
+        when="2026-11-22T09:30:00Z",
+        carried=[],
+        maybe=[],
+        failed=["smtp://mx:25"],
+        attempts=3,
+        last_error="smtp://mx:25: refused; (really)",
+    )
+    assert (
+        entry.render() == "Done not sent (gave up after 3 tries: smtp://mx:25: refused, [really])"
+    )
+    sent = notified.finished_entry(
+        "Done",
+        state=NoticeState.SENT,
+        when="2026-11-22T09:30:00Z",
+        carried=["smtp://mx:25", "maildir:/tmp/out"],
+        maybe=["webhook:https://hooks.example/x"],
+        failed=[],
+        attempts=1,
+        last_error="",
+    )
+    assert sent.render() == "Done 2026-11-22T09:30:00Z email, webhook maybe"

@@ -1,0 +1,194 @@
+"""The send step: carry what the ledger says is due, several at once, within a deadline.
+
+It runs after the pass has written (and released the pass lock), so a slow or
+hanging notifier never holds up the next pass: messages are claimed in the
+ledger (no second send step takes them), sent by a small thread pool, and a
+message not started before ``notify_pass_seconds`` is handed back for the next
+step. Each outcome is recorded in the ledger as soon as it is known, then the
+``Notified`` cells of the rows concerned are brought up to date in one
+compare-and-set write that also expects the cell as the pass left it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from filelock import BaseFileLock, Timeout
+
+from sheetqueue.config.errors import StoreError
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.store import CellUpdate, RowRef, Store
+from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
+from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.notified import Cell, finished_entry, parse
+from sheetqueue.worker.notify.base import Delivery, Notifier, deliver
+
+__all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
+
+log = structlog.get_logger("sheetqueue.worker")
+
+CLAIM_MARGIN = timedelta(seconds=120)  # a claim outlives the deadline by the longest send
+
+
+@dataclass(frozen=True)
+class Written:
+    """A row as the pass left it: where it is and the cells a later write expects."""
+
+    ref: RowRef
+    request_id: str
+    status: str
+    notified: str
+
+
+@dataclass
+class SendResult:
+    notified: int = 0
+    failed: int = 0
+    maybe: int = 0
+    postponed: int = 0
+
+
+def catch_up(cell: Cell, request_id: str, records: Mapping[tuple[str, str], NoticeRecord]) -> Cell:
+    """The cell with each owed entry replaced by how the ledger says it went."""
+    for entry in cell.owed():
+        record = records.get((request_id, entry.status))
+        if record is None:
+            continue
+        when = record.finished_at if record.state.finished else entry.time
+        cell = cell.with_entry(
+            finished_entry(
+                entry.status,
+                state=record.state,
+                when=when or entry.time,
+                carried=record.delivered,
+                maybe=record.maybe,
+                failed=record.failed,
+                attempts=record.attempts,
+                last_error=record.last_error,
+            )
+        )
+    return cell
+
+
+def send_due(
+    ledger: Ledger,
+    notifiers: Sequence[Notifier],
+    settings: Settings,
+    now: datetime,
+    metrics: Metrics,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> SendResult:
+    """Claim the due messages and send them concurrently; record each outcome."""
+    result = SendResult()
+    claimed = ledger.claim(
+        now, now + timedelta(seconds=settings.notify_pass_seconds) + CLAIM_MARGIN
+    )
+    if not claimed:
+        return result
+    deadline = monotonic() + settings.notify_pass_seconds
+
+    def attempt(owed: Owed) -> tuple[Owed, Delivery | None]:
+        if monotonic() > deadline:
+            return owed, None
+        waiting = [n for n in notifiers if n.name not in owed.delivered]
+        return owed, deliver(waiting, owed.message)
+
+    workers = min(settings.notify_concurrency, len(claimed))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
+        futures = [pool.submit(attempt, owed) for owed in claimed]
+        for future in as_completed(futures):
+            owed, delivery = future.result()
+            if delivery is None:
+                ledger.release(owed)
+                result.postponed += 1
+                continue
+            _record(ledger, owed, delivery, settings, now, metrics, result)
+    if result.postponed:
+        log.warning("notify.deadline", postponed=result.postponed)
+    return result
+
+
+def _record(
+    ledger: Ledger,
+    owed: Owed,
+    delivery: Delivery,
+    settings: Settings,
+    now: datetime,
+    metrics: Metrics,
+    result: SendResult,
+) -> None:
+    error = "; ".join(str(exc) for _name, exc in delivery.failed)
+    state = ledger.record_attempt(
+        owed,
+        delivered=delivery.sent,
+        maybe=[name for name, _exc in delivery.maybe],
+        failed=[name for name, _exc in delivery.failed],
+        error=error,
+        now=now,
+        max_attempts=settings.notify_max_attempts,
+        retry_after=timedelta(seconds=settings.notify_retry_seconds),
+        nothing_to_send=not delivery.sent and not delivery.failed and not delivery.maybe,
+    )
+    if delivery.sent or delivery.maybe:
+        result.notified += 1
+        metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
+    if delivery.maybe:
+        result.maybe += 1
+        metrics.inc("sheetqueue_notifications_maybe_total", len(delivery.maybe))
+    if delivery.failed:
+        result.failed += 1
+        metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
+    if state is NoticeState.GAVE_UP:
+        log.error(
+            "notify.gave_up",
+            request_id=owed.message.request_id,
+            status=owed.message.status.value,
+            error=error,
+        )
+
+
+def note_outcomes(
+    store: Store,
+    ledger: Ledger,
+    written: dict[str, Written],
+    lock: BaseFileLock | None,
+) -> int:
+    """Write the Notified cells the send step changed; return how many.
+
+    Skipped (the next pass writes them) when a pass holds the lock or the
+    store cannot be reached; a row changed since the pass is left alone.
+    """
+    records = ledger.records()
+    updates: list[CellUpdate] = []
+    new_cells: dict[str, str] = {}
+    for request_id, row in written.items():
+        cell = catch_up(parse(row.notified), request_id, records).render()
+        if cell != row.notified:
+            expect = {"request_id": row.request_id, "status": row.status, "notified": row.notified}
+            updates.append(CellUpdate(row.ref, expect, {"notified": cell}))
+            new_cells[request_id] = cell
+    if not updates:
+        return 0
+    try:
+        if lock is None:
+            applied = store.update_cells(updates).applied
+        else:
+            with lock.acquire(timeout=0):
+                applied = store.update_cells(updates).applied
+    except Timeout:
+        return 0
+    except StoreError as exc:
+        log.warning("notify.cells_not_written", error=str(exc))
+        return 0
+    done = {ref.position for ref in applied}
+    for request_id, cell in new_cells.items():
+        row = written[request_id]
+        if row.ref.position in done:
+            written[request_id] = Written(row.ref, row.request_id, row.status, cell)
+    return len(done)
