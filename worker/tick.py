@@ -24,6 +24,7 @@ from filelock import BaseFileLock, Timeout
 
 from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.lease import PassLease
 from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
 from sheetqueue.sheets.orders import Order, OrderSource
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
@@ -87,8 +88,10 @@ class Worker:
         settings: Settings,
         templates: Templates | None = None,
         metrics: Metrics | None = None,
+        lease: PassLease | None = None,
     ) -> None:
         self.store = store
+        self.lease = lease  # who may run passes on the store; None: not checked
         self.order_source = order_source
         self.notifiers = list(notifiers)
         self.ledger = ledger
@@ -320,10 +323,13 @@ def tick(
     """One pass under the store's pass lock: what cron, ``worker`` and ``serve`` all run.
 
     Returns None, having done nothing, when another pass still holds the lock
-    after ``wait`` seconds.
+    after ``wait`` seconds. Raises :class:`~sheetqueue.sheets.lease.LeaseHeld`,
+    having done nothing, when another worker holds the store's pass lease.
     """
     try:
         with lock.acquire(timeout=wait):
+            if worker.lease is not None:
+                worker.lease.acquire(now)
             report = worker.run_pass(now)
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, lease_ttl
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store
 from sheetqueue.worker.ledger import Ledger
@@ -22,7 +23,7 @@ from sheetqueue.worker.tick import Worker
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["build_api", "build_worker", "open_store"]
+__all__ = ["build_api", "build_worker", "open_lease", "open_store"]
 
 
 def open_store(settings: Settings, metrics: Metrics | None = None) -> Store:
@@ -48,7 +49,23 @@ def build_worker(
         ledger=Ledger(settings.state_path),
         settings=settings,
         metrics=metrics,
+        lease=open_lease(settings, store),
     )
+
+
+def open_lease(settings: Settings, store: Store) -> PassLease | None:
+    """The pass lease kept in the store, held by this installation (its state file).
+
+    None for a store that is neither the sheet nor the local file (a test's own).
+    """
+    holder = holder_for_state(settings.state_path)
+    ttl = lease_ttl(settings.interval_seconds)
+    if settings.backend == "gsheets":
+        from sheetqueue.sheets.gsheets_lease import GsheetsLease
+        from sheetqueue.sheets.gsheets_store import GsheetsStore
+
+        return GsheetsLease(store.api, holder, ttl) if isinstance(store, GsheetsStore) else None
+    return SqliteLease(settings.local_path, holder, ttl)
 
 
 def build_api(settings: Settings, metrics: Metrics, *, clock: Clock = utc_now) -> FastAPI:
