@@ -105,7 +105,9 @@ def read_or_copy(store: Store, copy: OrderCopy, zone: Any, now: datetime) -> Bot
     except SheetqueueError as exc:
         loaded = copy.load()
         if loaded is None:
-            raise StoreError(f"{exc.message} (and there is no last good copy of the orders)") from exc
+            raise StoreError(
+                f"{exc.message} (and there is no last good copy of the orders)"
+            ) from exc
         log.warning("orders.from_copy", error=exc.message)
         return BotOrders(source_from_records(loaded[0], zone), loaded[1])
     copy.save(records, now)

@@ -216,7 +216,9 @@ CREATE TABLE IF NOT EXISTS pass_lease (
 class SqliteLease:
     """The lease as one row of the local queue file (``SHEETQUEUE_LOCAL_PATH``)."""
 
-    def __init__(self, path: Path, holder: Holder, ttl: timedelta, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: Path, holder: Holder, ttl: timedelta, *, timeout: float = 30.0
+    ) -> None:
         self.path = Path(path)
         self.holder = holder
         self.ttl = ttl

@@ -90,6 +90,7 @@ class StoreAccess:
         self._tab: tuple[float, BotOrders] | None = None  # (read at, orders as of then)
         self._tab_reading: Future[None] | None = None
         self._tab_failed_at = -1e18
+        self._tab_reading_since = -1e18
         self._stale: BotOrders | None = None  # the last good copy, with its time
 
     def call(self, work: Callable[[Store], T]) -> T:
@@ -117,11 +118,16 @@ class StoreAccess:
             if self._tab is not None and now - self._tab[0] <= self.orders_max_age:
                 return self._tab[1]
             reading = self._tab_reading
-            if (reading is None or reading.done()) and now - self._tab_failed_at >= self.retry_after:
+            if reading is not None and reading.done():
+                reading = None  # its outcome is already in _tab or _tab_failed_at
+            if reading is None and now - self._tab_failed_at >= self.retry_after:
                 reading = self._tab_reading = self._executor.submit(self._read_tab)
-        if reading is not None:
+                self._tab_reading_since = now
+            # a read already late for an earlier answer is not waited for again
+            wait = self.budget - (now - self._tab_reading_since)
+        if reading is not None and wait > 0:
             try:
-                reading.result(self.budget)
+                reading.result(wait)
             except FutureTimeout:
                 log.warning("api.orders_slow", budget_seconds=self.budget)
             except Exception as exc:  # noted by _read_tab; the copy answers
