@@ -63,6 +63,8 @@ class EligibilityAnswer(BaseModel):
     eligible: bool
     decision: str
     message: str
+    stale: bool | None = None  # True: decided on the last good copy of the orders, as of as_of
+    as_of: str | None = None
 
 
 def verified_order(

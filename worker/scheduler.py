@@ -2,7 +2,8 @@
 
 One pass at a time (``max_instances=1``), missed runs coalesced into one, the
 first pass at start. SIGTERM or SIGINT lets the pass in flight finish, then
-the process exits 0.
+the process exits 0. While another worker holds the store's pass lease,
+each due pass logs ``lease.held_by_other`` and the loop waits for the next.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sheetqueue.config.clock import Clock
+from sheetqueue.sheets.lease import LeaseHeld
 
 __all__ = ["run_scheduled"]
 
@@ -36,7 +38,7 @@ def run_scheduled(
     stop = stop or threading.Event()
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
-        _guarded(job),
+        _guarded(job, clock),
         IntervalTrigger(seconds=interval_seconds, timezone=UTC),
         id="pass",
         max_instances=1,
@@ -61,10 +63,19 @@ def run_scheduled(
         log.info("worker.stopped")
 
 
-def _guarded(job: Callable[[], object]) -> Callable[[], None]:
+def _guarded(job: Callable[[], object], clock: Clock) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
+        except LeaseHeld as held:  # another worker has the queue: wait, and say so each pass
+            log.warning(
+                "lease.held_by_other",
+                holder=held.holder.describe(),
+                host=held.holder.host,
+                pid=held.holder.pid,
+                expires_in_seconds=int((held.expires - clock()).total_seconds()),
+                action="waiting for the next pass",
+            )
         except Exception as exc:  # a failed pass is logged; the next one runs on time
             log.error("tick.failed", error=str(exc), error_type=type(exc).__name__)
 

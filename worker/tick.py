@@ -32,6 +32,7 @@ from filelock import BaseFileLock, Timeout
 
 from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.lease import PassLease
 from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
 from sheetqueue.sheets.orders import Order, OrderSource
 from sheetqueue.sheets.outbox import Outbox
@@ -118,9 +119,11 @@ class Worker:
         templates: Templates | None = None,
         metrics: Metrics | None = None,
         outbox: Outbox | None = None,
+        lease: PassLease | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox  # drained into the store before each pass
+        self.lease = lease  # who may run passes on the store; None: not checked
         self.order_source = order_source
         self.notifiers = list(notifiers)
         self.ledger = ledger
@@ -458,12 +461,16 @@ def tick(
     Returns None, having done nothing, when another pass still holds the lock
     after ``wait`` seconds. What cron ``tick``, ``worker`` and ``serve`` all run.
     First the outbox (requests accepted by the API) is drained into the store,
-    so a cron tick alone lands what was accepted.
+    so a cron tick alone lands what was accepted. Raises
+    :class:`~sheetqueue.sheets.lease.LeaseHeld`, having passed nothing, when
+    another worker holds the store's pass lease.
     """
     if worker.outbox is not None:
         worker.outbox.drain_logged(worker.store, now)
     try:
         with lock.acquire(timeout=wait):
+            if worker.lease is not None:
+                worker.lease.acquire(now)
             report = worker.record_pass(now)
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")

@@ -96,7 +96,8 @@ def _order_details(desk: FrontDesk, args: Args, conversation: str, limit: Limit)
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
     limit(conversation)
-    return {"success": True, "order": desk.lookup(order_id, email, conversation)}
+    answer = desk.lookup(order_id, email, conversation)
+    return {"success": True, "order": answer.order, **answer.stale}
 
 
 def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -
         damaged=_flag(args, "damaged"),
         conversation_id=conversation,
     )
-    return {"success": True, **answer.model_dump()}
+    return {"success": True, **answer.model_dump(exclude_none=True)}
 
 
 def _initialise_return(

@@ -40,6 +40,7 @@ from sheetqueue.bot_actions.api.schemas import (
 from sheetqueue.bot_actions.api.service import FrontDesk
 from sheetqueue.bot_actions.api.store_access import StoreAccess
 from sheetqueue.bot_actions.lookup import LookupGuard
+from sheetqueue.bot_actions.order_copy import OrderCopy
 from sheetqueue.bot_actions.outbox import Flusher
 from sheetqueue.bot_actions.record import RecordResult, parse_new_request
 from sheetqueue.bot_actions.returns import ReturnsPortal
@@ -80,8 +81,18 @@ def create_app(
     max_backoff: float = 60.0,
     snapshot_max_age: float = 5.0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    reads_opener: Callable[[], Store] | None = None,
+    orders_max_age: float = 30.0,
+    orders_budget: float = 2.5,
 ) -> FastAPI:
-    """The API for these settings; the flusher runs while the app is served."""
+    """The API for these settings; the flusher runs while the app is served.
+
+    ``reads_opener`` opens the store the bot's reads use (lookups, eligibility,
+    request status; the composition root gives one with short timeouts), the
+    ``store_opener`` one by default. With ``tab:`` order data, the last good
+    copy of the Orders tab is kept beside the state file, and a bot's order
+    read waits at most ``orders_budget`` seconds for Sheets.
+    """
     metrics = metrics or Metrics()
     opener = store_opener
     outbox = outbox or open_outbox(settings)
@@ -94,10 +105,16 @@ def create_app(
         clock=clock,
         metrics=metrics,
     )
+    from_tab = settings.orders.startswith("tab:") and orders_opener is None
     access = StoreAccess(
-        opener,
+        reads_opener or opener,
         orders_opener or (lambda store: open_order_source(settings, store)),
         max_age=snapshot_max_age,
+        orders_max_age=orders_max_age,
+        order_copy=OrderCopy.beside(settings.state_path) if from_tab else None,
+        zone=settings.zone,
+        budget=orders_budget,
+        wall_clock=clock,
     )
     desk = FrontDesk(
         settings=settings,
@@ -214,13 +231,24 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
 
 
 def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
-    @app.post("/v1/orders/lookup", responses=_LOOKUP_ERRORS, tags=["orders"])
+    @app.post(
+        "/v1/orders/lookup",
+        responses=_LOOKUP_ERRORS,
+        tags=["orders"],
+        response_model_exclude_none=True,
+    )
     def lookup(body: LookupBody, request: Request) -> LookupReply:
         """What a verified shopper may see of their order."""
         limit(request, body.conversation_id)
-        return LookupReply(order=desk.lookup(body.order_id, body.email, body.conversation_id))
+        answer = desk.lookup(body.order_id, body.email, body.conversation_id)
+        return LookupReply(order=answer.order, **answer.stale)
 
-    @app.post("/v1/eligibility", responses=_LOOKUP_ERRORS, tags=["orders"])
+    @app.post(
+        "/v1/eligibility",
+        responses=_LOOKUP_ERRORS,
+        tags=["orders"],
+        response_model_exclude_none=True,
+    )
     def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
         """The decision the bot would get for this request now."""
         limit(request, body.conversation_id)
@@ -232,7 +260,7 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
             damaged=body.damaged,
             conversation_id=body.conversation_id,
         )
-        return EligibilityReply(**answer.model_dump())
+        return EligibilityReply(**answer.model_dump(exclude_none=True))
 
     @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
     def initialise_return(body: ReturnsBody, request: Request) -> ReturnReply | ReturnErrorReply:

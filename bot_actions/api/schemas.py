@@ -101,11 +101,20 @@ class LookupBody(BaseModel):
     conversation_id: str = Conversation
 
 
+_STALE = (
+    "Only when the order data could not be read just now (Sheets down or over quota): "
+    "true, the answer comes from the last good copy of the orders."
+)
+_AS_OF = "With stale: when that copy was read (ISO 8601, UTC)."
+
+
 class LookupReply(BaseModel):
     order: dict[str, Any] = Field(
         description="What a verified shopper may see: status, items, carrier, tracking, "
         "ETA, city and postal code, the card's last four digits."
     )
+    stale: bool | None = Field(None, description=_STALE)
+    as_of: str | None = Field(None, description=_AS_OF)
 
 
 class EligibilityBody(BaseModel):
@@ -128,6 +137,8 @@ class EligibilityReply(BaseModel):
     eligible: bool
     decision: str = Field(description="<eligible|review|ineligible>:<code>")
     message: str
+    stale: bool | None = Field(None, description=_STALE)
+    as_of: str | None = Field(None, description=_AS_OF)
 
 
 class ReturnsBody(BaseModel):

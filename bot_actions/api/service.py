@@ -42,11 +42,19 @@ from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.worker.metrics import Metrics
 
-__all__ = ["FrontDesk", "StatusAnswer"]
+__all__ = ["FrontDesk", "OrderAnswer", "StatusAnswer"]
 
 log = structlog.get_logger("sheetqueue.api")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OrderAnswer:
+    """A lookup's answer: the order as the shopper may see it, and ``stale`` fields if any."""
+
+    order: dict[str, object]
+    stale: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -128,15 +136,15 @@ class FrontDesk:
             message=status_message(row),
         )
 
-    def lookup(self, order_id: str, email: str, conversation_id: str) -> dict[str, object]:
-        """The order as a verified shopper may see it."""
+    def lookup(self, order_id: str, email: str, conversation_id: str) -> OrderAnswer:
+        """The order as a verified shopper may see it (from the last good copy if need be)."""
         now = self.clock()
-        view = self._with_orders(
+        view, stale = self._with_orders(
             lambda source: lookup_order(
                 source, order_id, email, conversation_id, self.guard, now, zone=self.settings.zone
             )
         )
-        return view.public_dict()
+        return OrderAnswer(view.public_dict(), stale)
 
     def eligibility(
         self,
@@ -150,7 +158,7 @@ class FrontDesk:
     ) -> EligibilityAnswer:
         """The decision the bot would get for this request now (the email verified first)."""
         now = self.clock()
-        answer = self._with_orders(
+        answer, stale = self._with_orders(
             lambda source: answer_eligibility(
                 source,
                 order_id,
@@ -166,7 +174,7 @@ class FrontDesk:
             )
         )
         self.metrics.inc("sheetqueue_decisions_total", code=answer.decision.partition(":")[2])
-        return answer
+        return answer.model_copy(update=stale) if stale else answer
 
     def initialise_return(
         self,
@@ -225,16 +233,18 @@ class FrontDesk:
             return order.email if order is not None else ""
 
         try:
-            email = self._with_orders(find)
+            email, _stale = self._with_orders(find)
         except OrderSourceError:
             email = ""
         if not email:
             raise handoffs.missing_email_error()
         return email
 
-    def _with_orders(self, work: Callable[[OrderSource], T]) -> T:
+    def _with_orders(self, work: Callable[[OrderSource], T]) -> tuple[T, dict[str, Any]]:
+        """``work`` on the order data, and the ``stale`` fields when it was the last good copy."""
         try:
-            return self.access.with_orders(work)
+            result, orders = self.access.with_bot_orders(work)
+            return result, orders.stale_fields if orders is not None else {}
         except LockedError:
             self.metrics.inc("sheetqueue_lookups_limited_total")
             raise

@@ -7,6 +7,14 @@ Sheets read each time; ``POST /v1/requests`` only ever looks at the snapshot
 it has (never waits for the sheet) and asks for a refresh in the background.
 The order source is rebuilt every ``orders_max_age`` seconds so new orders
 show up.
+
+With the Orders tab as the order data (an :class:`OrderCopy` given), a bot's
+lookup or eligibility check never waits more than ``budget`` seconds for
+Sheets: the tab is re-read in the background when it is older than
+``orders_max_age``, and when that read fails or is late the answer comes from
+the last good copy, marked with its time. After a failed read Sheets is left
+alone for ``retry_after`` seconds (answers come straight from the copy).
+With no copy at all, the answer is a quick StoreError (a 503).
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TypeVar
+from datetime import UTC
+from typing import Any, TypeVar
 
 import structlog
 
+from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, source_from_records
+from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.errors import SheetqueueError, StoreError
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.orders import OrderSource
@@ -34,6 +45,11 @@ T = TypeVar("T")
 _MISS_REFRESH = 1.0
 """An unknown ID re-reads the queue at most this often (unknown IDs must not drain the quota)."""
 
+ORDERS_UNAVAILABLE = (
+    "We can't look up orders right now. Please try again in a few minutes, or contact our "
+    "support team."
+)
+
 
 class StoreAccess:
     """Calls into one store, serialised on the store's own thread."""
@@ -47,6 +63,11 @@ class StoreAccess:
         orders_max_age: float = 30.0,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        order_copy: OrderCopy | None = None,
+        zone: Any = UTC,
+        budget: float = 2.5,
+        retry_after: float = 15.0,
+        wall_clock: Clock = utc_now,
     ) -> None:
         self._open_store = open_store
         self._open_orders = open_orders
@@ -61,6 +82,16 @@ class StoreAccess:
         self._rows_at = -1e18
         self._rows_lock = threading.Lock()
         self._refreshing: Future[None] | None = None
+        self._copy = order_copy
+        self._zone = zone
+        self.budget = budget
+        self.retry_after = retry_after
+        self._wall = wall_clock
+        self._tab: tuple[float, BotOrders] | None = None  # (read at, orders as of then)
+        self._tab_reading: Future[None] | None = None
+        self._tab_failed_at = -1e18
+        self._tab_reading_since = -1e18
+        self._stale: BotOrders | None = None  # the last good copy, with its time
 
     def call(self, work: Callable[[Store], T]) -> T:
         """Run ``work(store)`` on the store's thread and wait for it."""
@@ -73,6 +104,71 @@ class StoreAccess:
     def with_orders(self, work: Callable[[OrderSource], T]) -> T:
         """Run ``work(order_source)`` on the store's thread (a Tab source reads the store)."""
         return self.call(lambda store: work(self._order_source(store)))
+
+    def with_bot_orders(self, work: Callable[[OrderSource], T]) -> tuple[T, BotOrders | None]:
+        """``work`` on the order data within the budget; the BotOrders used when from the tab."""
+        if self._copy is None:
+            return self.with_orders(work), None
+        orders = self._tab_orders()
+        return work(orders.source), orders
+
+    def _tab_orders(self) -> BotOrders:
+        with self._rows_lock:
+            now = self._clock()
+            if self._tab is not None and now - self._tab[0] <= self.orders_max_age:
+                return self._tab[1]
+            reading = self._tab_reading
+            if reading is not None and reading.done():
+                reading = None  # its outcome is already in _tab or _tab_failed_at
+            if reading is None and now - self._tab_failed_at >= self.retry_after:
+                reading = self._tab_reading = self._executor.submit(self._read_tab)
+                self._tab_reading_since = now
+            # a read already late for an earlier answer is not waited for again
+            wait = self.budget - (now - self._tab_reading_since)
+        if reading is not None and wait > 0:
+            try:
+                reading.result(wait)
+            except FutureTimeout:
+                log.warning("api.orders_slow", budget_seconds=self.budget)
+            except Exception as exc:  # noted by _read_tab; the copy answers
+                log.warning("api.orders_unavailable", error=str(exc))
+            else:
+                with self._rows_lock:
+                    if self._tab is not None:
+                        return self._tab[1]
+        return self._last_copy()
+
+    def _read_tab(self) -> None:
+        """Read the Orders tab (on the store's thread) and keep it as the last good copy."""
+        assert self._copy is not None
+        try:
+            records = self._with_store(lambda store: store.read_orders())
+        except BaseException:
+            with self._rows_lock:
+                self._tab_failed_at = self._clock()
+            raise
+        read_at = self._wall()
+        fresh = BotOrders(source_from_records(records, self._zone))
+        with self._rows_lock:
+            self._tab = (self._clock(), fresh)
+            self._stale = BotOrders(fresh.source, read_at)
+        self._copy.save(records, read_at)
+
+    def _last_copy(self) -> BotOrders:
+        """The last good copy, from memory or (after a restart) from its file."""
+        with self._rows_lock:
+            stale = self._stale
+        if stale is not None:
+            return stale
+        assert self._copy is not None
+        loaded = self._copy.load()
+        if loaded is None:
+            raise StoreError(ORDERS_UNAVAILABLE)
+        records, read_at = loaded
+        stale = BotOrders(source_from_records(records, self._zone), read_at)
+        with self._rows_lock:
+            self._stale = stale
+        return stale
 
     def _with_store(self, work: Callable[[Store], T]) -> T:
         if self._store is None:

@@ -3,7 +3,8 @@
 Supported: addSheet, deleteSheet, updateSheetProperties, appendDimension,
 insertDimension, deleteDimension, sortRange, setDataValidation,
 addProtectedRange, addConditionalFormatRule, setBasicFilter,
-clearBasicFilter. repeatCell, updateCells, updateDimensionProperties,
+clearBasicFilter, updateCells (values; formats loosely) and findReplace
+(see cell_requests). repeatCell, updateDimensionProperties,
 updateBorders, mergeCells, autoResizeDimensions and the like are accepted and
 kept loosely (no effect on values). The batch is all or nothing: the caller
 runs it on a snapshot and keeps it only when every request succeeded.
@@ -16,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from sheetqueue.sheets.testing.emulator import cell_requests
 from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request
 from sheetqueue.sheets.testing.emulator.grid import Table
 from sheetqueue.sheets.testing.emulator.state import Spreadsheet, sheet_properties
@@ -25,7 +27,6 @@ __all__ = ["apply"]
 Handler = Callable[[Spreadsheet, dict[str, Any]], dict[str, Any] | None]
 _LOOSE = {
     "repeatCell",
-    "updateCells",
     "updateDimensionProperties",
     "updateBorders",
     "mergeCells",
@@ -291,4 +292,6 @@ _HANDLERS: dict[str, Handler] = {
     "addConditionalFormatRule": _add_conditional,
     "setBasicFilter": _set_filter,
     "clearBasicFilter": _clear_filter,
+    "updateCells": cell_requests.update_cells,
+    "findReplace": cell_requests.find_replace,
 }

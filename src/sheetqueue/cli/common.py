@@ -34,10 +34,13 @@ def status_style(status: str) -> str:
 
 
 @contextmanager
-def settings_and_store() -> Iterator[tuple[Settings, Store]]:
-    """Load the settings, open the store, close it when the command ends."""
+def settings_and_store(read_timeout: float | None = None) -> Iterator[tuple[Settings, Store]]:
+    """Load the settings, open the store, close it when the command ends.
+
+    ``read_timeout``: a store for quick reads (see :func:`sheetqueue.bootstrap.open_store`).
+    """
     settings = load_settings()
-    store = open_store(settings)
+    store = open_store(settings, read_timeout=read_timeout)
     try:
         yield settings, store
     finally:

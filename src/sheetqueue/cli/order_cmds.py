@@ -9,12 +9,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from sheetqueue.bootstrap import CLI_READ_TIMEOUT
 from sheetqueue.bot_actions.lookup import LookupGuard, OrderView, answer_eligibility, lookup_order
+from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, read_or_copy
 from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.store import Store
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
@@ -33,11 +37,12 @@ def lookup(
     try:
         _require(order=order, email=email)
         with (
-            settings_and_store() as (settings, store),
+            settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
             closing(LookupGuard(settings.state_path, settings.policy.lookup_max_failures)) as guard,
         ):
+            orders = _orders(settings, store)
             view = lookup_order(
-                open_order_source(settings, store),
+                orders.source,
                 order,
                 email,
                 conversation,
@@ -48,10 +53,11 @@ def lookup(
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
-        emit_json({"order": view.public_dict()})
+        emit_json({"order": view.public_dict(), **orders.stale_fields})
     else:
         console.print(_order_table(view))
         console.print(escape(view.status_message), highlight=False)
+        _say_if_stale(orders)
 
 
 @app.command()
@@ -66,9 +72,10 @@ def eligibility(
     """Show the decision the bot would get for this request, checked now."""
     try:
         _require(type=type_, order=order, email=email)
-        with settings_and_store() as (settings, store):
+        with settings_and_store(CLI_READ_TIMEOUT) as (settings, store):
+            orders = _orders(settings, store)
             answer = answer_eligibility(
-                open_order_source(settings, store),
+                orders.source,
                 order,
                 email,
                 type_,
@@ -81,11 +88,29 @@ def eligibility(
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
-        emit_json(answer.model_dump())
+        emit_json({**answer.model_dump(exclude_none=True), **orders.stale_fields})
         return
     outcome = answer.decision.split(":", 1)[0]
     console.print(f"[{_STYLES.get(outcome, 'white')}]{escape(answer.decision)}[/]")
     console.print(escape(answer.message), highlight=False)
+    _say_if_stale(orders)
+
+
+def _orders(settings: Settings, store: Store) -> BotOrders:
+    """The order data; for the Orders tab, the last good copy when Sheets does not answer."""
+    if not settings.orders.startswith("tab:"):
+        return BotOrders(open_order_source(settings, store))
+    return read_or_copy(store, OrderCopy.beside(settings.state_path), settings.zone, utc_now())
+
+
+def _say_if_stale(orders: BotOrders) -> None:
+    stale = orders.stale_fields
+    if stale:
+        console.print(
+            f"(from the last good copy of the orders, read {stale['as_of']}: "
+            "the sheet did not answer)",
+            highlight=False,
+        )
 
 
 def _require(**values: str) -> None:

@@ -123,6 +123,8 @@ def worker_command() -> None:
                     settings.interval_seconds,
                     clock=utc_now,
                 )
+                if worker.lease is not None:  # a clean stop hands the queue over at once
+                    worker.lease.release()
             finally:
                 worker.close()
     except SheetqueueError as error:
