@@ -18,7 +18,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """With tab:Orders: 1 read, 1 pre-check, 1 write, whatever the rows; a quiet pass is 1 call."""
+    """With tab:Orders: metadata, 1 read, 1 pre-check, 1 write, whatever the rows; quiet: 2."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
@@ -44,7 +44,7 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
         if minute == 0:
             assert report.checked == ROWS and report.changed == ROWS
     worker.ledger.close()
-    assert calls == [3, 3, 1]  # decide all; write the Notified cells; nothing to do
+    assert calls == [4, 4, 2]  # decide all; write the Notified cells; nothing to do
 
 
 def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
@@ -65,5 +65,5 @@ def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
     emulator.fail_next(1, 503)
     store.read_requests()
     text = metrics.render()
-    assert 'sheetqueue_sheets_calls_total{operation="get"} 2' in text
-    assert 'sheetqueue_sheets_retries_total{operation="get"} 1' in text
+    assert 'sheetqueue_sheets_calls_total{operation="metadata"} 2' in text
+    assert 'sheetqueue_sheets_retries_total{operation="metadata"} 1' in text

@@ -31,7 +31,10 @@ def open_store(settings: Settings, metrics: Metrics | None = None) -> Store:
         from sheetqueue.sheets.gsheets_store import GsheetsStore  # gspread only when used
 
         hook = metrics.sheets_hook() if metrics is not None else None
-        return GsheetsStore.from_settings(settings, on_call=hook)
+        alert = None
+        if metrics is not None:
+            alert = lambda reason: metrics.inc("sheetqueue_sheet_alerts_total", reason=reason)  # noqa: E731
+        return GsheetsStore.from_settings(settings, on_call=hook, on_alert=alert)
     from sheetqueue.sheets.sqlite_store import SqliteStore
 
     return SqliteStore(settings.local_path)
