@@ -108,6 +108,7 @@ class WorkedSheet:
 
     def structure_calls(self) -> int:
         return sum(
-            1 for call in self.emulator.calls if call.path.endswith(":batchUpdate")
-            and "/values" not in call.path
+            1
+            for call in self.emulator.calls
+            if call.path.endswith(":batchUpdate") and "/values" not in call.path
         )

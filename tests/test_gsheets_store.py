@@ -135,7 +135,7 @@ def test_appended_rows_follow_the_sheets_column_order() -> None:
 
 
 def test_one_append_for_many_new_requests() -> None:
-    """Adding a batch is two reads (header contract, duplicates) and one append, whatever its size."""
+    """Adding a batch is two reads (contract, duplicates) and one append, whatever its size."""
     emu = _emulator()
     store, _book = open_gsheets(emu)
     store.ensure_header()

@@ -194,7 +194,13 @@ def _sort_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
         if not box.start_col <= col < box.end_col:
             raise bad_request("Invalid requests[0].sortRange: sort column is outside the range")
         keys.append((col, spec.get("sortOrder", "ASCENDING") == "DESCENDING"))
-    book.sheet_by_id(sheet_id).sort(box, keys or [(box.start_col, False)])
+    sheet = book.sheet_by_id(sheet_id)
+    if sheet.vertical_merge_in(box):
+        raise bad_request(
+            "Invalid requests[0].sortRange: You can't sort a range containing vertically "
+            "merged cells."
+        )
+    sheet.sort(box, keys or [(box.start_col, False)])
 
 
 def _set_validation(book: Spreadsheet, payload: dict[str, Any]) -> None:

@@ -244,6 +244,17 @@ class Sheet:
         twin._tables = {}
         return twin
 
+    def vertical_merge_in(self, box: Table) -> bool:
+        """Whether a merge spanning rows lies in ``box`` (Google will not sort such a range)."""
+        return any(
+            m["endRowIndex"] - m["startRowIndex"] > 1
+            and m["startRowIndex"] < box.end_row
+            and box.start_row < m["endRowIndex"]
+            and m["startColumnIndex"] < box.end_col
+            and box.start_col < m["endColumnIndex"]
+            for m in self.merges
+        )
+
     def merge_at(self, row: int, col: int) -> dict[str, Any] | None:
         """The merged range covering (row, col), or None."""
         for merge in self.merges:
