@@ -235,3 +235,20 @@ def test_the_seven_column_sheet_is_adopted_and_tagged() -> None:
     tags = [e for e in emu.developer_metadata(book) if e["metadataKey"] == COLUMN_KEY]
     assert len(tags) == len(CANONICAL_HEADER)
     assert emu.values(book, "Requests")[1] == row[:6]
+
+
+def test_an_alias_for_an_unknown_column_is_bad_configuration() -> None:
+    """[sheet.aliases] keyed by a column the queue does not have: one line naming it."""
+    from sheetqueue.config.errors import ConfigError
+    from sheetqueue.config.settings import Settings
+    from sheetqueue.sheets.gsheets_store import GsheetsStore
+
+    settings = Settings(
+        backend="gsheets",
+        spreadsheet_id="x",
+        sheets_api_url="http://127.0.0.1:9",
+        sheet={"aliases": {"order_ref": ["Order Ref"]}},
+    )
+    with pytest.raises(ConfigError) as error:
+        GsheetsStore.from_settings(settings)
+    assert "[sheet.aliases]" in str(error.value) and "'order_ref'" in str(error.value)
