@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -32,6 +32,27 @@ __all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
 ENV_PREFIX = "SHEETQUEUE_"
 DEFAULT_CONFIG_FILE = "sheetqueue.toml"
 NOTIFIER_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://", "maildir:", "webhook:", "log:")
+
+
+class SheetSettings(BaseModel):
+    """``[sheet]``: how the queue's tab is read.
+
+    ``aliases`` maps a column (its field name, ``order_id``, or its header,
+    ``Order ID``) to other headers a team uses for it, on top of the built-in
+    ones (``Order #``, ``Order Number``, ...).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("aliases")
+    @classmethod
+    def _non_blank(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, headers in value.items():
+            if not key.strip() or any(not header.strip() for header in headers):
+                raise ValueError(f"blank column or header in the aliases of {key!r}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -88,6 +109,7 @@ class Settings(BaseSettings):
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")
     policy: Policy = Field(default_factory=Policy)
+    sheet: SheetSettings = Field(default_factory=SheetSettings)
 
     @field_validator("notify", mode="before")
     @classmethod
@@ -192,7 +214,10 @@ def load_settings(**overrides: Any) -> Settings:
 def _describe(exc: ValidationError) -> str:
     error = exc.errors()[0]
     location = [str(part) for part in error["loc"]]
-    if location and location[0] == "policy":
+    if location and location[0] == "sheet":
+        name = "[sheet] " + ".".join(location[1:2]) if len(location) > 1 else "[sheet]"
+        where = f"{name} ({ENV_PREFIX}SHEET__{'__'.join(location[1:2]).upper()})"
+    elif location and location[0] == "policy":
         name = "[policy] " + ".".join(location[1:]) if len(location) > 1 else "[policy]"
         env = ENV_PREFIX + "POLICY__" + "__".join(location[1:]).upper()
         where = f"{name} ({env})"

@@ -1,9 +1,11 @@
 """Where the queue's fields sit in a tab: header mapping, row parsing and A1 ranges.
 
-The header is row 1. A cell names a field when :func:`sheetqueue.sheets.model.field_for_header`
-knows it (case- and space-insensitive); the first such cell wins, so a
-duplicate, a blank header or a note to the right of the header is a team
-column that is read past and never written. Rows are 1-based sheet row numbers,
+The header is row 1. A cell names a field when it is the field's canonical
+header or one of its aliases (:func:`sheetqueue.sheets.model.header_names`,
+case- and space-insensitive); a blank header or a note to the right of the
+header is a team column that is read past and never written. Which columns
+a tab's fields are in is decided by :mod:`sheetqueue.sheets.gsheets_header`
+(the header contract); this module only maps and reads. Rows are 1-based sheet row numbers,
 as a person sees them; columns are 0-based indexes here and letters in A1.
 """
 
@@ -13,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sheetqueue.sheets.model import HEADER_BY_FIELD, Request, field_for_header
+from sheetqueue.sheets.model import HEADER_BY_FIELD, Request, header_key, header_names
 
 __all__ = [
     "Layout",
@@ -56,15 +58,24 @@ class Layout:
     columns: Mapping[str, int]
 
     @classmethod
-    def from_header(cls, cells: Sequence[Any]) -> Layout:
+    def from_header(cls, cells: Sequence[Any], names: Mapping[str, str] | None = None) -> Layout:
         """Map each known field to the first header cell naming it."""
+        known = _DEFAULT_NAMES if names is None else names
         header = tuple(cell_text(cell) for cell in cells)
         columns: dict[str, int] = {}
         for index, text in enumerate(header):
-            name = field_for_header(text)
+            name = known.get(header_key(text))
             if name is not None and name not in columns:
                 columns[name] = index
         return cls(header, columns)
+
+    def holds_header(self, cells: Sequence[Any]) -> bool:
+        """Whether row 1 still reads as it did over every known column (nothing moved)."""
+        for index in self.columns.values():
+            now = cell_text(cells[index]) if index < len(cells) else ""
+            if now != (self.header[index] if index < len(self.header) else ""):
+                return False
+        return True
 
     @property
     def missing(self) -> list[str]:
@@ -75,10 +86,6 @@ class Layout:
     def width(self) -> int:
         """Columns the header spans (trailing blanks trimmed)."""
         return len(self.header)
-
-    def with_added(self, headers: Sequence[str]) -> Layout:
-        """The layout once ``headers`` are written right of the current header."""
-        return Layout.from_header([*self.header, *headers])
 
     def request_of(self, row: Sequence[Any]) -> Request | None:
         """The request a data row holds; None for a blank row (no known field filled)."""
@@ -105,6 +112,9 @@ class Layout:
     def same_columns(self, other: Layout, names: Sequence[str]) -> bool:
         """Whether ``names`` sit in the same columns in both layouts."""
         return all(self.columns.get(name) == other.columns.get(name) for name in names)
+
+
+_DEFAULT_NAMES = header_names()
 
 
 def runs(indexes: Sequence[int]) -> list[tuple[int, int]]:

@@ -2,11 +2,14 @@
 
 Calls per operation (steady state, no retries):
 
-- ``read_requests``: 1 (``values.get`` of the whole tab, ``FORMATTED_VALUE``:
-  what a person sees is what is read; text written RAW reads back unchanged);
-- ``ensure_header``: 0 once the header is known from a read; on a fresh
-  store 1, and that read is handed to the ``read_requests`` that follows;
-  adding missing columns costs a few calls, once;
+- ``read_requests``: 2 (``spreadsheets.get`` of the tabs' metadata: the
+  column tags of the header contract and the merged cells, no cell values;
+  then ``values.get`` of the whole tab, ``FORMATTED_VALUE``: what a person
+  sees is what is read; text written RAW reads back unchanged);
+- ``ensure_header``: those same 2, handed to the ``read_requests`` that
+  follows; adopting a tab (adding missing columns, tagging them) costs a few
+  calls, once; a broken header raises :class:`HeaderProblem` (see
+  :mod:`sheetqueue.sheets.gsheets_header`) and posts a note, once;
 - ``update_cells``: 2 (``values.batchGet`` of the header, the expected
   columns and the log; then one ``values.batchUpdate`` of every cell and log
   line), 1 when nothing is left to write;
@@ -29,14 +32,26 @@ from typing import Any
 
 import structlog
 
-from sheetqueue.config.errors import StoreError
+from sheetqueue.config.errors import ConfigError, StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_api import Refused, SheetsApi, open_client
+from sheetqueue.sheets.gsheets_header import (
+    METADATA_FIELDS,
+    HeaderProblem,
+    TabTags,
+    alert_requests,
+    check_tagged,
+    check_untagged,
+    find_queue_tab,
+    merged_rows,
+    read_tabs,
+    tag_requests,
+)
 from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
-from sheetqueue.sheets.model import LogEntry, Request
+from sheetqueue.sheets.model import LogEntry, Request, header_names
 from sheetqueue.sheets.store import (
     AddResult,
     CellUpdate,
@@ -66,8 +81,14 @@ class GsheetsStore:
         orders_tab: str = "Orders",
         orders_with_queue: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        on_alert: Callable[[str], None] | None = None,
     ) -> None:
         self.api = api
+        self.names = header_names(aliases)
+        self.on_alert = on_alert
+        self.tab: TabTags | None = None
+        self.merged: dict[int, str] = {}
         self.requests_tab = requests_tab
         self.log_tab = log_tab
         self.tabs = Tabs(api, log_tab=log_tab, orders_tab=orders_tab)
@@ -88,9 +109,14 @@ class GsheetsStore:
         *,
         backoff: Backoff | None = None,
         on_call: Callable[[str, bool], None] | None = None,
+        on_alert: Callable[[str], None] | None = None,
     ) -> GsheetsStore:
         """The store the settings name (``SHEETQUEUE_SPREADSHEET_ID`` and friends)."""
         settings.require_gsheets()
+        try:
+            header_names(settings.sheet.aliases)
+        except ValueError as exc:
+            raise ConfigError(f"[sheet.aliases] (SHEETQUEUE_SHEET__ALIASES): {exc}") from None
         client, account = open_client(settings)
         api = SheetsApi(
             client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, account=account
@@ -104,6 +130,8 @@ class GsheetsStore:
             log_tab=settings.log_tab,
             orders_tab=orders_tab,
             orders_with_queue=settings.orders.startswith("tab:"),
+            aliases=settings.sheet.aliases,
+            on_alert=on_alert,
         )
 
     @property
@@ -130,13 +158,23 @@ class GsheetsStore:
         layout = self._layout or Layout.from_header([])
         found: list[StoredRequest] = []
         for index, row in enumerate(values[1:], start=2):
+            if index in self.merged:
+                continue
             request = layout.request_of(row)
             if request is not None:
                 found.append(StoredRequest(request, RowRef(index)))
         return found
 
     def _read_tab(self) -> list[list[Any]]:
+        """Metadata, then values; the header checked against the contract (or raise)."""
         self._prefetched = None
+        self._layout = None
+        tabs = read_tabs(self.api.metadata(METADATA_FIELDS))
+        try:
+            tab = find_queue_tab(tabs, self.requests_tab)
+        except HeaderProblem as problem:
+            self._stop(next(t for t in tabs if t.title == problem.tab), problem)
+            raise
         try:
             values = self._read_queue_and_orders()
         except Refused as exc:
@@ -144,9 +182,59 @@ class GsheetsStore:
                 f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
                 f"or set SHEETQUEUE_REQUESTS_TAB ({exc.text})"
             ) from exc
-        self._layout = Layout.from_header(values[0] if values else [])
+        try:
+            if tab.tagged:
+                layout = check_tagged(values, tab, self.names)
+            else:
+                layout = check_untagged(values, self.names, tab.title)
+        except HeaderProblem as problem:
+            self._stop(tab, problem)
+            raise
+        if tab.alert is not None:
+            self._post(tab, layout, None)
+        self.tab, self._layout = tab, layout
         self._data_width = max((len(row) for row in values), default=0)
+        self.merged = merged_rows(tab.merges, layout)
+        if self.merged:
+            self._report_merges()
         return values
+
+    def _stop(self, tab: TabTags, problem: HeaderProblem) -> None:
+        """Say it once: a log line and a metric every time, the note in the sheet once."""
+        log.error(
+            "sheet.stopped",
+            tab=problem.tab,
+            reason=problem.reason,
+            problem=problem.problem,
+            fix=problem.fix,
+        )
+        if self.on_alert is not None:
+            self.on_alert(problem.reason)
+        if tab.alert != str(problem):
+            self._post(tab, None, str(problem))
+
+    def _post(self, tab: TabTags, layout: Layout | None, text: str | None) -> None:
+        """The alert note on the Request ID header (A1 without one); None takes it down."""
+        where = tab.columns.get("request_id") or []
+        column = where[0] if len(where) == 1 else 0
+        if layout is not None:
+            column = layout.columns.get("request_id", column)
+        try:
+            self.api.structure(alert_requests(tab, column, text))
+        except StoreError as exc:  # the alert is a courtesy: the stop itself stands
+            log.warning("sheet.alert_not_posted", tab=tab.title, error=str(exc))
+
+    def _report_merges(self) -> None:
+        ranges = sorted(set(self.merged.values()))
+        log.warning(
+            "sheet.merged_cells",
+            tab=self.requests_tab,
+            ranges=ranges,
+            rows=sorted(self.merged),
+            action="rows skipped: unmerge the cells in the worker's columns",
+        )
+        if self.on_alert is not None:
+            self.on_alert("merged_cells")
 
     def _read_queue_and_orders(self) -> list[list[Any]]:
         queue = quote_tab(self.requests_tab)
@@ -169,15 +257,21 @@ class GsheetsStore:
     # -- the header -----------------------------------------------------------
 
     def ensure_header(self) -> list[str]:
-        if self._layout is None:
-            values = self._read_tab()
-            self._prefetched = (self._clock(), values)
-        assert self._layout is not None  # set by _read_tab
+        values = self._read_tab()
+        self._prefetched = (self._clock(), values)
+        return self._adopt()
+
+    def _adopt(self) -> list[str]:
+        """Add the missing columns right of the header and tag every known one (first sight)."""
+        assert self._layout is not None and self.tab is not None  # set by _read_tab
         missing = self._layout.missing
-        if not missing:
-            return []
-        self._prefetched = None
-        self._add_columns(self._layout, missing)
+        if missing:
+            self._prefetched = None
+            self._add_columns(self._layout, missing)
+        tags = tag_requests(self.tab.sheet_id, self._layout, self.tab)
+        if tags:
+            self.api.structure(tags)
+            log.info("sheet.columns_tagged", tab=self.requests_tab, count=len(tags))
         return missing
 
     def _add_columns(self, layout: Layout, missing: Sequence[str]) -> None:
@@ -187,7 +281,7 @@ class GsheetsStore:
         first, last = column_letters(start), column_letters(start + len(missing) - 1)
         self.api.update(f"{quote_tab(self.requests_tab)}!{first}1:{last}1", [list(missing)])
         padded = [*layout.header, *([""] * (start - layout.width)), *missing]
-        self._layout = Layout.from_header(padded)
+        self._layout = Layout.from_header(padded, self.names)
         self._data_width = max(self._data_width, len(padded))
         log.info("sheet.columns_added", tab=self.requests_tab, columns=list(missing))
 
@@ -203,9 +297,12 @@ class GsheetsStore:
     def _add_once(self, requests: Sequence[Request], sent: set[str]) -> AddResult:
         values = self._read_tab()
         assert self._layout is not None
-        if self._layout.missing:
-            self._add_columns(self._layout, self._layout.missing)
         layout = self._layout
+        if layout.missing or not (self.tab is not None and self.tab.tagged):
+            self._adopt()
+            values = self._read_tab()
+            assert self._layout is not None
+            layout = self._layout
         by_id: dict[str, Request] = {}
         open_by_key: dict[tuple[str, str, str], Request] = {}
         for row in values[1:]:
@@ -267,7 +364,13 @@ class GsheetsStore:
         self._prefetched = None
         if not updates and not log:
             return UpdateResult()
-        layout = self._layout or self._read_header()
+        if self._layout is None:
+            self._read_tab()
+        layout = self._layout
+        assert layout is not None
+        merged = [u for u in updates if u.ref.position in self.merged]
+        if merged:
+            updates = [u for u in updates if u.ref.position not in self.merged]
         for update in updates:
             _check_columns(layout, update.values, self.requests_tab)
         with_log = bool(log) or any(update.log for update in updates)
@@ -276,12 +379,9 @@ class GsheetsStore:
         result: UpdateResult = self.api.backoff.run(
             lambda: self._update_once(check, layout, updates, log, state), self.api.count_retry
         )
+        if merged:
+            result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
         return result
-
-    def _read_header(self) -> Layout:
-        values = self.api.get(f"{quote_tab(self.requests_tab)}!1:1")
-        self._layout = Layout.from_header(values[0] if values else [])
-        return self._layout
 
     def _update_once(
         self,
@@ -322,7 +422,7 @@ class GsheetsStore:
             blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS")
             log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
         seen = check.read(blocks)
-        if dict(seen.layout.columns) != dict(layout.columns):
+        if not layout.holds_header(seen.header):
             log.warning("sheet.header_moved", tab=self.requests_tab)
             self._layout = None
             return None

@@ -60,7 +60,7 @@ class Check:
             second = [cell_text(c) for c in block[1]] if len(block) > 1 else []
             second += [""] * (len(first) - len(second))
             log_rows = list(zip(first, second, strict=False))
-        return Seen(Layout.from_header(header), columns, log_rows)
+        return Seen(Layout.from_header(header), columns, log_rows, tuple(header))
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Seen:
     layout: Layout
     columns: Mapping[str, list[str]]
     log_rows: list[tuple[str, str]]
+    header: tuple[Any, ...] = ()
 
     def cell(self, name: str, row: int) -> str:
         column = self.columns.get(name, [])

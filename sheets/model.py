@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "CANONICAL_HEADER",
+    "DEFAULT_ALIASES",
     "FIELD_BY_HEADER",
     "HEADER_BY_FIELD",
     "LOG_HEADER",
@@ -28,6 +30,7 @@ __all__ = [
     "Status",
     "field_for_header",
     "header_key",
+    "header_names",
     "new_request_id",
 ]
 
@@ -192,6 +195,33 @@ WORKER_FIELDS = frozenset(
 def field_for_header(header: str) -> str | None:
     """The Request field a header names, or None for a team column."""
     return FIELD_BY_HEADER.get(header_key(header))
+
+
+DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
+    "order_id": ("Order #", "Order Number", "Order No", "Order No."),
+    "email": ("E-mail", "Email Address", "Customer Email"),
+    "phone": ("Phone Number",),
+    "type": ("Request Type",),
+    "conversation_id": ("Conversation", "Chat ID"),
+}
+"""Other headers a team uses for a column, by field (``[sheet.aliases]`` adds to these)."""
+
+
+def header_names(aliases: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Header key -> field: the canonical names, the built-in aliases and ``aliases``.
+
+    ``aliases`` is keyed by field name (``order_id``) or canonical header
+    (``Order ID``); an unknown key is a ValueError naming it.
+    """
+    names = dict(FIELD_BY_HEADER)
+    for source in (DEFAULT_ALIASES, aliases or {}):
+        for key, headers in source.items():
+            name = FIELD_BY_HEADER.get(header_key(key))
+            if name is None:
+                raise ValueError(f"{key!r} is not a column of the queue")
+            for header in headers:
+                names.setdefault(header_key(header), name)
+    return names
 
 
 LOG_HEADER: tuple[str, ...] = ("Time", "Request ID", "From", "To", "By", "Note")

@@ -5,7 +5,11 @@ right, nothing moved), row 1 frozen, a dropdown of the statuses on ``Status``
 (not strict: a typo is allowed and the worker explains it), a colour per
 status, the worker's columns protected with a warning only, and the ``Log``
 tab. It looks first and only asks for what is missing, so a second run
-changes nothing.
+changes nothing. It tags the columns (the header contract of
+:mod:`sheetqueue.sheets.gsheets_header`). When the spreadsheet already holds
+the queue under another tab name (a tab the worker tagged, or one whose row 1
+is a queue's header), it says so (a :class:`ConfigError` naming the tab and
+``SHEETQUEUE_REQUESTS_TAB``) instead of creating an empty tab beside it.
 
 The API cannot list data validations without reading cells, so the dropdown
 is set together with the status colours, and the colours (which the
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sheetqueue.config.errors import StoreError
+from sheetqueue.config.errors import ConfigError, StoreError
+from sheetqueue.sheets.gsheets_header import METADATA_FIELDS, HeaderProblem, read_tabs
+from sheetqueue.sheets.gsheets_layout import Layout, quote_tab
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER, Status
 
@@ -42,14 +48,13 @@ _FIELDS = "sheets(properties,protectedRanges,conditionalFormats)"
 def init_sheet(store: GsheetsStore) -> list[str]:
     """Bring the spreadsheet up to what the queue needs; return what was changed."""
     changes: list[str] = []
-    tab = _tab(store)
-    if tab is None:
-        store.tabs.add_tab(store.requests_tab)
-        changes.append(f"created tab {store.requests_tab!r}")
-        tab = _tab(store)
-        if tab is None:
-            raise StoreError(f"tab {store.requests_tab!r} could not be created")
-    added = store.ensure_header()
+    tab = _tab_or_create(store, changes)
+    try:
+        added = store.ensure_header()
+    except HeaderProblem as problem:
+        if problem.reason in ("tab_renamed", "not_the_queue"):
+            raise ConfigError(f"SHEETQUEUE_REQUESTS_TAB: {problem}") from None
+        raise
     if len(added) == len(CANONICAL_HEADER):
         changes.append(f"wrote the header ({len(added)} columns)")
     elif added:
@@ -79,6 +84,43 @@ def init_sheet(store: GsheetsStore) -> list[str]:
     if store.tabs.ensure_log():
         changes.append(f"created tab {store.log_tab!r}")
     return changes
+
+
+def _tab_or_create(store: GsheetsStore, changes: list[str]) -> dict[str, Any]:
+    tab = _tab(store)
+    if tab is not None:
+        return tab
+    other = _queue_elsewhere(store)
+    if other is not None:
+        raise ConfigError(
+            f"SHEETQUEUE_REQUESTS_TAB: the spreadsheet already holds the queue in the tab "
+            f"{other!r}; set SHEETQUEUE_REQUESTS_TAB={other!r} (or rename that tab to "
+            f"{store.requests_tab!r}) instead of creating an empty {store.requests_tab!r}"
+        )
+    store.tabs.add_tab(store.requests_tab)
+    changes.append(f"created tab {store.requests_tab!r}")
+    tab = _tab(store)
+    if tab is None:
+        raise StoreError(f"tab {store.requests_tab!r} could not be created")
+    return tab
+
+
+def _queue_elsewhere(store: GsheetsStore) -> str | None:
+    """The title of another tab that holds the queue: tagged, or headed like one."""
+    tabs = read_tabs(store.api.metadata(METADATA_FIELDS))
+    tagged = [t.title for t in tabs if t.tagged]
+    if tagged:
+        return tagged[0]
+    side = {store.log_tab.lower(), store.tabs.orders_tab.lower()}
+    others = [t.title for t in tabs if t.title.lower() not in side and not t.title.startswith("_")]
+    if not others:
+        return None
+    rows = store.api.batch_get([f"{quote_tab(title)}!1:1" for title in others])
+    for title, block in zip(others, rows, strict=False):
+        layout = Layout.from_header(block[0] if block else [], store.names)
+        if "status" in layout.columns and len(layout.columns) >= 4:
+            return title
+    return None
 
 
 def _tab(store: GsheetsStore) -> dict[str, Any] | None:

@@ -46,13 +46,17 @@ def open_store(
         from sheetqueue.sheets.gsheets_store import GsheetsStore  # gspread only when used
 
         hook = metrics.sheets_hook() if metrics is not None else None
+        alert = None
+        if metrics is not None:
+            alert = lambda reason: metrics.inc("sheetqueue_sheet_alerts_total", reason=reason)  # noqa: E731
         if read_timeout is None:
-            return GsheetsStore.from_settings(settings, on_call=hook)
+            return GsheetsStore.from_settings(settings, on_call=hook, on_alert=alert)
         timeout = min(settings.sheets_timeout_seconds, read_timeout)
         return GsheetsStore.from_settings(
             settings.model_copy(update={"sheets_timeout_seconds": timeout}),
             backoff=Backoff(max_tries=1),
             on_call=hook,
+            on_alert=alert,
         )
     from sheetqueue.sheets.sqlite_store import SqliteStore
 

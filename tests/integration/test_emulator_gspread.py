@@ -192,3 +192,75 @@ def test_unknown_tab_is_a_bad_range(emu: Emulator, client: gspread.Client) -> No
         sheet.values_get("'Nope'!A1")
     assert caught.value.code == 400
     assert "Unable to parse range" in str(caught.value)
+
+
+def _tag(sheet_id: int, column: int, value: str) -> dict[str, object]:
+    location = {
+        "dimensionRange": {
+            "sheetId": sheet_id,
+            "dimension": "COLUMNS",
+            "startIndex": column,
+            "endIndex": column + 1,
+        }
+    }
+    return {
+        "createDeveloperMetadata": {
+            "developerMetadata": {
+                "metadataKey": "col",
+                "metadataValue": value,
+                "location": location,
+                "visibility": "DOCUMENT",
+            }
+        }
+    }
+
+
+def _search(book: gspread.Spreadsheet) -> dict[str, int]:
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{book.id}/developerMetadata:search"
+    answer = book.client.request(
+        "post", url, json={"dataFilters": [{"developerMetadataLookup": {"metadataKey": "col"}}]}
+    ).json()
+    return {
+        m["developerMetadata"]["metadataValue"]: m["developerMetadata"]["location"][
+            "dimensionRange"
+        ]["startIndex"]
+        for m in answer.get("matchedDeveloperMetadata", [])
+    }
+
+
+def test_column_metadata_moves_with_inserted_and_deleted_columns(
+    emu: Emulator, client: gspread.Client
+) -> None:
+    """As in Google: a column's metadata follows it, and goes with it when it is deleted."""
+    book = client.open_by_key(_queue(emu))
+    sheet_id = book.sheet1.id
+    book.batch_update({"requests": [_tag(sheet_id, 1, "timestamp"), _tag(sheet_id, 3, "status")]})
+    assert _search(book) == {"timestamp": 1, "status": 3}
+    book.sheet1.insert_cols([[]], col=2)  # a new column B
+    assert _search(book) == {"timestamp": 2, "status": 4}
+    book.sheet1.delete_columns(3)  # Timestamp's column, now C
+    assert _search(book) == {"status": 3}
+    got = book.fetch_sheet_metadata({"fields": "sheets(data(columnMetadata(developerMetadata)))"})
+    columns = got["sheets"][0]["data"][0]["columnMetadata"]
+    assert [
+        c["developerMetadata"][0]["metadataValue"] for c in columns if "developerMetadata" in c
+    ] == ["status"]
+
+
+def test_merges_are_listed_and_keep_only_the_top_left_value(
+    emu: Emulator, client: gspread.Client
+) -> None:
+    """mergeCells through gspread: the range shows in the metadata; hidden cells are cleared."""
+    book = client.open_by_key(_queue(emu, ["REQ-1", "t", "refund", "Done"]))
+    book.sheet1.merge_cells("C2:D2")
+    merges = book.fetch_sheet_metadata({"fields": "sheets(merges)"})["sheets"][0]["merges"]
+    assert merges == [
+        {
+            "sheetId": 0,
+            "startRowIndex": 1,
+            "endRowIndex": 2,
+            "startColumnIndex": 2,
+            "endColumnIndex": 4,
+        }
+    ]
+    assert book.sheet1.row_values(2) == ["REQ-1", "t", "refund"]

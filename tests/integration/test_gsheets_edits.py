@@ -107,7 +107,7 @@ def test_429_and_503_are_retried_with_growing_waits() -> None:
     emu.fail_next(2, 429)
     before = store.calls
     assert len(store.read_requests()) == 3
-    assert store.calls - before == 3 and store.retries == 2
+    assert store.calls - before == 4 and store.retries == 2
     assert slept == [1.5, 2.5]
 
 
@@ -146,7 +146,7 @@ def test_a_write_that_landed_without_an_answer_is_not_repeated() -> None:
     result = store.update_cells(_to_eligible(rows))
     emu.set_faults()
     assert result.applied == [s.ref for s in rows]
-    assert kinds == ["get", "batch_get", "batch_write", "batch_get"]
+    assert kinds == ["metadata", "get", "batch_get", "batch_write", "batch_get"]
     assert sorted(e.request_id for e in store.read_log()) == ["REQ-A", "REQ-B", "REQ-C"]
 
 

@@ -17,7 +17,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """Any size: 1 read, a checked write of decisions, one of Notified cells; then 1 call."""
+    """Any size: header check, 1 read, a checked write, the Notified cells; quiet: 2 calls."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
@@ -36,7 +36,7 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
         if minute == 0:
             assert report.checked == ROWS and report.changed == ROWS
     worker.ledger.close()
-    assert calls == [5, 1, 1]  # decide all and send; nothing to do; nothing to do
+    assert calls == [6, 2, 2]  # decide all and send; then the header check and the read
 
 
 def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
@@ -55,5 +55,5 @@ def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
     emulator.fail_next(1, 503)
     store.read_requests()
     text = metrics.render()
-    assert 'sheetqueue_sheets_calls_total{operation="get"} 2' in text
-    assert 'sheetqueue_sheets_retries_total{operation="get"} 1' in text
+    assert 'sheetqueue_sheets_calls_total{operation="metadata"} 2' in text
+    assert 'sheetqueue_sheets_retries_total{operation="metadata"} 1' in text

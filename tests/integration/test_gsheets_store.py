@@ -41,9 +41,9 @@ def test_seven_column_sheet_gets_its_columns_on_the_right_and_ids() -> None:
 
 
 def test_header_found_by_name_whatever_the_case_spacing_and_extras() -> None:
-    """Odd spacing and case, blank, duplicate and unknown headers, notes right of it: no harm."""
+    """Odd spacing and case, blank and unknown headers, notes right of it: no harm."""
     emu = _emulator()
-    header = [" request  id", "STATUS", "", "Team Stuff", "Status", "order_id", "Email"]
+    header = [" request  id", "STATUS", "", "Team Stuff", " TYPE", "order_id", "Email"]
     rows = [
         header,
         ["REQ-1", "Pending", "x", "keep me", "dup", "ORD-1", "a@example.com", "", "note!"],
@@ -82,7 +82,7 @@ def test_typed_number_reads_as_shown_and_raw_text_stays_text() -> None:
 
 
 def test_a_pass_costs_one_read_then_at_most_two_calls() -> None:
-    """Read is 1 call; a pass-like update with log lines is 2 more; the header check is free."""
+    """The header check and read are 2 calls (metadata, values); an update with log lines 2 more."""
     emu = _emulator()
     store, _book = open_gsheets(
         emu, {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
@@ -93,7 +93,7 @@ def test_a_pass_costs_one_read_then_at_most_two_calls() -> None:
     before = store.calls
     assert store.ensure_header() == []
     rows = store.read_requests()
-    assert store.calls - before == 1
+    assert store.calls - before == 2
     entry = LogEntry(
         time="t", request_id="REQ-1", from_status="Pending", to_status="Eligible", by="w"
     )
@@ -107,20 +107,20 @@ def test_a_pass_costs_one_read_then_at_most_two_calls() -> None:
         for s in rows
     ]
     store.update_cells(updates)
-    assert store.calls - before == 3
-    assert store.ensure_header() == [] and store.calls - before == 3
+    assert store.calls - before == 4
+    assert store.ensure_header() == [] and store.calls - before == 6
     assert len(store.read_log()) == 50
 
 
 def test_fresh_store_reads_the_tab_once_for_header_and_rows() -> None:
-    """On a new store, ensure_header's read is the one read_requests uses."""
+    """On a new store, ensure_header's reads (metadata, values) are the ones read_requests uses."""
     emu = _emulator()
     store, book = open_gsheets(emu)
     store.add_requests([make_request(request_id="REQ-1")])
     fresh = store_on(emu, book)
     assert fresh.ensure_header() == []
     assert len(fresh.read_requests()) == 1
-    assert fresh.calls == 1
+    assert fresh.calls == 2
 
 
 def test_appended_rows_follow_the_sheets_column_order() -> None:
@@ -135,14 +135,14 @@ def test_appended_rows_follow_the_sheets_column_order() -> None:
 
 
 def test_one_append_for_many_new_requests() -> None:
-    """Adding a batch is one read for duplicates and one append, whatever its size."""
+    """Adding a batch is two reads (contract, duplicates) and one append, whatever its size."""
     emu = _emulator()
     store, _book = open_gsheets(emu)
     store.ensure_header()
     before = store.calls
     batch = [make_request(request_id=f"REQ-{n}", conversation_id=f"c{n}") for n in range(200)]
     assert all(store.add_requests(batch).created)
-    assert store.calls - before == 2
+    assert store.calls - before == 3
     assert len(store.read_requests()) == 200
 
 

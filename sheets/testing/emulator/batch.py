@@ -3,11 +3,13 @@
 Supported: addSheet, deleteSheet, updateSheetProperties, appendDimension,
 insertDimension, deleteDimension, sortRange, setDataValidation,
 addProtectedRange, addConditionalFormatRule, setBasicFilter,
-clearBasicFilter, updateCells (values; formats loosely) and findReplace
-(see cell_requests). repeatCell, updateDimensionProperties,
-updateBorders, mergeCells, autoResizeDimensions and the like are accepted and
-kept loosely (no effect on values). The batch is all or nothing: the caller
-runs it on a snapshot and keeps it only when every request succeeded.
+clearBasicFilter, mergeCells, unmergeCells, updateCells (values and cell
+notes), findReplace (see cell_requests), createDeveloperMetadata,
+updateDeveloperMetadata, deleteDeveloperMetadata. repeatCell, updateCells of
+other fields, updateDimensionProperties, updateBorders, autoResizeDimensions
+and the like are accepted and kept loosely (no effect on values). The batch is
+all or nothing: the caller runs it on a snapshot and keeps it only when every
+request succeeded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sheetqueue.sheets.testing.emulator import cell_requests
+from sheetqueue.sheets.testing.emulator import cell_requests, metadata
 from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request
 from sheetqueue.sheets.testing.emulator.grid import Table
 from sheetqueue.sheets.testing.emulator.state import Spreadsheet, sheet_properties
@@ -29,8 +31,6 @@ _LOOSE = {
     "repeatCell",
     "updateDimensionProperties",
     "updateBorders",
-    "mergeCells",
-    "unmergeCells",
     "autoResizeDimensions",
     "updateSpreadsheetProperties",
     "addNamedRange",
@@ -195,7 +195,13 @@ def _sort_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
         if not box.start_col <= col < box.end_col:
             raise bad_request("Invalid requests[0].sortRange: sort column is outside the range")
         keys.append((col, spec.get("sortOrder", "ASCENDING") == "DESCENDING"))
-    book.sheet_by_id(sheet_id).sort(box, keys or [(box.start_col, False)])
+    sheet = book.sheet_by_id(sheet_id)
+    if sheet.vertical_merge_in(box):
+        raise bad_request(
+            "Invalid requests[0].sortRange: You can't sort a range containing vertically "
+            "merged cells."
+        )
+    sheet.sort(box, keys or [(box.start_col, False)])
 
 
 def _set_validation(book: Spreadsheet, payload: dict[str, Any]) -> None:
@@ -236,6 +242,101 @@ def _set_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 def _clear_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
     book.sheet_by_id(payload.get("sheetId", 0)).basic_filter = None
+
+
+def _merge_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    rng = payload.get("range", {})
+    box, sheet_id = _grid_range(book, rng)
+    sheet = book.sheet_by_id(sheet_id)
+    kind = payload.get("mergeType", "MERGE_ALL")
+    if kind == "MERGE_ALL":
+        pieces = [box]
+    elif kind == "MERGE_ROWS":
+        pieces = [
+            Table(r, r + 1, box.start_col, box.end_col) for r in range(box.start_row, box.end_row)
+        ]
+    elif kind == "MERGE_COLUMNS":
+        pieces = [
+            Table(box.start_row, box.end_row, c, c + 1) for c in range(box.start_col, box.end_col)
+        ]
+    else:
+        raise bad_request(f"Invalid requests[0].mergeCells: unknown mergeType {kind}")
+    for piece in pieces:
+        if (piece.end_row - piece.start_row) * (piece.end_col - piece.start_col) < 2:
+            continue
+        for merge in sheet.merges:
+            if _overlap(merge, piece):
+                raise bad_request(
+                    "Invalid requests[0].mergeCells: You must select all cells in a merged range "
+                    "to merge or unmerge them."
+                )
+        for row in range(piece.start_row, piece.end_row):  # only the top-left value is kept
+            for col in range(piece.start_col, piece.end_col):
+                if (row, col) != (piece.start_row, piece.start_col) and sheet.cell(row, col):
+                    sheet.clear(row, row + 1, col, col + 1)
+        sheet.merges.append(
+            {
+                "sheetId": sheet_id,
+                "startRowIndex": piece.start_row,
+                "endRowIndex": piece.end_row,
+                "startColumnIndex": piece.start_col,
+                "endColumnIndex": piece.end_col,
+            }
+        )
+
+
+def _unmerge_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    box, sheet_id = _grid_range(book, payload.get("range", {}))
+    sheet = book.sheet_by_id(sheet_id)
+    inside = [
+        m
+        for m in sheet.merges
+        if box.start_row <= m["startRowIndex"]
+        and m["endRowIndex"] <= box.end_row
+        and box.start_col <= m["startColumnIndex"]
+        and m["endColumnIndex"] <= box.end_col
+    ]
+    if any(_overlap(m, box) and m not in inside for m in sheet.merges):
+        raise bad_request(
+            "Invalid requests[0].unmergeCells: You must select all cells in a merged range to "
+            "merge or unmerge them."
+        )
+    sheet.merges = [m for m in sheet.merges if m not in inside]
+
+
+def _overlap(merge: dict[str, Any], box: Table) -> bool:
+    return bool(
+        merge["startRowIndex"] < box.end_row
+        and box.start_row < merge["endRowIndex"]
+        and merge["startColumnIndex"] < box.end_col
+        and box.start_col < merge["endColumnIndex"]
+    )
+
+
+def _update_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Cell notes are kept (``fields: "note"``); values as cell_requests writes them."""
+    fields = _mask(str(payload.get("fields", "")))
+    if fields != {"note"}:
+        cell_requests.update_cells(book, payload)
+        return
+    start = payload.get("start")
+    if isinstance(start, dict):
+        sheet = book.sheet_by_id(start.get("sheetId", 0))
+        first_row, first_col = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+    else:
+        box, sheet_id = _grid_range(book, payload.get("range", {}))
+        sheet = book.sheet_by_id(sheet_id)
+        first_row, first_col = box.start_row, box.start_col
+    for row_offset, row in enumerate(payload.get("rows", [])):
+        for col_offset, cell in enumerate(row.get("values", [])):
+            row_at, col_at = first_row + row_offset, first_col + col_offset
+            if row_at >= sheet.row_count or col_at >= sheet.col_count:
+                raise bad_request("Invalid requests[0].updateCells: cells are outside the grid")
+            note = (cell or {}).get("note")
+            if note:
+                sheet.notes[(row_at, col_at)] = str(note)
+            else:
+                sheet.notes.pop((row_at, col_at), None)
 
 
 def _grid_range(book: Spreadsheet, rng: dict[str, Any]) -> tuple[Table, int]:
@@ -292,6 +393,11 @@ _HANDLERS: dict[str, Handler] = {
     "addConditionalFormatRule": _add_conditional,
     "setBasicFilter": _set_filter,
     "clearBasicFilter": _clear_filter,
-    "updateCells": cell_requests.update_cells,
+    "mergeCells": _merge_cells,
+    "unmergeCells": _unmerge_cells,
+    "updateCells": _update_cells,
+    "createDeveloperMetadata": metadata.create,
+    "updateDeveloperMetadata": metadata.update,
+    "deleteDeveloperMetadata": metadata.delete,
     "findReplace": cell_requests.find_replace,
 }

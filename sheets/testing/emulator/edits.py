@@ -30,7 +30,10 @@ def sort_rows(sheet: Sheet, col: int | str, descending: bool = False, header_row
     index = column_of(sheet, col)
     height = sheet.data_height()
     if height > header_rows:
-        sheet.sort(Table(header_rows, height, 0, sheet.col_count), [(index, descending)])
+        box = Table(header_rows, height, 0, sheet.col_count)
+        if sheet.vertical_merge_in(box):
+            raise ValueError("you can't sort a range containing vertically merged cells")
+        sheet.sort(box, [(index, descending)])
 
 
 def insert_blank_rows(sheet: Sheet, before_row: int, count: int = 1) -> None:

@@ -25,12 +25,19 @@ _MESSAGES = {
 
 @dataclass(frozen=True)
 class Call:
-    """One API call as the emulator answered it."""
+    """One API call as the emulator answered it.
+
+    ``columns`` names each column a values write (update, batchUpdate, append)
+    touched, as ``Tab!Header`` with the header row as it stood just before the
+    write (``Tab!#7`` for a column with a blank header), so a test can count
+    the writes per column.
+    """
 
     method: str
     path: str
     kind: str
     status: int
+    columns: tuple[str, ...] = ()
 
 
 class CallLog:

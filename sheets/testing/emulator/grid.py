@@ -48,6 +48,9 @@ class Sheet:
     validations: list[dict[str, Any]] = field(default_factory=list)
     formats: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
     _tables: dict[tuple[int, int, int | None, bool], tuple[int, Table]] = field(
         default_factory=dict, repr=False
     )
@@ -110,6 +113,7 @@ class Sheet:
         if at < len(self.rows):
             self.rows[at:at] = [[] for _ in range(count)]
         self.row_count += count
+        self._shift("ROWS", at, count)
 
     def delete_rows(self, start: int, end: int) -> None:
         """Remove rows ``start..end`` (exclusive); the grid shrinks."""
@@ -117,6 +121,7 @@ class Sheet:
         del self.rows[start:end]
         self.row_count -= end - start
         self._trim_rows()
+        self._cut("ROWS", start, end)
 
     def insert_cols(self, at: int, count: int) -> None:
         """Insert blank columns before column ``at``."""
@@ -125,6 +130,7 @@ class Sheet:
             if at < len(cells):
                 cells[at:at] = [None] * count
         self.col_count += count
+        self._shift("COLUMNS", at, count)
 
     def delete_cols(self, start: int, end: int) -> None:
         """Remove columns ``start..end`` (exclusive)."""
@@ -134,6 +140,7 @@ class Sheet:
             _trim_row(cells)
         self.col_count -= end - start
         self._trim_rows()
+        self._cut("COLUMNS", start, end)
 
     def resize(self, rows: int | None = None, cols: int | None = None) -> None:
         """Set the grid size; cells beyond a smaller grid are dropped."""
@@ -222,12 +229,93 @@ class Sheet:
         """An independent copy (cells are immutable and shared)."""
         twin = copy.copy(self)
         twin.rows = [list(cells) for cells in self.rows]
-        for name in ("protected_ranges", "conditional_formats", "validations", "formats"):
+        for name in (
+            "protected_ranges",
+            "conditional_formats",
+            "validations",
+            "formats",
+            "developer_metadata",
+            "merges",
+            "notes",
+        ):
             setattr(twin, name, copy.deepcopy(getattr(self, name)))
         twin.basic_filter = copy.deepcopy(self.basic_filter)
         twin.extra = copy.deepcopy(self.extra)
         twin._tables = {}
         return twin
+
+    def vertical_merge_in(self, box: Table) -> bool:
+        """Whether a merge spanning rows lies in ``box`` (Google will not sort such a range)."""
+        return any(
+            m["endRowIndex"] - m["startRowIndex"] > 1
+            and m["startRowIndex"] < box.end_row
+            and box.start_row < m["endRowIndex"]
+            and m["startColumnIndex"] < box.end_col
+            and box.start_col < m["endColumnIndex"]
+            for m in self.merges
+        )
+
+    def merge_at(self, row: int, col: int) -> dict[str, Any] | None:
+        """The merged range covering (row, col), or None."""
+        for merge in self.merges:
+            if (
+                merge["startRowIndex"] <= row < merge["endRowIndex"]
+                and merge["startColumnIndex"] <= col < merge["endColumnIndex"]
+            ):
+                return merge
+        return None
+
+    def _shift(self, dimension: str, at: int, count: int) -> None:
+        """Inserted rows or columns: what sits at or after ``at`` moves on, as in Google."""
+        for entry in self.developer_metadata:
+            span = entry["location"].get("dimensionRange")
+            if span is not None and span["dimension"] == dimension and span["startIndex"] >= at:
+                span["startIndex"] += count
+                span["endIndex"] += count
+        start, end = _merge_keys(dimension)
+        for merge in self.merges:
+            if merge[start] >= at:
+                merge[start] += count
+                merge[end] += count
+            elif merge[end] > at:
+                merge[end] += count
+        axis = 0 if dimension == "ROWS" else 1
+        self.notes = {
+            key if key[axis] < at else _moved(key, axis, count): text
+            for key, text in self.notes.items()
+        }
+
+    def _cut(self, dimension: str, first: int, stop: int) -> None:
+        """Deleted rows or columns take their metadata, notes and merged cells with them."""
+        count = stop - first
+        kept = []
+        for entry in self.developer_metadata:
+            span = entry["location"].get("dimensionRange")
+            if span is not None and span["dimension"] == dimension:
+                if first <= span["startIndex"] < stop:
+                    continue
+                if span["startIndex"] >= stop:
+                    span["startIndex"] -= count
+                    span["endIndex"] -= count
+            kept.append(entry)
+        self.developer_metadata = kept
+        start, end = _merge_keys(dimension)
+        merges = []
+        for merge in self.merges:
+            low = merge[start] - min(count, max(0, merge[start] - first))
+            high = merge[end] - min(count, max(0, merge[end] - first))
+            merge[start], merge[end] = low, high
+            rows = merge["endRowIndex"] - merge["startRowIndex"]
+            cols = merge["endColumnIndex"] - merge["startColumnIndex"]
+            if rows > 0 and cols > 0 and rows * cols > 1:
+                merges.append(merge)
+        self.merges = merges
+        axis = 0 if dimension == "ROWS" else 1
+        self.notes = {
+            key if key[axis] < first else _moved(key, axis, -count): text
+            for key, text in self.notes.items()
+            if not first <= key[axis] < stop
+        }
 
     def _touch(self) -> None:
         self._version += 1
@@ -235,6 +323,16 @@ class Sheet:
     def _trim_rows(self) -> None:
         while self.rows and not self.rows[-1]:
             self.rows.pop()
+
+
+def _merge_keys(dimension: str) -> tuple[str, str]:
+    if dimension == "ROWS":
+        return "startRowIndex", "endRowIndex"
+    return "startColumnIndex", "endColumnIndex"
+
+
+def _moved(key: tuple[int, int], axis: int, count: int) -> tuple[int, int]:
+    return (key[0] + count, key[1]) if axis == 0 else (key[0], key[1] + count)
 
 
 def _trim_row(cells: Row) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sheetqueue.sheets.testing.emulator import batch, edits, values
+from sheetqueue.sheets.testing.emulator import batch, edits, metadata, values
 from sheetqueue.sheets.testing.emulator.cells import Cell
 from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request, not_found
 from sheetqueue.sheets.testing.emulator.faults import (
@@ -55,10 +55,11 @@ class SheetsService:
                     raise fault_error(code)
                 if not self.quota.admit(kind):
                     raise quota_error(kind)
+                columns = self._written_columns(method, path, body)
                 status, answer = 200, self._dispatch(method, path, query, body)
             except ApiError as exc:
-                status, answer = exc.code, exc.body()
-            self.log.record(Call(method, path, kind, status))
+                status, answer, columns = exc.code, exc.body(), ()
+            self.log.record(Call(method, path, kind, status, columns))
         return status, answer
 
     def _dispatch(self, method: str, path: str, query: Query, body: Any) -> Any:
@@ -67,6 +68,8 @@ class SheetsService:
         rest = path[len(_PREFIX) :].lstrip("/")
         if rest == "" and method == "POST":
             return self._create(body)
+        if "/developerMetadata" in rest:
+            return self._metadata(method, path, rest, body)
         head, sep, tail = rest.partition("/values")
         book = self.workspace.get(head.removesuffix(":batchUpdate"))
         if not sep:
@@ -80,6 +83,48 @@ class SheetsService:
                 return book.metadata(_one(query, "fields", "") or None, grid)
             raise not_found(f"Unknown path {path}")
         return self._values(book, method, tail, query, body or {})
+
+    def _metadata(self, method: str, path: str, rest: str, body: Any) -> Any:
+        head, _sep, tail = rest.partition("/developerMetadata")
+        book = self.workspace.get(head)
+        if tail == ":search" and method == "POST":
+            return metadata.search(book, body)
+        if tail.startswith("/") and method == "GET":
+            return metadata.get(book, tail[1:])
+        raise not_found(f"Unknown path {path}")
+
+    def _written_columns(self, method: str, path: str, body: Any) -> tuple[str, ...]:
+        """``Tab!Header`` of each column a values write is about to touch (see :class:`Call`)."""
+        if method not in ("POST", "PUT") or "/values" not in path:
+            return ()
+        head, _sep, tail = path[len(_PREFIX) :].lstrip("/").partition("/values")
+        book = self.workspace.books.get(head)
+        if book is None:
+            return ()
+        if tail == ":batchUpdate":
+            items = (body or {}).get("data", []) if isinstance(body, dict) else []
+            ranges = [str(item.get("range", "")) for item in items if isinstance(item, dict)]
+        elif tail.startswith("/") and (method == "PUT" or tail.endswith(":append")):
+            ranges = [tail[1:].removesuffix(":append")]
+        else:
+            return ()
+        found: list[str] = []
+        for text in ranges:
+            try:
+                sheet, box = book.resolve(text, check_grid=False)
+            except ApiError:
+                continue
+            width = box.end_col - box.start_col
+            if tail.endswith(":append"):
+                rows = (body or {}).get("values") or [[]]
+                width = max(len(row) for row in rows)
+            for col in range(box.start_col, min(box.start_col + width, sheet.col_count)):
+                cell = sheet.cell(0, col)
+                header = str(cell.value) if cell is not None and cell.value != "" else f"#{col + 1}"
+                name = f"{sheet.title}!{header}"
+                if name not in found:
+                    found.append(name)
+        return tuple(found)
 
     def _values(self, book: Any, method: str, tail: str, query: Query, body: Any) -> Any:
         render_option = _one(query, "valueRenderOption")
@@ -200,6 +245,64 @@ class SheetsService:
         """Type a new row under the data; returns its 1-based row number."""
         with self.lock:
             return edits.append_row(self._sheet(spreadsheet_id, tab), row_values)
+
+    def insert_blank_columns(
+        self, spreadsheet_id: str, tab: str, before_col: int | str, count: int = 1
+    ) -> None:
+        """Insert empty columns left of ``before_col`` (its metadata, notes, merges move on)."""
+        with self.lock:
+            sheet = self._sheet(spreadsheet_id, tab)
+            sheet.insert_cols(edits.column_of(sheet, before_col), count)
+
+    def delete_columns(self, spreadsheet_id: str, tab: str, col: int | str, count: int = 1) -> None:
+        """Delete ``count`` columns from ``col`` (their metadata goes with them)."""
+        with self.lock:
+            sheet = self._sheet(spreadsheet_id, tab)
+            first = edits.column_of(sheet, col)
+            if first + count > sheet.col_count or count >= sheet.col_count:
+                raise ValueError("columns to delete must be inside the grid, and one must remain")
+            sheet.delete_cols(first, first + count)
+
+    def merge_cells(self, spreadsheet_id: str, tab: str, a1_range: str) -> None:
+        """Merge all of ``a1_range`` (``F3:F4``), as Format > Merge; the top-left value stays."""
+        with self.lock:
+            book = self.workspace.get(spreadsheet_id)
+            sheet, box = book.resolve(f"{_quoted(tab)}!{a1_range}")
+            request = {
+                "mergeCells": {
+                    "range": {
+                        "sheetId": sheet.sheet_id,
+                        "startRowIndex": box.start_row,
+                        "endRowIndex": box.end_row,
+                        "startColumnIndex": box.start_col,
+                        "endColumnIndex": box.end_col,
+                    },
+                    "mergeType": "MERGE_ALL",
+                }
+            }
+            batch.apply(book, {"requests": [request]})
+
+    def rename_tab(self, spreadsheet_id: str, tab: str, new_title: str) -> None:
+        """Double-click the tab and type a new name."""
+        with self.lock:
+            book = self.workspace.get(spreadsheet_id)
+            if book.find_title(new_title) is not None:
+                raise ValueError(f"a tab named {new_title!r} already exists")
+            book.sheet_by_title(tab).title = new_title
+
+    def note(self, spreadsheet_id: str, tab: str, a1_cell: str) -> str:
+        """The note on a cell ('' when none)."""
+        with self.lock:
+            sheet, box = self.workspace.get(spreadsheet_id).resolve(f"{_quoted(tab)}!{a1_cell}")
+            return sheet.notes.get((box.start_row, box.start_col), "")
+
+    def developer_metadata(self, spreadsheet_id: str) -> list[dict[str, Any]]:
+        """Every developer metadata entry of the spreadsheet (not logged)."""
+        with self.lock:
+            book = self.workspace.get(spreadsheet_id)
+            found = metadata.search(book, {"dataFilters": [{"developerMetadataLookup": {}}]})
+            matched: list[dict[str, Any]] = found.get("matchedDeveloperMetadata", [])
+            return [dict(item["developerMetadata"]) for item in matched]
 
     # -- in-process API: controls -----------------------------------------
 

@@ -23,7 +23,15 @@ from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
 
 __all__ = ["Spreadsheet", "Workspace"]
 
-_SHEET_KEYS = ("properties", "protectedRanges", "conditionalFormats", "basicFilter", "data")
+_SHEET_KEYS = (
+    "properties",
+    "protectedRanges",
+    "conditionalFormats",
+    "basicFilter",
+    "data",
+    "developerMetadata",
+    "merges",
+)
 
 
 @dataclass
@@ -155,7 +163,10 @@ class Spreadsheet:
                 "autoRecalc": "ON_CHANGE",
                 "timeZone": self.time_zone,
             },
-            "sheets": [_sheet_json(sheet, include_grid) for sheet in self.sheets],
+            "sheets": [
+                _sheet_json(sheet, include_grid, "columnMetadata" in (fields or ""))
+                for sheet in self.sheets
+            ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
         }
         if not fields:
@@ -203,17 +214,43 @@ def sheet_properties(sheet: Sheet) -> dict[str, Any]:
     return props
 
 
-def _sheet_json(sheet: Sheet, include_grid: bool) -> dict[str, Any]:
+def _sheet_json(sheet: Sheet, include_grid: bool, column_metadata: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"properties": sheet_properties(sheet)}
+    on_sheet = [e for e in sheet.developer_metadata if e["location"]["locationType"] == "SHEET"]
+    if on_sheet:
+        entry["developerMetadata"] = copy.deepcopy(on_sheet)
+    if sheet.merges:
+        entry["merges"] = copy.deepcopy(sheet.merges)
     if sheet.protected_ranges:
         entry["protectedRanges"] = copy.deepcopy(sheet.protected_ranges)
     if sheet.conditional_formats:
         entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
     if sheet.basic_filter is not None:
         entry["basicFilter"] = copy.deepcopy(sheet.basic_filter)
-    if include_grid:
-        entry["data"] = [{"startRow": 0, "startColumn": 0, "rowData": _row_data(sheet)}]
+    if include_grid or column_metadata:
+        data: dict[str, Any] = {"startRow": 0, "startColumn": 0}
+        if include_grid:
+            data["rowData"] = _row_data(sheet)
+        if column_metadata:
+            data["columnMetadata"] = _column_metadata(sheet)
+        entry["data"] = [data]
     return entry
+
+
+def _column_metadata(sheet: Sheet) -> list[dict[str, Any]]:
+    """One DimensionProperties per column, with the entries located on it."""
+    columns: list[dict[str, Any]] = [{"pixelSize": 100} for _ in range(sheet.col_count)]
+    for entry in sheet.developer_metadata:
+        span = entry["location"].get("dimensionRange")
+        if (
+            span is not None
+            and span["dimension"] == "COLUMNS"
+            and span["startIndex"] < len(columns)
+        ):
+            columns[span["startIndex"]].setdefault("developerMetadata", []).append(
+                copy.deepcopy(entry)
+            )
+    return columns
 
 
 def _row_data(sheet: Sheet) -> list[dict[str, Any]]:
