@@ -101,6 +101,9 @@ def read_tabs(answer: Mapping[str, Any]) -> list[TabTags]:
                         columns.setdefault(str(entry.get("metadataValue", "")), []).append(
                             start + offset
                         )
+        # Two workers adopting a new sheet at once may both tag a column: the same
+        # tag twice on one column is one tag, not a duplicated column.
+        columns = {name: sorted(set(where)) for name, where in columns.items()}
         queue: tuple[str, ...] | None = None
         alert = None
         for entry in sheet.get("developerMetadata", []):

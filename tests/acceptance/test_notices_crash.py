@@ -108,7 +108,7 @@ def test_kill_between_the_write_and_the_ledger_loses_no_received_notice(tmp_path
 
 
 def test_a_new_host_on_the_google_sheet_sends_nothing_and_writes_nothing(tmp_path: Path) -> None:
-    """Same sheet, empty state file: the pass reads once, writes no cell, sends no message."""
+    """Same sheet, empty state file: a header check and one read; no write, no message."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
@@ -153,7 +153,7 @@ def test_a_new_host_on_the_google_sheet_sends_nothing_and_writes_nothing(tmp_pat
     calls = store.calls - before
     worker.close()  # type: ignore[attr-defined]
     assert sent == 1
-    assert calls == 1, "one read, no write"
+    assert calls == 2, "the header check and one read, no write"
     assert report.changed == 0
     assert [s.request.notified for s in store.read_requests()] == cells
     assert len(mailbox.Maildir(tmp_path / "outbox")) == sent

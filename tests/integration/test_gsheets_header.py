@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.sheets.gsheets_header import COLUMN_KEY, QUEUE_KEY, HeaderProblem
+from sheetqueue.sheets.gsheets_header import (
+    COLUMN_KEY,
+    METADATA_FIELDS,
+    QUEUE_KEY,
+    HeaderProblem,
+    read_tabs,
+    tag_requests,
+)
+from sheetqueue.sheets.gsheets_layout import Layout
 from sheetqueue.sheets.model import CANONICAL_HEADER
 from tests.cli_runner import SheetqueueCli
 from tests.sheet_contract_kit import CLOSED, WorkedSheet
@@ -252,3 +260,17 @@ def test_an_alias_for_an_unknown_column_is_bad_configuration() -> None:
     with pytest.raises(ConfigError) as error:
         GsheetsStore.from_settings(settings)
     assert "[sheet.aliases]" in str(error.value) and "'order_ref'" in str(error.value)
+
+
+def test_two_workers_adopting_one_new_sheet_at_once_do_not_stop_it(tmp_path: Path) -> None:
+    """A second adopter tagging the same columns again is one tag per column: work goes on."""
+    sheet = WorkedSheet(shared_emulator(), tmp_path)
+    store = sheet.store()
+    [tab] = [t for t in read_tabs(store.api.metadata(METADATA_FIELDS)) if t.title == "Requests"]
+    columns = {name: where[0] for name, where in tab.columns.items()}
+    layout = Layout(tuple(CANONICAL_HEADER), columns)
+    store.api.structure(tag_requests(tab.sheet_id, layout, None))  # the other adopter's tags
+    store.close()
+    report = sheet.run()
+    assert report.rows == len(sheet.values()) - 1
+    assert sheet.value_writes() == []
