@@ -193,7 +193,9 @@ class OrderMapping:
 
     def status(self, value: Any, out: Mapping[str, Any], by_key: Mapping[str, Any]) -> str:
         """The model's status for ``value`` (or for what the record proves when blank)."""
-        flags = {name: any(_true(by_key.get(key_of(a))) for a in keys) for name, keys in _FLAGS.items()}
+        flags = {
+            name: any(_true(by_key.get(key_of(a))) for a in keys) for name, keys in _FLAGS.items()
+        }
         if flags["refunded"]:
             return "refunded"
         if not _blank(value):
@@ -324,7 +326,7 @@ class Row:
     record: dict[str, Any]
 
 
-_SHOPIFY = {
+_SHOPIFY: dict[str, str | tuple[str, ...]] = {
     "order_id": "Name",
     "email": "Email",
     "phone": ("Phone", "Shipping Phone", "Billing Phone"),
@@ -343,7 +345,7 @@ _SHOPIFY_ITEM = {
     "qty": "Lineitem quantity",
     "price": "Lineitem price",
 }
-_WOO = {
+_WOO: dict[str, str | tuple[str, ...]] = {
     "order_id": ("order_number", "order_id"),
     "email": "billing_email",
     "phone": "billing_phone",

@@ -41,9 +41,9 @@ __all__ = [
     "OrderSource",
     "OrderStatus",
     "load_order_file",
-    "read_order_file",
     "order_from_record",
     "orders_from_records",
+    "read_order_file",
 ]
 
 
@@ -264,7 +264,9 @@ def read_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = 
     return OrderFile(orders=tuple(orders), problems=tuple(problems))
 
 
-def load_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = None) -> list[Order]:
+def load_order_file(
+    path: Path, zone: Any = UTC, mapping: OrderMapping | None = None
+) -> list[Order]:
     """All the orders of a file, or InputError listing every line it cannot read."""
     found = read_order_file(path, zone, mapping)
     if found.problems:

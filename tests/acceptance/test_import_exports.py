@@ -1,4 +1,4 @@
-"""import-orders with real shop exports (Shopify, WooCommerce): grouped lines, dry runs, all or nothing."""
+"""import-orders with Shopify and WooCommerce exports: grouped lines, dry runs, all or nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _copy(cli: SheetqueueCli, name: str) -> Path:
 def test_a_shopify_export_loads_one_order_per_name_with_every_line_item(
     cli: SheetqueueCli,
 ) -> None:
-    """Lines sharing a Name are one order; statuses, city and postal code come from Shopify's columns."""
+    """Lines sharing a Name are one order; status, city and postal code from Shopify's columns."""
     export = _copy(cli, "shopify_orders.csv")
     assert cli("import-orders", str(export), "--json").json() == {"imported": 3}
     order = cli("lookup", "--order", "#1001", "--email", "ana@example.com", "--json").json()
@@ -35,7 +35,7 @@ def test_a_shopify_export_loads_one_order_per_name_with_every_line_item(
 
 
 def test_a_woocommerce_export_loads_with_the_shops_status_table(cli: SheetqueueCli) -> None:
-    """One row per item is grouped by order_number; [orders.statuses] reads completed as delivered."""
+    """Rows per item are grouped by order_number; [orders.statuses] reads completed as delivered."""
     (cli.workdir / "sheetqueue.toml").write_text('[orders.statuses]\ncompleted = "delivered"\n')
     export = _copy(cli, "woocommerce_orders.csv")
     dry = cli("import-orders", str(export), "--dry-run", "--json")

@@ -10,8 +10,8 @@ import pytest
 
 from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.order_sources import open_order_source
-from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.orders import OrderStatus
+from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.integration.test_order_api import OrderApi
 
 # The voice-agent tutorial's sample answer: order_number, text address, no email.

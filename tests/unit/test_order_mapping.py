@@ -60,8 +60,12 @@ def test_config_columns_are_read_before_the_built_in_names(
     assert settings.orders == "file:orders.csv"
     mapping = mapping_of(settings)
     order = order_from_record(
-        {"Reference": "R-7", "Buyer Mail": "b@example.com", "email": "x@example.com",
-         "status": "Sent"},
+        {
+            "Reference": "R-7",
+            "Buyer Mail": "b@example.com",
+            "email": "x@example.com",
+            "status": "Sent",
+        },
         mapping=mapping,
     )
     assert (order.order_id, order.email, order.status) == ("R-7", "b@example.com", "shipped")
@@ -94,8 +98,11 @@ def test_a_one_line_address_gives_city_and_postal_code(
 def test_a_structured_address_gives_city_and_postal_code_only() -> None:
     """An address object is read by its parts; the street is not kept anywhere."""
     order = order_from_record(
-        {**BASE, "status": "shipped",
-         "shipping_address": {"address1": "1 Rue X", "city": "Paris", "postcode": "75001"}}
+        {
+            **BASE,
+            "status": "shipped",
+            "shipping_address": {"address1": "1 Rue X", "city": "Paris", "postcode": "75001"},
+        }
     )
     assert (order.city, order.postal_code, order.shipping_address) == ("Paris", "75001", "")
     assert "Rue" not in order.model_dump_json()

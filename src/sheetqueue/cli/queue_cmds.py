@@ -16,8 +16,8 @@ from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import console, queue_table, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
-from sheetqueue.sheets.model import Status
 from sheetqueue.config.settings import load_settings
+from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.order_mapping import mapping_of
 from sheetqueue.sheets.orders import read_order_file
 
@@ -117,7 +117,9 @@ def import_orders(
     file: Annotated[Path, typer.Argument(help="A .json (array) or .csv file of orders.")],
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Say what would load and every line that cannot; write nothing."),
+        typer.Option(
+            "--dry-run", help="Say what would load and every line that cannot; write nothing."
+        ),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
