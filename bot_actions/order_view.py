@@ -60,6 +60,7 @@ class OrderView(BaseModel):
 def order_view(order: Order, zone: tzinfo) -> OrderView:
     """Build the shopper's view of ``order``; dates in the store's time zone."""
     city, postal = city_and_postal_code(order.shipping_address)
+    city, postal = city or order.city or None, postal or order.postal_code or None
     eta = _eta(order.estimated_delivery, zone)
     tracking_url = order.tracking_url.strip()
     values = {

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     requests_tab: str = "Requests"
     log_tab: str = "Log"
     orders: str = "tab:Orders"
+    order_fields: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="[orders.fields]: the shop's column (or columns) for an order field",
+    )
+    order_statuses: dict[str, str] = Field(
+        default_factory=dict,
+        description="[orders.statuses]: the shop's status words, each mapped to a status",
+    )
     orders_token: SecretStr = SecretStr("")
     orders_timeout_seconds: float = Field(10.0, gt=0)
     notify: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["maildir:./outbox"])
@@ -182,8 +190,34 @@ class Settings(BaseSettings):
         toml_file = _config_file(os.environ)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+            sources.append(_TomlSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+
+class _TomlSource(TomlConfigSettingsSource):
+    """The TOML file, where ``[orders]`` may be a table: ``source``, ``fields``, ``statuses``.
+
+    ``orders = "file:orders.csv"`` stays valid; ``[orders] source = ...`` is the
+    same with room for ``[orders.fields]`` and ``[orders.statuses]``.
+    """
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = dict(super()._read_file(file_path))
+        table = data.get("orders")
+        if isinstance(table, dict):
+            table = dict(table)
+            unknown = sorted(set(table) - {"source", "fields", "statuses"})
+            if unknown:
+                raise ConfigError(
+                    f"[orders] {unknown[0]}: unknown setting; use source, fields or statuses"
+                )
+            del data["orders"]
+            if "source" in table:
+                data["orders"] = table["source"]
+            for key, name in (("fields", "order_fields"), ("statuses", "order_statuses")):
+                if key in table:
+                    data[name] = table[key]
+        return data
 
 
 def _config_file(environ: Mapping[str, str]) -> Path | None:
@@ -217,6 +251,9 @@ def _describe(exc: ValidationError) -> str:
     if location and location[0] == "sheet":
         name = "[sheet] " + ".".join(location[1:2]) if len(location) > 1 else "[sheet]"
         where = f"{name} ({ENV_PREFIX}SHEET__{'__'.join(location[1:2]).upper()})"
+    elif location and location[0] in ("order_fields", "order_statuses"):
+        table = location[0].removeprefix("order_")
+        where = f"[orders.{table}] ({ENV_PREFIX}{location[0].upper()})"
     elif location and location[0] == "policy":
         name = "[policy] " + ".".join(location[1:]) if len(location) > 1 else "[policy]"
         env = ENV_PREFIX + "POLICY__" + "__".join(location[1:]).upper()

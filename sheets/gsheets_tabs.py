@@ -122,24 +122,34 @@ class Tabs:
         return orders_from_values(self._values_or_none(self.orders_tab) or [])
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
-        """Replace the Orders tab with ``records`` (RAW; JSON text for lists and objects)."""
+        """Replace the Orders tab with ``records`` (RAW; JSON text for lists and objects).
+
+        One ``values.update`` writes the new orders and blanks what is left of
+        the old ones, so an import lands whole or not at all (no clear first).
+        """
         columns: list[str] = []
         for record in records:
             columns += [str(key) for key in record if str(key) not in columns]
         rows = [columns] + [
             [order_cell(record.get(name)) for name in columns] for record in records
         ]
-        width = max(len(columns), 1)
         if self.properties(self.orders_tab) is None:
+            old: list[list[Any]] = []
             self.add_tab(
-                self.orders_tab, max(_NEW_TAB_ROWS, len(rows)), max(_NEW_TAB_COLUMNS, width)
+                self.orders_tab,
+                max(_NEW_TAB_ROWS, len(rows)),
+                max(_NEW_TAB_COLUMNS, len(columns), 1),
             )
         else:
-            self.ensure_size(self.orders_tab, rows=len(rows), columns=width)
-            self.api.clear(quote_tab(self.orders_tab))
-        if columns:
+            old = self.api.get(quote_tab(self.orders_tab))
+            self.ensure_size(self.orders_tab, rows=len(rows), columns=max(len(columns), 1))
+        height = max(len(rows), len(old))
+        width = max(len(columns), max((len(row) for row in old), default=0), 1)
+        grid = [[*row, *([""] * (width - len(row)))] for row in rows]
+        grid += [[""] * width for _ in range(height - len(rows))]
+        if grid:
             last = column_letters(width - 1)
-            self.api.update(f"{quote_tab(self.orders_tab)}!A1:{last}{len(rows)}", rows)
+            self.api.update(f"{quote_tab(self.orders_tab)}!A1:{last}{height}", grid)
         return len(records)
 
     def _values_or_none(self, title: str) -> list[list[Any]] | None:

@@ -1,7 +1,10 @@
 """``http(s)://`` order data: one GET per order against the shop's own order API.
 
 ``GET <url>?order_id=..&email=..`` with ``Authorization: Bearer <token>``
-when a token is set. 200 is one order object, 404 is "no such order".
+when a token is set. 200 is one order object, 404 is "no such order". The
+object may be in any shape :mod:`~sheetqueue.sheets.order_mapping` reads (an
+``order_number`` and text address, an ``id`` with ``isDelivered`` flags, ...);
+one without an email is taken to have matched the email it was asked with.
 Timeouts, connection failures and 5xx answers are tried again with bounded
 exponential backoff and jitter; after the last try an
 :class:`~sheetqueue.config.errors.OrderSourceError` names the API (without its query, so
@@ -21,6 +24,7 @@ import httpx
 import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
+from sheetqueue.sheets.order_mapping import OrderMapping
 from sheetqueue.sheets.orders import Order, order_from_record
 
 __all__ = ["HttpOrderSource"]
@@ -43,7 +47,9 @@ class HttpOrderSource:
         backoff: float = 0.2,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        mapping: OrderMapping | None = None,
     ) -> None:
+        self._mapping = mapping
         self.url = url
         self._token = token
         self._timeout = timeout
@@ -74,7 +80,7 @@ class HttpOrderSource:
                     problem = f"cannot connect ({type(exc).__name__}: {exc})"
                 else:
                     if response.status_code < 500:
-                        return self._read(response, order_id)
+                        return self._read(response, order_id, email)
                     problem = f"HTTP {response.status_code}"
                 log.warning("orders.api_retry", url=self._where, attempt=attempt, problem=problem)
                 if attempt < self._tries:
@@ -88,7 +94,7 @@ class HttpOrderSource:
         base = min(self._backoff * 2.0 ** (attempt - 1), _MAX_BACKOFF)
         return base * (0.5 + random.random() / 2)  # full-ish jitter, never zero
 
-    def _read(self, response: httpx.Response, order_id: str) -> Order | None:
+    def _read(self, response: httpx.Response, order_id: str, email: str) -> Order | None:
         status = response.status_code
         if status == 404:
             return None
@@ -110,7 +116,8 @@ class HttpOrderSource:
         if not isinstance(record, dict):
             raise OrderSourceError(f"order API at {self._where} did not answer a JSON object")
         try:
-            return order_from_record(record, self._zone)
+            # An API that answers without an email matched the one it was asked with.
+            return order_from_record(record, self._zone, self._mapping, email=email)
         except InputError as exc:
             raise OrderSourceError(
                 f"order API at {self._where} answered an invalid order for {order_id}: {exc}"

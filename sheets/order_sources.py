@@ -18,6 +18,7 @@ import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
 from sheetqueue.sheets.store import Store
 
@@ -42,9 +43,9 @@ class RecordsOrderSource:
 class FileOrderSource(RecordsOrderSource):
     """``file:PATH``: a .json or .csv file, read once."""
 
-    def __init__(self, path: Path, zone: Any = UTC) -> None:
+    def __init__(self, path: Path, zone: Any = UTC, mapping: OrderMapping | None = None) -> None:
         try:
-            orders = load_order_file(path, zone)
+            orders = load_order_file(path, zone, mapping)
         except InputError as exc:
             raise OrderSourceError(f"SHEETQUEUE_ORDERS: {exc}") from None
         super().__init__(orders)
@@ -57,16 +58,17 @@ class TabOrderSource:
     typo in the tab does not stop every other order from being checked.
     """
 
-    def __init__(self, store: Store, zone: Any) -> None:
+    def __init__(self, store: Store, zone: Any, mapping: OrderMapping | None = None) -> None:
         self._store = store
         self._zone = zone
+        self._mapping = mapping
         self._by_id: dict[str, Order] | None = None
 
     def _load(self) -> dict[str, Order]:
         orders: dict[str, Order] = {}
         for record in self._store.read_orders():
             try:
-                order = order_from_record(record, self._zone)
+                order = order_from_record(record, self._zone, self._mapping)
             except InputError as exc:
                 log.warning("orders.invalid_row", problem=str(exc))
                 continue
@@ -82,8 +84,9 @@ class TabOrderSource:
 def open_order_source(settings: Settings, store: Store) -> OrderSource:
     """The order data ``SHEETQUEUE_ORDERS`` names; open a fresh one per pass."""
     where = settings.orders
+    mapping = mapping_of(settings)
     if where.startswith("file:"):
-        return FileOrderSource(Path(where.removeprefix("file:")), settings.zone)
+        return FileOrderSource(Path(where.removeprefix("file:")), settings.zone, mapping)
     if where.startswith(("http://", "https://")):
         from sheetqueue.sheets.order_api import HttpOrderSource
 
@@ -92,8 +95,9 @@ def open_order_source(settings: Settings, store: Store) -> OrderSource:
             token=settings.orders_token.get_secret_value(),
             timeout=settings.orders_timeout_seconds,
             zone=settings.zone,
+            mapping=mapping,
         )
-    return TabOrderSource(store, settings.zone)
+    return TabOrderSource(store, settings.zone, mapping)
 
 
 def _key(order_id: str) -> str:

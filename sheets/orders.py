@@ -1,14 +1,17 @@
-"""Orders: the model, and the sources that read them (a file or the Orders tab).
+"""Orders: the one order model, and reading order files.
 
-An order is read leniently (a shop's export names things its own way) but
-checked: the fields marked required in the contract must be there, times must
-be readable. Naive times are taken in the store's time zone, passed as the
-validation context ``{"zone": ZoneInfo(...)}``.
+An order is read leniently (a shop's export names things its own way: see
+:mod:`sheetqueue.sheets.order_mapping`) but checked: ``order_id``, ``email``
+and ``status`` must be there, times must be readable. Naive times are taken in
+the store's time zone, passed as the validation context
+``{"zone": ZoneInfo(...)}``. A file is read whole or not at all:
+:func:`read_order_file` reports every line it cannot read, by line number.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -27,17 +30,20 @@ from pydantic import (
 )
 
 from sheetqueue.config.errors import InputError
+from sheetqueue.sheets.order_mapping import OrderMapping, Row, csv_orders
 from sheetqueue.sheets.times import parse_time
 
 __all__ = [
     "Customer",
     "Item",
     "Order",
+    "OrderFile",
     "OrderSource",
     "OrderStatus",
     "load_order_file",
     "order_from_record",
     "orders_from_records",
+    "read_order_file",
 ]
 
 
@@ -86,7 +92,7 @@ class Order(BaseModel):
     email: str
     phone: str = ""
     status: OrderStatus
-    order_date: datetime
+    order_date: datetime | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     refunded_at: datetime | None = None
@@ -99,6 +105,8 @@ class Order(BaseModel):
     tracking_url: str = ""
     estimated_delivery: str = ""
     shipping_address: str = ""
+    city: str = ""
+    postal_code: str = ""
     payment_method: str = ""
     customer: Customer = Field(default_factory=Customer)
 
@@ -116,6 +124,8 @@ class Order(BaseModel):
         "tracking_url",
         "estimated_delivery",
         "shipping_address",
+        "city",
+        "postal_code",
         "payment_method",
         "currency",
         mode="before",
@@ -166,23 +176,107 @@ def _json_text(value: object, default: object) -> object:
     return value
 
 
-def order_from_record(record: Mapping[str, Any], zone: Any = UTC) -> Order:
-    """One order from a record, or InputError naming the order and the bad field."""
+def order_from_record(
+    record: Mapping[str, Any],
+    zone: Any = UTC,
+    mapping: OrderMapping | None = None,
+    *,
+    email: str = "",
+) -> Order:
+    """One order from a record in any known shape, or InputError naming the order and field.
+
+    ``email`` fills a missing email (an order API that answers without one was
+    asked with it and matched it).
+    """
+    ident = _ident(record)
     try:
-        return Order.model_validate(dict(record), context={"zone": zone})
+        canonical = (mapping or OrderMapping()).canonical(record, email=email)
+    except ValueError as exc:
+        raise InputError(f"order {ident}: status: {exc}") from None
+    try:
+        return Order.model_validate(canonical, context={"zone": zone})
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"]) or "order"
-        ident = record.get("order_id") or record.get("order_number") or record.get("id") or "?"
-        raise InputError(f"order {ident}: {name}: {error['msg']}") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = f"missing; expected {_EXPECTED.get(name, 'a value')}"
+        raise InputError(f"order {ident}: {name}: {message}") from None
 
 
-def orders_from_records(records: Iterable[Mapping[str, Any]], zone: Any = UTC) -> list[Order]:
-    return [order_from_record(record, zone) for record in records]
+_EXPECTED = {
+    "order_id": "the order number (order_id, order_number, id, or a column named in "
+    "[orders.fields])",
+    "email": "the shopper's email (email, customer_email, billing_email, or a column named "
+    "in [orders.fields])",
+}
 
 
-def load_order_file(path: Path, zone: Any = UTC) -> list[Order]:
-    """Orders from a .json file (an array) or a .csv file (one order a row)."""
+def _ident(record: Mapping[str, Any]) -> str:
+    for key in ("order_id", "order_number", "id", "Name", "order"):
+        value = record.get(key)
+        if isinstance(value, str | int) and str(value).strip():
+            return str(value).strip()
+    return "?"
+
+
+def orders_from_records(
+    records: Iterable[Mapping[str, Any]], zone: Any = UTC, mapping: OrderMapping | None = None
+) -> list[Order]:
+    return [order_from_record(record, zone, mapping) for record in records]
+
+
+class OrderFile(BaseModel):
+    """What a file holds: the orders it can load, and every line it cannot (with why)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    orders: tuple[Order, ...] = ()
+    problems: tuple[str, ...] = ()  # "line 4: order #1002: email: missing; expected ..."
+
+
+def read_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = None) -> OrderFile:
+    """Every order of a .json (array) or .csv file, and every entry it cannot read.
+
+    A CSV's lines are counted as in the file (the header is line 1); a JSON
+    array's entries from 1. InputError when the file itself is unreadable.
+    """
+    rows = _file_rows(path)
+    unit = "entry" if path.suffix.lower() == ".json" else "line"
+    orders: list[Order] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        try:
+            order = order_from_record(row.record, zone, mapping)
+        except InputError as exc:
+            problems.append(f"{unit} {row.line}: {exc}")
+            continue
+        key = order.order_id.strip().lower()
+        if key in seen:
+            problems.append(
+                f"{unit} {row.line}: order {order.order_id}: order_id: "
+                f"the same order as {unit} {seen[key]}"
+            )
+            continue
+        seen[key] = row.line
+        orders.append(order)
+    return OrderFile(orders=tuple(orders), problems=tuple(problems))
+
+
+def load_order_file(
+    path: Path, zone: Any = UTC, mapping: OrderMapping | None = None
+) -> list[Order]:
+    """All the orders of a file, or InputError listing every line it cannot read."""
+    found = read_order_file(path, zone, mapping)
+    if found.problems:
+        lines = list(found.problems)
+        shown = "; ".join(lines[:5]) + (f"; and {len(lines) - 5} more" if len(lines) > 5 else "")
+        raise InputError(f"{path}: {len(lines)} order(s) cannot be read, nothing loaded: {shown}")
+    return list(found.orders)
+
+
+def _file_rows(path: Path) -> list[Row]:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -197,11 +291,15 @@ def load_order_file(path: Path, zone: Any = UTC) -> list[Order]:
             raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise InputError(f"{path}: expected a JSON array of order objects")
-        return orders_from_records(data, zone)
+        return [Row(index, row) for index, row in enumerate(data, start=1)]
     if suffix == ".csv":
-        rows = list(csv.DictReader(text.splitlines()))
-        cleaned = [{k: v for k, v in row.items() if k} for row in rows]
-        return orders_from_records(cleaned, zone)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        lines: list[tuple[int, dict[str, str]]] = []
+        start = 2
+        for raw in reader:
+            lines.append((start, {k: v for k, v in raw.items() if k}))
+            start = reader.line_num + 1
+        return csv_orders(list(reader.fieldnames or []), lines)
     raise InputError(f"{path}: use a .json or .csv file")
 
 

@@ -5,13 +5,38 @@ naive ISO (taken in the store's time zone, as chat platforms write
 ``datetime.now().isoformat()``), a date alone, and what a person types in a
 sheet (``11/22/2026 9:30:00``, month first as Google Sheets shows it in the US).
 Anything else is unreadable: ``parse_time`` returns None and the caller says so.
+
+A sheet's own dates are read the sheet's way (:func:`read_sheet_time`): a date
+cell read with ``UNFORMATTED_VALUE`` is a serial number (days since
+1899-12-30, in the spreadsheet's time zone); a date typed as text is read in
+the spreadsheet's locale (``03/04/2026`` is 3 April on an ``en_GB`` sheet).
+Text whose day and month could be swapped and that the locale does not settle
+is ambiguous: it is reported, never guessed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-__all__ = ["format_time", "parse_time"]
+__all__ = [
+    "SheetTime",
+    "calendar_days",
+    "date_order",
+    "format_time",
+    "from_serial",
+    "parse_time",
+    "read_sheet_time",
+]
+
+_EPOCH = datetime(1899, 12, 30)
+_SLASHED = re.compile(
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+# Locales that write the month first; most others write the day first (en_GB, fr, de, ...).
+_MONTH_FIRST = ("en_US", "en_PH", "es_US", "fil", "en_CA_MDY")
+_YEAR_FIRST_LANGUAGES = ("ja", "zh", "ko", "hu", "lt", "sv")
 
 _TYPED_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
@@ -63,3 +88,85 @@ def _parse_text(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def date_order(locale: str) -> str:
+    """``MDY``, ``DMY`` or ``YMD``: how a spreadsheet locale writes a date; ``""`` if unknown."""
+    name = locale.replace("-", "_").strip()
+    if not name:
+        return ""
+    if name in _MONTH_FIRST:
+        return "MDY"
+    if name.split("_")[0] in _YEAR_FIRST_LANGUAGES:
+        return "YMD"
+    return "DMY"
+
+
+def from_serial(serial: float, zone: tzinfo) -> datetime:
+    """A sheet's serial number (days since 1899-12-30, local time) as an aware UTC datetime."""
+    naive = _EPOCH + timedelta(days=float(serial))
+    naive = naive.replace(microsecond=0) + timedelta(seconds=round(naive.microsecond / 1e6))
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetTime:
+    """A time read from a sheet cell: the moment, or the problem in plain words."""
+
+    moment: datetime | None
+    problem: str = ""
+
+
+def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
+    """A cell as the sheet means it: a serial number, or text in the sheet's locale."""
+    if isinstance(value, bool):
+        return SheetTime(None, f"{value!r} is not a date or time")
+    if isinstance(value, int | float):
+        return SheetTime(from_serial(value, zone))
+    text = str(value).strip()
+    if not text:
+        return SheetTime(None, "no time given")
+    slashed = _SLASHED.match(text)
+    if slashed is None:
+        moment = parse_time(text, zone)
+        return SheetTime(moment, "" if moment else f"{text!r} does not read as a date or time")
+    first, second, year = (int(part) for part in slashed.groups()[:3])
+    order = date_order(locale)
+    day_first = _day_month(first, second, year, day_first=True)
+    month_first = _day_month(first, second, year, day_first=False)
+    chosen: date | None
+    if order == "DMY" and day_first is not None:
+        chosen = day_first
+    elif order == "MDY" and month_first is not None:
+        chosen = month_first
+    elif day_first is None and month_first is None:
+        return SheetTime(None, f"{text!r} does not read as a date")
+    elif first == second:
+        chosen = day_first or month_first
+    else:
+        where = f"the sheet's locale ({locale})" if locale else "an unknown locale"
+        return SheetTime(
+            None,
+            f"{text!r} is ambiguous: it does not read as a date in {where}, and day and month "
+            "could be either way round; write it as YYYY-MM-DD",
+        )
+    assert chosen is not None
+    hour, minute, second_ = (int(part or 0) for part in slashed.groups()[3:])
+    try:
+        naive = datetime(chosen.year, chosen.month, chosen.day, hour, minute, second_)
+    except ValueError:
+        return SheetTime(None, f"{text!r} does not read as a time")
+    return SheetTime(naive.replace(tzinfo=zone).astimezone(UTC))
+
+
+def _day_month(first: int, second: int, year: int, *, day_first: bool) -> date | None:
+    day, month = (first, second) if day_first else (second, first)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def calendar_days(start: datetime, end: datetime, zone: tzinfo) -> int:
+    """Calendar days from ``start`` to ``end`` as the shop's clock shows them (DST-safe)."""
+    return (end.astimezone(zone).date() - start.astimezone(zone).date()).days

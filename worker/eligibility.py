@@ -167,7 +167,7 @@ def _after_delivery(
     if asked_at is None:
         return _review(Code.UNREADABLE_TIMESTAMP, text, NextStep.TEAM_REVIEW)
     asked_at = min(asked_at, now)  # a clock ahead of ours cannot stretch a window
-    days = rules.days_between(order.delivered_at, asked_at)
+    days = rules.days_between(order.delivered_at, asked_at, text.zone)
     text = text.with_days(days)
     vip = rules.is_vip(order.customer, policy)
     scope = tuple(items) or (Item(),)

@@ -3,11 +3,11 @@
 Kept apart from :mod:`sheetqueue.worker.eligibility` so each rule can be read on its own.
 Everything here is pure: no clock, no I/O.
 
-Days are counted one way everywhere: **whole elapsed days** between the
-delivery and the moment the shopper asked (``(asked_at - delivered_at)``
-rounded down to whole days). "Within N days" means ``days <= N``: with a
-30-day window, day 30 is in and day 31 is out; with 3 grace days, days 31 to
-33 go to review.
+Days are counted one way everywhere: **calendar days in the shop's time
+zone** between the delivery and the moment the shopper asked (delivered on
+1 March, asked on 31 March: 30 days, whatever the hours or a DST change).
+"Within N days" means ``days <= N``: with a 30-day window, day 30 is in and
+day 31 is out; with 3 grace days, days 31 to 33 go to review.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.orders import Customer, Item, Order
+from sheetqueue.sheets.times import calendar_days
 from sheetqueue.worker.decision_codes import Code, Outcome
 
 __all__ = [
@@ -99,9 +100,9 @@ def _truthy(value: object) -> bool:
     return False
 
 
-def days_between(start: datetime, end: datetime) -> int:
-    """Whole elapsed days from ``start`` to ``end``; 0 when ``end`` is earlier."""
-    return max((end - start).days, 0)
+def days_between(start: datetime, end: datetime, zone: tzinfo = UTC) -> int:
+    """Calendar days from ``start`` to ``end`` in ``zone``; 0 when ``end`` is earlier."""
+    return max(calendar_days(start, end, zone), 0)
 
 
 def is_vip(customer: Customer, policy: Policy) -> bool:

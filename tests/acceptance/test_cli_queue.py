@@ -163,7 +163,8 @@ def test_import_orders_rejects_a_bad_file_and_keeps_the_old_orders(
     )
     result = cli("import-orders", str(bad))
     assert result.code == 2
-    assert result.stderr.startswith("error: order ORD-2: status:")
+    assert result.stderr.startswith(f"error: {bad}: nothing imported, 1 cannot be read:")
+    assert "entry 1: order ORD-2: status: 'lost' is not a known order status" in result.stderr
     csv_file = cli.workdir / "orders.csv"
     csv_file.write_text(
         "order_id,email,status,order_date,items\n"

@@ -1,4 +1,4 @@
-"""Eligibility at every window edge: days counted whole, at the request's Timestamp."""
+"""Eligibility at every window edge: calendar days in the shop's zone, at the Timestamp."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ ELECTRONICS = [{"sku": "PH-1", "name": "Phone", "category": "electronics", "pric
     [
         ("return", None, 0, "eligible:withinReturnWindow"),
         ("return", None, 30, "eligible:withinReturnWindow"),
-        ("return", None, 30.99, "eligible:withinReturnWindow"),
+        ("return", None, 30.49, "eligible:withinReturnWindow"),
+        ("return", None, 30.51, "review:graceWindow"),  # past midnight: calendar day 31
         ("return", None, 31, "review:graceWindow"),
         ("return", None, 33, "review:graceWindow"),
         ("return", None, 34, "ineligible:outsideWindow"),
@@ -62,7 +63,8 @@ ELECTRONICS = [{"sku": "PH-1", "name": "Phone", "category": "electronics", "pric
         ("exchange", None, 31, "review:graceWindow"),
         ("exchange", ELECTRONICS, 16, "review:graceWindow"),
         ("refund", None, 14, "eligible:within14Days"),
-        ("refund", None, 14.99, "eligible:within14Days"),
+        ("refund", None, 14.49, "eligible:within14Days"),
+        ("refund", None, 14.51, "review:within60Days"),
         ("refund", None, 15, "review:within60Days"),
         ("refund", None, 60, "review:within60Days"),
         ("refund", None, 61, "review:graceWindow"),
@@ -127,16 +129,18 @@ def test_vip_gets_extra_return_days(customer: dict[str, Any], day: int, expected
 @pytest.mark.parametrize(
     ("timestamp", "zone", "expected"),
     [
+        # delivered 2026-03-01 12:00Z (07:00 in New York): day 14 ends at local midnight
+        ("2026-03-15T23:30:00", UTC, "eligible:within14Days"),
+        ("2026-03-16T00:30:00", UTC, "review:within60Days"),
         # naive times are taken in the store's zone
-        ("2026-03-16T10:00:00", UTC, "eligible:within14Days"),  # 10:00Z: 14 days 22 h
-        ("2026-03-16T10:00:00", NEW_YORK, "review:within60Days"),  # 14:00Z (EDT): 15 days
-        # an explicit offset wins over the store's zone
-        ("2026-03-16T17:00:00+05:30", NEW_YORK, "eligible:within14Days"),  # 11:30Z
-        ("2026-03-16T07:00:00-05:00", UTC, "review:within60Days"),  # 12:00Z
-        ("2026-03-16T11:59:59Z", NEW_YORK, "eligible:within14Days"),
+        ("2026-03-15T23:30:00", NEW_YORK, "eligible:within14Days"),
+        # an explicit offset wins over the store's zone; the day is the shop's
+        ("2026-03-16T02:00:00Z", NEW_YORK, "eligible:within14Days"),  # 22:00 on the 15th
+        ("2026-03-16T02:00:00Z", UTC, "review:within60Days"),
+        ("2026-03-16T17:00:00+05:30", NEW_YORK, "review:within60Days"),  # 07:30 on the 16th
         # what a person types in a sheet, month first
-        ("3/16/2026 7:59:00", NEW_YORK, "eligible:within14Days"),  # 11:59Z
-        ("3/16/2026 8:00:00", NEW_YORK, "review:within60Days"),  # 12:00Z
+        ("3/15/2026 23:59:00", NEW_YORK, "eligible:within14Days"),
+        ("3/16/2026 0:00:00", NEW_YORK, "review:within60Days"),
     ],
 )
 def test_time_zones_decide_the_day(timestamp: str, zone: tzinfo, expected: str) -> None:
@@ -159,6 +163,20 @@ def test_leap_day_counts_as_a_day(delivered: str, kind: str, asked: str, expecte
     """February 29 is a day like any other: 2028-02-28 to 2028-03-30 is 31 days."""
     order = make_order(delivered_at=delivered)
     decision = decide(ask(kind, asked), order, Policy(), datetime(2028, 6, 1, tzinfo=UTC))
+    assert decision.cell == expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        ("2026-03-31T23:59:00", "eligible:withinReturnWindow"),  # calendar day 30
+        ("2026-04-01T00:01:00", "review:graceWindow"),  # day 31, though 30 days 22.5 h elapsed
+    ],
+)
+def test_a_dst_change_does_not_move_the_last_day(asked: str, expected: str) -> None:
+    """Delivered 1 March 00:30 New York time (EST): after the DST change, calendar days still."""
+    order = make_order(delivered_at="2026-03-01T05:30:00Z")
+    decision = decide(ask("return", asked), order, Policy(), NOW, NEW_YORK)
     assert decision.cell == expected
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sheetqueue.sheets.times import format_time, parse_time
+from sheetqueue.sheets.times import format_time, parse_time, read_sheet_time
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -43,3 +43,25 @@ def test_writing_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         format_time(datetime(2026, 11, 22, 9, 30))
     assert format_time(datetime(2026, 11, 22, 9, 30, tzinfo=UTC)) == "2026-11-22T09:30:00Z"
+
+
+def test_a_serial_number_is_read_in_the_sheets_time_zone() -> None:
+    """46114.5 is 2026-04-03 12:00 on the sheet's clock (London, summer time: 11:00Z)."""
+    found = read_sheet_time(46115.5, ZoneInfo("Europe/London"), "en_GB")
+    assert found.moment == datetime(2026, 4, 3, 11, 0, tzinfo=UTC)
+
+
+def test_text_dates_follow_the_sheets_locale() -> None:
+    """03/04/2026 is 3 April on an en_GB sheet and 4 March on an en_US one; 22/11 reads as a day."""
+    assert read_sheet_time("03/04/2026", UTC, "en_GB").moment == datetime(2026, 4, 3, tzinfo=UTC)
+    assert read_sheet_time("03/04/2026", UTC, "en_US").moment == datetime(2026, 3, 4, tzinfo=UTC)
+    late = read_sheet_time("22/11/2026 09:30:00", UTC, "en_GB").moment
+    assert late == datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def test_text_the_locale_does_not_settle_is_reported_not_guessed() -> None:
+    """11/22/2026 on an en_GB sheet, or 03/04/2026 with no locale, is ambiguous: no moment."""
+    wrong_way = read_sheet_time("03/04/2026", UTC, "")
+    assert wrong_way.moment is None and "ambiguous" in wrong_way.problem
+    us_on_uk = read_sheet_time("11/22/2026", UTC, "en_GB")
+    assert us_on_uk.moment is None and "en_GB" in us_on_uk.problem

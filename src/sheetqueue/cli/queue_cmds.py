@@ -16,8 +16,10 @@ from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import console, queue_table, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.model import Status
-from sheetqueue.sheets.orders import load_order_file
+from sheetqueue.sheets.order_mapping import mapping_of
+from sheetqueue.sheets.orders import read_order_file
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -113,19 +115,67 @@ def set_status_command(
 @app.command("import-orders")
 def import_orders(
     file: Annotated[Path, typer.Argument(help="A .json (array) or .csv file of orders.")],
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say what would load and every line that cannot; write nothing."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Load orders into the store's Orders tab (replacing what it held)."""
+    """Load orders into the store's Orders tab (replacing it), all or nothing."""
     try:
-        with settings_and_store() as (settings, store):
-            orders = load_order_file(file, settings.zone)
-            count = store.replace_orders([order.model_dump(mode="json") for order in orders])
+        if dry_run:
+            settings = load_settings()
+            found = read_order_file(file, settings.zone, mapping_of(settings))
+        else:
+            with settings_and_store() as (settings, store):
+                found = read_order_file(file, settings.zone, mapping_of(settings))
+                if found.problems:
+                    raise InputError(_refusal(file, found.problems))
+                count = store.replace_orders(
+                    [_order_record(order.model_dump(mode="json")) for order in found.orders]
+                )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
+    if dry_run:
+        _report_dry_run(found.orders, found.problems, as_json=as_json)
+        if found.problems:
+            raise typer.Exit(2)
+        return
     if as_json:
         emit_json({"imported": count})
     else:
         typer.echo(f"imported {count} orders")
+
+
+def _refusal(file: Path, problems: tuple[str, ...]) -> str:
+    shown = "; ".join(problems[:5])
+    more = f"; and {len(problems) - 5} more (see --dry-run)" if len(problems) > 5 else ""
+    return f"{file}: nothing imported, {len(problems)} cannot be read: {shown}{more}"
+
+
+def _order_record(record: dict[str, Any]) -> dict[str, Any]:
+    """An order as the Orders tab holds it: no street (city and postal code only)."""
+    record.pop("shipping_address", None)
+    return record
+
+
+def _report_dry_run(orders: Any, problems: tuple[str, ...], *, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "would_import": len(orders),
+                "orders": [order.order_id for order in orders],
+                "problems": list(problems),
+            }
+        )
+        return
+    typer.echo(f"would import {len(orders)} orders: {', '.join(o.order_id for o in orders)}")
+    for problem in problems:
+        typer.echo(f"cannot import {problem}", err=True)
+    if problems:
+        typer.echo(f"{len(problems)} cannot be read: a real import would load nothing", err=True)
 
 
 def _parse_status(text: str) -> Status:
