@@ -471,6 +471,7 @@ def tick(
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
                 worker.lease.acquire(now)
+            log.info("tick.started")
             report = worker.record_pass(now)
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
