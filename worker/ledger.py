@@ -142,6 +142,17 @@ class Ledger:
                     keys,
                 )
 
+    def settle(self, keys: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Close notices the sheet says are already told or given up (by another worker)."""
+        if not keys:
+            return
+        with self._write() as db:
+            db.executemany(
+                "UPDATE notices SET state = 'sent', finished_at = ?, claimed_until = '',"
+                " in_flight = '[]' WHERE request_id = ? AND status = ? AND state = 'pending'",
+                [(format_time(now), *key) for key in keys],
+            )
+
     def drop_staged(self) -> None:
         """Forget staged messages no sheet write owed (their row changed meanwhile)."""
         with self._write() as db:
