@@ -1,4 +1,4 @@
-"""Run one worker pass that dies (os._exit, as a SIGKILL would) at a chosen point.
+"""Run one worker pass that SIGKILLs itself at a chosen point.
 
 ``python -m tests.crash_pass send N`` dies right after the Nth message is sent:
 the SMTP server accepted it, the ledger never heard. ``python -m
@@ -9,6 +9,7 @@ ledger learns what that write owes. Same SHEETQUEUE_* environment as the CLI.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -36,7 +37,7 @@ def main() -> None:
                 _real(message)
                 sent += 1
                 if sent == kill_after:
-                    os._exit(137)
+                    os.kill(os.getpid(), signal.SIGKILL)
 
             notifier.send = send  # type: ignore[method-assign]
     else:
@@ -45,7 +46,7 @@ def main() -> None:
         def update(updates: Sequence[Any], log: Sequence[Any] = ()) -> UpdateResult:
             result = real_update(updates, log)
             if updates:
-                os._exit(137)
+                os.kill(os.getpid(), signal.SIGKILL)
             return result
 
         store.update_cells = update  # type: ignore[method-assign]

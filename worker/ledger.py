@@ -9,7 +9,11 @@ the sheet write that owes it, and becomes *pending* once the cell says
 ``owed``. A send step *claims* the pending messages it will try, so two send
 steps never carry the same one; a claim left by a process that is gone (or one
 that ran out) is void and the message is tried again, with the same
-Message-ID. Failed sends are retried
+Message-ID. Just before a message is handed to a notifier, that notifier is
+marked *in flight* on it (one small write): a void claim that still holds such
+a mark means the process died (or ran out) mid-send, so the outcome on that
+notifier is unknown; it is recorded as *maybe* delivered and not sent again,
+while notifiers never marked still get the message. Failed sends are retried
 with exponential backoff until ``notify_max_attempts``, then given up. An
 outcome the notifier cannot know (the server took the message but never
 answered) is recorded as *maybe* delivered and not tried again on that channel.
@@ -57,6 +61,7 @@ _ADDED_COLUMNS = {
     "failed": "TEXT NOT NULL DEFAULT '[]'",
     "claimed_until": "TEXT NOT NULL DEFAULT ''",
     "claimed_by": "TEXT NOT NULL DEFAULT ''",
+    "in_flight": "TEXT NOT NULL DEFAULT '[]'",  # notifiers handed it under the current claim
 }
 
 
@@ -84,6 +89,7 @@ class Owed:
     message: OutgoingMessage
     attempts: int
     delivered: frozenset[str]  # carried it, or maybe did: never tried again
+    recovered: frozenset[str] = frozenset()  # in flight when a claimant died: now maybe
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,17 @@ class Ledger:
                     "WHERE request_id = ? AND status = ? AND state = 'staged'",
                     keys,
                 )
+
+    def settle(self, keys: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Close notices the sheet says are already told or given up (by another worker)."""
+        if not keys:
+            return
+        with self._write() as db:
+            db.executemany(
+                "UPDATE notices SET state = 'sent', finished_at = ?, claimed_until = '',"
+                " in_flight = '[]' WHERE request_id = ? AND status = ? AND state = 'pending'",
+                [(format_time(now), *key) for key in keys],
+            )
 
     def drop_staged(self) -> None:
         """Forget staged messages no sheet write owed (their row changed meanwhile)."""
@@ -192,27 +209,49 @@ class Ledger:
         return {(row[0], row[1]) for row in rows}
 
     def claim(self, now: datetime, until: datetime) -> list[Owed]:
-        """Take the pending notices whose next try has come and no one else holds, oldest first."""
+        """Take the pending notices whose next try has come and no one else holds, oldest first.
+
+        A notice whose void claim still marks notifiers in flight has those
+        notifiers recorded as maybe delivered (in ``Owed.recovered``), never resent.
+        """
         with self._write() as db:
             rows = db.execute(
                 "SELECT request_id, status, message, attempts, delivered, maybe, next_try_at,"
-                " claimed_until, claimed_by FROM notices WHERE state = 'pending'"
+                " claimed_until, claimed_by, in_flight FROM notices WHERE state = 'pending'"
                 " ORDER BY created_at, request_id"
             ).fetchall()
             owed: list[Owed] = []
             me = _claimant()
             for request_id, status, message, attempts, delivered, maybe, next_try, *claim in rows:
-                when = parse_time(next_try)
-                if (when is not None and when > now) or _held(claim[0], claim[1], now):
+                until_text, by, in_flight = claim
+                if _held(until_text, by, now):
                     continue
-                done = frozenset(json.loads(delivered)) | frozenset(json.loads(maybe))
-                owed.append(Owed(_message(message), attempts, done))
+                unsure = set(json.loads(maybe))
+                recovered = frozenset(json.loads(in_flight)) - set(json.loads(delivered))
+                if recovered:
+                    unsure |= recovered
+                elif (when := parse_time(next_try)) is not None and when > now:
+                    continue
+                done = frozenset(json.loads(delivered)) | frozenset(unsure)
+                owed.append(Owed(_message(message), attempts, done, recovered))
                 db.execute(
-                    "UPDATE notices SET claimed_until = ?, claimed_by = ?"
-                    " WHERE request_id = ? AND status = ?",
-                    (format_time(until), me, request_id, status),
+                    "UPDATE notices SET claimed_until = ?, claimed_by = ?, maybe = ?,"
+                    " in_flight = '[]' WHERE request_id = ? AND status = ?",
+                    (format_time(until), me, json.dumps(sorted(unsure)), request_id, status),
                 )
         return owed
+
+    def mark_in_flight(self, owed: Owed, notifiers: Sequence[str]) -> None:
+        """Say, before handing the message over, which notifiers it is now going to."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE notices SET in_flight = ? WHERE request_id = ? AND status = ?",
+                (
+                    json.dumps(sorted(notifiers)),
+                    owed.message.request_id,
+                    owed.message.status.value,
+                ),
+            )
 
     def release(self, owed: Owed) -> None:
         """Give back a claim without trying (the send step ran out of time)."""
@@ -275,7 +314,8 @@ class Ledger:
         with self._write() as db:
             db.execute(
                 "UPDATE notices SET state = ?, attempts = ?, delivered = ?, maybe = ?, failed = ?,"
-                " last_error = ?, next_try_at = ?, finished_at = ?, claimed_until = ''"
+                " last_error = ?, next_try_at = ?, finished_at = ?, claimed_until = '',"
+                " in_flight = '[]'"
                 " WHERE request_id = ? AND status = ?",
                 (
                     state,

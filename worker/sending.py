@@ -4,9 +4,13 @@ It runs after the pass has written (and released the pass lock), so a slow or
 hanging notifier never holds up the next pass: messages are claimed in the
 ledger (no second send step takes them), sent by a small thread pool, and a
 message not started before ``notify_pass_seconds`` is handed back for the next
-step. Each outcome is recorded in the ledger as soon as it is known, then the
-``Notified`` cells of the rows concerned are brought up to date in one
-compare-and-set write that also expects the cell as the pass left it.
+step. Each message is marked in flight in the ledger just before a notifier
+gets it, so a pass killed mid-send leaves an unknown outcome that the next
+step records as maybe delivered instead of sending again (see
+:mod:`sheetqueue.worker.ledger`). Each outcome is recorded in the ledger as
+soon as it is known, then the ``Notified`` cells of the rows concerned are
+brought up to date in one compare-and-set write that also expects the cell
+as the pass left it.
 """
 
 from __future__ import annotations
@@ -97,7 +101,9 @@ def send_due(
         if monotonic() > deadline:
             return owed, None
         waiting = [n for n in notifiers if n.name not in owed.delivered]
-        return owed, deliver(waiting, owed.message)
+        return owed, deliver(
+            waiting, owed.message, before_send=lambda names: ledger.mark_in_flight(owed, names)
+        )
 
     workers = min(settings.notify_concurrency, len(claimed))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
@@ -124,6 +130,15 @@ def _record(
     result: SendResult,
 ) -> None:
     error = "; ".join(str(exc) for _name, exc in delivery.failed)
+    if owed.recovered:
+        log.warning(
+            "notify.maybe_delivered",
+            request_id=owed.message.request_id,
+            status=owed.message.status.value,
+            message_id=owed.message.message_id,
+            notifiers=sorted(owed.recovered),
+            error="a pass stopped while sending it: not sent again on these notifiers",
+        )
     state = ledger.record_attempt(
         owed,
         delivered=delivery.sent,
@@ -138,9 +153,11 @@ def _record(
     if delivery.sent or delivery.maybe:
         result.notified += 1
         metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
-    if delivery.maybe:
+    if delivery.maybe or owed.recovered:
         result.maybe += 1
-        metrics.inc("sheetqueue_notifications_maybe_total", len(delivery.maybe))
+        metrics.inc(
+            "sheetqueue_notifications_maybe_total", len(delivery.maybe) + len(owed.recovered)
+        )
     if delivery.failed:
         result.failed += 1
         metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))

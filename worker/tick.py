@@ -411,7 +411,9 @@ class Worker:
         """Make the ledger hold every notice the sheet now owes; forget the rest."""
         records = self.ledger.records()
         staged = self.ledger.staged()
+        pending = _pending_by_request(records)
         confirm: list[tuple[str, str]] = []
+        settled: list[tuple[str, str]] = []
         rebuilt = []
         delivered: dict[tuple[str, str], list[str]] = {}
         self._written = {}
@@ -422,10 +424,11 @@ class Worker:
             plan = plans[position]
             request = plan.request if position in applied and plan.request else stored.request
             cell = plan.cell if position in applied else parse(stored.request.notified)
+            request_id = request.request_id.strip()
+            settled += _told_elsewhere(cell, request_id, pending.get(request_id, ()))
             owed = cell.owed()
             if not owed:
                 continue
-            request_id = request.request_id.strip()
             self._written[request_id] = Written(
                 stored.ref, request_id, request.status, cell.render()
             )
@@ -439,6 +442,7 @@ class Worker:
                 rebuilt.append(self._rebuilt(request, entry))
                 delivered[key] = self._carried(entry)
         self.ledger.confirm(confirm, rebuilt, now=now, delivered=delivered)
+        self.ledger.settle(settled, now)
         self.ledger.drop_staged()
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
@@ -471,6 +475,7 @@ def tick(
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
                 worker.lease.acquire(now)
+            log.info("tick.started")
             report = worker.record_pass(now)
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
@@ -492,6 +497,25 @@ class _OrderCache:
         if key not in self._found:
             self._found[key] = self._source.get(order_id.strip(), email.strip())
         return self._found[key]
+
+
+def _pending_by_request(records: dict[tuple[str, str], NoticeRecord]) -> dict[str, list[str]]:
+    pending: dict[str, list[str]] = {}
+    for (request_id, status), record in records.items():
+        if not record.state.finished:
+            pending.setdefault(request_id, []).append(status)
+    return pending
+
+
+def _told_elsewhere(cell: Cell, request_id: str, statuses: Sequence[str]) -> list[tuple[str, str]]:
+    """Notices this ledger still owes that the cell says are settled (another worker told them)."""
+    settled = []
+    for word in statuses:
+        status = Status.parse(word)
+        entry = cell.notice(status) if status is not None else None
+        if entry is not None and entry.kind != "owed":
+            settled.append((request_id, word))
+    return settled
 
 
 def _update(stored: StoredRequest, plan: _Plan) -> CellUpdate:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from sheetqueue.sheets.lease import SqliteLease, holder_for_state
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
 
@@ -80,3 +81,32 @@ def test_serve_with_worker_records_checks_and_stops_on_sigterm(tmp_path: Path) -
     assert process.returncode == 0, err
     listed = cli("list", "--json")
     assert [row["request_id"] for row in listed.json()] == [request_id]
+
+
+def test_serve_with_worker_keeps_one_worker_and_hands_the_lease_back_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """Several passes on one worker (the lease taken once); after SIGTERM another host ticks."""
+    port = _free_port()
+    queue = tmp_path / "queue.db"
+    (tmp_path / "other-host").mkdir()
+    cli = SheetqueueCli(tmp_path, SHEETQUEUE_INTERVAL_SECONDS="1")
+    other = SheetqueueCli(tmp_path / "other-host", SHEETQUEUE_LOCAL_PATH=str(queue))
+    process = cli.popen("serve", "--port", str(port), "--with-worker")
+    try:
+        deadline = time.monotonic() + 30
+        while not SqliteLease(queue, holder_for_state(tmp_path / "x"), timedelta(0)).peek().holder:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        held = other("tick")
+        assert held.code == 1 and "another worker runs passes" in held.stderr
+        time.sleep(3.5)  # a few more one-second passes of the same worker
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
+    assert events.count("tick.started") >= 3, err[-2000:]
+    assert events.count("lease.taken") == 1, err[-2000:]
+    assert SqliteLease(queue, holder_for_state(tmp_path / "x"), timedelta(0)).peek().holder is None
+    assert other("tick").code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -96,7 +97,7 @@ def test_kill_between_the_write_and_the_ledger_loses_no_received_notice(tmp_path
             [sys.executable, "-m", "tests.crash_pass", "write"],
             env=cli.env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-        assert crashed.returncode == 137, crashed.stderr
+        assert crashed.returncode == -signal.SIGKILL, crashed.stderr
         assert server.messages == []
         rows = cli("list", "--json").json()
         assert all(row["status"] == "Eligible" for row in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -86,10 +87,10 @@ def test_hundred_requests_team_decisions_and_four_passes(tmp_path: Path) -> None
     assert sum(1 for r in final.values() if r["status"] == "Rejected") == 5
 
 
-def test_pass_killed_between_sending_and_recording_resends_at_most_once(
+def test_pass_sigkilled_mid_send_resends_nothing_and_marks_the_message_maybe(
     tmp_path: Path,
 ) -> None:
-    """After a crash, the killed message goes again once, with the same Message-ID."""
+    """SIGKILL after the SMTP server took message 3: it is "email maybe", never resent."""
     import json
 
     orders = [
@@ -128,10 +129,20 @@ def test_pass_killed_between_sending_and_recording_resends_at_most_once(
             timeout=60,
             check=False,
         )
-        assert crashed.returncode == 137, crashed.stderr
+        assert crashed.returncode == -signal.SIGKILL, crashed.stderr
         assert len(server.messages) == 3
+        in_flight = str(server.messages[2].message["X-Sheetqueue-Request"])
         assert cli("tick").code == 0
         assert cli("tick").code == 0
         told = Counter(str(m.message["Message-ID"]) for m in server.messages)
-    assert len(told) == 6, "every shopper told"
-    assert sorted(told.values()) == [1, 1, 1, 1, 1, 2], "only the killed message went twice"
+        listed = cli("list", "--json")
+    assert len(told) == 6, "every shopper told, the claimed-but-unsent three included"
+    assert set(told.values()) == {1}, "nothing sent twice"
+    cells = {row["request_id"]: notified.parse(row["notified"]) for row in listed.json()}
+    channels = {
+        request_id: [(e.carried, e.maybe) for e in cell.entries if e.kind == "told"]
+        for request_id, cell in cells.items()
+    }
+    assert channels.pop(in_flight) == [((), ("email",))]
+    assert [r["request_id"] for r in listed.json() if "email maybe" in r["notified"]] == [in_flight]
+    assert all(told_ == [(("email",), ())] for told_ in channels.values()), channels

@@ -11,12 +11,14 @@ Every notifier has a ``name`` safe to print (secrets masked) and three methods:
 * ``check()``: reach the server or the directory, for ``sheetqueue check``.
 
 :func:`deliver` sends one message through every notifier and reports, per
-notifier, whether it was sent, skipped (with the reason), maybe delivered or failed.
+notifier, whether it was sent, skipped (with the reason), maybe delivered or
+failed; its ``before_send`` hook is told, before each hand-over, every notifier
+the message has gone to so far (the worker marks them in flight).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -66,15 +68,24 @@ class Delivery:
         return not self.failed
 
 
-def deliver(notifiers: Iterable[Notifier], message: OutgoingMessage) -> Delivery:
+def deliver(
+    notifiers: Iterable[Notifier],
+    message: OutgoingMessage,
+    *,
+    before_send: Callable[[list[str]], None] | None = None,
+) -> Delivery:
     """Send ``message`` through each notifier; one failing does not stop the others."""
     delivery = Delivery()
+    handed: list[str] = []
     for notifier in notifiers:
         reason = notifier.skip_reason(message)
         if reason is not None:
             log_event("notify.skipped", notifier, message, reason=reason)
             delivery.skipped.append((notifier.name, reason))
             continue
+        handed.append(notifier.name)
+        if before_send is not None:
+            before_send(list(handed))
         try:
             notifier.send(message)
         except MaybeDelivered as exc:

@@ -4,7 +4,10 @@ Without ``SHEETQUEUE_API_TOKEN`` the API answers anyone who can reach it, so
 it listens on the loopback interface only: another ``--host`` is refused
 (exit 2). SIGTERM or SIGINT stops the server: requests in flight finish, the
 outbox makes one last best-effort flush (what it cannot send waits in its
-file for the next start), then the worker's pass in flight finishes.
+file for the next start), then the worker's pass in flight finishes and the
+worker hands its pass lease back, as ``sheetqueue worker`` does. With
+``--with-worker`` the process builds one worker (store, ledger, lease) at
+start and runs every scheduled pass on it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.scheduler import run_scheduled
-from sheetqueue.worker.tick import tick
+from sheetqueue.worker.tick import Worker, tick
 
 log = structlog.get_logger("sheetqueue.serve")
 
@@ -42,17 +45,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def worker_pass(settings: Settings, metrics: Metrics) -> None:
-    """One scheduled pass, as ``tick`` runs it (the outbox drained first, then the queue)."""
-    store = open_store(settings, metrics)
-    try:
-        worker = build_worker(settings, store, metrics)
+class _ServeWorker:
+    """The one worker of a ``serve --with-worker`` process: built at start, closed at stop."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.store = open_store(settings, metrics)
         try:
-            tick(worker, utc_now(), pass_lock(settings))
+            self.worker: Worker = build_worker(settings, self.store, metrics)
+        except BaseException:
+            self.store.close()
+            raise
+        self.lock = pass_lock(settings)
+
+    def run_pass(self) -> None:
+        """One scheduled pass, as ``tick`` runs it (the outbox drained first, then the queue)."""
+        tick(self.worker, utc_now(), self.lock)
+
+    def close(self) -> None:
+        """Hand the pass lease back (a clean stop), then release the worker and its store."""
+        try:
+            if self.worker.lease is not None:
+                try:
+                    self.worker.lease.release()
+                except SheetqueueError as exc:  # it expires by itself; say so and stop
+                    log.warning("lease.not_released", error=str(exc))
         finally:
-            worker.close()
-    finally:
-        store.close()
+            try:
+                self.worker.close()
+            finally:
+                self.store.close()
 
 
 def _stopped(signum: int, _frame: FrameType | None) -> None:
@@ -80,14 +101,15 @@ def serve(
             )
         metrics = Metrics()
         api = build_api(settings, metrics)
+        background = _ServeWorker(settings, metrics) if with_worker else None
     except SheetqueueError as error:
         raise fail(error) from None
     stop = threading.Event()
     worker_thread: threading.Thread | None = None
-    if with_worker:
+    if background is not None:
         worker_thread = threading.Thread(
             target=run_scheduled,
-            args=(lambda: worker_pass(settings, metrics), settings.interval_seconds),
+            args=(background.run_pass, settings.interval_seconds),
             kwargs={"stop": stop, "install_signals": False, "clock": utc_now},
             name="sheetqueue-worker",
         )
@@ -111,4 +133,6 @@ def serve(
         stop.set()
         if worker_thread is not None:
             worker_thread.join()
+        if background is not None:
+            background.close()
         log.info("serve.stopped")
