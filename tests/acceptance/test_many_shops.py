@@ -116,7 +116,9 @@ def test_one_tick_passes_every_shop_each_through_its_own_maildir(tmp_path: Path)
     assert first.code == 0, first.stderr
     document = first.json()
     assert [s["shop"] for s in document["shops"]] == list(SHOPS)
-    assert all(s["ok"] and s["changed"] == 3 and s["notified"] == 3 for s in document["shops"]), first.stderr[-3000:]
+    assert all(s["ok"] and s["changed"] == 3 and s["notified"] == 3 for s in document["shops"]), (
+        first.stderr[-3000:]
+    )
     assert document["notified"] == 9
     for shop in SHOPS:
         messages = _mail(tmp_path, shop)
@@ -165,3 +167,30 @@ def test_a_bad_shops_file_stops_tick_at_start_naming_the_shop(tmp_path: Path) ->
         "unknown setting; check the spelling"
     ]
     assert not (tmp_path / "n.db").exists()
+
+
+def test_archive_on_the_local_store_from_the_command_line(tmp_path: Path) -> None:
+    """`archive --dry-run` moves nothing; `archive` moves the old closed rows; bad days exit 2."""
+    from sheetqueue.sheets.times import parse_time
+    from tests.archive_kit import RECENT, archive_rows, expected_archived
+
+    rows = archive_rows(10)
+    store = SqliteStore(tmp_path / "queue.db")
+    names = {h: h.lower().replace(" ", "_") for h in CANONICAL_HEADER}
+    store.add_requests([Request(**{names[k]: v for k, v in r.items() if k in names}) for r in rows])
+    store.close()
+    recent = parse_time(RECENT)
+    assert recent is not None
+    days = str((datetime.now(UTC) - recent).days + 30)
+    cli = SheetqueueCli(tmp_path)
+    dry = cli("archive", "--closed-before", days, "--dry-run", "--json")
+    assert dry.code == 0, dry.stderr
+    assert dry.json()["archived"] == len(expected_archived(rows))
+    assert len(cli("list", "--json").json()) == len(rows)
+    done = cli("archive", "--closed-before", days)
+    assert done.code == 0, done.stderr
+    assert done.stdout.startswith(f"archived {len(expected_archived(rows))} rows closed before")
+    listed = {row["request_id"] for row in cli("list", "--json").json()}
+    assert listed == {r["Request ID"] for r in rows} - expected_archived(rows)
+    bad = cli("archive", "--closed-before", "0")
+    assert bad.code == 2 and "Traceback" not in bad.stderr

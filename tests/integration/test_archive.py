@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,15 +13,12 @@ from sheetqueue.sheets.gsheets_header import HeaderProblem
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.sqlite_archive import SqliteShelf
 from sheetqueue.sheets.sqlite_store import SqliteStore
-from sheetqueue.sheets.times import parse_time
 from sheetqueue.worker.archive import ARCHIVE_BY, archive_closed
 from tests.archive_kit import HEADER, NOW, archive_rows, expected_archived, sheet_row
 from tests.store_backends import open_gsheets, shared_emulator, store_on
 
-WHEN = parse_time(NOW)
-assert WHEN is not None
-ZONE = WHEN.tzinfo
-assert ZONE is not None
+WHEN = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)  # the kit's NOW
+ZONE = UTC
 
 
 def _request(cells: dict[str, str]) -> Request:

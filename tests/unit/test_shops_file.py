@@ -96,11 +96,13 @@ def test_each_shop_is_the_base_settings_plus_its_own(tmp_path: Path) -> None:
             "shop 'a': policy.grace_days: Input should be greater",
         ),
         (
-            '[[shop]]\nname = "a"\nspreadsheet_id = "B"\n[[shop]]\nname = "b"\nspreadsheet_id = "B"\n',
+            '[[shop]]\nname = "a"\nspreadsheet_id = "B"\n'
+            '[[shop]]\nname = "b"\nspreadsheet_id = "B"\n',
             "shop 'b': spreadsheet_id: the same as shop 'a'",
         ),
         (
-            '[[shop]]\nname = "a"\nlocal_path = "a.db"\n[[shop]]\nname = "a"\nlocal_path = "b.db"\n',
+            '[[shop]]\nname = "a"\nlocal_path = "a.db"\n'
+            '[[shop]]\nname = "a"\nlocal_path = "b.db"\n',
             "shop 'a': name: the same as shop 'a'",
         ),
         (
