@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     lookup_rate_per_minute: int = Field(20, ge=1)
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")
+    shops: Path | None = Field(
+        None, description="a TOML file listing the shops this deployment serves (many shops)"
+    )
+    archive_closed_after_days: int | None = Field(
+        None, ge=1, description="the worker archives rows closed this many days ago; off if unset"
+    )
     policy: Policy = Field(default_factory=Policy)
     sheet: SheetSettings = Field(default_factory=SheetSettings)
 

@@ -17,7 +17,9 @@ adding columns or re-deciding rows:
 - ``duplicate_header``: a second column is headed like one of the worker's;
 - ``header_moved``: the header is no longer in row 1 (a title row above it);
 - ``tab_renamed`` / ``not_the_queue``: the queue lives in another tab than
-  ``SHEETQUEUE_REQUESTS_TAB`` names.
+  ``SHEETQUEUE_REQUESTS_TAB`` names;
+- ``archive_tab``: the tab named is an archive tab (key ``sheetqueue:archive``),
+  which is never taken for the queue.
 
 These are pure functions over the metadata and values the store read.
 """
@@ -34,6 +36,7 @@ from sheetqueue.sheets.model import HEADER_BY_FIELD, WORKER_FIELDS, header_key
 
 __all__ = [
     "ALERT_KEY",
+    "ARCHIVE_KEY",
     "COLUMN_KEY",
     "METADATA_FIELDS",
     "QUEUE_KEY",
@@ -51,6 +54,7 @@ __all__ = [
 COLUMN_KEY = "sheetqueue:column"
 QUEUE_KEY = "sheetqueue:queue"
 ALERT_KEY = "sheetqueue:alert"
+ARCHIVE_KEY = "sheetqueue:archive"
 METADATA_FIELDS = (
     "sheets(properties,merges,developerMetadata,data(columnMetadata(developerMetadata)))"
 )
@@ -80,6 +84,7 @@ class TabTags:
     queue_fields: tuple[str, ...] | None = None
     alert: str | None = None
     merges: tuple[Mapping[str, Any], ...] = ()
+    archive: bool = False
 
     @property
     def tagged(self) -> bool:
@@ -106,8 +111,10 @@ def read_tabs(answer: Mapping[str, Any]) -> list[TabTags]:
         columns = {name: sorted(set(where)) for name, where in columns.items()}
         queue: tuple[str, ...] | None = None
         alert = None
+        archive = False
         for entry in sheet.get("developerMetadata", []):
             value = str(entry.get("metadataValue", ""))
+            archive = archive or entry.get("metadataKey") == ARCHIVE_KEY
             if entry.get("metadataKey") == QUEUE_KEY:
                 queue = tuple(name for name in value.split(",") if name)
             elif entry.get("metadataKey") == ALERT_KEY:
@@ -120,6 +127,7 @@ def read_tabs(answer: Mapping[str, Any]) -> list[TabTags]:
                 queue,
                 alert,
                 tuple(sheet.get("merges", [])),
+                archive,
             )
         )
     return found
@@ -130,7 +138,18 @@ def find_queue_tab(tabs: Sequence[TabTags], title: str) -> TabTags:
     exact = [t for t in tabs if t.title == title]
     loose = [t for t in tabs if t.title.lower() == title.lower()]
     mine: TabTags | None = (exact or loose or [None])[0]  # type: ignore[list-item]
-    queues = [t for t in tabs if t.tagged and (mine is None or t.sheet_id != mine.sheet_id)]
+    queues = [
+        t
+        for t in tabs
+        if t.tagged and not t.archive and (mine is None or t.sheet_id != mine.sheet_id)
+    ]
+    if mine is not None and mine.archive:
+        raise HeaderProblem(
+            "archive_tab",
+            f"the tab {mine.title!r} is an archive of closed requests, not the queue.",
+            "set SHEETQUEUE_REQUESTS_TAB to the queue's tab (Requests by default).",
+            tab=mine.title,
+        )
     if mine is None and queues:
         other = queues[0].title
         raise HeaderProblem(

@@ -81,6 +81,7 @@ class PassReport:
     maybe_delivered: int = 0
     postponed: int = 0
     problems: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)  # rows by status, as read
 
     def summary(self) -> dict[str, int]:
         return {
@@ -157,6 +158,9 @@ class Worker:
         self.store.ensure_header()
         rows = self.store.read_requests()
         report.rows = len(rows)
+        for row in rows:
+            word = row.request.status.strip() or Status.PENDING.value
+            report.statuses[word] = report.statuses.get(word, 0) + 1
         orders = _OrderCache(self.order_source())
         seen = self.ledger.seen()
         records = self.ledger.records()

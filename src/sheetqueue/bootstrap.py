@@ -8,10 +8,12 @@ module builds a real adapter by itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.archive_shelf import ArchiveShelf
 from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, lease_ttl
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.outbox import open_outbox
@@ -24,7 +26,7 @@ from sheetqueue.worker.tick import Worker
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["build_api", "build_worker", "open_lease", "open_store"]
+__all__ = ["build_api", "build_worker", "open_lease", "open_shelf", "open_store"]
 
 
 API_READ_TIMEOUT = 10.0
@@ -34,18 +36,24 @@ CLI_READ_TIMEOUT = 2.5
 
 
 def open_store(
-    settings: Settings, metrics: Metrics | None = None, *, read_timeout: float | None = None
+    settings: Settings,
+    metrics: Metrics | None = None,
+    *,
+    read_timeout: float | None = None,
+    quota: Callable[[str, bool], None] | None = None,
 ) -> Store:
     """The queue the settings point at: the SQLite file or the Google Sheet.
 
     ``read_timeout``: for a bot's reads, each Sheets call times out within it and
     is tried once (the answer falls back to the last good copy of the orders).
+    ``quota``: told of each Sheets call before it is sent, and may wait (many shops
+    sharing one account's per-minute quota).
     """
     if settings.backend == "gsheets":
         from sheetqueue.sheets.gsheets_retry import Backoff
         from sheetqueue.sheets.gsheets_store import GsheetsStore  # gspread only when used
 
-        hook = metrics.sheets_hook() if metrics is not None else None
+        hook = _both(quota, metrics.sheets_hook() if metrics is not None else None)
         alert = None
         if metrics is not None:
             alert = lambda reason: metrics.inc("sheetqueue_sheet_alerts_total", reason=reason)  # noqa: E731
@@ -61,6 +69,19 @@ def open_store(
     from sheetqueue.sheets.sqlite_store import SqliteStore
 
     return SqliteStore(settings.local_path)
+
+
+def _both(
+    first: Callable[[str, bool], None] | None, second: Callable[[str, bool], None] | None
+) -> Callable[[str, bool], None] | None:
+    if first is None or second is None:
+        return first or second
+
+    def hook(kind: str, retried: bool) -> None:
+        first(kind, retried)
+        second(kind, retried)
+
+    return hook
 
 
 def build_worker(
@@ -112,3 +133,17 @@ def build_api(
         clock=clock,
         **options,
     )
+
+
+def open_shelf(settings: Settings, store: Store) -> ArchiveShelf:
+    """Where closed rows are archived: the sheet's archive tabs or the file's archive table."""
+    if settings.backend == "gsheets":
+        from sheetqueue.sheets.gsheets_archive import GsheetsShelf
+        from sheetqueue.sheets.gsheets_store import GsheetsStore
+
+        if not isinstance(store, GsheetsStore):
+            raise TypeError("a Google Sheets shelf needs the Google Sheets store")
+        return GsheetsShelf(store)
+    from sheetqueue.sheets.sqlite_archive import SqliteShelf
+
+    return SqliteShelf(settings.local_path)

@@ -60,6 +60,9 @@ class MaildirNotifier:
             raise NotifyError(f"{self.name}: the directory is not writable: {exc}") from exc
 
     def _open(self) -> mailbox.Maildir:
+        # made here, not by mailbox: its check-then-create races between concurrent sends
+        for folder in ("tmp", "new", "cur"):
+            (self.path / folder).mkdir(parents=True, exist_ok=True)
         return mailbox.Maildir(self.path, create=True)
 
     def _write(self, key: str, data: bytes) -> None:

@@ -69,11 +69,13 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
 def register_commands() -> None:
     """Import the command modules; each adds its commands to ``app``."""
     from sheetqueue.cli import (  # noqa: F401
+        archive_cmds,
         ops_cmds,
         order_cmds,
         queue_cmds,
         serve_cmds,
         sheet_cmds,
+        shops_cmds,
         worker_cmds,
     )
 

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 from filelock import Timeout
 
+from sheetqueue.archiving import Archiver
 from sheetqueue.bootstrap import build_worker
 from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import settings_and_store
+from sheetqueue.cli.shops_cmds import shops_tick, shops_worker
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import SheetqueueError, StoreError
 from sheetqueue.config.logs import configure_logging
@@ -26,7 +28,9 @@ def tick(
         float, typer.Option(help="Seconds to wait for a pass already running to finish.")
     ] = 120.0,
 ) -> None:
-    """Run one worker pass (for cron) and print what it did."""
+    """Run one worker pass (for cron) and print what it did (each shop's, with SHEETQUEUE_SHOPS)."""
+    if shops_tick(as_json, wait):
+        return
     try:
         with settings_and_store() as (settings, store):
             worker = build_worker(settings, store)
@@ -112,14 +116,22 @@ def _counts(counts: dict[str, int]) -> str:
 @app.command("worker")
 def worker_command() -> None:
     """Run the scheduled worker until SIGINT/SIGTERM (the pass in flight finishes first)."""
+    if shops_worker():
+        return
     configure_logging("INFO")
     try:
         with settings_and_store() as (settings, store):
             worker = build_worker(settings, store)
             lock = pass_lock(settings)
+            archiver = Archiver()
+
+            def job() -> None:
+                if run_tick(worker, utc_now(), lock) is not None:
+                    archiver.maybe("queue", settings, store, utc_now())
+
             try:
                 run_scheduled(
-                    lambda: run_tick(worker, utc_now(), lock),
+                    job,
                     settings.interval_seconds,
                     clock=utc_now,
                 )
