@@ -25,7 +25,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.store import CellUpdate, RowRef, Store
 from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.notified import Cell, finished_entry, parse
+from sheetqueue.worker.notified import Cell, channel_of, finished_entry, parse
 from sheetqueue.worker.notify.base import Delivery, Notifier, deliver
 
 __all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
@@ -137,13 +137,13 @@ def _record(
     )
     if delivery.sent or delivery.maybe:
         result.notified += 1
-        metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
+        _count(metrics, "sheetqueue_notifications_sent_total", delivery.sent)
     if delivery.maybe:
         result.maybe += 1
-        metrics.inc("sheetqueue_notifications_maybe_total", len(delivery.maybe))
+        _count(metrics, "sheetqueue_notifications_maybe_total", [n for n, _e in delivery.maybe])
     if delivery.failed:
         result.failed += 1
-        metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
+        _count(metrics, "sheetqueue_notifications_failed_total", [n for n, _e in delivery.failed])
     if state is NoticeState.GAVE_UP:
         log.error(
             "notify.gave_up",
@@ -151,6 +151,11 @@ def _record(
             status=owed.message.status.value,
             error=error,
         )
+
+
+def _count(metrics: Metrics, name: str, notifiers: list[str]) -> None:
+    for notifier in notifiers:
+        metrics.inc(name, channel=channel_of(notifier))
 
 
 def note_outcomes(
