@@ -32,7 +32,15 @@ __all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
 
 ENV_PREFIX = "SHEETQUEUE_"
 DEFAULT_CONFIG_FILE = "sheetqueue.toml"
-NOTIFIER_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://", "maildir:", "webhook:", "log:")
+NOTIFIER_SCHEMES = (
+    "smtp://",
+    "smtp+starttls://",
+    "smtps://",
+    "maildir:",
+    "webhook:",
+    "apprise:",
+    "log:",
+)
 
 
 class SheetSettings(BaseModel):
