@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -22,7 +22,7 @@ from tests.factories import make_message
 class _Receiver(BaseHTTPRequestHandler):
     """Records every JSON body POSTed to it, with its path."""
 
-    received: list[tuple[str, dict[str, Any]]] = []
+    received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     answer = 200
 
     def do_POST(self) -> None:
