@@ -127,3 +127,4 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+        named.setLevel(logging.NOTSET)  # uvicorn.Config sets its own; the root decides
