@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "mask_email", "mask_personal_data", "mask_phone"]
+__all__ = ["LEVELS", "configure_logging", "mask_email", "mask_personal_data", "mask_phone"]
 
 _EMAIL = re.compile(
     r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})"
@@ -68,21 +68,63 @@ def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
 
+class _StderrHandler(logging.Handler):
+    """Writes each formatted stdlib record to whatever ``sys.stderr`` is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # a log line must never take the process down
+            self.handleError(record)
+
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+_QUIET_LIBRARIES = {"apscheduler": "WARNING", "uvicorn.access": "WARNING", "urllib3": "WARNING"}
+
+
 def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
-    """Send structlog events to stderr: readable on a terminal, JSON otherwise."""
+    """Send structlog events, and stdlib records (APScheduler, uvicorn), to stderr.
+
+    Readable on a terminal, JSON otherwise: one line per event either way,
+    every line through the same masking. ``level`` is one of :data:`LEVELS`.
+    """
+    number = logging.getLevelName(level.upper())
+    if not isinstance(number, int):
+        number = logging.INFO
     as_json = not sys.stderr.isatty() if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        mask_personal_data,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            mask_personal_data,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(number),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(number)
+    for name, floor in _QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(number, logging.getLevelName(floor)))
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        named = logging.getLogger(name)
+        named.handlers.clear()
+        named.propagate = True
+        named.setLevel(logging.NOTSET)  # uvicorn.Config sets its own; the root decides

@@ -25,13 +25,22 @@ from pydantic_settings import (
 )
 
 from sheetqueue.config.errors import ConfigError
+from sheetqueue.config.logs import LEVELS
 from sheetqueue.config.policy import Policy
 
 __all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
 
 ENV_PREFIX = "SHEETQUEUE_"
 DEFAULT_CONFIG_FILE = "sheetqueue.toml"
-NOTIFIER_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://", "maildir:", "webhook:", "log:")
+NOTIFIER_SCHEMES = (
+    "smtp://",
+    "smtp+starttls://",
+    "smtps://",
+    "maildir:",
+    "webhook:",
+    "apprise:",
+    "log:",
+)
 
 
 class SheetSettings(BaseModel):
@@ -113,6 +122,10 @@ class Settings(BaseSettings):
     notify_concurrency: int = Field(8, ge=1, description="messages sent at once")
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
+    log_level: str = Field("", description="DEBUG, INFO, WARNING or ERROR; blank: the command's")
+    ready_missed_passes: int = Field(
+        3, ge=1, description="/readyz fails once the last good pass is this many intervals old"
+    )
     lookup_rate_per_minute: int = Field(20, ge=1)
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")
@@ -140,6 +153,14 @@ class Settings(BaseSettings):
                 allowed = ", ".join(NOTIFIER_SCHEMES)
                 raise ValueError(f"unknown notifier {target!r}; use one of {allowed}")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level and level not in LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LEVELS)}")
+        return level
 
     @field_validator("timezone")
     @classmethod

@@ -110,6 +110,7 @@ class SheetsApi:
         self.spreadsheet_id = spreadsheet_id
         self.backoff = backoff or Backoff()
         self.on_call = on_call
+        self.on_throttled: Callable[[str], None] | None = None  # a call answered 429
         self._next_is_retry = False
         self.account = account
         self.calls = 0
@@ -208,6 +209,8 @@ class SheetsApi:
         try:
             return call()
         except APIError as exc:
+            if exc.code == 429 and self.on_throttled is not None:
+                self.on_throttled(kind)
             raise self._api_error(exc) from exc
         except requests.Timeout as exc:
             raise Transient(

@@ -234,6 +234,11 @@ class Outbox:
         """How many requests wait to reach the queue."""
         return int(str(self._query("SELECT COUNT(*) FROM outbox WHERE landed_at = ''")[0][0]))
 
+    def oldest_waiting(self) -> str:
+        """When the oldest request still waiting was accepted (ISO time), or ``""``."""
+        rows = self._query("SELECT MIN(accepted_at) FROM outbox WHERE landed_at = ''")
+        return str(rows[0][0] or "")
+
     # -- draining -------------------------------------------------------------
 
     def drain(

@@ -1,14 +1,15 @@
-"""Counters and gauges of one sheetqueue process, rendered as Prometheus text.
+"""The metrics of one sheetqueue process, through ``prometheus_client``.
 
-A :class:`Metrics` object is created by the composition root (``sheetqueue
-serve``) and handed to whoever counts: the HTTP API, the outbox, the worker
-wrapper. It lives in ``worker`` so the back office can count without
-importing the front desk. ``sheets`` imports neither: a store that wants to
-count its calls takes a plain callback, and :meth:`Metrics.sheets_hook` makes
-one (``hook("append", retried=False)``).
+A :class:`Metrics` object is created by the composition root and handed to
+whoever counts: the HTTP API, the outbox, the worker. It lives in ``worker``
+so the back office can count without importing the front desk. ``sheets``
+imports neither: a store that wants to count its calls takes a plain
+callback, and :meth:`Metrics.sheets_hook` makes one (``hook("append", False)``).
 
-The text exposition (version 0.0.4) is written here, without a client
-library: ``# HELP``/``# TYPE`` lines, then one sample per label set.
+Each object has its own registry (two in one process never mix), rendered by
+:meth:`Metrics.render` in the Prometheus text format. What a pass measures
+(its duration, rows by status, notices owed by channel, the time of the last
+good pass) comes in through :meth:`Metrics.observe_pass`.
 """
 
 from __future__ import annotations
@@ -16,68 +17,141 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
-__all__ = ["METRIC_HELP", "Metrics", "SheetsHook"]
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["CONTENT_TYPE", "COUNTERS", "Metrics", "SheetsHook"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 SheetsHook = Callable[[str, bool], None]
 """``hook(operation, retried)``: one call to the Sheets API (a retry when ``retried``)."""
 
-METRIC_HELP: dict[str, tuple[str, str]] = {
-    "sheetqueue_requests_recorded_total": ("counter", "Requests accepted, by type."),
-    "sheetqueue_requests_repeated_total": ("counter", "Requests answered as repeats, by type."),
-    "sheetqueue_worker_passes_total": ("counter", "Worker passes finished."),
-    "sheetqueue_worker_problems_total": ("counter", "Rows or messages a pass could not handle."),
-    "sheetqueue_decisions_total": ("counter", "Eligibility decisions, by code."),
-    "sheetqueue_notifications_sent_total": ("counter", "Messages delivered to shoppers."),
-    "sheetqueue_notifications_failed_total": ("counter", "Messages that could not be delivered."),
-    "sheetqueue_sheets_calls_total": ("counter", "Calls to the Sheets API, by operation."),
-    "sheetqueue_sheets_retries_total": ("counter", "Sheets API calls tried again, by operation."),
-    "sheetqueue_outbox_flushes_total": ("counter", "Outbox appends to the queue, by result."),
-    "sheetqueue_outbox_landed_total": ("counter", "Outbox rows that reached the queue."),
-    "sheetqueue_http_requests_total": ("counter", "HTTP answers, by route and status code."),
-    "sheetqueue_lookups_limited_total": (
-        "counter",
-        "Lookups refused (rate or lockout).",
+COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sheetqueue_requests_recorded_total": ("Requests accepted, by type.", ("type",)),
+    "sheetqueue_requests_repeated_total": ("Requests answered as repeats, by type.", ("type",)),
+    "sheetqueue_worker_passes_total": ("Worker passes finished.", ()),
+    "sheetqueue_worker_problems_total": ("Rows or messages a pass could not handle.", ()),
+    "sheetqueue_decisions_total": ("Eligibility decisions, by code.", ("code",)),
+    "sheetqueue_notifications_sent_total": ("Messages delivered, by channel.", ("channel",)),
+    "sheetqueue_notifications_maybe_total": (
+        "Messages that may have been delivered (no answer came), by channel.",
+        ("channel",),
     ),
-    "sheetqueue_outbox_depth": ("gauge", "Requests accepted but not yet in the queue."),
+    "sheetqueue_notifications_failed_total": (
+        "Messages that could not be delivered, by channel.",
+        ("channel",),
+    ),
+    "sheetqueue_team_alerts_total": ("Alerts sent to the team, by reason.", ("reason",)),
+    "sheetqueue_sheets_calls_total": ("Calls to the Sheets API, by operation.", ("operation",)),
+    "sheetqueue_sheets_retries_total": (
+        "Sheets API calls tried again, by operation.",
+        ("operation",),
+    ),
+    "sheetqueue_sheets_throttled_total": (
+        "Sheets API calls answered 429 (quota), by operation.",
+        ("operation",),
+    ),
+    "sheetqueue_sheet_alerts_total": ("Sheet problems the worker stopped on.", ("reason",)),
+    "sheetqueue_outbox_flushes_total": ("Outbox appends to the queue, by result.", ("result",)),
+    "sheetqueue_outbox_landed_total": ("Outbox rows that reached the queue.", ()),
+    "sheetqueue_http_requests_total": (
+        "HTTP answers, by route and status code.",
+        ("route", "code"),
+    ),
+    "sheetqueue_lookups_limited_total": ("Lookups refused (rate or lockout).", ()),
 }
 
-_Labels = tuple[tuple[str, str], ...]
+GAUGES: dict[str, str] = {
+    "sheetqueue_outbox_depth": "Requests accepted but not yet in the queue.",
+    "sheetqueue_outbox_oldest_age_seconds": "Age of the oldest request waiting in the outbox.",
+}
+
+PASS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
 class Metrics:
-    """A thread-safe registry of counters and callback gauges."""
+    """Counters, callback gauges and the pass measurements of one process."""
 
     def __init__(self) -> None:
+        self.registry = CollectorRegistry()
         self._lock = threading.Lock()
-        self._counters: dict[str, dict[_Labels, float]] = {}
-        self._gauges: dict[str, Callable[[], float]] = {}
+        self._counters = {
+            name: Counter(name, text, labels, registry=self.registry)
+            for name, (text, labels) in COUNTERS.items()
+        }
+        self._reads: dict[str, Callable[[], float]] = {}
+        for name, text in GAUGES.items():
+            gauge = Gauge(name, text, registry=self.registry)
+            gauge.set_function(lambda name=name: self._read(name))  # type: ignore[misc]
+        self.pass_seconds = Histogram(
+            "sheetqueue_pass_duration_seconds",
+            "How long one worker pass took (record and send).",
+            buckets=PASS_BUCKETS,
+            registry=self.registry,
+        )
+        self.rows = Gauge(
+            "sheetqueue_rows",
+            "Rows in the queue at the last pass, by status.",
+            ("status",),
+            registry=self.registry,
+        )
+        self.notices_owed = Gauge(
+            "sheetqueue_notices_owed",
+            "Notices owed to shoppers and not yet carried, by channel.",
+            ("channel",),
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "sheetqueue_last_successful_pass_timestamp_seconds",
+            "Unix time the last worker pass finished without raising (0: none yet).",
+            registry=self.registry,
+        )
+        self.last_pass_at: datetime | None = None
 
     def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
         """Add ``amount`` to the counter ``name`` with these labels."""
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            samples = self._counters.setdefault(name, {})
-            samples[key] = samples.get(key, 0.0) + amount
+        counter = self._counter(name, tuple(sorted(labels)))
+        (counter.labels(**labels) if labels else counter).inc(amount)
 
     def value(self, name: str, **labels: str) -> float:
-        """The counter's current value (0 when never counted), or the gauge's reading."""
-        if name in self._gauges:
-            return self._gauges[name]()
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            return self._counters.get(name, {}).get(key, 0.0)
+        """A sample's current value (0 when never counted); counters by their ``_total`` name."""
+        found = self.registry.get_sample_value(name, labels or None)
+        return 0.0 if found is None else found
 
     def gauge(self, name: str, read: Callable[[], float]) -> None:
-        """Report ``read()`` as the gauge ``name`` on every scrape."""
+        """Report ``read()`` as the gauge ``name`` on every scrape (one of :data:`GAUGES`)."""
+        if name not in GAUGES:
+            raise KeyError(f"unknown gauge {name!r}")
         with self._lock:
-            self._gauges[name] = read
+            self._reads[name] = read
 
-    def observe_pass(self, summary: Mapping[str, int]) -> None:
-        """Count one worker pass from its ``PassReport.summary()``."""
+    def observe_pass(
+        self,
+        summary: Mapping[str, int],
+        *,
+        finished: datetime | None = None,
+        seconds: float | None = None,
+        statuses: Mapping[str, int] | None = None,
+        owed: Mapping[str, int] | None = None,
+    ) -> None:
+        """Count one finished worker pass: its report, duration, rows and owed notices."""
         self.inc("sheetqueue_worker_passes_total")
-        self.inc("sheetqueue_notifications_sent_total", summary.get("notified", 0))
         self.inc("sheetqueue_worker_problems_total", summary.get("failed", 0))
+        if seconds is not None:
+            self.pass_seconds.observe(seconds)
+        if statuses is not None:
+            self.rows.clear()
+            for status, count in statuses.items():
+                self.rows.labels(status=status).set(count)
+        if owed is not None:
+            self.notices_owed.clear()
+            for channel, count in owed.items():
+                self.notices_owed.labels(channel=channel).set(count)
+        if finished is not None:
+            self.last_pass_at = finished
+            self.last_success.set(finished.timestamp())
 
     def sheets_hook(self) -> SheetsHook:
         """A callback a Sheets store can call once per API call."""
@@ -89,60 +163,28 @@ class Metrics:
 
         return hook
 
+    def throttled_hook(self) -> Callable[[str], None]:
+        """A callback for a Sheets call answered 429."""
+        return lambda operation: self.inc("sheetqueue_sheets_throttled_total", operation=operation)
+
     def render(self) -> str:
         """Everything, in the Prometheus text format."""
+        return generate_latest(self.registry).decode("utf-8")
+
+    def _counter(self, name: str, labels: tuple[str, ...]) -> Counter:
         with self._lock:
-            counters = {name: dict(samples) for name, samples in self._counters.items()}
-            gauges = dict(self._gauges)
-        lines: list[str] = []
-        for name, (kind, help_text) in METRIC_HELP.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-            if kind == "gauge":
-                lines.append(f"{name} {_number(_read(gauges.get(name)))}")
-                continue
-            samples = counters.pop(name, {})
-            if not samples and name not in _LABELLED:
-                lines.append(f"{name} 0")
-            for labels, amount in sorted(samples.items()):
-                lines.append(f"{name}{_label_text(labels)} {_number(amount)}")
-        for name, samples in sorted(counters.items()):  # counted but not described above
-            lines += [f"# TYPE {name} counter"]
-            lines += [f"{name}{_label_text(k)} {_number(v)}" for k, v in sorted(samples.items())]
-        return "\n".join(lines) + "\n"
+            counter = self._counters.get(name)
+            if counter is None:  # counted somewhere but not described above
+                counter = Counter(name, name.replace("_", " "), labels, registry=self.registry)
+                self._counters[name] = counter
+            return counter
 
-
-_LABELLED = {
-    "sheetqueue_requests_recorded_total",
-    "sheetqueue_requests_repeated_total",
-    "sheetqueue_decisions_total",
-    "sheetqueue_sheets_calls_total",
-    "sheetqueue_sheets_retries_total",
-    "sheetqueue_outbox_flushes_total",
-    "sheetqueue_http_requests_total",
-}
-
-
-def _read(read: Callable[[], float] | None) -> float:
-    if read is None:
-        return 0.0
-    try:
-        return float(read())
-    except Exception:  # a broken gauge must not break the scrape
-        return math.nan
-
-
-def _label_text(labels: _Labels) -> str:
-    if not labels:
-        return ""
-    body = ",".join(f'{key}="{_escape(value)}"' for key, value in labels)
-    return "{" + body + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    return str(int(value)) if value == int(value) else repr(value)
+    def _read(self, name: str) -> float:
+        with self._lock:
+            read = self._reads.get(name)
+        if read is None:
+            return 0.0
+        try:
+            return float(read())
+        except Exception:  # a broken gauge must not break the scrape
+            return math.nan

@@ -29,7 +29,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.store import CellUpdate, RowRef, Store
 from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.notified import Cell, finished_entry, parse
+from sheetqueue.worker.notified import Cell, channel_of, finished_entry, parse
 from sheetqueue.worker.notify.base import Delivery, Notifier, deliver
 
 __all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
@@ -152,15 +152,17 @@ def _record(
     )
     if delivery.sent or delivery.maybe:
         result.notified += 1
-        metrics.inc("sheetqueue_notifications_sent_total", len(delivery.sent))
+        _count(metrics, "sheetqueue_notifications_sent_total", delivery.sent)
     if delivery.maybe or owed.recovered:
         result.maybe += 1
-        metrics.inc(
-            "sheetqueue_notifications_maybe_total", len(delivery.maybe) + len(owed.recovered)
+        _count(
+            metrics,
+            "sheetqueue_notifications_maybe_total",
+            [n for n, _e in delivery.maybe] + list(owed.recovered),
         )
     if delivery.failed:
         result.failed += 1
-        metrics.inc("sheetqueue_notifications_failed_total", len(delivery.failed))
+        _count(metrics, "sheetqueue_notifications_failed_total", [n for n, _e in delivery.failed])
     if state is NoticeState.GAVE_UP:
         log.error(
             "notify.gave_up",
@@ -168,6 +170,11 @@ def _record(
             status=owed.message.status.value,
             error=error,
         )
+
+
+def _count(metrics: Metrics, name: str, notifiers: list[str]) -> None:
+    for notifier in notifiers:
+        metrics.inc(name, channel=channel_of(notifier))
 
 
 def note_outcomes(

@@ -23,6 +23,7 @@ released) carries what is due and writes the outcomes into the cells.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ from sheetqueue.worker.notified import (
 from sheetqueue.worker.notify.base import Notifier
 from sheetqueue.worker.notify.message import Notice, OutgoingMessage
 from sheetqueue.worker.notify.templates import Templates, build_message
+from sheetqueue.worker.pass_metrics import by_status, observe
 from sheetqueue.worker.sending import Written, catch_up, note_outcomes, send_due
 from sheetqueue.worker.transitions import worker_move
 
@@ -81,7 +83,7 @@ class PassReport:
     maybe_delivered: int = 0
     postponed: int = 0
     problems: list[str] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)  # rows by status, as read
+    statuses: dict[str, int] = field(default_factory=dict)  # rows by status after the write
 
     def summary(self) -> dict[str, int]:
         return {
@@ -158,9 +160,6 @@ class Worker:
         self.store.ensure_header()
         rows = self.store.read_requests()
         report.rows = len(rows)
-        for row in rows:
-            word = row.request.status.strip() or Status.PENDING.value
-            report.statuses[word] = report.statuses.get(word, 0) + 1
         orders = _OrderCache(self.order_source())
         seen = self.ledger.seen()
         records = self.ledger.records()
@@ -194,6 +193,10 @@ class Worker:
             _count_first_sight(report, plan)
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
+        report.statuses = by_status(
+            plans[s.ref.position].request or s.request if s.ref.position in applied else s.request
+            for s in rows
+        )
         self._confirm_owed(rows, plans, applied, skipped, now)
         self.ledger.remember_seen(seen_now)
         if report.adopted:
@@ -473,6 +476,7 @@ def tick(
     :class:`~sheetqueue.sheets.lease.LeaseHeld`, having passed nothing, when
     another worker holds the store's pass lease.
     """
+    started = time.perf_counter()
     if worker.outbox is not None:
         worker.outbox.drain_logged(worker.store, now)
     try:
@@ -485,7 +489,15 @@ def tick(
         log.info("tick.skipped", reason="another pass holds the lock")
         return None
     worker.send(now, report, lock)
-    worker.metrics.observe_pass(report.summary())
+    observe(
+        worker.metrics,
+        report.summary(),
+        report.statuses,
+        ledger=worker.ledger,
+        notifiers=worker.notifiers,
+        started=now,
+        seconds=time.perf_counter() - started,
+    )
     return report
 
 

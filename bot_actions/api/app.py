@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sheetqueue.bot_actions.api import actions as chat_actions
 from sheetqueue.bot_actions.api.auth import BearerAuth, BodyLimit
@@ -50,7 +50,8 @@ from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox, open_outbox
 from sheetqueue.sheets.store import Store
-from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.health import Readiness, watch_outbox
+from sheetqueue.worker.metrics import CONTENT_TYPE, Metrics
 
 __all__ = ["create_app"]
 
@@ -84,6 +85,7 @@ def create_app(
     reads_opener: Callable[[], Store] | None = None,
     orders_max_age: float = 30.0,
     orders_budget: float = 2.5,
+    readiness: Readiness | None = None,
 ) -> FastAPI:
     """The API for these settings; the flusher runs while the app is served.
 
@@ -126,7 +128,8 @@ def create_app(
         clock=clock,
     )
     limiter = RateLimiter(settings.lookup_rate_per_minute)
-    metrics.gauge("sheetqueue_outbox_depth", outbox.depth)
+    watch_outbox(metrics, outbox, clock)
+    readiness = readiness or Readiness(metrics, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -149,6 +152,7 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     _routes(app, desk, limiter, metrics)
+    _readiness_route(app, readiness)
     _document_auth(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(BearerAuth, token=settings.api_token.get_secret_value())
@@ -305,7 +309,15 @@ def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metr
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
     def metrics_text() -> PlainTextResponse:
         """Counters and gauges in the Prometheus text format."""
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _readiness_route(app: FastAPI, readiness: Readiness) -> None:
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        """Readiness: the store answers and, with a worker here, its last pass is recent (503)."""
+        state = readiness.check()
+        return JSONResponse(state, status_code=200 if state["ready"] else 503)
 
 
 def _document_auth(app: FastAPI) -> None:
@@ -319,6 +331,7 @@ def _document_auth(app: FastAPI) -> None:
             }
             schema["security"] = [{"bearerAuth": []}]
             schema["paths"]["/healthz"]["get"]["security"] = []
+            schema["paths"]["/readyz"]["get"]["security"] = []
             app.openapi_schema = schema
         return app.openapi_schema
 

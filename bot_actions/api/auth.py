@@ -1,7 +1,7 @@
 """Two ASGI guards in front of every route: the bearer token and the body size cap.
 
 The token is compared in constant time (:func:`hmac.compare_digest`); every
-path but ``/healthz`` needs it when one is set. A body larger than
+path but ``/healthz`` and ``/readyz`` needs it when one is set. A body larger than
 ``max_bytes`` (by its ``Content-Length`` or as it streams in) is refused with
 413 before any route reads it.
 """
@@ -21,7 +21,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def token_matches(header: str, token: str) -> bool:

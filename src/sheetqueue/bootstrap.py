@@ -26,7 +26,7 @@ from sheetqueue.worker.tick import Worker
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["build_api", "build_worker", "open_lease", "open_shelf", "open_store"]
+__all__ = ["build_api", "build_worker", "open_lease", "open_shelf", "open_store", "store_probe"]
 
 
 API_READ_TIMEOUT = 10.0
@@ -58,14 +58,18 @@ def open_store(
         if metrics is not None:
             alert = lambda reason: metrics.inc("sheetqueue_sheet_alerts_total", reason=reason)  # noqa: E731
         if read_timeout is None:
-            return GsheetsStore.from_settings(settings, on_call=hook, on_alert=alert)
-        timeout = min(settings.sheets_timeout_seconds, read_timeout)
-        return GsheetsStore.from_settings(
-            settings.model_copy(update={"sheets_timeout_seconds": timeout}),
-            backoff=Backoff(max_tries=1),
-            on_call=hook,
-            on_alert=alert,
-        )
+            store = GsheetsStore.from_settings(settings, on_call=hook, on_alert=alert)
+        else:
+            timeout = min(settings.sheets_timeout_seconds, read_timeout)
+            store = GsheetsStore.from_settings(
+                settings.model_copy(update={"sheets_timeout_seconds": timeout}),
+                backoff=Backoff(max_tries=1),
+                on_call=hook,
+                on_alert=alert,
+            )
+        if metrics is not None:
+            store.api.on_throttled = metrics.throttled_hook()
+        return store
     from sheetqueue.sheets.sqlite_store import SqliteStore
 
     return SqliteStore(settings.local_path)
@@ -82,6 +86,27 @@ def _both(
         second(kind, retried)
 
     return hook
+
+
+PROBE_TIMEOUT = 5.0
+"""Seconds a readiness probe of the store may take."""
+
+
+def store_probe(settings: Settings, metrics: Metrics | None = None) -> Callable[[], None]:
+    """A cheap call that reaches the store, for readiness (the sheet's metadata, one try)."""
+    opened: list[Store] = []
+
+    def probe() -> None:
+        if not opened:
+            opened.append(open_store(settings, metrics, read_timeout=PROBE_TIMEOUT))
+        store = opened[0]
+        api = getattr(store, "api", None)
+        if api is not None:
+            api.metadata()
+        else:
+            store.read_requests()
+
+    return probe
 
 
 def build_worker(

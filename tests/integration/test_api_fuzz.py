@@ -110,6 +110,7 @@ OPERATIONS = [
     ("post", "/actions/{name}"),
     ("get", "/healthz"),
     ("get", "/metrics"),
+    ("get", "/readyz"),
 ]
 
 

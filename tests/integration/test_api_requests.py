@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from sheetqueue.bot_actions.api import create_app
 from sheetqueue.bot_actions.returns import ReturnsPortal
@@ -210,11 +211,19 @@ def test_metrics_count_requests_and_outbox_depth(api: Api) -> None:
     """/metrics is Prometheus text with requests by type and the outbox depth."""
     api.post("/v1/requests", RETURN)
     _landed(api)
-    text = api.get("/metrics").text
-    assert 'sheetqueue_requests_recorded_total{type="return"} 1' in text
-    assert "sheetqueue_outbox_depth 0" in text
-    assert "# TYPE sheetqueue_outbox_depth gauge" in text
-    assert 'sheetqueue_http_requests_total{code="201",route="/v1/requests"} 1' in text
+    families = {
+        family.name: family for family in text_string_to_metric_families(api.get("/metrics").text)
+    }
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in families.values()
+        for s in family.samples
+    }
+    assert samples[("sheetqueue_requests_recorded_total", (("type", "return"),))] == 1
+    assert samples[("sheetqueue_outbox_depth", ())] == 0
+    assert families["sheetqueue_outbox_depth"].type == "gauge"
+    route = (("code", "201"), ("route", "/v1/requests"))
+    assert samples[("sheetqueue_http_requests_total", route)] == 1
 
 
 def test_token_is_compared_whole(tmp_path: Path) -> None:

@@ -54,6 +54,5 @@ def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
     store.api.backoff = no_sleep_backoff()
     emulator.fail_next(1, 503)
     store.read_requests()
-    text = metrics.render()
-    assert 'sheetqueue_sheets_calls_total{operation="metadata"} 2' in text
-    assert 'sheetqueue_sheets_retries_total{operation="metadata"} 1' in text
+    assert metrics.value("sheetqueue_sheets_calls_total", operation="metadata") == 2
+    assert metrics.value("sheetqueue_sheets_retries_total", operation="metadata") == 1

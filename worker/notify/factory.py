@@ -6,6 +6,7 @@
 ``smtp+starttls://user:pass@h:p``   SMTP upgraded with STARTTLS, with AUTH
 ``smtps://user:pass@host:port``     SMTP over TLS from the start, with AUTH
 ``webhook:https://...``             signed JSON POST (email or SMS elsewhere)
+``apprise:twilio://.../{phone}``    a short text through Apprise (SMS, chat)
 ``log:``                            a log line only (dry runs)
 ==================================  ========================================
 
@@ -37,13 +38,25 @@ def notifiers_from_settings(settings: Settings, *, clock: Clock) -> list[Notifie
     if not settings.notify:
         raise ConfigError("SHEETQUEUE_NOTIFY: no notifier given; use for example maildir:./outbox")
     secret = settings.webhook_secret.get_secret_value()
-    return [notifier_from_url(url, webhook_secret=secret, clock=clock) for url in settings.notify]
+    return [
+        notifier_from_url(url, webhook_secret=secret, clock=clock, store_name=settings.store_name)
+        for url in settings.notify
+    ]
 
 
-def notifier_from_url(url: str, *, clock: Clock, webhook_secret: str = "") -> Notifier:
+def notifier_from_url(
+    url: str, *, clock: Clock, webhook_secret: str = "", store_name: str = "Our store"
+) -> Notifier:
     """One notifier from one ``SHEETQUEUE_NOTIFY`` entry."""
     url = url.strip()
     scheme = url.partition(":")[0].lower()
+    if scheme == "apprise":
+        from sheetqueue.worker.notify.apprise import AppriseNotifier  # apprise only when used
+
+        target = url.partition(":")[2].strip()
+        if "://" not in target:
+            raise _bad(url, "give an Apprise URL, e.g. apprise:twilio://SID:TOKEN@FROM/{phone}")
+        return AppriseNotifier(target, store_name=store_name)
     if scheme == "log":
         return LogNotifier()
     if scheme == "maildir":
@@ -62,7 +75,9 @@ def notifier_from_url(url: str, *, clock: Clock, webhook_secret: str = "") -> No
     if scheme in _SMTP_SCHEMES:
         return _smtp(url, _SMTP_SCHEMES[scheme], clock)
     raise _bad(
-        url, "unknown notifier; use smtp://, smtp+starttls://, smtps://, maildir:, webhook:, log:"
+        url,
+        "unknown notifier; use smtp://, smtp+starttls://, smtps://, maildir:, webhook:, "
+        "apprise:, log:",
     )
 
 
@@ -107,5 +122,6 @@ def _smtp(url: str, security: Security, clock: Clock) -> SmtpNotifier:
 
 def _bad(url: str, problem: str) -> ConfigError:
     prefix, _, rest = url.partition(":")
-    shown = f"{prefix}:{mask_url(rest)}" if prefix.lower() == "webhook" else mask_url(url)
+    wrapped = prefix.lower() in ("webhook", "apprise")
+    shown = f"{prefix}:{mask_url(rest)}" if wrapped else mask_url(url)
     return ConfigError(f"SHEETQUEUE_NOTIFY: {shown}: {problem}")

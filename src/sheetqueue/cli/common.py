@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sheetqueue.bootstrap import open_store
+from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.store import Store
@@ -40,6 +41,8 @@ def settings_and_store(read_timeout: float | None = None) -> Iterator[tuple[Sett
     ``read_timeout``: a store for quick reads (see :func:`sheetqueue.bootstrap.open_store`).
     """
     settings = load_settings()
+    if settings.log_level:
+        configure_logging(settings.log_level)
     store = open_store(settings, read_timeout=read_timeout)
     try:
         yield settings, store

@@ -21,12 +21,13 @@ from typing import Annotated
 import structlog
 import typer
 
-from sheetqueue.bootstrap import build_api, build_worker, open_store
+from sheetqueue.bootstrap import build_api, build_worker, open_store, store_probe
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.worker.health import Readiness
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.scheduler import run_scheduled
@@ -94,13 +95,21 @@ def serve(
     configure_logging("INFO")
     try:
         settings = load_settings()
+        configure_logging(settings.log_level or "INFO")
         if not settings.api_token.get_secret_value() and not is_loopback(host):
             raise ConfigError(
                 f"SHEETQUEUE_API_TOKEN: required to listen on {host}; set a token, "
                 "or leave --host at 127.0.0.1"
             )
         metrics = Metrics()
-        api = build_api(settings, metrics)
+        readiness = Readiness(
+            metrics,
+            clock=utc_now,
+            probe=store_probe(settings, metrics),
+            interval_seconds=settings.interval_seconds if with_worker else None,
+            max_missed=settings.ready_missed_passes,
+        )
+        api = build_api(settings, metrics, readiness=readiness)
         background = _ServeWorker(settings, metrics) if with_worker else None
     except SheetqueueError as error:
         raise fail(error) from None
@@ -119,6 +128,7 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through the project's logging
         access_log=False,
         timeout_graceful_shutdown=10,
     )

@@ -8,16 +8,19 @@ import typer
 from filelock import Timeout
 
 from sheetqueue.archiving import Archiver
-from sheetqueue.bootstrap import build_worker
+from sheetqueue.bootstrap import build_worker, store_probe
 from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import settings_and_store
 from sheetqueue.cli.shops_cmds import shops_tick, shops_worker
 from sheetqueue.config.clock import utc_now
-from sheetqueue.config.errors import SheetqueueError, StoreError
+from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
 from sheetqueue.config.logs import configure_logging
+from sheetqueue.config.settings import Settings
+from sheetqueue.worker.health import HealthServer, Readiness, watch_outbox
 from sheetqueue.worker.lock import pass_lock
+from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.scheduler import run_scheduled
-from sheetqueue.worker.tick import PassReport
+from sheetqueue.worker.tick import PassReport, Worker
 from sheetqueue.worker.tick import tick as run_tick
 
 
@@ -114,14 +117,26 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port", min=0, max=65535, help="Serve /metrics, /healthz and /readyz here."
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Interface of the metrics port.")
+    ] = "127.0.0.1",
+) -> None:
     """Run the scheduled worker until SIGINT/SIGTERM (the pass in flight finishes first)."""
     if shops_worker():
         return
     configure_logging("INFO")
     try:
         with settings_and_store() as (settings, store):
-            worker = build_worker(settings, store)
+            configure_logging(settings.log_level or "INFO")
+            metrics = Metrics()
+            worker = build_worker(settings, store, metrics)
             lock = pass_lock(settings)
             archiver = Archiver()
 
@@ -130,14 +145,39 @@ def worker_command() -> None:
                     archiver.maybe("queue", settings, store, utc_now())
 
             try:
-                run_scheduled(
-                    job,
-                    settings.interval_seconds,
-                    clock=utc_now,
-                )
+                health = _health(settings, worker, metrics, metrics_host, metrics_port)
+                try:
+                    run_scheduled(
+                        job,
+                        settings.interval_seconds,
+                        clock=utc_now,
+                    )
+                finally:
+                    if health is not None:
+                        health.stop()
                 if worker.lease is not None:  # a clean stop hands the queue over at once
                     worker.lease.release()
             finally:
                 worker.close()
     except SheetqueueError as error:
         raise fail(error) from None
+
+
+def _health(
+    settings: Settings, worker: Worker, metrics: Metrics, host: str, port: int | None
+) -> HealthServer | None:
+    if port is None:
+        return None
+    readiness = Readiness(
+        metrics,
+        clock=utc_now,
+        probe=store_probe(settings, metrics),
+        interval_seconds=settings.interval_seconds,
+        max_missed=settings.ready_missed_passes,
+    )
+    if worker.outbox is not None:
+        watch_outbox(metrics, worker.outbox, utc_now)
+    try:
+        return HealthServer(metrics, readiness, host, port).start()
+    except OSError as exc:
+        raise InputError(f"--metrics-port: cannot listen on {host}:{port}: {exc}") from None
