@@ -176,10 +176,10 @@ class Outbox:
             return
         self._file = SqliteFile(self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH (outbox)")
         self._transaction = self._file.write
-        with self._transaction() as db:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+        with self._transaction() as sqlite:
+            columns = {row[1] for row in sqlite.execute("PRAGMA table_info(outbox)")}
             if "sent_at" not in columns:
-                db.execute(_SENT_AT)
+                sqlite.execute(_SENT_AT)
 
     def on_accept(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each new request (the flusher's wake-up)."""
@@ -394,7 +394,7 @@ class Outbox:
             cursor = db.execute(
                 "DELETE FROM outbox WHERE landed_at != '' AND landed_at < ?", (cutoff,)
             )
-            return cursor.rowcount
+            return int(cursor.rowcount)
 
     def close(self) -> None:
         self._file.close()

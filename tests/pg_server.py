@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["PgServer", "PgServerError", "find_pg_bin", "start_pg_server"]
+__all__ = ["PgServer", "PgServerError", "find_pg_bin", "free_port", "start_pg_server"]
 
 SERVER_USER = "postgres"
 
@@ -44,7 +44,7 @@ def find_pg_bin() -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -117,7 +117,7 @@ def start_pg_server() -> PgServer:
     )
     if init.returncode != 0:
         raise PgServerError(f"initdb failed: {init.stderr.strip() or init.stdout.strip()}")
-    port = _free_port()
+    port = free_port()
     options = (
         f"-p {port} -h 127.0.0.1 -k '' -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off -c max_connections=200"

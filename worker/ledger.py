@@ -115,10 +115,10 @@ class Ledger:
         self._write = self._file.write
         self._select = self._file.select
         have = {row[1] for row in self._select("PRAGMA table_info(notices)")}
-        with self._write() as db:
+        with self._write() as sqlite:
             for name, kind in _ADDED_COLUMNS.items():
                 if name not in have:
-                    db.execute(f"ALTER TABLE notices ADD COLUMN {name} {kind}")
+                    sqlite.execute(f"ALTER TABLE notices ADD COLUMN {name} {kind}")
 
     def stage(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
         """Keep the rendered messages a sheet write is about to owe (a notice kept stays)."""
