@@ -27,9 +27,10 @@ Exactly once, by design:
 With ``SHEETQUEUE_STATE_URL`` the rows are a table in PostgreSQL shared by
 every replica (:mod:`sheetqueue.sheets.pg_state`): there is no drain lock, and
 replicas drain at once, each claiming its batch with ``FOR UPDATE SKIP
-LOCKED`` and stamping it in the same transaction, so a row is handed to one
-append only; a claimed row is left alone for at least ``CLAIM_SECONDS``
-(more when ``settle`` is longer), the time its claimer has to finish.
+LOCKED`` and stamping it in the same transaction, then keeping those rows
+locked while their append runs, so a row is handed to one append at a time;
+a drainer killed mid-append leaves its rows stamped, looked up after
+``settle`` (at least ``CLAIM_SECONDS``) as on one host.
 
 Landed rows are kept for ``retention`` (a week) so a repeated
 ``Idempotency-Key`` still gets its first answer, then pruned.
@@ -37,7 +38,8 @@ Landed rows are kept for ``retention`` (a week) so a repeated
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,7 +92,8 @@ _PICK = (
     "ORDER BY seq LIMIT ?"
 )
 _PICK_SHARED = _PICK + " FOR UPDATE SKIP LOCKED"
-CLAIM_SECONDS = 60.0
+_LOCK_ROWS = "SELECT seq FROM outbox WHERE request_id = ANY(?) FOR UPDATE"
+CLAIM_SECONDS = 5.0
 """On shared state, how long a batch claimed by one replica is left to it."""
 _SENT_AT = "ALTER TABLE outbox ADD COLUMN sent_at REAL NOT NULL DEFAULT 0"
 
@@ -334,7 +337,8 @@ class Outbox:
         batch = [Request.model_validate_json(str(row[1])) for row in rows]
         ids = [request.request_id for request in batch]
         try:
-            result = store.add_requests(batch)
+            with self._holding(ids):
+                result = store.add_requests(batch)
         except LandingUnknown as exc:
             self._note_failure(ids, exc, keep_sent=True)
             raise
@@ -356,6 +360,22 @@ class Outbox:
         already = sum(1 for created in result.created if not created)
         log.info("outbox.flushed", rows=len(batch), created=len(batch) - already)
         return len(batch), 1
+
+    @contextmanager
+    def _holding(self, request_ids: list[str]) -> Iterator[None]:
+        """On shared state, keep the claimed rows locked while their append runs.
+
+        Another replica's claim skips locked rows, so a row whose settle time ran
+        out while its append still runs is not picked again; if this process
+        dies, its transaction ends, the lock goes, and the stamp stays: the
+        rows are looked up once ``settle`` has passed.
+        """
+        if not self._shared:
+            yield
+            return
+        with self._transaction(exclusive=False) as db:
+            db.execute(_LOCK_ROWS, (request_ids,))
+            yield
 
     def _held(self, now: datetime) -> tuple[int, float | None]:
         """Rows whose earlier append may still land, and seconds until the first is due."""

@@ -318,6 +318,7 @@ class PgPassLease:
             note_taken(previous, LeaseState(self.holder, now + self.ttl, previous.serial + 1))
         taken = LeaseState(self.holder, now + self.ttl, previous.serial + 1)
         self._write(connection, taken)
+        log.info("lease.pass_started", holder=self.holder.describe(), serial=taken.serial)
         return taken
 
     def release(self) -> None:

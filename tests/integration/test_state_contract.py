@@ -217,3 +217,41 @@ def test_concurrent_failures_are_all_counted(state: StateKit) -> None:
     for thread in threads:
         thread.join(30)
     assert guards[0].failures("order:ord-1", NOW) == 10
+
+
+class _Blocking(SqliteStore):
+    """An append that waits until released (a slow Sheets append), saying when it started."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started = threading.Event()
+        self.go = threading.Event()
+        self.calls = 0
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        self.calls += 1
+        self.started.set()
+        assert self.go.wait(30)
+        return super().add_requests(requests)
+
+
+def test_an_append_still_running_past_the_settle_time_is_not_taken_over(
+    state: StateKit,
+) -> None:
+    """While one drainer's append runs, another drainer long after the settle time sends nothing."""
+    first, second = state.outbox(settle=10.0), state.outbox(settle=10.0)
+    for number in range(4):
+        first.accept(_request(number))
+    slow = _Blocking(state.folder / "queue.db")
+    worker = threading.Thread(target=first.drain, args=(slow, NOW))
+    worker.start()
+    assert slow.started.wait(30)
+    other = _Blocking(state.folder / "queue.db")
+    other.go.set()
+    late = second.drain(other, NOW + timedelta(minutes=10))
+    slow.go.set()
+    worker.join(30)
+    assert late.appends == 0 and other.calls == 0
+    assert len(slow.read_requests()) == 4 and second.depth() == 0
+    slow.close()
+    other.close()
