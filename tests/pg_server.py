@@ -24,6 +24,7 @@ import psycopg
 __all__ = ["PgServer", "PgServerError", "find_pg_bin", "free_port", "start_pg_server"]
 
 SERVER_USER = "postgres"
+_INITDB = ("--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
 
 
 class PgServerError(RuntimeError):
@@ -88,8 +89,15 @@ class PgServer:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.prefix, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate"]
-            + ["stop"],
+            [
+                *self.prefix,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             timeout=60,
             check=False,
@@ -108,8 +116,7 @@ def start_pg_server() -> PgServer:
         os.chown(top, user.pw_uid, user.pw_gid)
     top.chmod(0o755)
     init = subprocess.run(
-        [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", SERVER_USER]
-        + ["--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+        [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", SERVER_USER, *_INITDB],
         capture_output=True,
         text=True,
         timeout=120,
@@ -123,14 +130,30 @@ def start_pg_server() -> PgServer:
         "-c full_page_writes=off -c max_connections=200"
     )
     started = subprocess.run(
-        [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(top / "server.log")]
-        + ["-o", options, "-w", "-t", "60", "start"],
+        [
+            *prefix,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(top / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         capture_output=True,
         text=True,
         timeout=90,
         check=False,
     )
     if started.returncode != 0:
-        log = (top / "server.log").read_text(errors="replace") if (top / "server.log").exists() else ""
+        log = (
+            (top / "server.log").read_text(errors="replace")
+            if (top / "server.log").exists()
+            else ""
+        )
         raise PgServerError(f"pg_ctl start failed: {started.stderr.strip()} {log[-2000:]}")
     return PgServer(bin_dir, data, port, prefix)

@@ -209,8 +209,7 @@ def test_concurrent_failures_are_all_counted(state: StateKit) -> None:
     """Ten failures recorded at once from ten guards: the count is ten."""
     guards = [state.guard(max_failures=100) for _ in range(10)]
     threads = [
-        threading.Thread(target=guard.record_failure, args=("order:ord-1", NOW))
-        for guard in guards
+        threading.Thread(target=guard.record_failure, args=("order:ord-1", NOW)) for guard in guards
     ]
     for thread in threads:
         thread.start()
