@@ -90,6 +90,9 @@ def build_worker(
     )
 
 
+_PG_LEASES: dict[tuple[str, str], PassLease] = {}
+
+
 def open_lease(settings: Settings, store: Store) -> PassLease | None:
     """The pass lease kept in the store, held by this installation (its state file).
 
@@ -103,7 +106,11 @@ def open_lease(settings: Settings, store: Store) -> PassLease | None:
 
         open_shared_state(settings)
         key = settings.spreadsheet_id if settings.backend == "gsheets" else str(settings.local_path)
-        return PgPassLease(url, f"{settings.backend}:{key}", holder, ttl)
+        name = f"{settings.backend}:{key}"
+        lease = _PG_LEASES.get((url, name))  # one session per process: kept across passes
+        if lease is None:
+            lease = _PG_LEASES[(url, name)] = PgPassLease(url, name, holder, ttl)
+        return lease
     if settings.backend == "gsheets":
         from sheetqueue.sheets.gsheets_lease import GsheetsLease
         from sheetqueue.sheets.gsheets_store import GsheetsStore
