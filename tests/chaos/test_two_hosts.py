@@ -260,7 +260,7 @@ def _assert_clean(figures: dict[str, int]) -> None:
 
 def test_two_hosts_with_kills_and_sheet_faults_fast(tmp_path: Path, pg_url: str) -> None:
     """Two hosts, random SIGKILLs, 30 % Sheets faults (a short run): nothing lost, nothing twice."""
-    _assert_clean(_run_two_hosts(tmp_path, pg_url, seconds=8, seed=1414))
+    _assert_clean(_run_two_hosts(tmp_path, pg_url, seconds=5, seed=1414))
 
 
 @pytest.mark.slow
