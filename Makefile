@@ -10,7 +10,7 @@ EDITABLE := --config-settings editable_mode=strict
 PACKAGE_DIRS := $(shell find src config sheets worker bot_actions -type d -not -name __pycache__)
 SOURCES := config sheets worker bot_actions src tests bench
 
-.PHONY: demo test lint bench chaos clean install lock
+.PHONY: demo test lint bench chaos clean install lock postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,19 @@ $(TEST_STAMP): $(STAMP)
 
 install: $(STAMP)
 
+# The tests start their own PostgreSQL server; Debian's package is installed if no
+# initdb is found (once: a no-op when it is there).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		{ echo "installing Debian's postgresql package for the tests"; \
+		  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		  --no-install-recommends postgresql >/dev/null; }
+
 demo: $(STAMP)
 	rm -rf demo-run && mkdir -p demo-run
 	cd demo-run && ../$(BIN)/sheetqueue demo
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) postgres
 	$(BIN)/pytest -m "not slow" --cov --cov-report=term
 
 lint: $(TEST_STAMP)
@@ -37,10 +45,10 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) postgres
 	$(BIN)/python -m bench
 
-chaos: $(TEST_STAMP)
+chaos: $(TEST_STAMP) postgres
 	$(BIN)/pytest -m slow -p no:cacheprovider -s
 
 # Re-pin every package after changing pyproject.toml's dependencies.

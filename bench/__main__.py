@@ -76,19 +76,20 @@ def pass_table(sizes: list[int], backends: list[str]) -> Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("only", nargs="*", help="pass, api, outbox (default: all)")
+    parser.add_argument("only", nargs="*", help="pass, api, outbox, state (default: all)")
     parser.add_argument("--sizes", default=None, help="row counts of the pass benchmark")
     parser.add_argument(
         "--quick", action="store_true", help="smaller runs (pass: 1k/10k rows; outbox: 20 s)"
     )
     options = parser.parse_args()
-    wanted = set(options.only or ["pass", "api", "outbox"])
+    wanted = set(options.only or ["pass", "api", "outbox", "state"])
     default_sizes = SIZES[:2] if options.quick else SIZES
     sizes = [int(s) for s in (options.sizes or ",".join(map(str, default_sizes))).split(",")]
     console.print(f"Machine: {machine()}")
     if "pass" in wanted:
         console.print(pass_table(sizes, ["local", "gsheets"]))
-    for name, module in (("api", "bench.api_bench"), ("outbox", "bench.outbox_bench")):
+    benchmarks = (("api", "bench.api_bench"), ("outbox", "bench.outbox_bench"))
+    for name, module in (*benchmarks, ("state", "bench.state_bench")):
         if name in wanted:
             try:
                 __import__(module)

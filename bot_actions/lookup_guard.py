@@ -6,7 +6,9 @@ sends no conversation id) in the ``lookup_failures`` table of
 :class:`~sheetqueue.sheets.sqlite_file.SqliteFile`, on the same rules as the
 worker's ledger: WAL, a busy timeout, ``synchronous=FULL`` and each count one
 ``BEGIN IMMEDIATE`` transaction, so processes sharing the file never lose a
-failure. A count expires ``window`` after its first failure (a day by default).
+failure. With ``SHEETQUEUE_STATE_URL`` the table is in the shared PostgreSQL
+state, so every API replica counts the same failures. A count expires
+``window`` after its first failure (a day by default).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.state_db import StateDb
 from sheetqueue.sheets.times import format_time, parse_time
 
 __all__ = ["LookupGuard"]
@@ -42,10 +45,14 @@ class LookupGuard:
         *,
         window: timedelta = timedelta(days=1),
         timeout: float = 5.0,
+        db: StateDb | None = None,
     ) -> None:
         self.path = Path(path)
         self.max_failures = max_failures
         self.window = window
+        if db is not None:
+            self._file: StateDb = db
+            return
         self._file = SqliteFile(
             self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout
         )

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         Path("sheetqueue-state.db"),
         description="worker and outbox state (notification ledger, lookup locks, outbox)",
     )
+    state_url: SecretStr = Field(
+        SecretStr(""),
+        description="postgresql://... to keep the state in PostgreSQL, shared by several hosts",
+    )
     spreadsheet_id: str = ""
     credentials_file: Path | None = None
     sheets_api_url: str = "https://sheets.googleapis.com"
@@ -179,6 +183,14 @@ class Settings(BaseSettings):
         if not value.startswith(("tab:", "file:", "http://", "https://")):
             raise ValueError("must start with tab:, file:, http:// or https://")
         return value
+
+    @field_validator("state_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (or unset, for the local state file)")
+        return SecretStr(url)
 
     @field_validator("sheets_api_url")
     @classmethod

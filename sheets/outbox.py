@@ -24,13 +24,22 @@ Exactly once, by design:
   An attempt that surely did not land (the store refused it, or failed
   before sending) clears the stamp and the rows are tried again at once.
 
+With ``SHEETQUEUE_STATE_URL`` the rows are a table in PostgreSQL shared by
+every replica (:mod:`sheetqueue.sheets.pg_state`): there is no drain lock, and
+replicas drain at once, each claiming its batch with ``FOR UPDATE SKIP
+LOCKED`` and stamping it in the same transaction, then keeping those rows
+locked while their append runs, so a row is handed to one append at a time;
+a drainer killed mid-append leaves its rows stamped, looked up after
+``settle`` (at least ``CLAIM_SECONDS``) as on one host.
+
 Landed rows are kept for ``retention`` (a week) so a repeated
 ``Idempotency-Key`` still gets its first answer, then pruned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,10 +51,19 @@ from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.state_db import StateDb
 from sheetqueue.sheets.store import LandingUnknown, Store
 from sheetqueue.sheets.times import format_time
 
-__all__ = ["Accepted", "Drained", "Outbox", "OutboxEntry", "open_outbox", "outbox_path"]
+__all__ = [
+    "CLAIM_SECONDS",
+    "Accepted",
+    "Drained",
+    "Outbox",
+    "OutboxEntry",
+    "open_outbox",
+    "outbox_path",
+]
 
 log = structlog.get_logger("sheetqueue.outbox")
 
@@ -69,6 +87,14 @@ CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (landed_at, seq);
 CREATE INDEX IF NOT EXISTS outbox_by_dup ON outbox (dup_key) WHERE dup_key IS NOT NULL;
 """
 # Seconds since the epoch of the last attempt whose outcome is unknown; 0: none.
+_PICK = (
+    "SELECT request_id, record FROM outbox WHERE landed_at = '' AND sent_at <= ? "
+    "ORDER BY seq LIMIT ?"
+)
+_PICK_SHARED = _PICK + " FOR UPDATE SKIP LOCKED"
+_LOCK_ROWS = "SELECT seq FROM outbox WHERE request_id = ANY(?) FOR UPDATE"
+CLAIM_SECONDS = 5.0
+"""On shared state, how long a batch claimed by one replica is left to it."""
 _SENT_AT = "ALTER TABLE outbox ADD COLUMN sent_at REAL NOT NULL DEFAULT 0"
 
 
@@ -78,10 +104,10 @@ def outbox_path(settings: Settings) -> Path:
     return state.with_name(f"{state.stem}.outbox{state.suffix or '.db'}")
 
 
-def open_outbox(settings: Settings) -> Outbox:
-    """The outbox of these settings; a Google Sheet's late appends are waited out."""
+def open_outbox(settings: Settings, db: StateDb | None = None) -> Outbox:
+    """The outbox of these settings (in ``db`` when shared); late Sheet appends waited out."""
     settle = settings.sheets_landing_seconds if settings.backend == "gsheets" else 0.0
-    return Outbox(outbox_path(settings), settle=settle)
+    return Outbox(outbox_path(settings), settle=settle, db=db)
 
 
 @dataclass(frozen=True)
@@ -129,23 +155,34 @@ class Outbox:
 
     ``settle``: seconds after an append whose answer was lost before its rows
     are looked up and, if absent, sent again (0 for a store whose writes
-    cannot land late).
+    cannot land late). ``db``: the shared state's outbox table instead of the file.
     """
 
     def __init__(
-        self, path: Path, *, retention: timedelta = timedelta(days=7), settle: float = 0.0
+        self,
+        path: Path,
+        *,
+        retention: timedelta = timedelta(days=7),
+        settle: float = 0.0,
+        db: StateDb | None = None,
     ) -> None:
         self.path = Path(path)
         self.retention = retention
         self.settle = settle
         self.lock_path = self.path.with_name(self.path.name + ".drain.lock")
         self._listeners: list[Callable[[], None]] = []
+        self._shared = db is not None
+        if db is not None:
+            self.settle = max(settle, CLAIM_SECONDS)
+            self._file: StateDb = db
+            self._transaction = self._file.write
+            return
         self._file = SqliteFile(self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH (outbox)")
         self._transaction = self._file.write
-        with self._transaction() as db:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+        with self._transaction() as sqlite:
+            columns = {row[1] for row in sqlite.execute("PRAGMA table_info(outbox)")}
             if "sent_at" not in columns:
-                db.execute(_SENT_AT)
+                sqlite.execute(_SENT_AT)
 
     def on_accept(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each new request (the flusher's wake-up)."""
@@ -257,7 +294,7 @@ class Outbox:
         that surely did not land wait to be tried again, rows whose append
         may still land are held for ``settle`` seconds.
         """
-        lock = FileLock(self.lock_path)
+        lock = _NoLock() if self._shared else FileLock(self.lock_path)
         try:
             lock.acquire(timeout=wait)
         except Timeout:
@@ -289,10 +326,11 @@ class Outbox:
     def _drain_batch(self, store: Store, now: datetime, batch_size: int) -> tuple[int, int]:
         """One ``add_requests`` of rows due; (rows now known landed, store calls made)."""
         stamp = now.timestamp()
-        with self._transaction() as db:  # pick and stamp in one transaction: a claim
+        pick = _PICK_SHARED if self._shared else _PICK
+        # pick and stamp in one transaction: a claim (rows another replica is claiming skipped)
+        with self._transaction(exclusive=not self._shared) as db:
             rows = db.execute(
-                "SELECT request_id, record FROM outbox WHERE landed_at = '' AND sent_at <= ? "
-                "ORDER BY seq LIMIT ?",
+                pick,
                 (stamp - self.settle, batch_size),
             ).fetchall()
             db.executemany(
@@ -304,7 +342,8 @@ class Outbox:
         batch = [Request.model_validate_json(str(row[1])) for row in rows]
         ids = [request.request_id for request in batch]
         try:
-            result = store.add_requests(batch)
+            with self._holding(ids):
+                result = store.add_requests(batch)
         except LandingUnknown as exc:
             self._note_failure(ids, exc, keep_sent=True)
             raise
@@ -326,6 +365,22 @@ class Outbox:
         already = sum(1 for created in result.created if not created)
         log.info("outbox.flushed", rows=len(batch), created=len(batch) - already)
         return len(batch), 1
+
+    @contextmanager
+    def _holding(self, request_ids: list[str]) -> Iterator[None]:
+        """On shared state, keep the claimed rows locked while their append runs.
+
+        Another replica's claim skips locked rows, so a row whose settle time ran
+        out while its append still runs is not picked again; if this process
+        dies, its transaction ends, the lock goes, and the stamp stays: the
+        rows are looked up once ``settle`` has passed.
+        """
+        if not self._shared:
+            yield
+            return
+        with self._transaction(exclusive=False) as db:
+            db.execute(_LOCK_ROWS, (request_ids,))
+            yield
 
     def _held(self, now: datetime) -> tuple[int, float | None]:
         """Rows whose earlier append may still land, and seconds until the first is due."""
@@ -364,10 +419,20 @@ class Outbox:
             cursor = db.execute(
                 "DELETE FROM outbox WHERE landed_at != '' AND landed_at < ?", (cutoff,)
             )
-            return cursor.rowcount
+            return int(cursor.rowcount)
 
     def close(self) -> None:
         self._file.close()
+
+
+class _NoLock:
+    """Shared state needs no drain lock: claims are row locks."""
+
+    def acquire(self, timeout: float) -> None:
+        """Nothing to wait for."""
+
+    def release(self) -> None:
+        """Nothing held."""
 
 
 def _entry(row: tuple[object, ...]) -> OutboxEntry:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sheetqueue.config.errors import StoreError
 
@@ -23,6 +23,8 @@ __all__ = ["SqliteFile"]
 
 class SqliteFile:
     """A connection to ``path`` with ``schema`` applied, safe across threads."""
+
+    dialect: Literal["sqlite", "postgresql"] = "sqlite"
 
     def __init__(self, path: Path, schema: str, *, setting: str, timeout: float = 30.0) -> None:
         """Open (creating) ``path``; ``setting`` names the option to fix if it cannot be opened.
@@ -43,8 +45,8 @@ class SqliteFile:
             raise StoreError(f"{setting}: cannot open {path}: {exc}") from exc
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; rolled back if the block raises."""
+    def write(self, exclusive: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; rolled back if the block raises (always exclusive here)."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

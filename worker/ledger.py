@@ -1,6 +1,7 @@
 """The worker's working copy of its notices: rendered messages, tries, claims.
 
-Kept in SQLite at ``SHEETQUEUE_STATE_PATH``. It is a cache, not the truth: the
+Kept in SQLite at ``SHEETQUEUE_STATE_PATH``, or in the shared PostgreSQL
+state (``SHEETQUEUE_STATE_URL``) when several hosts run workers. It is a cache, not the truth: the
 ``Notified`` cell in the sheet says what is owed and what was told (see
 :mod:`sheetqueue.worker.notified`), and a lost state file is rebuilt from it.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.state_db import StateDb
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.notify.message import OutgoingMessage
 
@@ -106,18 +108,23 @@ class NoticeRecord:
 
 
 class Ledger:
-    """Notices owed and statuses seen, in the worker's state file."""
+    """Notices owed and statuses seen, in the worker's state file (or ``db``, when shared)."""
 
-    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, *, timeout: float = 30.0, db: StateDb | None = None) -> None:
         self.path = path
+        if db is not None:
+            self._file: StateDb = db
+            self._write = db.write
+            self._select = db.select
+            return
         self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout)
         self._write = self._file.write
         self._select = self._file.select
         have = {row[1] for row in self._select("PRAGMA table_info(notices)")}
-        with self._write() as db:
+        with self._write() as sqlite:
             for name, kind in _ADDED_COLUMNS.items():
                 if name not in have:
-                    db.execute(f"ALTER TABLE notices ADD COLUMN {name} {kind}")
+                    sqlite.execute(f"ALTER TABLE notices ADD COLUMN {name} {kind}")
 
     def stage(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
         """Keep the rendered messages a sheet write is about to owe (a notice kept stays)."""

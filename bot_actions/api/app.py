@@ -21,7 +21,7 @@ from sheetqueue.bot_actions.api import actions as chat_actions
 from sheetqueue.bot_actions.api.auth import BearerAuth, BodyLimit
 from sheetqueue.bot_actions.api.errors import TooManyRequests, install_error_handlers
 from sheetqueue.bot_actions.api.metrics import CountAnswers
-from sheetqueue.bot_actions.api.ratelimit import RateLimiter
+from sheetqueue.bot_actions.api.ratelimit import Limiter, RateLimiter
 from sheetqueue.bot_actions.api.schemas import (
     ActionCall,
     EligibilityBody,
@@ -75,6 +75,8 @@ def create_app(
     clock: Clock,
     orders_opener: Callable[[Store], OrderSource] | None = None,
     outbox: Outbox | None = None,
+    guard: LookupGuard | None = None,
+    limiter: Limiter | None = None,
     metrics: Metrics | None = None,
     portal: ReturnsPortal | None = None,
     batch_size: int = 500,
@@ -122,12 +124,12 @@ def create_app(
         settings=settings,
         outbox=outbox,
         access=access,
-        guard=LookupGuard(settings.state_path, settings.policy.lookup_max_failures),
+        guard=guard or LookupGuard(settings.state_path, settings.policy.lookup_max_failures),
         portal=portal or ReturnsPortal.from_settings(settings),
         metrics=metrics,
         clock=clock,
     )
-    limiter = RateLimiter(settings.lookup_rate_per_minute)
+    limiter = limiter or RateLimiter(settings.lookup_rate_per_minute)
     watch_outbox(metrics, outbox, clock)
     readiness = readiness or Readiness(metrics, clock=clock)
 
@@ -180,7 +182,7 @@ _Idempotency = Annotated[
 ]
 
 
-def _routes(app: FastAPI, desk: FrontDesk, limiter: RateLimiter, metrics: Metrics) -> None:
+def _routes(app: FastAPI, desk: FrontDesk, limiter: Limiter, metrics: Metrics) -> None:
     def limit(request: Request, conversation_id: str) -> None:
         client = request.client.host if request.client else "?"
         wait = limiter.take(f"{client}|{conversation_id}")

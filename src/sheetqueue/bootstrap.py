@@ -26,7 +26,20 @@ from sheetqueue.worker.tick import Worker
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["build_api", "build_worker", "open_lease", "open_shelf", "open_store", "store_probe"]
+    from sheetqueue.bot_actions.lookup_guard import LookupGuard
+    from sheetqueue.sheets.pg_state import PgState
+    from sheetqueue.sheets.state_db import StateDb
+
+__all__ = [
+    "build_api",
+    "build_worker",
+    "open_guard",
+    "open_lease",
+    "open_shared_state",
+    "open_shelf",
+    "open_store",
+    "store_probe",
+]
 
 
 API_READ_TIMEOUT = 10.0
@@ -117,12 +130,15 @@ def build_worker(
         store=store,
         order_source=lambda: open_order_source(settings, store),
         notifiers=notifiers_from_settings(settings, clock=clock),
-        ledger=Ledger(settings.state_path),
+        ledger=Ledger(settings.state_path, db=_state_db(settings, "ledger")),
         settings=settings,
         metrics=metrics,
-        outbox=open_outbox(settings),
+        outbox=open_outbox(settings, _state_db(settings, "outbox")),
         lease=open_lease(settings, store),
     )
+
+
+_PG_LEASES: dict[tuple[str, str], PassLease] = {}
 
 
 def open_lease(settings: Settings, store: Store) -> PassLease | None:
@@ -132,6 +148,17 @@ def open_lease(settings: Settings, store: Store) -> PassLease | None:
     """
     holder = holder_for_state(settings.state_path)
     ttl = lease_ttl(settings.interval_seconds)
+    url = settings.state_url.get_secret_value()
+    if url:  # several hosts: a session advisory lock on the queue's key
+        from sheetqueue.sheets.pg_state import PgPassLease
+
+        open_shared_state(settings)
+        key = settings.spreadsheet_id if settings.backend == "gsheets" else str(settings.local_path)
+        name = f"{settings.backend}:{key}"
+        lease = _PG_LEASES.get((url, name))  # one session per process: kept across passes
+        if lease is None:
+            lease = _PG_LEASES[(url, name)] = PgPassLease(url, name, holder, ttl)
+        return lease
     if settings.backend == "gsheets":
         from sheetqueue.sheets.gsheets_lease import GsheetsLease
         from sheetqueue.sheets.gsheets_store import GsheetsStore
@@ -148,11 +175,15 @@ def build_api(
     ``options`` go to :func:`~sheetqueue.bot_actions.api.create_app` (tests shorten ages).
     """
     from sheetqueue.bot_actions.api import create_app  # FastAPI only when serving
+    from sheetqueue.bot_actions.api.ratelimit import SharedRateLimiter
 
+    rates = _state_db(settings, "rate")
     return create_app(
         settings,
         store_opener=lambda: open_store(settings, metrics),
-        outbox=open_outbox(settings),
+        outbox=open_outbox(settings, _state_db(settings, "outbox")),
+        guard=open_guard(settings),
+        limiter=SharedRateLimiter(settings.lookup_rate_per_minute, rates) if rates else None,
         reads_opener=lambda: open_store(settings, metrics, read_timeout=API_READ_TIMEOUT),
         metrics=metrics,
         clock=clock,
@@ -172,3 +203,33 @@ def open_shelf(settings: Settings, store: Store) -> ArchiveShelf:
     from sheetqueue.sheets.sqlite_archive import SqliteShelf
 
     return SqliteShelf(settings.local_path)
+
+
+def open_shared_state(settings: Settings) -> PgState | None:
+    """The PostgreSQL state the settings name (checked: reachable, schema current), or None.
+
+    Raises ConfigError (exit 2, one line) when it cannot be used: never falls back
+    to the local state file.
+    """
+    url = settings.state_url.get_secret_value()
+    if not url:
+        return None
+    from sheetqueue.sheets.pg_state import PgState  # psycopg only when used
+
+    return PgState.shared(url)
+
+
+def _state_db(settings: Settings, piece: str) -> StateDb | None:
+    state = open_shared_state(settings)
+    return state.db(piece) if state is not None else None
+
+
+def open_guard(settings: Settings) -> LookupGuard:
+    """The lookup guard: in the state file, or in the shared state."""
+    from sheetqueue.bot_actions.lookup_guard import LookupGuard
+
+    return LookupGuard(
+        settings.state_path,
+        settings.policy.lookup_max_failures,
+        db=_state_db(settings, "lookup"),
+    )

@@ -1,4 +1,4 @@
-"""Operations: demo and check."""
+"""Operations: demo, check and migrate."""
 
 from __future__ import annotations
 
@@ -58,7 +58,14 @@ def check() -> None:
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
-    from sheetqueue.bootstrap import open_store
+    from sheetqueue.bootstrap import open_shared_state, open_store
+
+    try:
+        state = open_shared_state(settings)
+        report("state: " + ("PostgreSQL, schema current" if state else "local file"), None)
+    except SheetqueueError as error:
+        report("state", error.message)
+        raise typer.Exit(2) from None
 
     try:
         store = open_store(settings)
@@ -87,3 +94,25 @@ def check() -> None:
     store.close()
     if failures:
         raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the PostgreSQL state schema (SHEETQUEUE_STATE_URL)."""
+    from sheetqueue.config.errors import ConfigError
+    from sheetqueue.sheets.pg_state import migrate as apply
+
+    try:
+        settings = load_settings()
+        url = settings.state_url.get_secret_value()
+        if not url:
+            raise ConfigError(
+                "SHEETQUEUE_STATE_URL: not set; the local state file needs no migration"
+            )
+        before, after = apply(url)
+    except SheetqueueError as error:
+        raise fail(error) from None
+    if before == after:
+        typer.echo(f"state schema: version {after}, already current")
+    else:
+        typer.echo(f"state schema: version {before} -> {after}")

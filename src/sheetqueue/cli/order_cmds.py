@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sheetqueue.bootstrap import CLI_READ_TIMEOUT
-from sheetqueue.bot_actions.lookup import LookupGuard, OrderView, answer_eligibility, lookup_order
+from sheetqueue.bootstrap import CLI_READ_TIMEOUT, open_guard
+from sheetqueue.bot_actions.lookup import OrderView, answer_eligibility, lookup_order
 from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, read_or_copy
 from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import console, settings_and_store
@@ -38,7 +38,7 @@ def lookup(
         _require(order=order, email=email)
         with (
             settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
-            closing(LookupGuard(settings.state_path, settings.policy.lookup_max_failures)) as guard,
+            closing(open_guard(settings)) as guard,
         ):
             orders = _orders(settings, store)
             view = lookup_order(

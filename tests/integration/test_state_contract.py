@@ -1,0 +1,256 @@
+"""One contract for every piece of state, run on the SQLite files and on a real PostgreSQL.
+
+The outbox (idempotency keys, exactly-once drains, lost answers waited out),
+the notice ledger and seen statuses, the lookup guard: the same behaviour
+whichever implementation the settings choose.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sheetqueue.config.errors import InputError
+from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import AddResult, LandingUnknown
+from sheetqueue.worker.ledger import Owed
+from tests.api_kit import NOW, SwitchedStore
+from tests.factories import make_message, make_request
+from tests.outbox_kit import twice
+from tests.state_kit import StateKit
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateKit]:
+    """Each state implementation, fresh: files in a temporary folder, or a new schema."""
+    if request.param == "sqlite":
+        kit = StateKit("sqlite", tmp_path)
+    else:
+        kit = StateKit("postgresql", tmp_path, request.getfixturevalue("pg_url"))
+    yield kit
+    kit.close()
+
+
+def _request(number: int) -> Request:
+    return make_request(
+        request_id=f"REQ-STATE{number:011d}",
+        conversation_id=f"conv-{number}",
+        order_id=f"ORD-{number:05d}",
+    )
+
+
+class _LostAnswer(SqliteStore):
+    """Appends for real, then loses the answer once (as a timed-out Sheets append)."""
+
+    lose = True
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        result = super().add_requests(requests)
+        if self.lose:
+            self.lose = False
+            raise LandingUnknown("the append's answer never came")
+        return result
+
+
+# -- outbox -------------------------------------------------------------------
+
+
+def test_a_repeated_idempotency_key_gets_the_first_answer(state: StateKit) -> None:
+    """The same key returns the first request; the same key for other text is refused."""
+    box = state.outbox()
+    first = box.accept(_request(1), idempotency_key="k-1", fingerprint="a")
+    again = state.outbox().accept(_request(2), idempotency_key="k-1", fingerprint="a")
+    assert first.created and not again.created
+    assert again.request.request_id == first.request.request_id
+    with pytest.raises(InputError, match="different request"):
+        box.accept(_request(3), idempotency_key="k-1", fingerprint="b")
+    assert box.depth() == 1
+
+
+def test_rows_land_once_and_are_found_under_their_queue_id(state: StateKit) -> None:
+    """A drain appends every waiting row once; a second drain sends nothing; find says landed."""
+    box = state.outbox()
+    for number in range(12):
+        box.accept(_request(number))
+    sheet = SwitchedStore(state.folder / "queue.db")
+    store = sheet.open()
+    assert box.drain(store, NOW).landed == 12
+    assert box.drain(store, NOW).appends == 0
+    store.close()
+    assert sheet.appends == [12] and box.depth() == 0
+    entry = box.find(_request(3).request_id)
+    assert entry is not None and entry.landed
+
+
+def test_a_lost_answer_is_held_then_looked_up_never_appended_twice(state: StateKit) -> None:
+    """Rows whose append answer was lost wait out the settle time, then land without a resend."""
+    box = state.outbox(settle=90.0)
+    for number in range(3):
+        box.accept(_request(number))
+    store = _LostAnswer(state.folder / "queue.db")
+    with pytest.raises(LandingUnknown):
+        box.drain(store, NOW)
+    held = box.drain(store, NOW + timedelta(seconds=10))
+    assert held.appends == 0 and held.held == 3
+    assert box.drain(store, NOW + timedelta(seconds=200)).landed == 3
+    assert len(store.read_requests()) == 3
+    store.close()
+
+
+def test_four_drainers_racing_land_every_row_once(state: StateKit) -> None:
+    """Four drainers (own connections, own stores) while rows arrive: each row appended once."""
+    accepting = state.outbox()
+    boxes = [state.outbox() for _ in range(4)]
+    done = threading.Event()
+    errors: list[BaseException] = []
+    sheet = SwitchedStore(state.folder / "queue.db")
+
+    def drainer(box: object) -> None:
+        assert hasattr(box, "drain")
+        store = sheet.open()
+        try:
+            while not done.is_set():
+                box.drain(store, NOW, batch_size=5, wait=0.05)
+            box.drain(store, NOW, wait=5)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=drainer, args=(box,)) for box in boxes]
+    for thread in threads:
+        thread.start()
+    for number in range(80):
+        accepting.accept(_request(number))
+    done.set()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    ids = [request.request_id for request in sheet.rows()]
+    assert len(ids) == 80 and twice(ids) == 0
+    assert sum(sheet.appends) == 80  # no row even handed to the store twice
+    assert accepting.depth() == 0
+
+
+# -- ledger -------------------------------------------------------------------
+
+
+def test_an_owed_notice_is_claimed_by_one_sender_only(state: StateKit) -> None:
+    """Staged, then confirmed owed: of two ledgers claiming at once, one carries each notice."""
+    first, second = state.ledger(), state.ledger()
+    messages = [make_message(request_id=f"REQ-L{n:04d}", status=Status.DONE) for n in range(30)]
+    first.stage(messages, NOW)
+    assert first.staged() == {(m.request_id, "Done") for m in messages}
+    first.confirm([(m.request_id, "Done") for m in messages], now=NOW)
+    claimed: list[list[Owed]] = [[], []]
+
+    def take(index: int) -> None:
+        ledger = (first, second)[index]
+        claimed[index] = ledger.claim(NOW, NOW + timedelta(minutes=1))
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    ids = [owed.message.request_id for owed in claimed[0] + claimed[1]]
+    assert sorted(ids) == sorted(m.request_id for m in messages)
+    assert second.pending_count() == 30
+
+
+def test_a_sent_notice_is_finished_for_every_reader(state: StateKit) -> None:
+    """An attempt recorded by one ledger is what another reads; nothing left to claim."""
+    writer, reader = state.ledger(), state.ledger()
+    message = make_message(request_id="REQ-SENT", status=Status.DONE)
+    writer.confirm([], [message], now=NOW)
+    (owed,) = writer.claim(NOW, NOW + timedelta(minutes=1))
+    writer.record_attempt(owed, delivered=["smtp"], error="", now=NOW, max_attempts=5)
+    record = reader.records()[("REQ-SENT", "Done")]
+    assert record.state == "sent" and record.delivered == ("smtp",)
+    assert reader.claim(NOW, NOW + timedelta(minutes=1)) == []
+
+
+def test_seen_statuses_are_shared_and_overwritten(state: StateKit) -> None:
+    """Statuses remembered by one ledger are read by the next; a later status replaces one."""
+    state.ledger().remember_seen({"REQ-A": "Pending", "REQ-B": "Eligible"})
+    state.ledger().remember_seen({"REQ-A": "Done"})
+    assert state.ledger().seen() == {"REQ-A": "Done", "REQ-B": "Eligible"}
+
+
+def test_staged_notices_no_write_owed_are_dropped(state: StateKit) -> None:
+    """drop_staged forgets rendered messages whose sheet write failed."""
+    ledger = state.ledger()
+    ledger.stage([make_message(request_id="REQ-GONE", status=Status.DONE)], NOW)
+    ledger.drop_staged()
+    assert ledger.staged() == set() and ledger.pending_count() == 0
+
+
+# -- lookup guard ---------------------------------------------------------------
+
+
+def test_failed_lookups_lock_for_every_process_until_the_window_ends(state: StateKit) -> None:
+    """Two failures (from two processes) lock the key; a day later it is free; reset unlocks."""
+    key = "conversation:c-1"
+    assert state.guard().record_failure(key, NOW) == 1
+    assert state.guard().record_failure(key, NOW + timedelta(minutes=1)) == 2
+    guard = state.guard()
+    assert guard.is_locked(key, NOW + timedelta(minutes=2))
+    assert not guard.is_locked(key, NOW + timedelta(days=1))
+    guard.reset(key)
+    assert guard.failures(key, NOW) == 0
+
+
+def test_concurrent_failures_are_all_counted(state: StateKit) -> None:
+    """Ten failures recorded at once from ten guards: the count is ten."""
+    guards = [state.guard(max_failures=100) for _ in range(10)]
+    threads = [
+        threading.Thread(target=guard.record_failure, args=("order:ord-1", NOW)) for guard in guards
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert guards[0].failures("order:ord-1", NOW) == 10
+
+
+class _Blocking(SqliteStore):
+    """An append that waits until released (a slow Sheets append), saying when it started."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.started = threading.Event()
+        self.go = threading.Event()
+        self.calls = 0
+
+    def add_requests(self, requests: Sequence[Request]) -> AddResult:
+        self.calls += 1
+        self.started.set()
+        assert self.go.wait(30)
+        return super().add_requests(requests)
+
+
+def test_an_append_still_running_past_the_settle_time_is_not_taken_over(
+    state: StateKit,
+) -> None:
+    """While one drainer's append runs, another drainer long after the settle time sends nothing."""
+    first, second = state.outbox(settle=10.0), state.outbox(settle=10.0)
+    for number in range(4):
+        first.accept(_request(number))
+    slow = _Blocking(state.folder / "queue.db")
+    worker = threading.Thread(target=first.drain, args=(slow, NOW))
+    worker.start()
+    assert slow.started.wait(30)
+    other = _Blocking(state.folder / "queue.db")
+    other.go.set()
+    late = second.drain(other, NOW + timedelta(minutes=10))
+    slow.go.set()
+    worker.join(30)
+    assert late.appends == 0 and other.calls == 0
+    assert len(slow.read_requests()) == 4 and second.depth() == 0
+    slow.close()
+    other.close()
