@@ -108,8 +108,18 @@ class Settings(BaseSettings):
     lookup_rate_per_minute: int = Field(20, ge=1)
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")
+    label_webhook: str = Field(
+        "", description="URL that makes a return label on approval; empty: no label source"
+    )
     policy: Policy = Field(default_factory=Policy)
     sheet: SheetSettings = Field(default_factory=SheetSettings)
+
+    @field_validator("label_webhook")
+    @classmethod
+    def _label_url(cls, value: str) -> str:
+        if value.strip() and not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, or empty for no label source")
+        return value.strip()
 
     @field_validator("notify", mode="before")
     @classmethod

@@ -283,14 +283,15 @@ def _within_window(t: Texts) -> str:
     if t.kind == RequestType.EXCHANGE:
         return (
             f"Good news: your exchange for order {t.oid} is within our window. Our team will check "
-            "that the size or color you want is available and send you a prepaid label; exchanges "
+            "that the size or color you want is available and, once they approve it, email you "
+            f"how to send the item back (within {t.policy.return_ship_back_days} days); exchanges "
             "ship at no extra cost."
         )
     return (
-        f"Good news: your return for order {t.oid} is within our return window. We'll send you a "
-        f"prepaid return label by text and email; ship the items back within "
-        f"{t.policy.return_ship_back_days} days and your refund will be processed within "
-        f"{t.refund_days} business days of our receiving them."
+        f"Good news: your return for order {t.oid} is within our return window. Once our team "
+        "approves it, we'll email you how to send the items back; ship them within "
+        f"{t.policy.return_ship_back_days} days of that email and your refund will be processed "
+        f"within {t.refund_days} business days of our receiving them."
     )
 
 

@@ -48,6 +48,7 @@ class Notice:
     shopper_message: str = ""  # the team's ``Shopper Message`` cell
     next_step: str = ""  # what the shopper can do now, if anything
     decision_code: str = ""  # e.g. ``alreadyShipped``; picks a more specific template
+    values: tuple[tuple[str, str], ...] = ()  # extra template values (a label, a deadline)
 
     @classmethod
     def from_request(
@@ -59,6 +60,7 @@ class Notice:
         message: str = "",
         next_step: str = "",
         decision: str | None = None,
+        values: tuple[tuple[str, str], ...] = (),
     ) -> Notice:
         """A notice built from a queue row; ``decision`` defaults to the row's Decision cell."""
         decision_text = request.decision if decision is None else decision
@@ -74,6 +76,7 @@ class Notice:
             shopper_message=request.shopper_message.strip(),
             next_step=next_step,
             decision_code=decision_text.partition(":")[2].strip(),
+            values=values,
         )
 
 

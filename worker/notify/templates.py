@@ -28,11 +28,15 @@ rest is the body. Placeholders: ``$store_name``, ``$request_id``,
 is none), ``$type`` and ``$type_label`` (the request type in plain words),
 ``$status`` and ``$status_label``, ``$message`` (the decision's sentence),
 ``$team_message`` (the team's ``Shopper Message``), ``$next_step``,
-``$refund_processing_days`` and ``$return_ship_back_days`` (from the policy).
+``$refund_processing_days`` and ``$return_ship_back_days`` (from the policy);
+on an approved return or exchange also ``$ship_back_by`` (the deadline) and,
+with a label source, ``$label_url``, ``$label_carrier``,
+``$label_tracking_number`` and ``$label_expires_at``.
 ``layout.html`` takes ``$subject``, ``$store_name`` and ``$body``.
 
-A line that uses ``$message``, ``$team_message`` or ``$next_step`` is left
-out when that value is empty, so optional sentences need no conditionals.
+A line that uses ``$message``, ``$team_message``, ``$next_step`` or one of
+the label values is left out when that value is empty, so optional sentences
+need no conditionals.
 """
 
 from __future__ import annotations
@@ -50,11 +54,29 @@ from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id
 
 __all__ = ["OPTIONAL_PLACEHOLDERS", "Rendered", "Templates", "build_message", "template_chain"]
 
-OPTIONAL_PLACEHOLDERS = frozenset({"message", "team_message", "next_step"})
+OPTIONAL_PLACEHOLDERS = frozenset(
+    {
+        "message",
+        "team_message",
+        "next_step",
+        "ship_back_by",
+        "label_url",
+        "label_carrier",
+        "label_tracking_number",
+        "label_expires_at",
+    }
+)
 """A template line using one of these is dropped when its value is empty."""
 
 _PLACEHOLDER = re.compile(
     r"\$(?:\{(?P<braced>[_a-z][_a-z0-9]*)\}|(?P<named>[_a-z][_a-z0-9]*))", re.I
+)
+_LABEL_PLACEHOLDERS = (
+    "ship_back_by",
+    "label_url",
+    "label_carrier",
+    "label_tracking_number",
+    "label_expires_at",
 )
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DEFAULT_SUBJECT = "$store_name: an update on $order_ref"
@@ -193,6 +215,8 @@ def _values(notice: Notice, policy: Policy) -> dict[str, str]:
         "next_step": notice.next_step.strip(),
         "refund_processing_days": policy.refund_processing_days,
         "return_ship_back_days": str(policy.return_ship_back_days),
+        **{name: "" for name in _LABEL_PLACEHOLDERS},
+        **{name: value for name, value in notice.values if name in _LABEL_PLACEHOLDERS},
     }
 
 
