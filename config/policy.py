@@ -39,6 +39,18 @@ class Policy(BaseModel):
     vip_min_order_count: int = Field(10, ge=0, description="VIP when orders are above this")
     vip_extra_days: int = Field(15, ge=0, description="extra return-window days for VIPs")
     vip_full_refund: bool = Field(True, description="VIPs get a full refund up to 60 days")
+    vip_refund_no_questions: bool = Field(
+        False, description="VIPs get a full refund at any time after delivery, no questions asked"
+    )
+    late_return_review: bool = Field(
+        True, description="returns past the window (and its grace) go to a manager, not a no"
+    )
+    late_return_review_days: int = Field(
+        60, ge=0, description="...up to this many days after delivery; a flat no after"
+    )
+    not_received_wait_hours: int = Field(
+        48, ge=0, description="hours after delivery before a missing parcel is investigated"
+    )
     first_order_full_refund: bool = Field(
         True, description="first-time buyers get a full refund up to 60 days"
     )

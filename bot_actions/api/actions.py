@@ -73,14 +73,15 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
     new = parse_new_request(
         {
             "type": _text(args, "requestType", "type", required=True),
-            "order_id": _text(args, "orderId", "order_id", required=True),
+            "order_id": _text(args, "orderId", "order_id"),
             "email": _text(args, "email", required=True),
             "reason": _text(args, "reason"),
             "details": details if isinstance(details, dict | list) else _text(args, "details"),
             "phone": _text(args, "phone"),
             "channel": _text(args, "channel") or "chat",
             "conversation_id": conversation,
-        }
+        },
+        complete=True,
     )
     result = desk.record(new, _text(args, "idempotencyKey"))
     return {

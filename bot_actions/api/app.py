@@ -33,6 +33,7 @@ from sheetqueue.bot_actions.api.schemas import (
     RecordBody,
     RecordReply,
     ReturnErrorReply,
+    ReturnOverdueReply,
     ReturnReply,
     ReturnsBody,
     StatusReply,
@@ -199,7 +200,9 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
     )
     def record_request(body: RecordBody, response: Response, key: _Idempotency = "") -> RecordReply:
         """Record a request; answered once it is safely stored (201), or 200 for a repeat."""
-        return _record_reply(desk.record(parse_new_request(body.model_dump()), key), response)
+        return _record_reply(
+            desk.record(parse_new_request(body.model_dump(), complete=True), key), response
+        )
 
     @app.get(
         "/v1/requests/{request_id}",
@@ -263,7 +266,9 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
         return EligibilityReply(**answer.model_dump(exclude_none=True))
 
     @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
-    def initialise_return(body: ReturnsBody, request: Request) -> ReturnReply | ReturnErrorReply:
+    def initialise_return(
+        body: ReturnsBody, request: Request
+    ) -> ReturnReply | ReturnErrorReply | ReturnOverdueReply:
         """The returns-portal activity for the chat widget."""
         limit(request, body.conversation_id)
         payload = desk.initialise_return(
@@ -275,6 +280,8 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
         )
         if payload["type"] == "initialise_return":
             return ReturnReply(**payload)
+        if payload["type"] == "return_overdue":
+            return ReturnOverdueReply(**payload)
         return ReturnErrorReply(**payload)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "RecordBody",
     "RecordReply",
     "ReturnErrorReply",
+    "ReturnOverdueReply",
     "ReturnReply",
     "ReturnsBody",
     "StatusReply",
@@ -53,7 +54,9 @@ class RecordBody(BaseModel):
     )
 
     type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
-    order_id: str = OrderId
+    order_id: str = Field(
+        "", max_length=64, description="The shop's order number; required except for unsubscribe."
+    )
     email: str = Email
     reason: str = Field("", max_length=1000, description="The shopper's words.")
     details: str | dict[str, Any] | list[Any] = Field(
@@ -173,6 +176,14 @@ class ReturnReply(BaseModel):
 class ReturnErrorReply(BaseModel):
     type: Literal["initialise_return_error"]
     message: str
+
+
+class ReturnOverdueReply(BaseModel):
+    """The return window has closed: the widget shows its "return overdue" component."""
+
+    type: Literal["return_overdue"]
+    message: str
+    decision: str  # e.g. ``ineligible:outsideWindow`` or ``review:lateReturnReview``
 
 
 class HandoffBody(BaseModel):

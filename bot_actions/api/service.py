@@ -195,6 +195,8 @@ class FrontDesk:
             answer = self.eligibility(order_id, email, "return", conversation_id=conversation_id)
         except (NotFoundError, LockedError) as exc:
             return returns.error_payload(exc.message)
+        if answer.decision.partition(":")[2] in returns.OVERDUE_CODES:
+            return returns.overdue_payload(answer.message, answer.decision)
         if not answer.eligible:
             return returns.error_payload(answer.message)
         return returns.initialise_payload(

@@ -39,7 +39,7 @@ class _LabelService:
 @contextmanager
 def _serving(service: _LabelService) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length))
             code, answer = service.answer(body, self.headers.get("Idempotency-Key", ""))
@@ -50,7 +50,7 @@ def _serving(service: _LabelService) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(raw)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -25,8 +25,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 @app.command()
 def record(
     type_: Annotated[str, typer.Option("--type", help="cancellation, refund, return, ...")],
-    order: Annotated[str, typer.Option("--order", help="The order number, e.g. ORD-1001.")],
     email: Annotated[str, typer.Option("--email", help="The shopper's email on the order.")],
+    order: Annotated[
+        str, typer.Option("--order", help="The order number, e.g. ORD-1001 (not for unsubscribe).")
+    ] = "",
     reason: Annotated[str, typer.Option(help="Why, in the shopper's words.")] = "",
     details: Annotated[str, typer.Option(help="Extra details as a JSON object.")] = "",
     conversation: Annotated[str, typer.Option(help="The bot's conversation ID.")] = "",
@@ -54,7 +56,8 @@ def record(
                 "conversation_id": conversation,
                 "channel": channel,
                 "phone": phone,
-            }
+            },
+            complete=True,
         )
         with settings_and_store() as (_settings, store):
             result = record_request(store, new, utc_now())
