@@ -63,6 +63,7 @@ class EligibilityAnswer(BaseModel):
     eligible: bool
     decision: str
     message: str
+    link: str | None = None  # the store's self-service page for this type, when configured
     stale: bool | None = None  # True: decided on the last good copy of the orders, as of as_of
     as_of: str | None = None
 

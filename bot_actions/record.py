@@ -122,6 +122,7 @@ class RecordResult(BaseModel):
     status: str
     message: str
     created: bool
+    link: str = ""  # the store's self-service page for this type, when configured
 
 
 def parse_new_request(data: dict[str, Any], *, complete: bool = False) -> NewRequest:

@@ -48,6 +48,7 @@ from sheetqueue.worker.labels import (
     ship_back_note,
 )
 from sheetqueue.worker.ledger import Ledger, NoticeRecord
+from sheetqueue.worker.links import link_for
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import (
     Cell,
@@ -429,6 +430,7 @@ class Worker:
         if plan.cell.notice(status) is not None:
             return
         plan.cell = plan.cell.with_entry(owed_entry(status, format_time(now)))
+        extra = {"help_link": link_for(self.settings.links, request.parsed_type), **(values or {})}
         plan.notices.append(
             Notice.from_request(
                 request,
@@ -436,7 +438,7 @@ class Worker:
                 store_name=self.settings.store_name,
                 message=decision.shopper_message if decision else message,
                 decision=decision.cell if decision else None,
-                values=tuple((values or {}).items()),
+                values=tuple(extra.items()),
             )
         )
 
@@ -491,7 +493,10 @@ class Worker:
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
         status = entry.parsed_status or Status.PENDING
-        notice = Notice.from_request(request, status, store_name=self.settings.store_name)
+        link = link_for(self.settings.links, request.parsed_type)
+        notice = Notice.from_request(
+            request, status, store_name=self.settings.store_name, values=(("help_link", link),)
+        )
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
 

@@ -90,6 +90,7 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
         "status": result.status,
         "message": result.message,
         "alreadyRecorded": not result.created,
+        **({"link": result.link} if result.link else {}),
     }
 
 

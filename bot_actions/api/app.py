@@ -163,7 +163,12 @@ def _responses(code: int, model: type[Any], description: str) -> dict[int | str,
 
 def _record_reply(result: RecordResult, response: Response) -> RecordReply:
     response.status_code = 201 if result.created else 200
-    return RecordReply(request_id=result.request_id, status=result.status, message=result.message)
+    return RecordReply(
+        request_id=result.request_id,
+        status=result.status,
+        message=result.message,
+        link=result.link or None,
+    )
 
 
 _Limit = Callable[[Request, str], None]

@@ -83,6 +83,7 @@ class RecordReply(BaseModel):
     request_id: str
     status: str
     message: str = Field(description="Words for the shopper.")
+    link: str | None = Field(None, description="The store's self-service page, when configured.")
 
 
 class StatusReply(BaseModel):
@@ -140,6 +141,7 @@ class EligibilityReply(BaseModel):
     eligible: bool
     decision: str = Field(description="<eligible|review|ineligible>:<code>")
     message: str
+    link: str | None = Field(None, description="The store's self-service page, when configured.")
     stale: bool | None = Field(None, description=_STALE)
     as_of: str | None = Field(None, description=_AS_OF)
 

@@ -37,9 +37,10 @@ from sheetqueue.config.errors import (
     SheetqueueError,
 )
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
+from sheetqueue.worker.links import link_for, with_link
 from sheetqueue.worker.metrics import Metrics
 
 __all__ = ["FrontDesk", "OrderAnswer", "StatusAnswer"]
@@ -107,11 +108,13 @@ class FrontDesk:
             self.metrics.inc("sheetqueue_requests_repeated_total", type=new.type.value)
             log.info("request.repeated", request_id=saved.request_id, type=saved.type)
             message = repeated_message(saved)
+        link = link_for(self.settings.links, new.type)
         return RecordResult(
             request_id=saved.request_id,
             status=saved.status or Status.PENDING.value,
-            message=message,
+            message=with_link(message, new.type, link),
             created=accepted.created,
+            link=link,
         )
 
     def status(self, request_id: str, email: str) -> StatusAnswer:
@@ -174,6 +177,10 @@ class FrontDesk:
             )
         )
         self.metrics.inc("sheetqueue_decisions_total", code=answer.decision.partition(":")[2])
+        kind = RequestType.parse(request_type)
+        link = link_for(self.settings.links, kind)
+        if link:
+            stale = {**stale, "link": link, "message": with_link(answer.message, kind, link)}
         return answer.model_copy(update=stale) if stale else answer
 
     def initialise_return(

@@ -120,3 +120,34 @@ def test_a_late_return_asks_a_manager_through_the_eligibility_route(api: Api) ->
     ).json()
     assert answer["decision"] == "review:lateReturnReview"
     assert "manager" in answer["message"]
+
+
+def test_answers_carry_the_configured_self_service_link(tmp_path: Path) -> None:
+    """With [links], /v1/eligibility, /v1/requests and recordRequest all return the page."""
+    links = {"return": "https://shop.example/returns", "default": "https://shop.example/help"}
+    app = create_app(
+        make_settings(tmp_path, orders=f"file:{_orders(tmp_path)}", links=links),
+        store_opener=SwitchedStore(tmp_path / "queue.db").open,
+        clock=lambda: NOW,
+        portal=ReturnsPortal("flow-1", "acct-1"),
+        flush_interval=0.01,
+    )
+    with serve(app) as api:
+        checked = api.post(
+            "/v1/eligibility", {"order_id": "ORD-5", "email": "ana@example.com", "type": "return"}
+        ).json()
+        recorded = api.post(
+            "/v1/requests", {"type": "support", "order_id": "ORD-5", "email": "ana@example.com"}
+        ).json()
+        action = api.post(
+            "/actions/recordRequest",
+            {
+                "args": {"requestType": "return", "orderId": "ORD-5", "email": "ana@example.com"},
+                "conversation": {"id": "c-3"},
+            },
+        ).json()
+
+    assert checked["link"] == "https://shop.example/returns"
+    assert "returns portal: https://shop.example/returns" in checked["message"]
+    assert recorded["link"] == "https://shop.example/help"
+    assert action["link"] == "https://shop.example/returns"

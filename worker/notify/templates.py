@@ -31,7 +31,8 @@ is none), ``$type`` and ``$type_label`` (the request type in plain words),
 ``$refund_processing_days`` and ``$return_ship_back_days`` (from the policy);
 on an approved return or exchange also ``$ship_back_by`` (the deadline) and,
 with a label source, ``$label_url``, ``$label_carrier``,
-``$label_tracking_number`` and ``$label_expires_at``.
+``$label_tracking_number`` and ``$label_expires_at``; ``$help_link`` is the
+store's self-service page for the type (``[links]``), when configured.
 ``layout.html`` takes ``$subject``, ``$store_name`` and ``$body``.
 
 A line that uses ``$message``, ``$team_message``, ``$next_step`` or one of
@@ -64,6 +65,7 @@ OPTIONAL_PLACEHOLDERS = frozenset(
         "label_carrier",
         "label_tracking_number",
         "label_expires_at",
+        "help_link",
     }
 )
 """A template line using one of these is dropped when its value is empty."""
@@ -71,7 +73,8 @@ OPTIONAL_PLACEHOLDERS = frozenset(
 _PLACEHOLDER = re.compile(
     r"\$(?:\{(?P<braced>[_a-z][_a-z0-9]*)\}|(?P<named>[_a-z][_a-z0-9]*))", re.I
 )
-_LABEL_PLACEHOLDERS = (
+_EXTRA_PLACEHOLDERS = (
+    "help_link",
     "ship_back_by",
     "label_url",
     "label_carrier",
@@ -215,8 +218,8 @@ def _values(notice: Notice, policy: Policy) -> dict[str, str]:
         "next_step": notice.next_step.strip(),
         "refund_processing_days": policy.refund_processing_days,
         "return_ship_back_days": str(policy.return_ship_back_days),
-        **{name: "" for name in _LABEL_PLACEHOLDERS},
-        **{name: value for name, value in notice.values if name in _LABEL_PLACEHOLDERS},
+        **{name: "" for name in _EXTRA_PLACEHOLDERS},
+        **{name: value for name, value in notice.values if name in _EXTRA_PLACEHOLDERS},
     }
 
 

@@ -18,6 +18,7 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.orders import load_order_file
+from sheetqueue.worker.links import link_for, with_link
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -59,12 +60,16 @@ def record(
             },
             complete=True,
         )
-        with settings_and_store() as (_settings, store):
+        with settings_and_store() as (settings, store):
             result = record_request(store, new, utc_now())
+        link = link_for(settings.links, new.type)
+        result = result.model_copy(
+            update={"link": link, "message": with_link(result.message, new.type, link)}
+        )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
-        emit_json(result.model_dump(exclude={"created"}))
+        emit_json(result.model_dump(exclude={"created"} | (set() if link else {"link"})))
     else:
         typer.echo(result.request_id)
         console.print(escape(result.message), style="dim", highlight=False)
