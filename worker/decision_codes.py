@@ -30,6 +30,7 @@ class Code(StrEnum):
     WITHIN_14_DAYS = "within14Days"  # full refund
     VIP_FULL_REFUND = "vipFullRefund"  # partial-refund window, but a VIP gets it all
     FIRST_ORDER_FULL_REFUND = "firstOrderFullRefund"  # partial-refund window, first order
+    RETENTION_OFFER = "retentionOffer"  # a partial refund the shopper took instead of cancelling
     VIP_NO_QUESTIONS = "vipNoQuestions"  # a VIP refund, no window asked (policy switch)
     UNSUBSCRIBE = "unsubscribe"  # always allowed
     # review

@@ -16,6 +16,7 @@ at ``now``, when the check runs: a cancellation asked while the order was
 Codes, by outcome (``<outcome>:<code>`` in the Decision cell):
 
 - eligible: ``notYetShipped`` (cancel / address change), ``withinReturnWindow``,
+  ``retentionOffer`` (a partial refund taken instead of a cancellation),
   ``within14Days``, ``vipFullRefund``, ``vipNoQuestions``, ``firstOrderFullRefund``,
   ``unsubscribe``
 - review: ``within60Days``, ``graceWindow``, ``lateReturnReview``, ``investigation``,
@@ -46,6 +47,7 @@ from sheetqueue.sheets.times import parse_time
 from sheetqueue.worker import policy_rules as rules
 from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.eligibility_text import Texts
+from sheetqueue.worker.retention import PartialRefund, offer_amount, read_partial_refund
 
 __all__ = ["Code", "Decision", "NextStep", "Outcome", "decide"]
 
@@ -120,6 +122,9 @@ def decide(
         return _review(Code.EMAIL_MISMATCH, text, NextStep.CHECK_DETAILS)
     if not_received:
         return _not_received(order, policy, now, text)
+    offer = read_partial_refund(request.details) if kind is RequestType.REFUND else None
+    if offer is not None:
+        return _retention_refund(order, offer, text)
     details = rules.read_details(request.details, request.reason)
     items: Sequence[Item] = order.items
     if details.sku:
@@ -133,6 +138,17 @@ def decide(
     if kind in (RequestType.CANCELLATION, RequestType.ADDRESS_CHANGE):
         return _before_shipping(kind, order, text)
     return _after_delivery(kind, order, items, details.damaged, policy, now, text)
+
+
+def _retention_refund(order: Order, offer: PartialRefund, text: Texts) -> Decision:
+    """A partial refund agreed instead of a cancellation: fine unless the order is gone."""
+    if order.status is OrderStatus.REFUNDED or order.refunded_at is not None:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_REFUNDED, text, NextStep.NONE)
+    if order.status is OrderStatus.CANCELLED:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_CANCELLED, text, NextStep.NONE)
+    amount = offer_amount(order, offer.percent)
+    text = text.with_offer(offer.percent, amount, offer.ladder)
+    return _make(Outcome.ELIGIBLE, Code.RETENTION_OFFER, text, NextStep.PROCEED)
 
 
 def _not_received(order: Order, policy: Policy, now: datetime, text: Texts) -> Decision:

@@ -43,6 +43,7 @@ class Texts:
     checks: tuple[ItemCheck, ...] = ()
     worst: ItemCheck | None = None
     until: datetime | None = None
+    offer: tuple[int, float, str] | None = None  # percent, amount, ladder
 
     def with_sku(self, sku: str) -> Texts:
         return replace(self, sku=sku)
@@ -52,6 +53,9 @@ class Texts:
 
     def with_days(self, days: int) -> Texts:
         return replace(self, days=days)
+
+    def with_offer(self, percent: int, amount: float, ladder: str) -> Texts:
+        return replace(self, offer=(percent, amount, ladder))
 
     def with_until(self, until: datetime) -> Texts:
         return replace(self, until=until)
@@ -176,6 +180,19 @@ def _since(t: Texts, field: str, verb: str) -> str:
     return f" ({verb} on {t.moment(field)})" if verb else f" on {t.moment(field)}"
 
 
+def _offer(t: Texts) -> str:
+    if t.offer is None:
+        return "?"
+    percent, amount, _ladder_id = t.offer
+    currency = t.order.currency if t.order is not None and t.order.currency else ""
+    return f"{percent} % ({amount:.2f}{' ' + currency if currency else ''})"
+
+
+def _ladder(t: Texts) -> str:
+    ladder = t.offer[2] if t.offer is not None else ""
+    return f"retention ladder {ladder}" if ladder else "retention offer"
+
+
 def _stamp(t: Texts) -> str:
     if t.until is None:
         return "an unknown time"
@@ -242,6 +259,10 @@ _NOTES: dict[Code, Callable[[Texts], str]] = {
     ),
     Code.VIP_FULL_REFUND: _refund_note(
         "within {partial} days and a VIP customer, so a full refund"
+    ),
+    Code.RETENTION_OFFER: lambda t: (
+        f"The shopper accepted a {_offer(t)} partial refund on order {t.oid} instead of "
+        f"cancelling ({_ladder(t)}); refund that amount and let the order go ahead."
     ),
     Code.VIP_NO_QUESTIONS: _refund_note(
         "a VIP customer, and VIP refunds are granted with no questions asked"
@@ -441,6 +462,11 @@ _SHOPPER: dict[Code, Callable[[Texts], str]] = {
         f"after our {t.window or 0}-day window closed. Returns this late need a manager's "
         "approval, so we've passed it to them and will email you once they decide."
         + _passing_sentence(t)
+    ),
+    Code.RETENTION_OFFER: lambda t: (
+        f"Thank you for staying with us! We'll refund {_offer(t)} of order {t.oid} to your "
+        f"original payment method within {t.refund_days} business days, and your order carries "
+        "on as planned."
     ),
     Code.VIP_NO_QUESTIONS: _full_refund(
         "Thank you for being one of our most loyal customers: order {oid} will be refunded in "

@@ -154,12 +154,26 @@ def _handoff(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> d
     }
 
 
+def _retention(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
+    order_id = _text(args, "orderId", "order_id", required=True)
+    email = _text(args, "email", required=True)
+    declined_text = _text(args, "declined") or "0"
+    if not declined_text.isdigit() or int(declined_text) > 20:
+        raise InputError("declined: must be a whole number of offers from 0 to 20")
+    limit(conversation)
+    answer = desk.retention_offer(
+        order_id, email, declined=int(declined_text), conversation_id=conversation
+    )
+    return {"success": True, **answer}
+
+
 _HANDLERS: dict[str, Callable[[FrontDesk, Args, str, Limit], dict[str, Any]]] = {
     "recordRequest": _record,
     "getOrderDetails": _order_details,
     "checkEligibility": _eligibility,
     "initialiseReturn": _initialise_return,
     "handoff": _handoff,
+    "retentionOffer": _retention,
 }
 ACTIONS = tuple(_HANDLERS)
 

@@ -32,6 +32,7 @@ from sheetqueue.bot_actions.api.schemas import (
     LookupReply,
     RecordBody,
     RecordReply,
+    RetentionBody,
     ReturnErrorReply,
     ReturnOverdueReply,
     ReturnReply,
@@ -269,6 +270,17 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
             conversation_id=body.conversation_id,
         )
         return EligibilityReply(**answer.model_dump(exclude_none=True))
+
+    @app.post("/v1/retention/offer", responses=_LOOKUP_ERRORS, tags=["orders"])
+    def retention_offer(body: RetentionBody, request: Request) -> dict[str, Any]:
+        """The next partial-refund offer before a cancellation, or why there is none."""
+        limit(request, body.conversation_id)
+        return desk.retention_offer(
+            body.order_id,
+            body.email,
+            declined=body.declined,
+            conversation_id=body.conversation_id,
+        )
 
     @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
     def initialise_return(

@@ -21,6 +21,7 @@ __all__ = [
     "LookupReply",
     "RecordBody",
     "RecordReply",
+    "RetentionBody",
     "ReturnErrorReply",
     "ReturnOverdueReply",
     "ReturnReply",
@@ -144,6 +145,19 @@ class EligibilityReply(BaseModel):
     link: str | None = Field(None, description="The store's self-service page, when configured.")
     stale: bool | None = Field(None, description=_STALE)
     as_of: str | None = Field(None, description=_AS_OF)
+
+
+class RetentionBody(BaseModel):
+    """Ask for the next retention offer before recording a cancellation."""
+
+    model_config = _examples(
+        {"order_id": "ORD-1002", "email": "ben@example.com", "declined": 1, "conversation_id": "c"}
+    )
+
+    order_id: str = OrderId
+    email: str = Email
+    declined: int = Field(0, ge=0, le=20, description="How many offers the shopper declined.")
+    conversation_id: str = Conversation
 
 
 class ReturnsBody(BaseModel):

@@ -27,8 +27,10 @@ from sheetqueue.bot_actions.lookup import (
     LookupGuard,
     answer_eligibility,
     lookup_order,
+    verified_order,
 )
 from sheetqueue.bot_actions.record import NewRequest, RecordResult, received_message
+from sheetqueue.bot_actions.retention import offer_answer
 from sheetqueue.config.errors import (
     InputError,
     LockedError,
@@ -42,6 +44,7 @@ from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.worker.links import link_for, with_link
 from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.retention import retention_problem
 
 __all__ = ["FrontDesk", "OrderAnswer", "StatusAnswer"]
 
@@ -91,6 +94,9 @@ class FrontDesk:
     def record(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
         """Accept ``new`` durably (201) or give back the request it repeats (200)."""
         _check_key(idempotency_key)
+        problem = retention_problem(new.details, self.settings.policy)
+        if problem:
+            raise InputError(problem)
         request = new.to_request(self.clock())
         accepted = self.outbox.accept(
             request,
@@ -182,6 +188,27 @@ class FrontDesk:
         if link:
             stale = {**stale, "link": link, "message": with_link(answer.message, kind, link)}
         return answer.model_copy(update=stale) if stale else answer
+
+    def retention_offer(
+        self, order_id: str, email: str, *, declined: int = 0, conversation_id: str = ""
+    ) -> dict[str, Any]:
+        """The next retention offer before a cancellation (the email verified first)."""
+        now = self.clock()
+        order, _stale = self._with_orders(
+            lambda source: verified_order(
+                source,
+                order_id,
+                email,
+                conversation_id=conversation_id,
+                guard=self.guard,
+                now=now,
+            )
+        )
+        answer = offer_answer(
+            order, self.settings.policy, key=conversation_id or order.order_id, declined=declined
+        )
+        log.info("retention.offer", ladder=answer["ladder"], reason=answer["reason"])
+        return answer
 
     def initialise_return(
         self,

@@ -19,6 +19,7 @@ from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.orders import load_order_file
 from sheetqueue.worker.links import link_for, with_link
+from sheetqueue.worker.retention import retention_problem
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -61,6 +62,9 @@ def record(
             complete=True,
         )
         with settings_and_store() as (settings, store):
+            problem = retention_problem(new.details, settings.policy)
+            if problem:
+                raise InputError(problem)
             result = record_request(store, new, utc_now())
         link = link_for(settings.links, new.type)
         result = result.model_copy(
