@@ -21,6 +21,7 @@ from sheetqueue.config.errors import InputError
 from sheetqueue.sheets.model import Request, RequestType, Status, new_request_id
 from sheetqueue.sheets.store import Store
 from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.notify.message import LANGUAGE
 
 __all__ = [
     "NewRequest",
@@ -51,6 +52,7 @@ class NewRequest(BaseModel):
     details: str = Field("", max_length=4000)
     conversation_id: str = Field("", max_length=128)
     channel: str = Field("", max_length=32)
+    language: str = Field("", max_length=8)  # kept in Details; picks the email templates
 
     @field_validator("type", mode="before")
     @classmethod
@@ -84,6 +86,13 @@ class NewRequest(BaseModel):
             raise ValueError("not a phone number; use digits, spaces and an optional leading +")
         return value
 
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value and not LANGUAGE.match(value):
+            raise ValueError("use a language code such as en, es, de or pt-BR")
+        return value
+
     @field_validator("details", mode="before")
     @classmethod
     def _details(cls, value: object) -> object:
@@ -107,10 +116,24 @@ class NewRequest(BaseModel):
             email=self.email,
             phone=self.phone,
             reason=self.reason,
-            details=self.details,
+            details=_with_language(self.details, self.language),
             conversation_id=self.conversation_id,
             channel=self.channel,
         )
+
+
+def _with_language(details: str, language: str) -> str:
+    """The Details cell with ``language`` in it (plain-text details kept under ``note``)."""
+    if not language:
+        return details
+    try:
+        data = json.loads(details) if details.strip() else {}
+    except json.JSONDecodeError:
+        data = {"note": details}
+    if not isinstance(data, dict):
+        data = {"note": details}
+    data["language"] = language
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class RecordResult(BaseModel):

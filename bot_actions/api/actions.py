@@ -79,6 +79,7 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
             "details": details if isinstance(details, dict | list) else _text(args, "details"),
             "phone": _text(args, "phone"),
             "channel": _text(args, "channel") or "chat",
+            "language": _text(args, "language"),
             "conversation_id": conversation,
         },
         complete=True,

@@ -66,6 +66,7 @@ class RecordBody(BaseModel):
     conversation_id: str = Conversation
     channel: str = Field("", max_length=32, description="chat, email, voice, ...")
     phone: str = Field("", max_length=24)
+    language: str = Field("", max_length=8, description="The shopper's language: en, es, ...")
 
 
 class RecordReply(BaseModel):

@@ -15,6 +15,7 @@ from sheetqueue.config.settings import load_settings
 from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.notify.template_check import template_problems
 
 
 @app.command()
@@ -58,6 +59,11 @@ def check() -> None:
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
+    problems = template_problems(settings.templates_dir)
+    for problem in problems:
+        report("templates", problem)
+    if not problems:
+        report("templates", None)
     from sheetqueue.bootstrap import open_store
 
     try:

@@ -36,6 +36,7 @@ def record(
     conversation: Annotated[str, typer.Option(help="The bot's conversation ID.")] = "",
     channel: Annotated[str, typer.Option(help="chat, email, voice, ...")] = "",
     phone: Annotated[str, typer.Option(help="The shopper's phone, for SMS.")] = "",
+    language: Annotated[str, typer.Option(help="The shopper's language: en, es, de, ...")] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Record one request from a shopper; prints its Request ID."""
@@ -58,6 +59,7 @@ def record(
                 "conversation_id": conversation,
                 "channel": channel,
                 "phone": phone,
+                "language": language,
             },
             complete=True,
         )
