@@ -24,7 +24,7 @@ from sheetqueue.config.errors import (
     StoreError,
 )
 
-__all__ = ["ACTIONS", "run_action"]
+__all__ = ["ACTIONS", "SIGNED_IN", "run_action", "with_signed_in"]
 
 Limit = Callable[[str], None]
 Args = Mapping[str, Any]
@@ -95,11 +95,29 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
     }
 
 
+SIGNED_IN = "\x00signedIn"
+"""Marks args whose email is the platform's signed-in customer (never settable from args)."""
+
+
+def with_signed_in(args: Args, signed_in_email: object) -> dict[str, Any]:
+    """The call's args, with the conversation's signed-in email (when given) as the email.
+
+    The signed-in email comes from the conversation object the platform fills
+    from the widget's login data, never from the bot's arguments: any marker
+    in ``args`` is dropped first.
+    """
+    cleaned = {key: value for key, value in args.items() if key != SIGNED_IN}
+    if isinstance(signed_in_email, str) and signed_in_email.strip():
+        cleaned["email"] = signed_in_email.strip()
+        cleaned[SIGNED_IN] = True
+    return cleaned
+
+
 def _order_details(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
     limit(conversation)
-    answer = desk.lookup(order_id, email, conversation)
+    answer = desk.lookup(order_id, email, conversation, signed_in=args.get(SIGNED_IN) is True)
     return {"success": True, "order": answer.order, **answer.stale}
 
 
@@ -115,6 +133,7 @@ def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -
         sku=_text(args, "sku"),
         damaged=_flag(args, "damaged"),
         conversation_id=conversation,
+        signed_in=args.get(SIGNED_IN) is True,
     )
     return {"success": True, **answer.model_dump(exclude_none=True)}
 

@@ -249,7 +249,8 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     def lookup(body: LookupBody, request: Request) -> LookupReply:
         """What a verified shopper may see of their order."""
         limit(request, body.conversation_id)
-        answer = desk.lookup(body.order_id, body.email, body.conversation_id)
+        email, signed_in = body.identity()
+        answer = desk.lookup(body.order_id, email, body.conversation_id, signed_in=signed_in)
         return LookupReply(order=answer.order, **answer.stale)
 
     @app.post(
@@ -261,13 +262,15 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
         """The decision the bot would get for this request now."""
         limit(request, body.conversation_id)
+        email, signed_in = body.identity()
         answer = desk.eligibility(
             body.order_id,
-            body.email,
+            email,
             body.type,
             sku=body.sku,
             damaged=body.damaged,
             conversation_id=body.conversation_id,
+            signed_in=signed_in,
         )
         return EligibilityReply(**answer.model_dump(exclude_none=True))
 
@@ -317,8 +320,9 @@ def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metr
         ``handoff``: ``{"success": true, ...}`` or ``{"error": "..."}``."""
         raw = call.conversation.get("id", "")
         conversation = str(raw)[:128] if isinstance(raw, str | int) else ""
+        args = chat_actions.with_signed_in(call.args, call.conversation.get("signedInEmail"))
         return chat_actions.run_action(
-            desk, name, call.args, conversation, lambda conv: limit(request, conv)
+            desk, name, args, conversation, lambda conv: limit(request, conv)
         )
 
     @app.get("/healthz", tags=["operations"])

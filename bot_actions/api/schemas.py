@@ -33,6 +33,18 @@ _TYPES = "cancellation, refund, return, exchange, address_change, unsubscribe or
 OrderId = Field(min_length=1, max_length=64, description="The shop's order number.")
 Email = Field(min_length=1, max_length=254, description="The email the order was placed with.")
 Conversation = Field("", max_length=128, description="The chat conversation's id.")
+SignedIn = Field(
+    "",
+    max_length=254,
+    description="The platform's signed-in customer email; used instead of email, as verified.",
+)
+
+
+def identity(email: str, signed_in_email: str) -> tuple[str, bool]:
+    """``(email, signed_in)``: the signed-in customer's email wins over a typed one."""
+    if signed_in_email.strip():
+        return signed_in_email.strip(), True
+    return email.strip(), False
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -103,8 +115,13 @@ class LookupBody(BaseModel):
     )
 
     order_id: str = OrderId
-    email: str = Email
+    email: str = Field("", max_length=254, description="The email the shopper gave.")
+    signed_in_email: str = SignedIn
     conversation_id: str = Conversation
+
+    def identity(self) -> tuple[str, bool]:
+        """The email to check and whether it is the signed-in customer's."""
+        return identity(self.email, self.signed_in_email)
 
 
 _STALE = (
@@ -132,11 +149,16 @@ class EligibilityBody(BaseModel):
     )
 
     order_id: str = OrderId
-    email: str = Email
+    email: str = Field("", max_length=254, description="The email the shopper gave.")
+    signed_in_email: str = SignedIn
     type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
     sku: str = Field("", max_length=64, description="Only this item of the order.")
     damaged: bool = Field(False, description="The shopper says the item arrived damaged.")
     conversation_id: str = Conversation
+
+    def identity(self) -> tuple[str, bool]:
+        """The email to check and whether it is the signed-in customer's."""
+        return identity(self.email, self.signed_in_email)
 
 
 class EligibilityReply(BaseModel):

@@ -145,12 +145,21 @@ class FrontDesk:
             message=status_message(row),
         )
 
-    def lookup(self, order_id: str, email: str, conversation_id: str) -> OrderAnswer:
+    def lookup(
+        self, order_id: str, email: str, conversation_id: str, *, signed_in: bool = False
+    ) -> OrderAnswer:
         """The order as a verified shopper may see it (from the last good copy if need be)."""
         now = self.clock()
         view, stale = self._with_orders(
             lambda source: lookup_order(
-                source, order_id, email, conversation_id, self.guard, now, zone=self.settings.zone
+                source,
+                order_id,
+                email,
+                conversation_id,
+                self.guard,
+                now,
+                zone=self.settings.zone,
+                signed_in=signed_in,
             )
         )
         return OrderAnswer(view.public_dict(), stale)
@@ -164,6 +173,7 @@ class FrontDesk:
         sku: str = "",
         damaged: bool = False,
         conversation_id: str = "",
+        signed_in: bool = False,
     ) -> EligibilityAnswer:
         """The decision the bot would get for this request now (the email verified first)."""
         now = self.clock()
@@ -180,6 +190,7 @@ class FrontDesk:
                 conversation_id=conversation_id,
                 guard=self.guard,
                 zone=self.settings.zone,
+                signed_in=signed_in,
             )
         )
         self.metrics.inc("sheetqueue_decisions_total", code=answer.decision.partition(":")[2])

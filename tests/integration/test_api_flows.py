@@ -151,3 +151,17 @@ def test_answers_carry_the_configured_self_service_link(tmp_path: Path) -> None:
     assert "returns portal: https://shop.example/returns" in checked["message"]
     assert recorded["link"] == "https://shop.example/help"
     assert action["link"] == "https://shop.example/returns"
+
+
+def test_lookup_takes_the_signed_in_email_instead_of_a_typed_one(api: Api) -> None:
+    """signed_in_email alone finds the order; a wrong signed-in email is the generic 404."""
+    found = api.post(
+        "/v1/orders/lookup", {"order_id": "ORD-5", "signed_in_email": "ana@example.com"}
+    )
+    other = api.post(
+        "/v1/orders/lookup", {"order_id": "ORD-5", "signed_in_email": "eve@example.com"}
+    )
+    neither = api.post("/v1/orders/lookup", {"order_id": "ORD-5"})
+    assert found.status_code == 200 and found.json()["order"]["order_id"] == "ORD-5"
+    assert other.status_code == 404
+    assert neither.status_code == 422
