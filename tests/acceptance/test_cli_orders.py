@@ -163,7 +163,7 @@ ROWS = [
     ("default deny", "refund", "ORD-D90", (), "ineligible:outsideWindow", "can't offer a refund"),
     ("vip", "refund", "ORD-VIP", (), "eligible:vipFullRefund", "loyal"),
     ("first order", "refund", "ORD-FIRST", (), "eligible:firstOrderFullRefund", "first order"),
-    ("one item", "return", "ORD-D10", ("--sku", "tee-1"), "eligible:withinReturnWindow", "how to send"),
+    ("one item", "return", "ORD-D10", ("--sku", "tee-1"), "eligible:withinReturnWindow", "send"),
 ]
 
 
