@@ -63,6 +63,7 @@ class EligibilityAnswer(BaseModel):
     eligible: bool
     decision: str
     message: str
+    link: str | None = None  # the store's self-service page for this type, when configured
     stale: bool | None = None  # True: decided on the last good copy of the orders, as of as_of
     as_of: str | None = None
 
@@ -75,8 +76,14 @@ def verified_order(
     conversation_id: str = "",
     guard: LookupGuard | None = None,
     now: datetime,
+    signed_in: bool = False,
 ) -> Order:
-    """The order when the email matches it; NotFoundError (or LockedError) otherwise."""
+    """The order when the email matches it; NotFoundError (or LockedError) otherwise.
+
+    ``signed_in``: the email is the platform's signed-in customer, not typed by
+    the shopper; it is checked against the order the same way and logged as
+    ``identity=signed_in``.
+    """
     order_id, email = order_id.strip(), email.strip()
     if not order_id or not email:
         raise InputError("order_id and email: both are required")
@@ -86,6 +93,8 @@ def verified_order(
         raise LockedError(LOCKED_MESSAGE)
     order = source.get(order_id, email)
     if order is not None and order.matches_email(email):
+        identity = "signed_in" if signed_in else "order_and_email"
+        log.info("lookup.verified", order_id=order_id, identity=identity)
         return order
     failures = guard.record_failure(key, now) if guard is not None else 0
     log.info("lookup.failed", conversation_id=conversation_id, order_id=order_id, failures=failures)
@@ -103,6 +112,7 @@ def lookup_order(
     now: datetime,
     *,
     zone: tzinfo = UTC,
+    signed_in: bool = False,
 ) -> OrderView:
     """What a verified shopper may see of their order.
 
@@ -110,7 +120,13 @@ def lookup_order(
     wrong email alike, and LockedError once the conversation used its tries.
     """
     order = verified_order(
-        source, order_id, email, conversation_id=conversation_id, guard=guard, now=now
+        source,
+        order_id,
+        email,
+        conversation_id=conversation_id,
+        guard=guard,
+        now=now,
+        signed_in=signed_in,
     )
     log.info("lookup.found", conversation_id=conversation_id, order_id=order.order_id)
     return order_view(order, zone)
@@ -130,6 +146,7 @@ def answer_eligibility(
     conversation_id: str = "",
     guard: LookupGuard | None = None,
     zone: tzinfo = UTC,
+    signed_in: bool = False,
 ) -> EligibilityAnswer:
     """The decision the bot would get if it recorded this request now.
 
@@ -139,7 +156,13 @@ def answer_eligibility(
     """
     kind = _request_type(request_type)
     order = verified_order(
-        source, order_id, email, conversation_id=conversation_id, guard=guard, now=now
+        source,
+        order_id,
+        email,
+        conversation_id=conversation_id,
+        guard=guard,
+        now=now,
+        signed_in=signed_in,
     )
     details: dict[str, object] = {}
     if sku.strip():

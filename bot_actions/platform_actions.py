@@ -4,7 +4,7 @@ Each action of the platform is one ``execute_action(context)`` function. Paste
 this whole module into the platform's action editor, set ``SHEETQUEUE_URL``
 and ``SHEETQUEUE_TOKEN`` below, and set ``ACTION`` to the action it serves:
 ``recordRequest``, ``getOrderDetails``, ``checkEligibility``,
-``initialiseReturn`` or ``handoff`` (one pasted copy per action). The
+``initialiseReturn``, ``handoff`` or ``retentionOffer`` (one pasted copy per action). The
 platform's ``context["args"]`` (camelCase: ``requestType``, ``orderId``,
 ``email``, ``reason``, ...) and ``context["conversation"]["id"]`` are sent to
 sheetqueue's ``POST /actions/<ACTION>``; the answer comes back as
@@ -13,7 +13,10 @@ sheetqueue's ``POST /actions/<ACTION>``; the answer comes back as
 It needs only ``requests`` and the standard library, never raises, and gives
 up after ``TIMEOUT_SECONDS``. When the platform offers
 ``add_conversation_tag``, a recorded request tags the conversation
-``request:<type>``.
+``request:<type>``. When it offers ``get_conversation_metadata`` and the
+website passed a logged-in customer (``chat-widget:email``), that email is
+sent as the conversation's ``signedInEmail``: lookups take it as verified
+instead of asking the shopper for one.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def call_action(name: str, context: dict[str, Any]) -> dict[str, Any]:
     """Send the platform's context to ``POST /actions/<name>``; the answer as a dict."""
     args = context.get("args") or {}
     conversation = context.get("conversation") or {}
-    body = {"args": args, "conversation": {"id": str(conversation.get("id", "") or "")}}
+    body = {"args": args, "conversation": _conversation(context, conversation)}
     headers = {"Accept": "application/json"}
     if SHEETQUEUE_TOKEN:
         headers["Authorization"] = f"Bearer {SHEETQUEUE_TOKEN}"
@@ -61,6 +64,18 @@ def call_action(name: str, context: dict[str, Any]) -> dict[str, Any]:
     if response.status_code != 200 and "error" not in answer:
         return {"error": _UNREACHABLE}
     return answer
+
+
+def _conversation(context: dict[str, Any], conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation id and, when the widget passed a logged-in customer, their email."""
+    sent: dict[str, Any] = {"id": str(conversation.get("id", "") or "")}
+    metadata = globals().get("get_conversation_metadata")
+    if callable(metadata):
+        with contextlib.suppress(Exception):  # no login data is the usual case
+            email = metadata(context, "chat-widget:email")
+            if isinstance(email, str) and email.strip():
+                sent["signedInEmail"] = email.strip()
+    return sent
 
 
 def execute_action(context: dict[str, Any]) -> dict[str, Any]:

@@ -21,8 +21,16 @@ from sheetqueue.config.errors import InputError
 from sheetqueue.sheets.model import Request, RequestType, Status, new_request_id
 from sheetqueue.sheets.store import Store
 from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.notify.message import LANGUAGE
 
-__all__ = ["NewRequest", "RecordResult", "parse_new_request", "received_message", "record_request"]
+__all__ = [
+    "NewRequest",
+    "RecordResult",
+    "missing_flow_detail",
+    "parse_new_request",
+    "received_message",
+    "record_request",
+]
 
 log = structlog.get_logger("sheetqueue.record")
 
@@ -37,13 +45,14 @@ class NewRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     type: RequestType
-    order_id: str = Field(min_length=1, max_length=64)
+    order_id: str = Field("", max_length=64)  # required, except for an unsubscribe
     email: str = Field(min_length=3, max_length=254)
     phone: str = Field("", max_length=24)
     reason: str = Field("", max_length=1000)
     details: str = Field("", max_length=4000)
     conversation_id: str = Field("", max_length=128)
     channel: str = Field("", max_length=32)
+    language: str = Field("", max_length=8)  # kept in Details; picks the email templates
 
     @field_validator("type", mode="before")
     @classmethod
@@ -58,7 +67,7 @@ class NewRequest(BaseModel):
     @field_validator("order_id")
     @classmethod
     def _order_id(cls, value: str) -> str:
-        if not _ORDER_ID.match(value):
+        if value and not _ORDER_ID.match(value):
             raise ValueError("use letters, digits and # . _ / - only (for example ORD-1001)")
         return value
 
@@ -75,6 +84,13 @@ class NewRequest(BaseModel):
     def _phone(cls, value: str) -> str:
         if value and not _PHONE.match(value):
             raise ValueError("not a phone number; use digits, spaces and an optional leading +")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value and not LANGUAGE.match(value):
+            raise ValueError("use a language code such as en, es, de or pt-BR")
         return value
 
     @field_validator("details", mode="before")
@@ -100,10 +116,24 @@ class NewRequest(BaseModel):
             email=self.email,
             phone=self.phone,
             reason=self.reason,
-            details=self.details,
+            details=_with_language(self.details, self.language),
             conversation_id=self.conversation_id,
             channel=self.channel,
         )
+
+
+def _with_language(details: str, language: str) -> str:
+    """The Details cell with ``language`` in it (plain-text details kept under ``note``)."""
+    if not language:
+        return details
+    try:
+        data = json.loads(details) if details.strip() else {}
+    except json.JSONDecodeError:
+        data = {"note": details}
+    if not isinstance(data, dict):
+        data = {"note": details}
+    data["language"] = language
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 class RecordResult(BaseModel):
@@ -115,23 +145,70 @@ class RecordResult(BaseModel):
     status: str
     message: str
     created: bool
+    link: str = ""  # the store's self-service page for this type, when configured
 
 
-def parse_new_request(data: dict[str, Any]) -> NewRequest:
-    """A NewRequest, or InputError naming the first bad field and what is wrong."""
+def parse_new_request(data: dict[str, Any], *, complete: bool = False) -> NewRequest:
+    """A NewRequest, or InputError naming the first bad field and what is wrong.
+
+    Every type but ``unsubscribe`` (which needs only the email) needs an order
+    number. With ``complete`` (what a bot asks through the CLI, the HTTP API
+    and the chat actions) the request must also carry what its flow needs: an
+    address change the new address (``details.new_address``), an exchange the
+    wanted size or colour (``details.size``, ``details.color``).
+    """
     try:
-        return NewRequest.model_validate(data)
+        new = NewRequest.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = ".".join(str(part) for part in error["loc"]) or "request"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "is required"
-        elif error["type"] == "extra_forbidden":
-            message = "is not a known field"
-        elif error["type"] == "string_too_short":
-            message = "must not be empty"
-        raise InputError(f"{name}: {message}") from None
+        raise _input_error(exc) from None
+    if not new.order_id and new.type is not RequestType.UNSUBSCRIBE:
+        given = "order_id" in data
+        raise InputError("order_id: must not be empty" if given else "order_id: is required")
+    if complete:
+        problem = missing_flow_detail(new)
+        if problem:
+            raise InputError(problem)
+    return new
+
+
+_FLOW_DETAILS: dict[RequestType, tuple[tuple[str, ...], str]] = {
+    RequestType.ADDRESS_CHANGE: (
+        ("new_address",),
+        "details.new_address: an address change needs the new shipping address",
+    ),
+    RequestType.EXCHANGE: (
+        ("size", "color", "colour"),
+        "details.size: an exchange needs the wanted size or colour (details.size or details.color)",
+    ),
+}
+
+
+def missing_flow_detail(new: NewRequest) -> str | None:
+    """What the request's flow needs and lacks, as an error line; None when complete."""
+    if new.type not in _FLOW_DETAILS:
+        return None
+    names, problem = _FLOW_DETAILS[new.type]
+    try:
+        data = json.loads(new.details) if new.details else {}
+    except json.JSONDecodeError:
+        data = {}
+    if isinstance(data, dict) and any(str(data.get(name) or "").strip() for name in names):
+        return None
+    return problem
+
+
+def _input_error(exc: ValidationError) -> InputError:
+    """The first error of a failed validation, as ``field: what is wrong``."""
+    error = exc.errors()[0]
+    name = ".".join(str(part) for part in error["loc"]) or "request"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "extra_forbidden":
+        message = "is not a known field"
+    elif error["type"] == "string_too_short":
+        message = "must not be empty"
+    return InputError(f"{name}: {message}")
 
 
 _RECEIVED = {

@@ -9,7 +9,10 @@ The portal opens only for an order whose owner was verified and whose return
 the policy allows (``eligible``). A return that needs a person (``review``:
 just past the window, a damaged item, an exception) or that the policy
 forbids gets the error payload with the decision's own words, so the bot can
-offer a handoff instead of a portal that would fail later.
+offer a handoff instead of a portal that would fail later. A return asked
+after its window closed (``outsideWindow``, and the late ones a manager must
+approve: ``graceWindow``, ``lateReturnReview``) gets its own activity,
+``return_overdue``, so the widget can show its "return overdue" component.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from sheetqueue.config.settings import Settings
 
 __all__ = [
     "NOT_CONFIGURED_MESSAGE",
+    "OVERDUE_CODES",
     "ReturnsPortal",
     "error_payload",
     "initialise_payload",
+    "overdue_payload",
     "valid_step_type",
 ]
 
@@ -33,6 +38,8 @@ NOT_CONFIGURED_MESSAGE = (
     "We can't open the returns portal in the chat right now. "
     "Please ask us for a return here and our team will help."
 )
+OVERDUE_CODES = frozenset({"outsideWindow", "graceWindow", "lateReturnReview"})
+"""Decision codes that mean the return window has closed."""
 _STEP = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -76,6 +83,11 @@ def initialise_payload(
 def error_payload(message: str) -> dict[str, Any]:
     """The ``initialise_return_error`` activity, shown as a popup in the widget."""
     return {"type": "initialise_return_error", "message": message}
+
+
+def overdue_payload(message: str, decision: str) -> dict[str, Any]:
+    """The ``return_overdue`` activity: the window closed; the decision says what may follow."""
+    return {"type": "return_overdue", "message": message, "decision": decision}
 
 
 def valid_step_type(step_type: str) -> bool:

@@ -30,6 +30,17 @@ from sheetqueue.config.policy import Policy
 
 __all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
 
+_LINK_KEYS = (
+    "cancellation",
+    "refund",
+    "return",
+    "exchange",
+    "address_change",
+    "unsubscribe",
+    "support",
+    "default",
+)
+
 ENV_PREFIX = "SHEETQUEUE_"
 DEFAULT_CONFIG_FILE = "sheetqueue.toml"
 NOTIFIER_SCHEMES = (
@@ -139,8 +150,31 @@ class Settings(BaseSettings):
     archive_closed_after_days: int | None = Field(
         None, ge=1, description="the worker archives rows closed this many days ago; off if unset"
     )
+    links: dict[str, str] = Field(
+        default_factory=dict, description="self-service and policy pages by request type"
+    )
+    label_webhook: str = Field(
+        "", description="URL that makes a return label on approval; empty: no label source"
+    )
     policy: Policy = Field(default_factory=Policy)
     sheet: SheetSettings = Field(default_factory=SheetSettings)
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, url in value.items():
+            if key not in _LINK_KEYS:
+                raise ValueError(f"{key!r} is not a request type; use {', '.join(_LINK_KEYS)}")
+            if not url.strip().startswith(("https://", "http://")):
+                raise ValueError(f"{key}: must be an http:// or https:// URL")
+        return {key: url.strip() for key, url in value.items()}
+
+    @field_validator("label_webhook")
+    @classmethod
+    def _label_url(cls, value: str) -> str:
+        if value.strip() and not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, or empty for no label source")
+        return value.strip()
 
     @field_validator("notify", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     ELIGIBLE = "eligible"  # policy allows it; the team can go ahead
     REVIEW = "review"  # a person must decide
     INELIGIBLE = "ineligible"  # policy forbids it; the shopper is told the next step
+    WAIT = "wait"  # too early to decide; the request stays Pending and is checked again
 
 
 class Code(StrEnum):
@@ -29,10 +30,14 @@ class Code(StrEnum):
     WITHIN_14_DAYS = "within14Days"  # full refund
     VIP_FULL_REFUND = "vipFullRefund"  # partial-refund window, but a VIP gets it all
     FIRST_ORDER_FULL_REFUND = "firstOrderFullRefund"  # partial-refund window, first order
+    RETENTION_OFFER = "retentionOffer"  # a partial refund the shopper took instead of cancelling
+    VIP_NO_QUESTIONS = "vipNoQuestions"  # a VIP refund, no window asked (policy switch)
     UNSUBSCRIBE = "unsubscribe"  # always allowed
     # review
     WITHIN_60_DAYS = "within60Days"  # partial refund or store credit: a person decides
     GRACE_WINDOW = "graceWindow"  # a few days past a window
+    LATE_RETURN_REVIEW = "lateReturnReview"  # past the window, within the exception limit
+    INVESTIGATION = "investigation"  # delivered but not received, past the carrier's grace
     DAMAGED_ITEM = "damagedItem"  # replacement or refund, whatever the window
     ORDER_NOT_FOUND = "orderNotFound"  # no such order in the order data
     EMAIL_MISMATCH = "emailMismatch"  # the order belongs to another address
@@ -41,6 +46,8 @@ class Code(StrEnum):
     UNREADABLE_TIMESTAMP = "unreadableTimestamp"  # the Timestamp cell is not a time
     UNKNOWN_TYPE = "unknownType"  # the Type cell is not a request type
     SUPPORT_HANDOFF = "supportHandoff"  # the shopper asked for a person
+    # wait
+    CARRIER_GRACE = "carrierGrace"  # marked delivered under 48 hours ago: it may still turn up
     # ineligible
     ALREADY_SHIPPED = "alreadyShipped"  # too late to cancel or change the address
     ALREADY_CANCELLED = "alreadyCancelled"  # nothing left to do

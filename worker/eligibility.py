@@ -16,10 +16,14 @@ at ``now``, when the check runs: a cancellation asked while the order was
 Codes, by outcome (``<outcome>:<code>`` in the Decision cell):
 
 - eligible: ``notYetShipped`` (cancel / address change), ``withinReturnWindow``,
-  ``within14Days``, ``vipFullRefund``, ``firstOrderFullRefund``, ``unsubscribe``
-- review: ``within60Days``, ``graceWindow``, ``damagedItem``, ``orderNotFound``,
+  ``retentionOffer`` (a partial refund taken instead of a cancellation),
+  ``within14Days``, ``vipFullRefund``, ``vipNoQuestions``, ``firstOrderFullRefund``,
+  ``unsubscribe``
+- review: ``within60Days``, ``graceWindow``, ``lateReturnReview``, ``investigation``,
+  ``damagedItem``, ``orderNotFound``,
   ``emailMismatch``, ``skuNotInOrder``, ``missingDeliveryDate``,
   ``unreadableTimestamp``, ``unknownType``, ``supportHandoff``
+- wait (stays ``Pending``, checked again each pass): ``carrierGrace``
 - ineligible: ``alreadyShipped``, ``alreadyCancelled``, ``alreadyRefunded``,
   ``notDelivered``, ``outsideWindow``, ``finalSale``, ``nonReturnable``
 
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sheetqueue.config.policy import Policy
@@ -43,6 +47,7 @@ from sheetqueue.sheets.times import parse_time
 from sheetqueue.worker import policy_rules as rules
 from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.eligibility_text import Texts
+from sheetqueue.worker.retention import PartialRefund, offer_amount, read_partial_refund
 
 __all__ = ["Code", "Decision", "NextStep", "Outcome", "decide"]
 
@@ -66,8 +71,9 @@ _STATUS_BY_OUTCOME = {
     Outcome.ELIGIBLE: Status.ELIGIBLE,
     Outcome.REVIEW: Status.NEEDS_REVIEW,
     Outcome.INELIGIBLE: Status.INELIGIBLE,
+    Outcome.WAIT: Status.PENDING,
 }
-_SEVERITY = {Outcome.ELIGIBLE: 0, Outcome.REVIEW: 1, Outcome.INELIGIBLE: 2}
+_SEVERITY = {Outcome.ELIGIBLE: 0, Outcome.WAIT: 1, Outcome.REVIEW: 1, Outcome.INELIGIBLE: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +111,20 @@ def decide(
         return _review(Code.UNKNOWN_TYPE, text, NextStep.TEAM_REVIEW)
     if kind is RequestType.UNSUBSCRIBE:
         return _make(Outcome.ELIGIBLE, Code.UNSUBSCRIBE, text, NextStep.PROCEED)
-    if kind is RequestType.SUPPORT:
+    not_received = kind is RequestType.SUPPORT and rules.reports_not_received(
+        request.details, request.reason
+    )
+    if kind is RequestType.SUPPORT and not not_received:
         return _review(Code.SUPPORT_HANDOFF, text, NextStep.TEAM_REVIEW)
     if order is None:
         return _review(Code.ORDER_NOT_FOUND, text, NextStep.CHECK_DETAILS)
     if not order.matches_email(request.email):
         return _review(Code.EMAIL_MISMATCH, text, NextStep.CHECK_DETAILS)
+    if not_received:
+        return _not_received(order, policy, now, text)
+    offer = read_partial_refund(request.details) if kind is RequestType.REFUND else None
+    if offer is not None:
+        return _retention_refund(order, offer, text)
     details = rules.read_details(request.details, request.reason)
     items: Sequence[Item] = order.items
     if details.sku:
@@ -124,6 +138,30 @@ def decide(
     if kind in (RequestType.CANCELLATION, RequestType.ADDRESS_CHANGE):
         return _before_shipping(kind, order, text)
     return _after_delivery(kind, order, items, details.damaged, policy, now, text)
+
+
+def _retention_refund(order: Order, offer: PartialRefund, text: Texts) -> Decision:
+    """A partial refund agreed instead of a cancellation: fine unless the order is gone."""
+    if order.status is OrderStatus.REFUNDED or order.refunded_at is not None:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_REFUNDED, text, NextStep.NONE)
+    if order.status is OrderStatus.CANCELLED:
+        return _make(Outcome.INELIGIBLE, Code.ALREADY_CANCELLED, text, NextStep.NONE)
+    amount = offer_amount(order, offer.percent)
+    text = text.with_offer(offer.percent, amount, offer.ladder)
+    return _make(Outcome.ELIGIBLE, Code.RETENTION_OFFER, text, NextStep.PROCEED)
+
+
+def _not_received(order: Order, policy: Policy, now: datetime, text: Texts) -> Decision:
+    """Delivered but not received: wait out the carrier's early scans, then investigate.
+
+    Measured at ``now``, not at the request's time: the wait is for the parcel.
+    """
+    if order.status is not OrderStatus.DELIVERED or order.delivered_at is None:
+        return _review(Code.SUPPORT_HANDOFF, text, NextStep.TEAM_REVIEW)
+    ready_at = order.delivered_at + timedelta(hours=policy.not_received_wait_hours)
+    if now < ready_at:
+        return _make(Outcome.WAIT, Code.CARRIER_GRACE, text.with_until(ready_at), NextStep.NONE)
+    return _review(Code.INVESTIGATION, text, NextStep.TEAM_REVIEW)
 
 
 def _before_shipping(kind: RequestType, order: Order, text: Texts) -> Decision:
@@ -193,6 +231,8 @@ def _refund(
         return _from_checks(checks, text)
     if days <= policy.full_refund_days:
         return _make(Outcome.ELIGIBLE, Code.WITHIN_14_DAYS, text, NextStep.PROCEED)
+    if vip and policy.vip_refund_no_questions:
+        return _make(Outcome.ELIGIBLE, Code.VIP_NO_QUESTIONS, text, NextStep.PROCEED)
     if days <= policy.partial_refund_days:
         if vip and policy.vip_full_refund:
             return _make(Outcome.ELIGIBLE, Code.VIP_FULL_REFUND, text, NextStep.PROCEED)
@@ -218,8 +258,8 @@ def _from_checks(checks: Sequence[rules.ItemCheck], text: Texts) -> Decision:
     text = text.with_checks(checks, worst)
     if outcome is Outcome.ELIGIBLE:
         return _make(outcome, worst.code, text, NextStep.PROCEED)
-    if worst.code == Code.GRACE_WINDOW:
-        return _review(Code.GRACE_WINDOW, text, NextStep.ESCALATE)
+    if worst.code in (Code.GRACE_WINDOW, Code.LATE_RETURN_REVIEW):
+        return _review(worst.code, text, NextStep.ESCALATE)
     has_passing = any(check.outcome is Outcome.ELIGIBLE for check in checks)
     if worst.code == Code.OUTSIDE_WINDOW:
         step = NextStep.ESCALATE

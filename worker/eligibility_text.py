@@ -42,6 +42,8 @@ class Texts:
     window: int | None = None
     checks: tuple[ItemCheck, ...] = ()
     worst: ItemCheck | None = None
+    until: datetime | None = None
+    offer: tuple[int, float, str] | None = None  # percent, amount, ladder
 
     def with_sku(self, sku: str) -> Texts:
         return replace(self, sku=sku)
@@ -51,6 +53,12 @@ class Texts:
 
     def with_days(self, days: int) -> Texts:
         return replace(self, days=days)
+
+    def with_offer(self, percent: int, amount: float, ladder: str) -> Texts:
+        return replace(self, offer=(percent, amount, ladder))
+
+    def with_until(self, until: datetime) -> Texts:
+        return replace(self, until=until)
 
     def with_window(self, window: int) -> Texts:
         return replace(self, window=window)
@@ -142,6 +150,11 @@ def _clause(t: Texts, check: ItemCheck) -> str:
         Code.OUTSIDE_WINDOW: (
             f"{label} is {_plural(days - window, 'day')} past its {window}-day window"
         ),
+        Code.LATE_RETURN_REVIEW: (
+            f"{label} is {_plural(days - window, 'day')} past its {window}-day window, within "
+            f"the {t.policy.late_return_review_days}-day exception limit, so a manager should "
+            "approve or decline"
+        ),
         Code.FINAL_SALE: f"{label} is a final-sale item",
         Code.NON_RETURNABLE: f"{label} is a {check.item.category or '?'} item, never taken back",
         Code.REFUNDABLE: f"{label} can be refunded",
@@ -165,6 +178,25 @@ def _since(t: Texts, field: str, verb: str) -> str:
     if t.order is None or getattr(t.order, field, None) is None:
         return ""
     return f" ({verb} on {t.moment(field)})" if verb else f" on {t.moment(field)}"
+
+
+def _offer(t: Texts) -> str:
+    if t.offer is None:
+        return "?"
+    percent, amount, _ladder_id = t.offer
+    currency = t.order.currency if t.order is not None and t.order.currency else ""
+    return f"{percent} % ({amount:.2f}{' ' + currency if currency else ''})"
+
+
+def _ladder(t: Texts) -> str:
+    ladder = t.offer[2] if t.offer is not None else ""
+    return f"retention ladder {ladder}" if ladder else "retention offer"
+
+
+def _stamp(t: Texts) -> str:
+    if t.until is None:
+        return "an unknown time"
+    return t.until.astimezone(t.zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _status_note(t: Texts) -> str:
@@ -228,6 +260,23 @@ _NOTES: dict[Code, Callable[[Texts], str]] = {
     Code.VIP_FULL_REFUND: _refund_note(
         "within {partial} days and a VIP customer, so a full refund"
     ),
+    Code.RETENTION_OFFER: lambda t: (
+        f"The shopper accepted a {_offer(t)} partial refund on order {t.oid} instead of "
+        f"cancelling ({_ladder(t)}); refund that amount and let the order go ahead."
+    ),
+    Code.VIP_NO_QUESTIONS: _refund_note(
+        "a VIP customer, and VIP refunds are granted with no questions asked"
+    ),
+    Code.INVESTIGATION: lambda t: (
+        f"Order {t.oid} shows delivered on {t.delivered_on} but the shopper has not received it, "
+        f"and {t.policy.not_received_wait_hours} hours have passed: open an investigation with "
+        "the carrier, then reship or refund."
+    ),
+    Code.CARRIER_GRACE: lambda t: (
+        f"Order {t.oid} shows delivered on {t.delivered_on} but the shopper has not received it; "
+        f"carriers sometimes scan early, so this waits until {_stamp(t)} before it becomes an "
+        "investigation."
+    ),
     Code.FIRST_ORDER_FULL_REFUND: _refund_note(
         "within {partial} days and the customer's first order, so a full refund"
     ),
@@ -283,14 +332,15 @@ def _within_window(t: Texts) -> str:
     if t.kind == RequestType.EXCHANGE:
         return (
             f"Good news: your exchange for order {t.oid} is within our window. Our team will check "
-            "that the size or color you want is available and send you a prepaid label; exchanges "
+            "that the size or color you want is available and, once they approve it, email you "
+            f"how to send the item back (within {t.policy.return_ship_back_days} days); exchanges "
             "ship at no extra cost."
         )
     return (
-        f"Good news: your return for order {t.oid} is within our return window. We'll send you a "
-        f"prepaid return label by text and email; ship the items back within "
-        f"{t.policy.return_ship_back_days} days and your refund will be processed within "
-        f"{t.refund_days} business days of our receiving them."
+        f"Good news: your return for order {t.oid} is within our return window. Once our team "
+        "approves it, we'll email you how to send the items back; ship them within "
+        f"{t.policy.return_ship_back_days} days of that email and your refund will be processed "
+        f"within {t.refund_days} business days of our receiving them."
     )
 
 
@@ -407,6 +457,32 @@ _SHOPPER: dict[Code, Callable[[Texts], str]] = {
     ),
     Code.WITHIN_RETURN_WINDOW: _within_window,
     Code.GRACE_WINDOW: _grace,
+    Code.LATE_RETURN_REVIEW: lambda t: (
+        f"Your request for order {t.oid} came {_plural((t.days or 0) - (t.window or 0), 'day')} "
+        f"after our {t.window or 0}-day window closed. Returns this late need a manager's "
+        "approval, so we've passed it to them and will email you once they decide."
+        + _passing_sentence(t)
+    ),
+    Code.RETENTION_OFFER: lambda t: (
+        f"Thank you for staying with us! We'll refund {_offer(t)} of order {t.oid} to your "
+        f"original payment method within {t.refund_days} business days, and your order carries "
+        "on as planned."
+    ),
+    Code.VIP_NO_QUESTIONS: _full_refund(
+        "Thank you for being one of our most loyal customers: order {oid} will be refunded in "
+        "full, no questions asked."
+    ),
+    Code.INVESTIGATION: lambda t: (
+        f"We're sorry order {t.oid} hasn't reached you. We've asked our team to open an "
+        "investigation with the carrier; they'll email you, and if the parcel is lost we'll "
+        "reship or refund it."
+    ),
+    Code.CARRIER_GRACE: lambda t: (
+        f"Order {t.oid} was marked delivered on {t.delivered_on}. Carriers sometimes mark a parcel "
+        f"delivered a little early, so please check around your door and with neighbours. If it "
+        f"hasn't turned up by {_stamp(t)}, we'll open an investigation with the carrier; you "
+        "don't need to ask again."
+    ),
     Code.OUTSIDE_WINDOW: _outside,
     Code.FINAL_SALE: lambda t: (
         f"{_worst_names(t)} was sold as final sale, so it can't be taken back. If it arrived "

@@ -33,6 +33,7 @@ __all__ = [
     "is_vip",
     "item_label",
     "read_details",
+    "reports_not_received",
 ]
 
 _DAMAGE_WORDS = re.compile(
@@ -42,6 +43,12 @@ _DAMAGE_WORDS = re.compile(
 )
 _NEGATED = re.compile(r"\b(not|never|no|isn'?t|wasn'?t|aren'?t|un)\s*$", re.IGNORECASE)
 _TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
+_NOT_RECEIVED_ISSUES = frozenset({"not_received", "delivered_not_received"})
+_NOT_RECEIVED_WORDS = re.compile(
+    r"\b(never (arrived|came|got it|received)|(did ?n[o']t|have ?n[o']t|not) (get|got|receive)"
+    r"(d)? (it|the (parcel|package))|not received)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,18 @@ class ItemCheck:
     outcome: Outcome
     code: Code
     window: int | None = None
+
+
+def reports_not_received(details: str, reason: str) -> bool:
+    """The shopper says the parcel shows delivered but never reached them."""
+    try:
+        data = json.loads(details) if details.strip() else {}
+    except json.JSONDecodeError:
+        data = {}
+    issue = str(data.get("issue") or "") if isinstance(data, dict) else ""
+    if issue.strip().lower().replace("-", "_") in _NOT_RECEIVED_ISSUES:
+        return True
+    return bool(_NOT_RECEIVED_WORDS.search(reason))
 
 
 def read_details(details: str, reason: str) -> RequestDetails:
@@ -153,6 +172,8 @@ def check_item_window(
         return ItemCheck(item, Outcome.ELIGIBLE, Code.WITHIN_RETURN_WINDOW, window)
     if days <= window + policy.grace_days:
         return ItemCheck(item, Outcome.REVIEW, Code.GRACE_WINDOW, window)
+    if policy.late_return_review and days <= policy.late_return_review_days:
+        return ItemCheck(item, Outcome.REVIEW, Code.LATE_RETURN_REVIEW, window)
     return ItemCheck(item, Outcome.INELIGIBLE, Code.OUTSIDE_WINDOW, window)
 
 

@@ -40,7 +40,16 @@ from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision, decide
+from sheetqueue.worker.labels import (
+    LabelError,
+    LabelSource,
+    approval_ships_back,
+    label_values,
+    labels_from_settings,
+    ship_back_note,
+)
 from sheetqueue.worker.ledger import Ledger, NoticeRecord
+from sheetqueue.worker.links import link_for
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import (
     Cell,
@@ -123,6 +132,7 @@ class Worker:
         metrics: Metrics | None = None,
         outbox: Outbox | None = None,
         lease: PassLease | None = None,
+        labels: LabelSource | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox  # drained into the store before each pass
@@ -134,6 +144,7 @@ class Worker:
         self.templates = templates or Templates(settings.templates_dir)
         self.metrics = metrics or Metrics()
         self._written: dict[str, Written] = {}
+        self.labels = labels if labels is not None else labels_from_settings(settings)
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -260,7 +271,7 @@ class Worker:
                 plan.cell = plan.cell.with_entry(seen_entry(request.status, format_time(now)))
                 plan.seen = request.status.strip() or Status.PENDING.value
         else:
-            self._plan_team_status(plan, request, status, first, now)
+            self._plan_team_status(plan, request, status, first, now, report)
         self._plan_gave_up_note(plan, request)
         rendered = plan.cell.render()
         if rendered != request.notified:
@@ -279,13 +290,48 @@ class Worker:
             self._plan_first_sight(plan, request, now)
 
     def _plan_team_status(
-        self, plan: _Plan, request: Request, status: Status, first: bool, now: datetime
+        self,
+        plan: _Plan,
+        request: Request,
+        status: Status,
+        first: bool,
+        now: datetime,
+        report: PassReport,
     ) -> None:
         """A status the worker does not decide: history at first sight, a move after."""
         if first:
             self._plan_first_sight(plan, request, now)
         elif self._wants_notice(status) and plan.cell.notice(status) is None:
             self._owe(plan, request, status, now)
+        elif approval_ships_back(request, status) and plan.cell.notice(status) is None:
+            self._owe_ship_back(plan, request, now, report)
+
+    def _owe_ship_back(
+        self, plan: _Plan, request: Request, now: datetime, report: PassReport
+    ) -> None:
+        """An approved return or exchange: the deadline and the label, told once."""
+        label = None
+        if self.labels is not None:
+            try:
+                label = self.labels.label_for(request)
+            except LabelError as exc:
+                report.failed += 1
+                report.problems.append(f"{request.request_id.strip()}: {exc}")
+                log.warning("labels.failed", request_id=request.request_id, error=str(exc))
+                note = _with_sentence(
+                    request.worker_note, f"No return label yet: {exc}; the next pass asks again."
+                )
+                if note != request.worker_note:
+                    plan.values["worker_note"] = note
+                return
+        values = label_values(
+            label, now=now, ship_back_days=self.settings.policy.return_ship_back_days
+        )
+        message = "" if label else "Our team will email you where to send them."
+        plan.values["worker_note"] = _with_sentence(
+            request.worker_note, ship_back_note(label, values["ship_back_by"])
+        )
+        self._owe(plan, request, Status.APPROVED, now, message=message, values=values)
 
     def _plan_first_sight(self, plan: _Plan, request: Request, now: datetime) -> None:
         """Mark a row the worker never saw: its status as it stands is history."""
@@ -385,17 +431,21 @@ class Worker:
         now: datetime,
         *,
         decision: Decision | None = None,
+        message: str = "",
+        values: dict[str, str] | None = None,
     ) -> None:
         if plan.cell.notice(status) is not None:
             return
         plan.cell = plan.cell.with_entry(owed_entry(status, format_time(now)))
+        extra = {"help_link": link_for(self.settings.links, request.parsed_type), **(values or {})}
         plan.notices.append(
             Notice.from_request(
                 request,
                 status,
                 store_name=self.settings.store_name,
-                message=decision.shopper_message if decision else "",
+                message=decision.shopper_message if decision else message,
                 decision=decision.cell if decision else None,
+                values=tuple(extra.items()),
             )
         )
 
@@ -454,7 +504,10 @@ class Worker:
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
         status = entry.parsed_status or Status.PENDING
-        notice = Notice.from_request(request, status, store_name=self.settings.store_name)
+        link = link_for(self.settings.links, request.parsed_type)
+        notice = Notice.from_request(
+            request, status, store_name=self.settings.store_name, values=(("help_link", link),)
+        )
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
 

@@ -24,7 +24,7 @@ from sheetqueue.config.errors import (
     StoreError,
 )
 
-__all__ = ["ACTIONS", "run_action"]
+__all__ = ["ACTIONS", "SIGNED_IN", "run_action", "with_signed_in"]
 
 Limit = Callable[[str], None]
 Args = Mapping[str, Any]
@@ -73,14 +73,16 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
     new = parse_new_request(
         {
             "type": _text(args, "requestType", "type", required=True),
-            "order_id": _text(args, "orderId", "order_id", required=True),
+            "order_id": _text(args, "orderId", "order_id"),
             "email": _text(args, "email", required=True),
             "reason": _text(args, "reason"),
             "details": details if isinstance(details, dict | list) else _text(args, "details"),
             "phone": _text(args, "phone"),
             "channel": _text(args, "channel") or "chat",
+            "language": _text(args, "language"),
             "conversation_id": conversation,
-        }
+        },
+        complete=True,
     )
     result = desk.record(new, _text(args, "idempotencyKey"))
     return {
@@ -89,14 +91,33 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
         "status": result.status,
         "message": result.message,
         "alreadyRecorded": not result.created,
+        **({"link": result.link} if result.link else {}),
     }
+
+
+SIGNED_IN = "\x00signedIn"
+"""Marks args whose email is the platform's signed-in customer (never settable from args)."""
+
+
+def with_signed_in(args: Args, signed_in_email: object) -> dict[str, Any]:
+    """The call's args, with the conversation's signed-in email (when given) as the email.
+
+    The signed-in email comes from the conversation object the platform fills
+    from the widget's login data, never from the bot's arguments: any marker
+    in ``args`` is dropped first.
+    """
+    cleaned = {key: value for key, value in args.items() if key != SIGNED_IN}
+    if isinstance(signed_in_email, str) and signed_in_email.strip():
+        cleaned["email"] = signed_in_email.strip()
+        cleaned[SIGNED_IN] = True
+    return cleaned
 
 
 def _order_details(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
     limit(conversation)
-    answer = desk.lookup(order_id, email, conversation)
+    answer = desk.lookup(order_id, email, conversation, signed_in=args.get(SIGNED_IN) is True)
     return {"success": True, "order": answer.order, **answer.stale}
 
 
@@ -112,6 +133,7 @@ def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -
         sku=_text(args, "sku"),
         damaged=_flag(args, "damaged"),
         conversation_id=conversation,
+        signed_in=args.get(SIGNED_IN) is True,
     )
     return {"success": True, **answer.model_dump(exclude_none=True)}
 
@@ -152,12 +174,26 @@ def _handoff(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> d
     }
 
 
+def _retention(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
+    order_id = _text(args, "orderId", "order_id", required=True)
+    email = _text(args, "email", required=True)
+    declined_text = _text(args, "declined") or "0"
+    if not declined_text.isdigit() or int(declined_text) > 20:
+        raise InputError("declined: must be a whole number of offers from 0 to 20")
+    limit(conversation)
+    answer = desk.retention_offer(
+        order_id, email, declined=int(declined_text), conversation_id=conversation
+    )
+    return {"success": True, **answer}
+
+
 _HANDLERS: dict[str, Callable[[FrontDesk, Args, str, Limit], dict[str, Any]]] = {
     "recordRequest": _record,
     "getOrderDetails": _order_details,
     "checkEligibility": _eligibility,
     "initialiseReturn": _initialise_return,
     "handoff": _handoff,
+    "retentionOffer": _retention,
 }
 ACTIONS = tuple(_HANDLERS)
 

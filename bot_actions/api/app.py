@@ -32,7 +32,9 @@ from sheetqueue.bot_actions.api.schemas import (
     LookupReply,
     RecordBody,
     RecordReply,
+    RetentionBody,
     ReturnErrorReply,
+    ReturnOverdueReply,
     ReturnReply,
     ReturnsBody,
     StatusReply,
@@ -168,7 +170,12 @@ def _responses(code: int, model: type[Any], description: str) -> dict[int | str,
 
 def _record_reply(result: RecordResult, response: Response) -> RecordReply:
     response.status_code = 201 if result.created else 200
-    return RecordReply(request_id=result.request_id, status=result.status, message=result.message)
+    return RecordReply(
+        request_id=result.request_id,
+        status=result.status,
+        message=result.message,
+        link=result.link or None,
+    )
 
 
 _Limit = Callable[[Request, str], None]
@@ -205,7 +212,9 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
     )
     def record_request(body: RecordBody, response: Response, key: _Idempotency = "") -> RecordReply:
         """Record a request; answered once it is safely stored (201), or 200 for a repeat."""
-        return _record_reply(desk.record(parse_new_request(body.model_dump()), key), response)
+        return _record_reply(
+            desk.record(parse_new_request(body.model_dump(), complete=True), key), response
+        )
 
     @app.get(
         "/v1/requests/{request_id}",
@@ -246,7 +255,8 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     def lookup(body: LookupBody, request: Request) -> LookupReply:
         """What a verified shopper may see of their order."""
         limit(request, body.conversation_id)
-        answer = desk.lookup(body.order_id, body.email, body.conversation_id)
+        email, signed_in = body.identity()
+        answer = desk.lookup(body.order_id, email, body.conversation_id, signed_in=signed_in)
         return LookupReply(order=answer.order, **answer.stale)
 
     @app.post(
@@ -258,18 +268,33 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
         """The decision the bot would get for this request now."""
         limit(request, body.conversation_id)
+        email, signed_in = body.identity()
         answer = desk.eligibility(
             body.order_id,
-            body.email,
+            email,
             body.type,
             sku=body.sku,
             damaged=body.damaged,
             conversation_id=body.conversation_id,
+            signed_in=signed_in,
         )
         return EligibilityReply(**answer.model_dump(exclude_none=True))
 
+    @app.post("/v1/retention/offer", responses=_LOOKUP_ERRORS, tags=["orders"])
+    def retention_offer(body: RetentionBody, request: Request) -> dict[str, Any]:
+        """The next partial-refund offer before a cancellation, or why there is none."""
+        limit(request, body.conversation_id)
+        return desk.retention_offer(
+            body.order_id,
+            body.email,
+            declined=body.declined,
+            conversation_id=body.conversation_id,
+        )
+
     @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
-    def initialise_return(body: ReturnsBody, request: Request) -> ReturnReply | ReturnErrorReply:
+    def initialise_return(
+        body: ReturnsBody, request: Request
+    ) -> ReturnReply | ReturnErrorReply | ReturnOverdueReply:
         """The returns-portal activity for the chat widget."""
         limit(request, body.conversation_id)
         payload = desk.initialise_return(
@@ -281,6 +306,8 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
         )
         if payload["type"] == "initialise_return":
             return ReturnReply(**payload)
+        if payload["type"] == "return_overdue":
+            return ReturnOverdueReply(**payload)
         return ReturnErrorReply(**payload)
 
 
@@ -299,8 +326,9 @@ def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metr
         ``handoff``: ``{"success": true, ...}`` or ``{"error": "..."}``."""
         raw = call.conversation.get("id", "")
         conversation = str(raw)[:128] if isinstance(raw, str | int) else ""
+        args = chat_actions.with_signed_in(call.args, call.conversation.get("signedInEmail"))
         return chat_actions.run_action(
-            desk, name, call.args, conversation, lambda conv: limit(request, conv)
+            desk, name, args, conversation, lambda conv: limit(request, conv)
         )
 
     @app.get("/healthz", tags=["operations"])

@@ -21,7 +21,9 @@ __all__ = [
     "LookupReply",
     "RecordBody",
     "RecordReply",
+    "RetentionBody",
     "ReturnErrorReply",
+    "ReturnOverdueReply",
     "ReturnReply",
     "ReturnsBody",
     "StatusReply",
@@ -31,6 +33,18 @@ _TYPES = "cancellation, refund, return, exchange, address_change, unsubscribe or
 OrderId = Field(min_length=1, max_length=64, description="The shop's order number.")
 Email = Field(min_length=1, max_length=254, description="The email the order was placed with.")
 Conversation = Field("", max_length=128, description="The chat conversation's id.")
+SignedIn = Field(
+    "",
+    max_length=254,
+    description="The platform's signed-in customer email; used instead of email, as verified.",
+)
+
+
+def identity(email: str, signed_in_email: str) -> tuple[str, bool]:
+    """``(email, signed_in)``: the signed-in customer's email wins over a typed one."""
+    if signed_in_email.strip():
+        return signed_in_email.strip(), True
+    return email.strip(), False
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -53,7 +67,9 @@ class RecordBody(BaseModel):
     )
 
     type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
-    order_id: str = OrderId
+    order_id: str = Field(
+        "", max_length=64, description="The shop's order number; required except for unsubscribe."
+    )
     email: str = Email
     reason: str = Field("", max_length=1000, description="The shopper's words.")
     details: str | dict[str, Any] | list[Any] = Field(
@@ -62,6 +78,7 @@ class RecordBody(BaseModel):
     conversation_id: str = Conversation
     channel: str = Field("", max_length=32, description="chat, email, voice, ...")
     phone: str = Field("", max_length=24)
+    language: str = Field("", max_length=8, description="The shopper's language: en, es, ...")
 
 
 class RecordReply(BaseModel):
@@ -80,6 +97,7 @@ class RecordReply(BaseModel):
     request_id: str
     status: str
     message: str = Field(description="Words for the shopper.")
+    link: str | None = Field(None, description="The store's self-service page, when configured.")
 
 
 class StatusReply(BaseModel):
@@ -97,8 +115,13 @@ class LookupBody(BaseModel):
     )
 
     order_id: str = OrderId
-    email: str = Email
+    email: str = Field("", max_length=254, description="The email the shopper gave.")
+    signed_in_email: str = SignedIn
     conversation_id: str = Conversation
+
+    def identity(self) -> tuple[str, bool]:
+        """The email to check and whether it is the signed-in customer's."""
+        return identity(self.email, self.signed_in_email)
 
 
 _STALE = (
@@ -126,19 +149,38 @@ class EligibilityBody(BaseModel):
     )
 
     order_id: str = OrderId
-    email: str = Email
+    email: str = Field("", max_length=254, description="The email the shopper gave.")
+    signed_in_email: str = SignedIn
     type: str = Field(min_length=1, max_length=32, description=f"One of {_TYPES}.")
     sku: str = Field("", max_length=64, description="Only this item of the order.")
     damaged: bool = Field(False, description="The shopper says the item arrived damaged.")
     conversation_id: str = Conversation
+
+    def identity(self) -> tuple[str, bool]:
+        """The email to check and whether it is the signed-in customer's."""
+        return identity(self.email, self.signed_in_email)
 
 
 class EligibilityReply(BaseModel):
     eligible: bool
     decision: str = Field(description="<eligible|review|ineligible>:<code>")
     message: str
+    link: str | None = Field(None, description="The store's self-service page, when configured.")
     stale: bool | None = Field(None, description=_STALE)
     as_of: str | None = Field(None, description=_AS_OF)
+
+
+class RetentionBody(BaseModel):
+    """Ask for the next retention offer before recording a cancellation."""
+
+    model_config = _examples(
+        {"order_id": "ORD-1002", "email": "ben@example.com", "declined": 1, "conversation_id": "c"}
+    )
+
+    order_id: str = OrderId
+    email: str = Email
+    declined: int = Field(0, ge=0, le=20, description="How many offers the shopper declined.")
+    conversation_id: str = Conversation
 
 
 class ReturnsBody(BaseModel):
@@ -173,6 +215,14 @@ class ReturnReply(BaseModel):
 class ReturnErrorReply(BaseModel):
     type: Literal["initialise_return_error"]
     message: str
+
+
+class ReturnOverdueReply(BaseModel):
+    """The return window has closed: the widget shows its "return overdue" component."""
+
+    type: Literal["return_overdue"]
+    message: str
+    decision: str  # e.g. ``ineligible:outsideWindow`` or ``review:lateReturnReview``
 
 
 class HandoffBody(BaseModel):

@@ -27,8 +27,10 @@ from sheetqueue.bot_actions.lookup import (
     LookupGuard,
     answer_eligibility,
     lookup_order,
+    verified_order,
 )
 from sheetqueue.bot_actions.record import NewRequest, RecordResult, received_message
+from sheetqueue.bot_actions.retention import offer_answer
 from sheetqueue.config.errors import (
     InputError,
     LockedError,
@@ -37,10 +39,12 @@ from sheetqueue.config.errors import (
     SheetqueueError,
 )
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
+from sheetqueue.worker.links import link_for, with_link
 from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.retention import retention_problem
 
 __all__ = ["FrontDesk", "OrderAnswer", "StatusAnswer"]
 
@@ -90,6 +94,9 @@ class FrontDesk:
     def record(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
         """Accept ``new`` durably (201) or give back the request it repeats (200)."""
         _check_key(idempotency_key)
+        problem = retention_problem(new.details, self.settings.policy)
+        if problem:
+            raise InputError(problem)
         request = new.to_request(self.clock())
         accepted = self.outbox.accept(
             request,
@@ -107,11 +114,13 @@ class FrontDesk:
             self.metrics.inc("sheetqueue_requests_repeated_total", type=new.type.value)
             log.info("request.repeated", request_id=saved.request_id, type=saved.type)
             message = repeated_message(saved)
+        link = link_for(self.settings.links, new.type)
         return RecordResult(
             request_id=saved.request_id,
             status=saved.status or Status.PENDING.value,
-            message=message,
+            message=with_link(message, new.type, link),
             created=accepted.created,
+            link=link,
         )
 
     def status(self, request_id: str, email: str) -> StatusAnswer:
@@ -136,12 +145,21 @@ class FrontDesk:
             message=status_message(row),
         )
 
-    def lookup(self, order_id: str, email: str, conversation_id: str) -> OrderAnswer:
+    def lookup(
+        self, order_id: str, email: str, conversation_id: str, *, signed_in: bool = False
+    ) -> OrderAnswer:
         """The order as a verified shopper may see it (from the last good copy if need be)."""
         now = self.clock()
         view, stale = self._with_orders(
             lambda source: lookup_order(
-                source, order_id, email, conversation_id, self.guard, now, zone=self.settings.zone
+                source,
+                order_id,
+                email,
+                conversation_id,
+                self.guard,
+                now,
+                zone=self.settings.zone,
+                signed_in=signed_in,
             )
         )
         return OrderAnswer(view.public_dict(), stale)
@@ -155,6 +173,7 @@ class FrontDesk:
         sku: str = "",
         damaged: bool = False,
         conversation_id: str = "",
+        signed_in: bool = False,
     ) -> EligibilityAnswer:
         """The decision the bot would get for this request now (the email verified first)."""
         now = self.clock()
@@ -171,10 +190,36 @@ class FrontDesk:
                 conversation_id=conversation_id,
                 guard=self.guard,
                 zone=self.settings.zone,
+                signed_in=signed_in,
             )
         )
         self.metrics.inc("sheetqueue_decisions_total", code=answer.decision.partition(":")[2])
+        kind = RequestType.parse(request_type)
+        link = link_for(self.settings.links, kind)
+        if link:
+            stale = {**stale, "link": link, "message": with_link(answer.message, kind, link)}
         return answer.model_copy(update=stale) if stale else answer
+
+    def retention_offer(
+        self, order_id: str, email: str, *, declined: int = 0, conversation_id: str = ""
+    ) -> dict[str, Any]:
+        """The next retention offer before a cancellation (the email verified first)."""
+        now = self.clock()
+        order, _stale = self._with_orders(
+            lambda source: verified_order(
+                source,
+                order_id,
+                email,
+                conversation_id=conversation_id,
+                guard=self.guard,
+                now=now,
+            )
+        )
+        answer = offer_answer(
+            order, self.settings.policy, key=conversation_id or order.order_id, declined=declined
+        )
+        log.info("retention.offer", ladder=answer["ladder"], reason=answer["reason"])
+        return answer
 
     def initialise_return(
         self,
@@ -195,6 +240,8 @@ class FrontDesk:
             answer = self.eligibility(order_id, email, "return", conversation_id=conversation_id)
         except (NotFoundError, LockedError) as exc:
             return returns.error_payload(exc.message)
+        if answer.decision.partition(":")[2] in returns.OVERDUE_CODES:
+            return returns.overdue_payload(answer.message, answer.decision)
         if not answer.eligible:
             return returns.error_payload(answer.message)
         return returns.initialise_payload(

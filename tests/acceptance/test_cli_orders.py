@@ -150,8 +150,9 @@ ROWS = [
     # seed 004 checklist
     ("cancel processing", "cancellation", "ORD-PROC", (), "eligible:notYetShipped", "full refund"),
     ("cancel shipped", "cancellation", "ORD-SHIP", (), "ineligible:alreadyShipped", "return"),
-    ("eligible return", "return", "ORD-D10", (), "eligible:withinReturnWindow", "return label"),
-    ("late return", "return", "ORD-D40", (), "ineligible:outsideWindow", "exception"),
+    ("eligible return", "return", "ORD-D10", (), "eligible:withinReturnWindow", "how to send"),
+    ("late return", "return", "ORD-D40", (), "review:lateReturnReview", "manager"),
+    ("too late", "return", "ORD-D90", (), "ineligible:outsideWindow", "exception"),
     ("damaged", "return", "ORD-D90", ("--damaged",), "review:damagedItem", "replacement"),
     ("address shipped", "address_change", "ORD-SHIP", (), "ineligible:alreadyShipped", "address"),
     # seed 002 refund variants
@@ -162,7 +163,7 @@ ROWS = [
     ("default deny", "refund", "ORD-D90", (), "ineligible:outsideWindow", "can't offer a refund"),
     ("vip", "refund", "ORD-VIP", (), "eligible:vipFullRefund", "loyal"),
     ("first order", "refund", "ORD-FIRST", (), "eligible:firstOrderFullRefund", "first order"),
-    ("one item", "return", "ORD-D10", ("--sku", "tee-1"), "eligible:withinReturnWindow", "label"),
+    ("one item", "return", "ORD-D10", ("--sku", "tee-1"), "eligible:withinReturnWindow", "send"),
 ]
 
 

@@ -73,11 +73,11 @@ def test_return_asked_on_day_29_and_checked_on_day_35_is_eligible(
     assert (row["status"], row["decision"]) == ("Eligible", "eligible:withinReturnWindow")
 
 
-def test_return_asked_on_day_35_is_not_eligible(
+def test_return_asked_on_day_65_is_not_eligible(
     shop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The same return asked past window and grace is refused, and the shopper is told."""
-    _orders(shop, status="delivered", delivered_at="2026-10-01T12:00:00Z")
+    """A return asked past window, grace and the manager's limit is refused, shopper told."""
+    _orders(shop, status="delivered", delivered_at="2026-09-01T12:00:00Z")
     with freeze_time("2026-11-05 12:00:00"):
         _record("return")
         assert main(["tick"]) == 0

@@ -107,6 +107,7 @@ OPERATIONS = [
     ("post", "/v1/eligibility"),
     ("post", "/v1/returns/initialise"),
     ("post", "/v1/handoff"),
+    ("post", "/v1/retention/offer"),
     ("post", "/actions/{name}"),
     ("get", "/healthz"),
     ("get", "/metrics"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from sheetqueue.bot_actions import platform_actions
 from sheetqueue.bot_actions.api import create_app
@@ -95,3 +96,41 @@ def test_unreachable_server_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(platform_actions, "SHEETQUEUE_URL", f"http://127.0.0.1:{port}")
     answer = platform_actions.execute_action(_context(requestType="refund"))
     assert answer == {"error": platform_actions._UNREACHABLE}
+
+
+def test_a_signed_in_customer_is_looked_up_without_typing_an_email(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widget's login email goes as signedInEmail; the lookup succeeds and logs signed_in."""
+    monkeypatch.setattr(platform_actions, "ACTION", "getOrderDetails")
+    monkeypatch.setattr(
+        platform_actions,
+        "get_conversation_metadata",
+        lambda _context, key: "ana@example.com" if key == "chat-widget:email" else None,
+        raising=False,
+    )
+    with capture_logs() as logs:
+        answer = platform_actions.execute_action(_context(orderId="ORD-1001"))
+    assert answer["success"] is True and answer["order"]["order_id"] == "ORD-1001"
+    verified = [entry for entry in logs if entry["event"] == "lookup.verified"]
+    assert [entry["identity"] for entry in verified] == ["signed_in"]
+
+
+def test_a_signed_in_marker_in_the_bots_args_is_ignored(api: Api) -> None:
+    """Args cannot claim a login: without signedInEmail the typed email is checked as usual."""
+    answer = api.post(
+        "/actions/getOrderDetails",
+        {
+            "args": {"orderId": "ORD-1001", "email": "eve@example.com", "\x00signedIn": True},
+            "conversation": {"id": "c-77"},
+        },
+    ).json()
+    assert "error" in answer
+    signed = api.post(
+        "/actions/getOrderDetails",
+        {
+            "args": {"orderId": "ORD-1001", "email": "eve@example.com"},
+            "conversation": {"id": "c-78", "signedInEmail": "ana@example.com"},
+        },
+    ).json()
+    assert signed["success"] is True

@@ -54,11 +54,14 @@ ELECTRONICS = [{"sku": "PH-1", "name": "Phone", "category": "electronics", "pric
         ("return", None, 30.51, "review:graceWindow"),  # past midnight: calendar day 31
         ("return", None, 31, "review:graceWindow"),
         ("return", None, 33, "review:graceWindow"),
-        ("return", None, 34, "ineligible:outsideWindow"),
+        ("return", None, 34, "review:lateReturnReview"),
+        ("return", None, 60, "review:lateReturnReview"),
+        ("return", None, 61, "ineligible:outsideWindow"),
         ("return", ELECTRONICS, 15, "eligible:withinReturnWindow"),
         ("return", ELECTRONICS, 16, "review:graceWindow"),
         ("return", ELECTRONICS, 18, "review:graceWindow"),
-        ("return", ELECTRONICS, 19, "ineligible:outsideWindow"),
+        ("return", ELECTRONICS, 19, "review:lateReturnReview"),
+        ("return", ELECTRONICS, 61, "ineligible:outsideWindow"),
         ("exchange", None, 30, "eligible:withinReturnWindow"),
         ("exchange", None, 31, "review:graceWindow"),
         ("exchange", ELECTRONICS, 16, "review:graceWindow"),
@@ -73,7 +76,7 @@ ELECTRONICS = [{"sku": "PH-1", "name": "Phone", "category": "electronics", "pric
     ],
 )
 def test_window_edges(kind: str, items: Any, day: float, expected: str) -> None:
-    """Day N of an N-day window is in, day N+1 goes to review (grace), past grace is out."""
+    """Day N of an N-day window is in, N+1 is grace, then a manager up to day 60, then out."""
     order = make_order(**({"items": items} if items else {}))
     decision = decide(ask(kind, at_day(day)), order, Policy(), NOW)
     assert decision.cell == expected
@@ -83,9 +86,11 @@ def test_window_edges(kind: str, items: Any, day: float, expected: str) -> None:
     ("policy", "day", "expected"),
     [
         (Policy(grace_days=0), 30, "eligible:withinReturnWindow"),
-        (Policy(grace_days=0), 31, "ineligible:outsideWindow"),
+        (Policy(grace_days=0, late_return_review=False), 31, "ineligible:outsideWindow"),
+        (Policy(grace_days=0), 31, "review:lateReturnReview"),
+        (Policy(late_return_review_days=45), 46, "ineligible:outsideWindow"),
         (Policy(grace_days=7), 37, "review:graceWindow"),
-        (Policy(grace_days=7), 38, "ineligible:outsideWindow"),
+        (Policy(grace_days=7, late_return_review=False), 38, "ineligible:outsideWindow"),
         (Policy(return_window_days=45), 45, "eligible:withinReturnWindow"),
         (Policy(category_windows={"apparel": 10}), 10, "eligible:withinReturnWindow"),
         (Policy(category_windows={"apparel": 10}), 11, "review:graceWindow"),
@@ -106,7 +111,7 @@ def test_return_window_follows_the_policy(policy: Policy, day: int, expected: st
 )
 def test_exchange_window_when_set(day: int, expected: str) -> None:
     """policy.exchange_window_days replaces the return window for exchanges only."""
-    policy = Policy(exchange_window_days=10)
+    policy = Policy(exchange_window_days=10, late_return_review=False)
     assert decide(ask("exchange", at_day(day)), make_order(), policy, NOW).cell == expected
     assert decide(ask("return", at_day(day)), make_order(), policy, NOW).cell.startswith("eligible")
 

@@ -13,6 +13,7 @@ client or webhook receiver can drop the duplicate.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,15 +23,19 @@ from email.utils import format_datetime, parseaddr
 from sheetqueue.sheets.model import Request, RequestType, Status
 
 __all__ = [
+    "LANGUAGE",
     "Notice",
     "OutgoingMessage",
     "as_email",
     "email_problem",
     "message_id_for",
+    "request_language",
     "status_slug",
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+"""A language code as requests carry it: ``en``, ``es``, ``pt-BR``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +53,8 @@ class Notice:
     shopper_message: str = ""  # the team's ``Shopper Message`` cell
     next_step: str = ""  # what the shopper can do now, if anything
     decision_code: str = ""  # e.g. ``alreadyShipped``; picks a more specific template
+    values: tuple[tuple[str, str], ...] = ()  # extra template values (a label, a deadline)
+    language: str = ""  # the shopper's language (``es``); templates fall back to the default
 
     @classmethod
     def from_request(
@@ -59,6 +66,7 @@ class Notice:
         message: str = "",
         next_step: str = "",
         decision: str | None = None,
+        values: tuple[tuple[str, str], ...] = (),
     ) -> Notice:
         """A notice built from a queue row; ``decision`` defaults to the row's Decision cell."""
         decision_text = request.decision if decision is None else decision
@@ -74,6 +82,8 @@ class Notice:
             shopper_message=request.shopper_message.strip(),
             next_step=next_step,
             decision_code=decision_text.partition(":")[2].strip(),
+            values=values,
+            language=request_language(request.details),
         )
 
 
@@ -98,6 +108,17 @@ class OutgoingMessage:
     def event(self) -> str:
         """The webhook event name: ``request.done``, ``request.needs_review``..."""
         return f"request.{status_slug(self.status)}"
+
+
+def request_language(details: str) -> str:
+    """The ``language`` a request's Details carry (``es``, ``pt-BR``), or empty."""
+    try:
+        data = json.loads(details) if details.strip() else {}
+    except json.JSONDecodeError:
+        return ""
+    value = data.get("language") if isinstance(data, dict) else None
+    text = str(value).strip() if isinstance(value, str) else ""
+    return text if LANGUAGE.match(text) else ""
 
 
 def status_slug(status: Status) -> str:

@@ -28,11 +28,16 @@ rest is the body. Placeholders: ``$store_name``, ``$request_id``,
 is none), ``$type`` and ``$type_label`` (the request type in plain words),
 ``$status`` and ``$status_label``, ``$message`` (the decision's sentence),
 ``$team_message`` (the team's ``Shopper Message``), ``$next_step``,
-``$refund_processing_days`` and ``$return_ship_back_days`` (from the policy).
+``$refund_processing_days`` and ``$return_ship_back_days`` (from the policy);
+on an approved return or exchange also ``$ship_back_by`` (the deadline) and,
+with a label source, ``$label_url``, ``$label_carrier``,
+``$label_tracking_number`` and ``$label_expires_at``; ``$help_link`` is the
+store's self-service page for the type (``[links]``), when configured.
 ``layout.html`` takes ``$subject``, ``$store_name`` and ``$body``.
 
-A line that uses ``$message``, ``$team_message`` or ``$next_step`` is left
-out when that value is empty, so optional sentences need no conditionals.
+A line that uses ``$message``, ``$team_message``, ``$next_step`` or one of
+the label values is left out when that value is empty, so optional sentences
+need no conditionals.
 """
 
 from __future__ import annotations
@@ -48,13 +53,41 @@ from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id_for, status_slug
 
-__all__ = ["OPTIONAL_PLACEHOLDERS", "Rendered", "Templates", "build_message", "template_chain"]
+__all__ = [
+    "OPTIONALPLACEHOLDERS",
+    "PLACEHOLDER",
+    "Rendered",
+    "Templates",
+    "build_message",
+    "placeholder_names",
+    "template_chain",
+]
 
-OPTIONAL_PLACEHOLDERS = frozenset({"message", "team_message", "next_step"})
+OPTIONALPLACEHOLDERS = frozenset(
+    {
+        "message",
+        "team_message",
+        "next_step",
+        "ship_back_by",
+        "label_url",
+        "label_carrier",
+        "label_tracking_number",
+        "label_expires_at",
+        "help_link",
+    }
+)
 """A template line using one of these is dropped when its value is empty."""
 
-_PLACEHOLDER = re.compile(
+PLACEHOLDER = re.compile(
     r"\$(?:\{(?P<braced>[_a-z][_a-z0-9]*)\}|(?P<named>[_a-z][_a-z0-9]*))", re.I
+)
+_EXTRAPLACEHOLDERS = (
+    "help_link",
+    "ship_back_by",
+    "label_url",
+    "label_carrier",
+    "label_tracking_number",
+    "label_expires_at",
 )
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _DEFAULT_SUBJECT = "$store_name: an update on $order_ref"
@@ -125,8 +158,13 @@ class Templates:
         return packaged.read_text(encoding="utf-8") if packaged.is_file() else None
 
     def render(self, notice: Notice, values: dict[str, str]) -> Rendered:
-        """Fill the first template of the chain with ``values``."""
-        for name in template_chain(notice):
+        """Fill the first template of the chain with ``values``.
+
+        The shopper's language folder (``es/``) is tried first, whole chain,
+        then the default language (the top folder).
+        """
+        folders = [f"{notice.language}/"] if notice.language else []
+        for name in (folder + name for folder in [*folders, ""] for name in template_chain(notice)):
             source = self.source(f"{name}.txt")
             if source is not None:
                 break
@@ -177,6 +215,12 @@ def build_message(
     )
 
 
+def placeholder_names() -> frozenset[str]:
+    """Every ``$name`` a shopper template may use."""
+    sample = Notice(request_id="REQ-SAMPLE", request_type=None, status=Status.DONE)
+    return frozenset(_values(sample, Policy()))
+
+
 def _values(notice: Notice, policy: Policy) -> dict[str, str]:
     kind = notice.request_type
     return {
@@ -193,6 +237,8 @@ def _values(notice: Notice, policy: Policy) -> dict[str, str]:
         "next_step": notice.next_step.strip(),
         "refund_processing_days": policy.refund_processing_days,
         "return_ship_back_days": str(policy.return_ship_back_days),
+        **{name: "" for name in _EXTRAPLACEHOLDERS},
+        **{name: value for name, value in notice.values if name in _EXTRAPLACEHOLDERS},
     }
 
 
@@ -207,8 +253,8 @@ def _fill(source: str, values: dict[str, str]) -> str:
     """Substitute once, dropping lines whose optional placeholders are empty."""
     kept: list[str] = []
     for line in source.splitlines():
-        used = {m.group("braced") or m.group("named") for m in _PLACEHOLDER.finditer(line)}
-        if any(name in OPTIONAL_PLACEHOLDERS and not values.get(name) for name in used):
+        used = {m.group("braced") or m.group("named") for m in PLACEHOLDER.finditer(line)}
+        if any(name in OPTIONALPLACEHOLDERS and not values.get(name) for name in used):
             continue
         kept.append(Template(line).safe_substitute(values))
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")

@@ -73,6 +73,7 @@ def register_commands() -> None:
         ops_cmds,
         order_cmds,
         queue_cmds,
+        replay_cmds,
         serve_cmds,
         sheet_cmds,
         shops_cmds,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +12,11 @@ from sheetqueue.cli import app, fail
 from sheetqueue.cli.common import console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.notify.template_check import template_problems
 
 
 @app.command()
@@ -58,6 +60,9 @@ def check() -> None:
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
+    templates: list[str | None] = [*template_problems(settings.templates_dir)] or [None]
+    for problem in templates:
+        report("templates", problem)
     from sheetqueue.bootstrap import open_shared_state, open_store
 
     try:
@@ -80,20 +85,24 @@ def check() -> None:
         report(f"order source ({settings.orders})", None)
     except SheetqueueError as error:
         report(f"order source ({settings.orders})", error.message)
+    _check_notifiers(settings, report)
+    store.close()
+    if failures:
+        raise typer.Exit(1)
+
+
+def _check_notifiers(settings: Settings, report: Callable[[str, str | None], None]) -> None:
     try:
         notifiers = notifiers_from_settings(settings, clock=utc_now)
     except SheetqueueError as error:
         report("notifiers", error.message)
-        notifiers = []
+        return
     for notifier in notifiers:
         try:
             notifier.check()
             report(f"notifier {notifier.name}", None)
         except SheetqueueError as error:
             report(f"notifier {notifier.name}", error.message)
-    store.close()
-    if failures:
-        raise typer.Exit(1)
 
 
 @app.command()

@@ -17,8 +17,10 @@ from sheetqueue.cli.common import console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import RequestType
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store
+from sheetqueue.worker.links import link_for, with_link
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
@@ -85,6 +87,11 @@ def eligibility(
                 damaged=damaged,
                 zone=settings.zone,
             )
+            kind = RequestType.parse(type_)
+            link = link_for(settings.links, kind)
+            if link:
+                message = with_link(answer.message, kind, link)
+                answer = answer.model_copy(update={"link": link, "message": message})
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:

@@ -20,6 +20,8 @@ from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.order_mapping import mapping_of
 from sheetqueue.sheets.orders import read_order_file
+from sheetqueue.worker.links import link_for, with_link
+from sheetqueue.worker.retention import retention_problem
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
@@ -27,13 +29,16 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 @app.command()
 def record(
     type_: Annotated[str, typer.Option("--type", help="cancellation, refund, return, ...")],
-    order: Annotated[str, typer.Option("--order", help="The order number, e.g. ORD-1001.")],
     email: Annotated[str, typer.Option("--email", help="The shopper's email on the order.")],
+    order: Annotated[
+        str, typer.Option("--order", help="The order number, e.g. ORD-1001 (not for unsubscribe).")
+    ] = "",
     reason: Annotated[str, typer.Option(help="Why, in the shopper's words.")] = "",
     details: Annotated[str, typer.Option(help="Extra details as a JSON object.")] = "",
     conversation: Annotated[str, typer.Option(help="The bot's conversation ID.")] = "",
     channel: Annotated[str, typer.Option(help="chat, email, voice, ...")] = "",
     phone: Annotated[str, typer.Option(help="The shopper's phone, for SMS.")] = "",
+    language: Annotated[str, typer.Option(help="The shopper's language: en, es, de, ...")] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Record one request from a shopper; prints its Request ID."""
@@ -56,14 +61,23 @@ def record(
                 "conversation_id": conversation,
                 "channel": channel,
                 "phone": phone,
-            }
+                "language": language,
+            },
+            complete=True,
         )
-        with settings_and_store() as (_settings, store):
+        with settings_and_store() as (settings, store):
+            problem = retention_problem(new.details, settings.policy)
+            if problem:
+                raise InputError(problem)
             result = record_request(store, new, utc_now())
+        link = link_for(settings.links, new.type)
+        result = result.model_copy(
+            update={"link": link, "message": with_link(result.message, new.type, link)}
+        )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
-        emit_json(result.model_dump(exclude={"created"}))
+        emit_json(result.model_dump(exclude={"created"} | (set() if link else {"link"})))
     else:
         typer.echo(result.request_id)
         console.print(escape(result.message), style="dim", highlight=False)

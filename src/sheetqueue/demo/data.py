@@ -98,7 +98,12 @@ DEMO_REQUESTS: list[dict[str, Any]] = [
         "reason": "Too small",
         "details": {"sku": "TEE-NVY-M"},
     },
-    {"type": "exchange", "order_id": "ORD-1005", "reason": "Want the white ones"},
+    {
+        "type": "exchange",
+        "order_id": "ORD-1005",
+        "reason": "Want the white ones",
+        "details": {"color": "white"},
+    },
     {
         "type": "address_change",
         "order_id": "ORD-1001",
