@@ -26,7 +26,8 @@ from sheetqueue.config.errors import (
 
 __all__ = ["ACTIONS", "run_action"]
 
-Limit = Callable[[str], None]
+Limit = Callable[[], str]
+"""Takes a token for the caller (429 when none is left); returns the client address."""
 Args = Mapping[str, Any]
 _UNAVAILABLE = "We couldn't reach our system just now. Please try again in a minute."
 
@@ -95,8 +96,7 @@ def _record(desk: FrontDesk, args: Args, conversation: str, _limit: Limit) -> di
 def _order_details(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
-    limit(conversation)
-    answer = desk.lookup(order_id, email, conversation)
+    answer = desk.lookup(order_id, email, conversation, client=limit())
     return {"success": True, "order": answer.order, **answer.stale}
 
 
@@ -104,14 +104,15 @@ def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
     kind = _text(args, "requestType", "type", required=True)
-    limit(conversation)
+    sku, damaged = _text(args, "sku"), _flag(args, "damaged")
     answer = desk.eligibility(
         order_id,
         email,
         kind,
-        sku=_text(args, "sku"),
-        damaged=_flag(args, "damaged"),
+        sku=sku,
+        damaged=damaged,
         conversation_id=conversation,
+        client=limit(),
     )
     return {"success": True, **answer.model_dump(exclude_none=True)}
 
@@ -121,13 +122,14 @@ def _initialise_return(
 ) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", "orderNumber", required=True)
     email = _text(args, "email", required=True)
-    limit(conversation)
+    step_type, inputs = _text(args, "stepType", "step_type"), _mapping(args, "inputs")
     payload = desk.initialise_return(
         order_id,
         email,
-        step_type=_text(args, "stepType", "step_type"),
-        inputs=_mapping(args, "inputs"),
+        step_type=step_type,
+        inputs=inputs,
         conversation_id=conversation,
+        client=limit(),
     )
     if payload["type"] == "initialise_return":
         return {"success": True, **payload}

@@ -58,12 +58,20 @@ MAX_BODY_BYTES = 64 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorReply, "description": "Missing or wrong bearer token."},
     413: {"model": ErrorReply, "description": "Body over 64 KiB."},
-    422: {"model": ErrorReply, "description": "A field is missing or wrong; `field` names it."},
+    422: {
+        "model": ErrorReply,
+        "description": "A field is missing or wrong, or the body is not JSON; `field` names it.",
+    },
+    503: {"model": ErrorReply, "description": "The queue or the order data cannot be reached."},
 }
 _LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     404: {"model": ErrorReply, "description": "Unknown order or wrong email (same words)."},
-    429: {"model": ErrorReply, "description": "Too many tries, or locked after 2 failures."},
+    429: {
+        "model": ErrorReply,
+        "description": "Too many tries: from this client, on this order number, or in this "
+        "conversation.",
+    },
 }
 
 
@@ -120,7 +128,7 @@ def create_app(
         settings=settings,
         outbox=outbox,
         access=access,
-        guard=LookupGuard(settings.state_path, settings.policy.lookup_max_failures),
+        guard=LookupGuard.from_settings(settings),
         portal=portal or ReturnsPortal.from_settings(settings),
         metrics=metrics,
         clock=clock,
@@ -165,7 +173,7 @@ def _record_reply(result: RecordResult, response: Response) -> RecordReply:
     return RecordReply(request_id=result.request_id, status=result.status, message=result.message)
 
 
-_Limit = Callable[[Request, str], None]
+_Limit = Callable[[Request], str]
 _Idempotency = Annotated[
     str,
     Header(
@@ -177,12 +185,14 @@ _Idempotency = Annotated[
 
 
 def _routes(app: FastAPI, desk: FrontDesk, limiter: RateLimiter, metrics: Metrics) -> None:
-    def limit(request: Request, conversation_id: str) -> None:
-        client = request.client.host if request.client else "?"
-        wait = limiter.take(f"{client}|{conversation_id}")
+    def limit(request: Request) -> str:
+        """Take a token for the client address (not the conversation, which it chooses)."""
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.take(client)
         if wait > 0:
             metrics.inc("sheetqueue_lookups_limited_total")
             raise TooManyRequests(wait)
+        return client
 
     _request_routes(app, desk)
     _order_routes(app, desk, limit)
@@ -214,7 +224,12 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
         answer = desk.status(request_id, email)
         return StatusReply(**answer.__dict__)
 
-    @app.post("/v1/handoff", status_code=201, responses=_ERRORS, tags=["requests"])
+    @app.post(
+        "/v1/handoff",
+        status_code=201,
+        responses=_responses(200, RecordReply, "Asked before: the same handoff"),
+        tags=["requests"],
+    )
     def handoff(body: HandoffBody, response: Response, key: _Idempotency = "") -> RecordReply:
         """Hand the conversation to a person: a ``support`` request with its context."""
         result = desk.handoff(
@@ -239,8 +254,8 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     )
     def lookup(body: LookupBody, request: Request) -> LookupReply:
         """What a verified shopper may see of their order."""
-        limit(request, body.conversation_id)
-        answer = desk.lookup(body.order_id, body.email, body.conversation_id)
+        client = limit(request)
+        answer = desk.lookup(body.order_id, body.email, body.conversation_id, client=client)
         return LookupReply(order=answer.order, **answer.stale)
 
     @app.post(
@@ -251,7 +266,7 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     )
     def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
         """The decision the bot would get for this request now."""
-        limit(request, body.conversation_id)
+        client = limit(request)
         answer = desk.eligibility(
             body.order_id,
             body.email,
@@ -259,19 +274,21 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
             sku=body.sku,
             damaged=body.damaged,
             conversation_id=body.conversation_id,
+            client=client,
         )
         return EligibilityReply(**answer.model_dump(exclude_none=True))
 
     @app.post("/v1/returns/initialise", responses=_LOOKUP_ERRORS, tags=["orders"])
     def initialise_return(body: ReturnsBody, request: Request) -> ReturnReply | ReturnErrorReply:
         """The returns-portal activity for the chat widget."""
-        limit(request, body.conversation_id)
+        client = limit(request)
         payload = desk.initialise_return(
             body.order_id,
             body.email,
             step_type=body.step_type,
             inputs=body.inputs,
             conversation_id=body.conversation_id,
+            client=client,
         )
         if payload["type"] == "initialise_return":
             return ReturnReply(**payload)
@@ -293,16 +310,19 @@ def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metr
         ``handoff``: ``{"success": true, ...}`` or ``{"error": "..."}``."""
         raw = call.conversation.get("id", "")
         conversation = str(raw)[:128] if isinstance(raw, str | int) else ""
-        return chat_actions.run_action(
-            desk, name, call.args, conversation, lambda conv: limit(request, conv)
-        )
+        return chat_actions.run_action(desk, name, call.args, conversation, lambda: limit(request))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={401: _ERRORS[401]},
+        tags=["operations"],
+    )
     def metrics_text() -> PlainTextResponse:
         """Counters and gauges in the Prometheus text format."""
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")

@@ -29,6 +29,8 @@ __all__ = ["build_api", "build_worker", "open_lease", "open_store"]
 
 API_READ_TIMEOUT = 10.0
 """Seconds the API's own Sheets reads may take (a bot's answer never waits that long)."""
+CHECK_TIMEOUT = 5.0
+"""Seconds ``sheetqueue check`` waits for each Sheets call, tried once (fails fast)."""
 CLI_READ_TIMEOUT = 2.5
 """Seconds the ``lookup`` and ``eligibility`` commands wait for Sheets before using the copy."""
 

@@ -13,6 +13,7 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import load_settings
 from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
+from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 
@@ -55,13 +56,14 @@ def check() -> None:
 
     try:
         settings = load_settings()
+        check_settings(settings)
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
-    from sheetqueue.bootstrap import open_store
+    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_store
 
     try:
-        store = open_store(settings)
+        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
         rows = store.read_requests()
         report(f"store ({settings.backend}): {len(rows)} requests", None)
     except SheetqueueError as error:

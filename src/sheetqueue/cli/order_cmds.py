@@ -22,6 +22,8 @@ from sheetqueue.sheets.store import Store
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
+CLI_CLIENT = "cli"
+"""The client address the command line's misses are counted under."""
 
 
 @app.command()
@@ -33,12 +35,12 @@ def lookup(
     ] = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Show what a verified shopper may see of an order (2 failed tries lock it)."""
+    """Show what a verified shopper may see of an order (misses are limited as for the API)."""
     try:
         _require(order=order, email=email)
         with (
             settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
-            closing(LookupGuard(settings.state_path, settings.policy.lookup_max_failures)) as guard,
+            closing(LookupGuard.from_settings(settings)) as guard,
         ):
             orders = _orders(settings, store)
             view = lookup_order(
@@ -49,6 +51,7 @@ def lookup(
                 guard,
                 utc_now(),
                 zone=settings.zone,
+                client=CLI_CLIENT,
             )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
@@ -72,7 +75,10 @@ def eligibility(
     """Show the decision the bot would get for this request, checked now."""
     try:
         _require(type=type_, order=order, email=email)
-        with settings_and_store(CLI_READ_TIMEOUT) as (settings, store):
+        with (
+            settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
+            closing(LookupGuard.from_settings(settings)) as guard,
+        ):
             orders = _orders(settings, store)
             answer = answer_eligibility(
                 orders.source,
@@ -84,6 +90,8 @@ def eligibility(
                 sku=sku,
                 damaged=damaged,
                 zone=settings.zone,
+                guard=guard,
+                client=CLI_CLIENT,
             )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None

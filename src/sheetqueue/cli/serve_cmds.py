@@ -2,9 +2,11 @@
 
 Without ``SHEETQUEUE_API_TOKEN`` the API answers anyone who can reach it, so
 it listens on the loopback interface only: another ``--host`` is refused
-(exit 2). SIGTERM or SIGINT stops the server: requests in flight finish, the
-outbox makes one last best-effort flush (what it cannot send waits in its
-file for the next start), then the worker's pass in flight finishes.
+(exit 2). Every setting, the address and the port are checked before the
+server starts (see ``sheetqueue.preflight``): a problem is one line, exit 2.
+SIGTERM or SIGINT stops the server: requests in flight finish, the outbox
+makes one last best-effort flush (what it cannot send waits in its file for
+the next start), then the worker's pass in flight finishes.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import structlog
 import typer
 
 from sheetqueue.bootstrap import build_api, build_worker, open_store
+from sheetqueue.bot_actions.api.http_limits import server_config
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.preflight import bind, check_settings
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.scheduler import run_scheduled
@@ -78,6 +82,8 @@ def serve(
                 f"SHEETQUEUE_API_TOKEN: required to listen on {host}; set a token, "
                 "or leave --host at 127.0.0.1"
             )
+        check_settings(settings)
+        listening = bind(host, port)
         metrics = Metrics()
         api = build_api(settings, metrics)
     except SheetqueueError as error:
@@ -92,13 +98,8 @@ def serve(
             name="sheetqueue-worker",
         )
         worker_thread.start()
-    config = uvicorn.Config(
-        api,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=10,
+    config = server_config(
+        api, host, port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
     )
     log.info("serve.started", host=host, port=port, with_worker=with_worker)
     # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
@@ -106,7 +107,9 @@ def serve(
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _stopped)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
+    except SystemExit as stopped:  # uvicorn's own start-up failure (3) is not one of ours
+        raise typer.Exit(0 if stopped.code in (0, None) else 1) from None
     finally:
         stop.set()
         if worker_thread is not None:

@@ -28,7 +28,7 @@ def tick(
 ) -> None:
     """Run one worker pass (for cron) and print what it did."""
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(preflight=True) as (settings, store):
             worker = build_worker(settings, store)
             try:
                 report = run_tick(worker, utc_now(), pass_lock(settings), wait=wait)
@@ -114,7 +114,7 @@ def worker_command() -> None:
     """Run the scheduled worker until SIGINT/SIGTERM (the pass in flight finishes first)."""
     configure_logging("INFO")
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(preflight=True) as (settings, store):
             worker = build_worker(settings, store)
             lock = pass_lock(settings)
             try:
