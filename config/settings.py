@@ -236,7 +236,7 @@ def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
         upper = name.upper()
         if not upper.startswith(ENV_PREFIX) or upper in known:
             continue
-        if any(upper.startswith(f"{name}__") for name in known):  # a key of a table
+        if any(upper.startswith(f"{name}__") for name in known if "__" in name):  # a table key
             continue
         if any(upper == f"{ENV_PREFIX}{group}" for group in ("POLICY", "SHEET")):
             continue
