@@ -57,7 +57,7 @@ def test_a_thousand_email_guesses_in_fresh_conversations_get_at_most_ten_answers
 
 
 def test_walking_order_numbers_from_one_client_is_refused_after_ten(api: Api) -> None:
-    """1,000 order numbers tried from one address (fresh ids, no id): <= 10 answers, then refusal."""
+    """1,000 order numbers from one address, with fresh ids or none: <= 10 answers, then no."""
     codes = []
     for n in range(1000):
         body = {"order_id": f"ORD-{5000 + n}", "email": "ana@example.com"}

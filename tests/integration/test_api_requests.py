@@ -207,7 +207,7 @@ def test_handoff_records_a_support_request_with_context(api: Api, sheet: Switche
 def test_handoff_answers_known_and_unknown_orders_alike(
     api: Api, sheet: SwitchedStore, extra: dict[str, str]
 ) -> None:
-    """Known and unknown order numbers get the same status and words; no row has the order's email."""
+    """Known and unknown orders get the same status and words; no row has the order's email."""
     answers = [
         api.post(
             "/v1/handoff",

@@ -140,11 +140,8 @@ def test_one_client_walking_order_numbers_is_limited(tmp_path: Path) -> None:
 
 def test_each_miss_is_logged_with_client_and_order_but_no_email(guard: LookupGuard) -> None:
     """The log of a miss names the client address and the order number, never the email."""
-    with structlog.testing.capture_logs() as logs:
-        with pytest.raises(NotFoundError):
-            lookup_order(
-                source(), "ORD-1001", "eve@example.com", "c", guard, NOW, client="10.1.2.3"
-            )
+    with structlog.testing.capture_logs() as logs, pytest.raises(NotFoundError):
+        lookup_order(source(), "ORD-1001", "eve@example.com", "c", guard, NOW, client="10.1.2.3")
     failed = [entry for entry in logs if entry["event"] == "lookup.failed"]
     assert failed and failed[0]["client"] == "10.1.2.3" and failed[0]["order_id"] == "ORD-1001"
     assert "eve@example.com" not in repr(logs)
