@@ -21,7 +21,6 @@ import structlog
 import typer
 
 from sheetqueue.bootstrap import build_api, build_worker, open_store
-from sheetqueue.bot_actions.api.http_limits import server_config
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
@@ -73,6 +72,8 @@ def serve(
 ) -> None:
     """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
     import uvicorn
+
+    from sheetqueue.bot_actions.api.http_limits import server_config  # uvicorn only when serving
 
     configure_logging("INFO")
     try:
