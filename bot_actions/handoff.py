@@ -5,6 +5,14 @@ conversation to open, the channel, and in ``Details`` a small JSON object
 with the context the bot gathered (``{"handoff": true, ...}``). It goes into
 the queue through the same path as every request, so it is saved durably and
 deduplicated the same way (one open handoff per conversation and order).
+
+A handoff never says whether the order number is one we know: a known and an
+unknown order get the same answer. The row carries the shopper's email only
+when the caller gave it and it matches the order (``"email_verified": true``
+in ``Details``); an email that does not match is kept as the caller's own
+contact and marked ``"email_verified": false``, and without an email the row
+has none (the team answers in the conversation). The order's own email is
+never copied into the row.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ from typing import Any
 from sheetqueue.bot_actions.record import NewRequest, parse_new_request
 from sheetqueue.config.errors import InputError
 
-__all__ = ["handoff_request", "missing_email_error"]
+__all__ = ["handoff_request"]
 
 _MAX_CONTEXT = 3000
+_NO_EMAIL = "no-email@example.com"  # passes the checks; replaced by "" in the row
 
 
 def handoff_request(
@@ -30,20 +39,26 @@ def handoff_request(
     channel: str = "",
     phone: str = "",
     context: Mapping[str, Any] | None = None,
+    verified: bool = False,
 ) -> NewRequest:
-    """The support request for this handoff, or InputError naming the bad field."""
+    """The support request for this handoff, or InputError naming the bad field.
+
+    ``verified``: the caller proved ``email`` is the order's.
+    """
     if not issue.strip():
         raise InputError("issue: must not be empty")
-    details: dict[str, Any] = {"handoff": True}
-    details.update({str(key): value for key, value in (context or {}).items()})
+    details: dict[str, Any] = {str(key): value for key, value in (context or {}).items()}
+    details.update({"handoff": True, "email_verified": verified})
+    if not email.strip():
+        details["contact"] = "no email given: reply in the conversation"
     text = json.dumps(details, ensure_ascii=False, separators=(",", ":"), default=str)
     if len(text) > _MAX_CONTEXT:
         raise InputError(f"context: too long (at most {_MAX_CONTEXT} characters as JSON)")
-    return parse_new_request(
+    new = parse_new_request(
         {
             "type": "support",
             "order_id": order_id,
-            "email": email,
+            "email": email.strip() or _NO_EMAIL,
             "reason": issue,
             "details": text,
             "conversation_id": conversation_id,
@@ -51,8 +66,4 @@ def handoff_request(
             "phone": phone,
         }
     )
-
-
-def missing_email_error() -> InputError:
-    """No email given and none known for the order: staff would have no one to answer."""
-    return InputError("email: required when the order number is not one we know")
+    return new if email.strip() else new.model_copy(update={"email": ""})

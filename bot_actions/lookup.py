@@ -3,14 +3,13 @@
 A shopper sees an order only after proving it is theirs: the order number and
 the email on the order must both match (trimmed, case-insensitive). An
 unknown order and a wrong email get the same words, so a guess learns
-nothing. Failed tries are counted per conversation in a :class:`LookupGuard`;
-the try that reaches ``policy.lookup_max_failures`` (2) and every try after it
-raise :class:`LockedError`, whose words send the shopper to their confirmation
-email or to support. A successful lookup does not reset the count.
-
-Without a conversation id the count is kept per order number instead, so
-guessing emails for one order is limited as well; counts expire a day after
-the first failure.
+nothing. Failed tries are counted in a :class:`LookupGuard` per order number,
+per client address and per conversation (see its module for the limits); the
+try that reaches a limit and every try after it raise :class:`LockedError`,
+whose words send the shopper to their confirmation email or to support. A
+successful lookup does not reset the counts. Each miss is logged
+(``lookup.failed``) with the client address and the order number, never the
+email that was tried.
 
 What the shopper may see is an :class:`OrderView`: status with a sentence for
 it, items, carrier, tracking number, the tracking link only when known, the
@@ -75,30 +74,32 @@ def verified_order(
     *,
     conversation_id: str = "",
     guard: LookupGuard | None = None,
+    client: str = "",
     now: datetime,
     signed_in: bool = False,
 ) -> Order:
     """The order when the email matches it; NotFoundError (or LockedError) otherwise.
 
-    ``signed_in``: the email is the platform's signed-in customer, not typed by
-    the shopper; it is checked against the order the same way and logged as
+    ``client`` is the caller's address (the CLI passes ``cli``). ``signed_in``:
+    the email is the platform's signed-in customer, not typed by the shopper;
+    it is checked against the order the same way and logged as
     ``identity=signed_in``.
     """
     order_id, email = order_id.strip(), email.strip()
     if not order_id or not email:
         raise InputError("order_id and email: both are required")
-    key = LookupGuard.key_for(conversation_id, order_id)
-    if guard is not None and guard.is_locked(key, now):
-        log.info("lookup.locked", conversation_id=conversation_id, order_id=order_id)
+    where = {"client": client or "unknown", "order_id": order_id[:64]}
+    if guard is not None and guard.blocks(order_id, conversation_id, client, now):
+        log.info("lookup.locked", conversation_id=conversation_id, **where)
         raise LockedError(LOCKED_MESSAGE)
     order = source.get(order_id, email)
     if order is not None and order.matches_email(email):
         identity = "signed_in" if signed_in else "order_and_email"
         log.info("lookup.verified", order_id=order_id, identity=identity)
         return order
-    failures = guard.record_failure(key, now) if guard is not None else 0
-    log.info("lookup.failed", conversation_id=conversation_id, order_id=order_id, failures=failures)
-    if guard is not None and failures >= guard.max_failures:
+    reached = guard is not None and guard.record_miss(order_id, conversation_id, client, now)
+    log.warning("lookup.failed", conversation_id=conversation_id, locked=reached, **where)
+    if reached:
         raise LockedError(LOCKED_MESSAGE)
     raise NotFoundError(NOT_FOUND_MESSAGE)
 
@@ -113,11 +114,13 @@ def lookup_order(
     *,
     zone: tzinfo = UTC,
     signed_in: bool = False,
+    client: str = "",
 ) -> OrderView:
     """What a verified shopper may see of their order.
 
     Raises NotFoundError with one generic message for an unknown order and a
-    wrong email alike, and LockedError once the conversation used its tries.
+    wrong email alike, and LockedError once the order, the client or the
+    conversation used its tries.
     """
     order = verified_order(
         source,
@@ -125,10 +128,11 @@ def lookup_order(
         email,
         conversation_id=conversation_id,
         guard=guard,
+        client=client,
         now=now,
         signed_in=signed_in,
     )
-    log.info("lookup.found", conversation_id=conversation_id, order_id=order.order_id)
+    log.info("lookup.found", conversation_id=conversation_id, client=client or "unknown")
     return order_view(order, zone)
 
 
@@ -147,6 +151,7 @@ def answer_eligibility(
     guard: LookupGuard | None = None,
     zone: tzinfo = UTC,
     signed_in: bool = False,
+    client: str = "",
 ) -> EligibilityAnswer:
     """The decision the bot would get if it recorded this request now.
 
@@ -161,6 +166,7 @@ def answer_eligibility(
         email,
         conversation_id=conversation_id,
         guard=guard,
+        client=client,
         now=now,
         signed_in=signed_in,
     )

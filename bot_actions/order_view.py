@@ -9,6 +9,7 @@ shown only when they read as dates.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, tzinfo
 
@@ -183,21 +184,63 @@ _STREETISH = re.compile(
 )
 
 
+_STREET_WORD = re.compile(
+    r"\b(st|street|rd|road|ave|avenue|blvd|boulevard|ln|lane|dr|drive|way|ct|court|pl|place|"
+    r"hwy|highway|str|stra(ß|ss)e|weg|laan|close|crescent|terrace|row|square|sq|gardens|mews|"
+    r"house|cottage|farm|rectory|lodge|manor|barn|hall|mill|building|tower|flat|apt|unit|"
+    r"suite|floor|box)\b\.?",
+    re.IGNORECASE,
+)
+
+
 def _city(text: str) -> str | None:
-    """A city name, or None when the text looks like part of a street line."""
+    """A city name, or None when the text could be part of a street or house line.
+
+    A street or building word anywhere (``Terrace``, ``Rectory``) rules the text
+    out, except a leading ``St.`` as in ``St. Louis``; so does a digit, or more
+    than four words. What is not recognised is left out, never guessed.
+    """
     text = " ".join(text.split()).strip(" ,.-")
-    if not text or re.search(r"\d", text) or _STREETISH.search(text):
+    rest = re.sub(r"^(st\.|saint|ste\.)\s+", "", text, flags=re.IGNORECASE)
+    if not text or re.search(r"\d", text) or _STREET_WORD.search(rest) or _STREETISH.search(rest):
         return None
-    return text
+    return text if len(text.split()) <= 4 else None
+
+
+def _structured(address: str) -> tuple[str | None, str | None] | None:
+    """City and postal code from an address held as a JSON object, if it is one."""
+    if not address.lstrip().startswith("{"):
+        return None
+    try:
+        data = json.loads(address)
+    except ValueError:
+        return (None, None)
+    if not isinstance(data, dict):
+        return (None, None)
+
+    def first(*names: str) -> str | None:
+        for name in names:
+            value = data.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+                return " ".join(str(value).split())[:64]
+        return None
+
+    return first("city", "town", "locality"), first("postal_code", "postcode", "zip", "zip_code")
 
 
 def city_and_postal_code(address: str) -> tuple[str | None, str | None]:
-    """The city and postal code of a one-line address; never its first part (the street).
+    """The city and postal code of an address; never its street, never a guess.
 
+    An address held as a JSON object gives its ``city`` and ``postal_code``
+    (or ``zip``). A one-line address gives them only when a postal code is
+    recognised, with the city beside it:
     ``123 Main St, Austin, TX 78701`` gives ``("Austin", "78701")``;
     ``10 Downing St, London SW1A 2AA`` gives ``("London", "SW1A 2AA")``;
     ``Hauptstr. 5, 10115 Berlin, Germany`` gives ``("Berlin", "10115")``.
     """
+    structured = _structured(address)
+    if structured is not None:
+        return structured
     parts = [part.strip() for part in re.split(r"[,\n;]+", address) if part.strip()]
     if len(parts) > 2 and _COUNTRY.match(parts[-1]):
         parts = parts[:-1]
@@ -210,8 +253,7 @@ def city_and_postal_code(address: str) -> tuple[str | None, str | None]:
         if city is None and index > 0:
             city = _city(later[index - 1])
         return city, postal
-    cities = [name for name in map(_city, later) if name]
-    return (cities[-1] if cities else None), None
+    return None, None
 
 
 def _match_part(part: str) -> tuple[str | None, str] | None:
@@ -243,21 +285,33 @@ _BRANDS = (
     ("afterpay", "Afterpay"),
     ("gift card", "Gift card"),
 )
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d)*")
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d)*(?!\d)")
+_MASKED = re.compile(
+    r"(?:[*x•#.]{2,}[ -]?|(?:ending|ends)(?: in)?[: ]*|last (?:4|four)(?: digits)?[: ]*)"
+    r"(?P<last>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
 
 
 def payment_summary(method: str) -> str | None:
     """``Visa ending in 4242`` from whatever the order holds; None when nothing is safe to say.
 
-    Only a known brand name and the last four digits of the longest run of
-    digits (spaces and dashes allowed inside) are ever returned, so a full
-    card number, an expiry date or a name in the field never passes through.
+    The last four digits come only from a card number (12 to 19 digits,
+    spaces or dashes allowed) or from a masked one
+    (``**** 4242``, ``ending in 4242``); a lone year or an expiry date
+    (``exp 12/2029``) is never taken for them. Nothing but a known brand and
+    those four digits is ever returned.
     """
     lowered = method.lower()
     brand = next((name for word, name in _BRANDS if word in lowered), None)
-    runs = [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(method)]
-    longest = max(runs, key=len, default="")
-    last_four = longest[-4:] if len(longest) >= 4 else ""
+    last_four = ""
+    for run in _DIGIT_RUN.findall(method):
+        digits = re.sub(r"\D", "", run)
+        if 12 <= len(digits) <= 19:
+            last_four = digits[-4:]
+    if not last_four:
+        masked = _MASKED.search(method)
+        last_four = masked.group("last") if masked else ""
     if last_four:
         return f"{brand or 'Card'} ending in {last_four}"
     return brand

@@ -7,6 +7,7 @@ defaults below. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.logs import LEVELS
 from sheetqueue.config.policy import Policy
 
-__all__ = ["NOTIFIER_SCHEMES", "Settings", "load_settings"]
+__all__ = ["NOTIFIER_SCHEMES", "Settings", "known_variables", "load_settings"]
 
 _LINK_KEYS = (
     "cancellation",
@@ -141,7 +142,16 @@ class Settings(BaseSettings):
     ready_missed_passes: int = Field(
         3, ge=1, description="/readyz fails once the last good pass is this many intervals old"
     )
-    lookup_rate_per_minute: int = Field(20, ge=1)
+    lookup_rate_per_minute: int = Field(20, ge=1, description="lookups per minute per client")
+    lookup_order_max_failures: int = Field(
+        5, ge=1, description="misses on one order number, from anyone, before it locks a while"
+    )
+    lookup_client_max_failures: int = Field(
+        10, ge=1, description="misses from one client address before it locks a while"
+    )
+    lookup_window_seconds: int = Field(
+        900, ge=1, description="how long an order number's or an address's misses count"
+    )
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")
     shops: Path | None = Field(
@@ -306,6 +316,7 @@ def _config_file(environ: Mapping[str, str]) -> Path | None:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, or raise ConfigError naming the first bad setting."""
+    _refuse_unknown_variables(os.environ)
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
@@ -316,6 +327,29 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"configuration: {exc}") from None
     settings.require_gsheets()
     return settings
+
+
+def known_variables() -> list[str]:
+    """Every ``SHEETQUEUE_*`` name the settings read."""
+    names = [f"{ENV_PREFIX}CONFIG"]
+    for field, nested in (("policy", Policy), ("sheet", SheetSettings)):
+        names += [f"{ENV_PREFIX}{field.upper()}__{name.upper()}" for name in nested.model_fields]
+    return names + [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
+
+
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    known = known_variables()
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        if any(upper.startswith(f"{name}__") for name in known if "__" in name):  # a table key
+            continue
+        if any(upper == f"{ENV_PREFIX}{group}" for group in ("POLICY", "SHEET")):
+            continue
+        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else "; check the spelling"
+        raise ConfigError(f"{name}: unknown setting{hint}")
 
 
 def _describe(exc: ValidationError) -> str:

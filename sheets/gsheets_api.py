@@ -31,7 +31,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_client import emulator_client
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 
-__all__ = ["GOOGLE_API_URL", "Refused", "SheetsApi", "open_client"]
+__all__ = ["GOOGLE_API_URL", "Refused", "SheetsApi", "SpreadsheetNotFound", "open_client"]
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
 _SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -44,6 +44,12 @@ class Refused(StoreError):
     def __init__(self, message: str, text: str) -> None:
         super().__init__(message)
         self.text = text
+
+
+class SpreadsheetNotFound(StoreError):
+    """No spreadsheet has that key: SHEETQUEUE_SPREADSHEET_ID is wrong (bad configuration)."""
+
+    exit_code = 2
 
 
 def open_client(settings: Settings) -> tuple[gspread.Client, str]:
@@ -242,7 +248,7 @@ class SheetsApi:
                 maybe_applied=True,
             )
         if code == 404:
-            return StoreError(
+            return SpreadsheetNotFound(
                 f"spreadsheet {book!r} not found: check SHEETQUEUE_SPREADSHEET_ID ({text})"
             )
         if code in (401, 403):

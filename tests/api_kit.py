@@ -16,6 +16,7 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
+from sheetqueue.bot_actions.api.http_limits import server_config
 from sheetqueue.config.errors import StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request
@@ -114,9 +115,11 @@ class Api:
 
 
 @contextmanager
-def serve(app: FastAPI, token: str = TOKEN) -> Iterator[Api]:
-    """Run ``app`` with uvicorn on a free port of 127.0.0.1 until the block ends."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def serve(app: FastAPI, token: str = TOKEN, *, read_timeout: float = 10.0) -> Iterator[Api]:
+    """Run ``app`` on a free port of 127.0.0.1, configured as ``serve`` runs it, until the end."""
+    config = server_config(
+        app, "127.0.0.1", 0, read_timeout=read_timeout, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

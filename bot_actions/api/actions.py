@@ -26,7 +26,8 @@ from sheetqueue.config.errors import (
 
 __all__ = ["ACTIONS", "SIGNED_IN", "run_action", "with_signed_in"]
 
-Limit = Callable[[str], None]
+Limit = Callable[[], str]
+"""Takes a token for the caller (429 when none is left); returns the client address."""
 Args = Mapping[str, Any]
 _UNAVAILABLE = "We couldn't reach our system just now. Please try again in a minute."
 
@@ -116,8 +117,9 @@ def with_signed_in(args: Args, signed_in_email: object) -> dict[str, Any]:
 def _order_details(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
-    limit(conversation)
-    answer = desk.lookup(order_id, email, conversation, signed_in=args.get(SIGNED_IN) is True)
+    answer = desk.lookup(
+        order_id, email, conversation, client=limit(), signed_in=args.get(SIGNED_IN) is True
+    )
     return {"success": True, "order": answer.order, **answer.stale}
 
 
@@ -125,14 +127,15 @@ def _eligibility(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -
     order_id = _text(args, "orderId", "order_id", required=True)
     email = _text(args, "email", required=True)
     kind = _text(args, "requestType", "type", required=True)
-    limit(conversation)
+    sku, damaged = _text(args, "sku"), _flag(args, "damaged")
     answer = desk.eligibility(
         order_id,
         email,
         kind,
-        sku=_text(args, "sku"),
-        damaged=_flag(args, "damaged"),
+        sku=sku,
+        damaged=damaged,
         conversation_id=conversation,
+        client=limit(),
         signed_in=args.get(SIGNED_IN) is True,
     )
     return {"success": True, **answer.model_dump(exclude_none=True)}
@@ -143,13 +146,14 @@ def _initialise_return(
 ) -> dict[str, Any]:
     order_id = _text(args, "orderId", "order_id", "orderNumber", required=True)
     email = _text(args, "email", required=True)
-    limit(conversation)
+    step_type, inputs = _text(args, "stepType", "step_type"), _mapping(args, "inputs")
     payload = desk.initialise_return(
         order_id,
         email,
-        step_type=_text(args, "stepType", "step_type"),
-        inputs=_mapping(args, "inputs"),
+        step_type=step_type,
+        inputs=inputs,
         conversation_id=conversation,
+        client=limit(),
     )
     if payload["type"] == "initialise_return":
         return {"success": True, **payload}
@@ -180,7 +184,7 @@ def _retention(desk: FrontDesk, args: Args, conversation: str, limit: Limit) -> 
     declined_text = _text(args, "declined") or "0"
     if not declined_text.isdigit() or int(declined_text) > 20:
         raise InputError("declined: must be a whole number of offers from 0 to 20")
-    limit(conversation)
+    limit()
     answer = desk.retention_offer(
         order_id, email, declined=int(declined_text), conversation_id=conversation
     )

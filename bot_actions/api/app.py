@@ -61,12 +61,20 @@ MAX_BODY_BYTES = 64 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorReply, "description": "Missing or wrong bearer token."},
     413: {"model": ErrorReply, "description": "Body over 64 KiB."},
-    422: {"model": ErrorReply, "description": "A field is missing or wrong; `field` names it."},
+    422: {
+        "model": ErrorReply,
+        "description": "A field is missing or wrong, or the body is not JSON; `field` names it.",
+    },
+    503: {"model": ErrorReply, "description": "The queue or the order data cannot be reached."},
 }
 _LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     404: {"model": ErrorReply, "description": "Unknown order or wrong email (same words)."},
-    429: {"model": ErrorReply, "description": "Too many tries, or locked after 2 failures."},
+    429: {
+        "model": ErrorReply,
+        "description": "Too many tries: from this client, on this order number, or in this "
+        "conversation.",
+    },
 }
 
 
@@ -126,7 +134,7 @@ def create_app(
         settings=settings,
         outbox=outbox,
         access=access,
-        guard=guard or LookupGuard(settings.state_path, settings.policy.lookup_max_failures),
+        guard=guard or LookupGuard.from_settings(settings),
         portal=portal or ReturnsPortal.from_settings(settings),
         metrics=metrics,
         clock=clock,
@@ -178,7 +186,7 @@ def _record_reply(result: RecordResult, response: Response) -> RecordReply:
     )
 
 
-_Limit = Callable[[Request, str], None]
+_Limit = Callable[[Request], str]
 _Idempotency = Annotated[
     str,
     Header(
@@ -190,12 +198,14 @@ _Idempotency = Annotated[
 
 
 def _routes(app: FastAPI, desk: FrontDesk, limiter: Limiter, metrics: Metrics) -> None:
-    def limit(request: Request, conversation_id: str) -> None:
-        client = request.client.host if request.client else "?"
-        wait = limiter.take(f"{client}|{conversation_id}")
+    def limit(request: Request) -> str:
+        """Take a token for the client address (not the conversation, which it chooses)."""
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.take(client)
         if wait > 0:
             metrics.inc("sheetqueue_lookups_limited_total")
             raise TooManyRequests(wait)
+        return client
 
     _request_routes(app, desk)
     _order_routes(app, desk, limit)
@@ -229,7 +239,12 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
         answer = desk.status(request_id, email)
         return StatusReply(**answer.__dict__)
 
-    @app.post("/v1/handoff", status_code=201, responses=_ERRORS, tags=["requests"])
+    @app.post(
+        "/v1/handoff",
+        status_code=201,
+        responses=_responses(200, RecordReply, "Asked before: the same handoff"),
+        tags=["requests"],
+    )
     def handoff(body: HandoffBody, response: Response, key: _Idempotency = "") -> RecordReply:
         """Hand the conversation to a person: a ``support`` request with its context."""
         result = desk.handoff(
@@ -254,9 +269,11 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     )
     def lookup(body: LookupBody, request: Request) -> LookupReply:
         """What a verified shopper may see of their order."""
-        limit(request, body.conversation_id)
+        client = limit(request)
         email, signed_in = body.identity()
-        answer = desk.lookup(body.order_id, email, body.conversation_id, signed_in=signed_in)
+        answer = desk.lookup(
+            body.order_id, email, body.conversation_id, client=client, signed_in=signed_in
+        )
         return LookupReply(order=answer.order, **answer.stale)
 
     @app.post(
@@ -267,7 +284,7 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     )
     def eligibility(body: EligibilityBody, request: Request) -> EligibilityReply:
         """The decision the bot would get for this request now."""
-        limit(request, body.conversation_id)
+        client = limit(request)
         email, signed_in = body.identity()
         answer = desk.eligibility(
             body.order_id,
@@ -276,6 +293,7 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
             sku=body.sku,
             damaged=body.damaged,
             conversation_id=body.conversation_id,
+            client=client,
             signed_in=signed_in,
         )
         return EligibilityReply(**answer.model_dump(exclude_none=True))
@@ -283,7 +301,7 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
     @app.post("/v1/retention/offer", responses=_LOOKUP_ERRORS, tags=["orders"])
     def retention_offer(body: RetentionBody, request: Request) -> dict[str, Any]:
         """The next partial-refund offer before a cancellation, or why there is none."""
-        limit(request, body.conversation_id)
+        limit(request)
         return desk.retention_offer(
             body.order_id,
             body.email,
@@ -296,13 +314,14 @@ def _order_routes(app: FastAPI, desk: FrontDesk, limit: _Limit) -> None:
         body: ReturnsBody, request: Request
     ) -> ReturnReply | ReturnErrorReply | ReturnOverdueReply:
         """The returns-portal activity for the chat widget."""
-        limit(request, body.conversation_id)
+        client = limit(request)
         payload = desk.initialise_return(
             body.order_id,
             body.email,
             step_type=body.step_type,
             inputs=body.inputs,
             conversation_id=body.conversation_id,
+            client=client,
         )
         if payload["type"] == "initialise_return":
             return ReturnReply(**payload)
@@ -327,16 +346,19 @@ def _platform_routes(app: FastAPI, desk: FrontDesk, limit: _Limit, metrics: Metr
         raw = call.conversation.get("id", "")
         conversation = str(raw)[:128] if isinstance(raw, str | int) else ""
         args = chat_actions.with_signed_in(call.args, call.conversation.get("signedInEmail"))
-        return chat_actions.run_action(
-            desk, name, args, conversation, lambda conv: limit(request, conv)
-        )
+        return chat_actions.run_action(desk, name, args, conversation, lambda: limit(request))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={401: _ERRORS[401]},
+        tags=["operations"],
+    )
     def metrics_text() -> PlainTextResponse:
         """Counters and gauges in the Prometheus text format."""
         return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)

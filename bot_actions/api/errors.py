@@ -3,7 +3,10 @@
 Bad input is a 422 naming the field and what is wrong; an unknown or
 not-your order or request a 404 with one generic sentence; a lockout or a
 rate limit a 429 with ``Retry-After``; the queue or the order data being
-unreachable a 503. Nothing a caller sends can produce a 500.
+unreachable a 503 with one fixed sentence (the cause, which may name a file
+or a host, goes to the log only). A body that is not UTF-8 or is nested too
+deep to read is the same 422 as one that is not JSON. Nothing a caller sends
+can produce a 500.
 """
 
 from __future__ import annotations
@@ -27,11 +30,19 @@ from sheetqueue.config.errors import (
     StoreError,
 )
 
-__all__ = ["TooManyRequests", "error_body", "field_of", "install_error_handlers"]
+__all__ = [
+    "UNAVAILABLE",
+    "TooManyRequests",
+    "error_body",
+    "field_of",
+    "install_error_handlers",
+]
 
 log = structlog.get_logger("sheetqueue.api")
 
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*): ")
+UNAVAILABLE = "We couldn't reach our system just now. Please try again in a minute."
+_NOT_JSON = {"field": "body", "message": "is not valid JSON", "type": "json_invalid"}
 
 
 class TooManyRequests(LockedError):
@@ -94,7 +105,8 @@ def install_error_handlers(app: FastAPI) -> None:
             status = 429
         elif isinstance(exc, StoreError | OrderSourceError):
             log.warning("api.backend_unavailable", error=exc.message)
-            status, headers = 503, {"Retry-After": "30"}
+            headers = {"Retry-After": "30"}
+            return JSONResponse({"error": UNAVAILABLE}, status_code=503, headers=headers)
         else:
             log.error("api.failed", error=exc.message, error_type=type(exc).__name__)
             status = 500
@@ -102,6 +114,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body FastAPI could not decode (bad UTF-8, too deep)
+            body = {"error": "body: is not valid JSON", "field": "body", "detail": [_NOT_JSON]}
+            return JSONResponse(body, status_code=422)
         return JSONResponse(
             {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )

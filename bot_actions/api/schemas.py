@@ -198,7 +198,12 @@ class ReturnsBody(BaseModel):
 
     order_id: str = OrderId
     email: str = Email
-    step_type: str = Field("", max_length=64, description="Open the portal on this step.")
+    step_type: str = Field(
+        "",
+        max_length=64,
+        pattern=r"^([a-z][a-z0-9_]{0,63})?$",
+        description="Open the portal on this step (lower-case letters, digits and _).",
+    )
     inputs: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict, max_length=20, description="Extra properties for the returns flow."
     )

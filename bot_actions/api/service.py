@@ -35,7 +35,6 @@ from sheetqueue.config.errors import (
     InputError,
     LockedError,
     NotFoundError,
-    OrderSourceError,
     SheetqueueError,
 )
 from sheetqueue.config.settings import Settings
@@ -146,7 +145,13 @@ class FrontDesk:
         )
 
     def lookup(
-        self, order_id: str, email: str, conversation_id: str, *, signed_in: bool = False
+        self,
+        order_id: str,
+        email: str,
+        conversation_id: str,
+        *,
+        client: str = "",
+        signed_in: bool = False,
     ) -> OrderAnswer:
         """The order as a verified shopper may see it (from the last good copy if need be)."""
         now = self.clock()
@@ -159,6 +164,7 @@ class FrontDesk:
                 self.guard,
                 now,
                 zone=self.settings.zone,
+                client=client,
                 signed_in=signed_in,
             )
         )
@@ -173,6 +179,7 @@ class FrontDesk:
         sku: str = "",
         damaged: bool = False,
         conversation_id: str = "",
+        client: str = "",
         signed_in: bool = False,
     ) -> EligibilityAnswer:
         """The decision the bot would get for this request now (the email verified first)."""
@@ -190,6 +197,7 @@ class FrontDesk:
                 conversation_id=conversation_id,
                 guard=self.guard,
                 zone=self.settings.zone,
+                client=client,
                 signed_in=signed_in,
             )
         )
@@ -229,6 +237,7 @@ class FrontDesk:
         step_type: str = "",
         inputs: Mapping[str, Any] | None = None,
         conversation_id: str = "",
+        client: str = "",
     ) -> dict[str, Any]:
         """The returns-portal activity: ``initialise_return`` or ``initialise_return_error``."""
         if step_type and not returns.valid_step_type(step_type):
@@ -237,7 +246,9 @@ class FrontDesk:
             log.warning("returns.not_configured")
             return returns.error_payload(returns.NOT_CONFIGURED_MESSAGE)
         try:
-            answer = self.eligibility(order_id, email, "return", conversation_id=conversation_id)
+            answer = self.eligibility(
+                order_id, email, "return", conversation_id=conversation_id, client=client
+            )
         except (NotFoundError, LockedError) as exc:
             return returns.error_payload(exc.message)
         if answer.decision.partition(":")[2] in returns.OVERDUE_CODES:
@@ -260,9 +271,11 @@ class FrontDesk:
         context: Mapping[str, Any] | None = None,
         idempotency_key: str = "",
     ) -> RecordResult:
-        """Record a ``support`` request with the context staff need."""
-        if not email.strip():
-            email = self._order_email(order_id)
+        """Record a ``support`` request with the context staff need.
+
+        The answer is the same whether the order number is known or not; the
+        row says whether the caller proved the email is the order's.
+        """
         new = handoffs.handoff_request(
             order_id=order_id,
             issue=issue,
@@ -271,21 +284,21 @@ class FrontDesk:
             channel=channel,
             phone=phone,
             context=context,
+            verified=bool(email.strip()) and self._email_proven(order_id, email),
         )
         return self.record(new, idempotency_key)
 
-    def _order_email(self, order_id: str) -> str:
-        def find(source: OrderSource) -> str:
-            order = source.get(order_id, "")
-            return order.email if order is not None else ""
+    def _email_proven(self, order_id: str, email: str) -> bool:
+        """True when ``email`` is the order's; False when not, unknown or unreadable."""
+
+        def proven(source: OrderSource) -> bool:
+            order = source.get(order_id.strip(), email.strip())
+            return order is not None and order.matches_email(email)
 
         try:
-            email, _stale = self._with_orders(find)
-        except OrderSourceError:
-            email = ""
-        if not email:
-            raise handoffs.missing_email_error()
-        return email
+            return self._with_orders(proven)[0]
+        except SheetqueueError:
+            return False
 
     def _with_orders(self, work: Callable[[OrderSource], T]) -> tuple[T, dict[str, Any]]:
         """``work`` on the order data, and the ``stale`` fields when it was the last good copy."""

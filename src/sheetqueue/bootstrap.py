@@ -44,6 +44,8 @@ __all__ = [
 
 API_READ_TIMEOUT = 10.0
 """Seconds the API's own Sheets reads may take (a bot's answer never waits that long)."""
+CHECK_TIMEOUT = 5.0
+"""Seconds ``sheetqueue check`` waits for each Sheets call, tried once (fails fast)."""
 CLI_READ_TIMEOUT = 2.5
 """Seconds the ``lookup`` and ``eligibility`` commands wait for Sheets before using the copy."""
 
@@ -228,8 +230,4 @@ def open_guard(settings: Settings) -> LookupGuard:
     """The lookup guard: in the state file, or in the shared state."""
     from sheetqueue.bot_actions.lookup_guard import LookupGuard
 
-    return LookupGuard(
-        settings.state_path,
-        settings.policy.lookup_max_failures,
-        db=_state_db(settings, "lookup"),
-    )
+    return LookupGuard.from_settings(settings, db=_state_db(settings, "lookup"))

@@ -81,7 +81,7 @@ def test_cli_init_sheet_reports_then_finds_nothing_to_do(tmp_path: Path) -> None
 
 
 def test_cli_init_sheet_on_an_unknown_spreadsheet_fails_in_one_line(tmp_path: Path) -> None:
-    """A wrong spreadsheet id: exit 1 and one line naming the setting, no traceback."""
+    """A wrong spreadsheet id: exit 2 (bad configuration) and one line naming the setting."""
     emu = shared_emulator()
     cli = SheetqueueCli(
         tmp_path,
@@ -90,5 +90,5 @@ def test_cli_init_sheet_on_an_unknown_spreadsheet_fails_in_one_line(tmp_path: Pa
         SHEETQUEUE_SHEETS_API_URL=str(emu.url),
     )
     result = cli("init-sheet")
-    assert result.code == 1
+    assert result.code == 2
     assert "SHEETQUEUE_SPREADSHEET_ID" in result.stderr and "Traceback" not in result.stderr

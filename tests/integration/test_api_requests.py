@@ -188,6 +188,7 @@ def test_handoff_records_a_support_request_with_context(api: Api, sheet: Switche
             "order_id": "ORD-1001",
             "issue": "Parcel never arrived",
             "conversation_id": "c-9",
+            "email": "ana@example.com",
             "context": {"tried": "tracking"},
         },
     )
@@ -195,16 +196,36 @@ def test_handoff_records_a_support_request_with_context(api: Api, sheet: Switche
     _landed(api)
     [row] = sheet.rows()
     assert (row.type, row.reason, row.conversation_id) == ("support", "Parcel never arrived", "c-9")
-    assert row.email == "ana@example.com"  # taken from the order for staff
-    assert json.loads(row.details) == {"handoff": True, "tried": "tracking"}
+    assert row.email == "ana@example.com"
+    assert json.loads(row.details) == {"handoff": True, "email_verified": True, "tried": "tracking"}
 
 
-def test_handoff_for_an_unknown_order_needs_an_email(api: Api) -> None:
-    """Without an email and with an order we do not know, the handoff is 422 on ``email``."""
-    answer = api.post("/v1/handoff", {"order_id": "ORD-9999", "issue": "Where is it?"})
-    assert (answer.status_code, answer.json()["field"]) == (422, "email")
-    ok = api.post("/v1/handoff", {"order_id": "ORD-9999", "issue": "?", "email": "zed@example.com"})
-    assert ok.status_code == 201
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"email": "zed@example.com"}],
+    ids=["without an email", "with an email not the order's"],
+)
+def test_handoff_answers_known_and_unknown_orders_alike(
+    api: Api, sheet: SwitchedStore, extra: dict[str, str]
+) -> None:
+    """Known and unknown orders get the same status and words; no row has the order's email."""
+    answers = [
+        api.post(
+            "/v1/handoff",
+            {"order_id": order, "issue": "Where is it?", "conversation_id": f"c-{order}"} | extra,
+        )
+        for order in ("ORD-1001", "ORD-9999")
+    ]
+    assert [answer.status_code for answer in answers] == [201, 201]
+    known, unknown = (answer.json() for answer in answers)
+    assert known["status"] == unknown["status"]
+    assert known["message"].replace(known["request_id"], "R").replace("ORD-1001", "O") == (
+        unknown["message"].replace(unknown["request_id"], "R").replace("ORD-9999", "O")
+    )
+    _landed(api)
+    rows = sheet.rows()
+    assert {row.email for row in rows} == {extra.get("email", "")}
+    assert all(json.loads(row.details)["email_verified"] is False for row in rows)
 
 
 def test_metrics_count_requests_and_outbox_depth(api: Api) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from sheetqueue.bot_actions.lookup import (
     LOCKED_MESSAGE,
@@ -92,13 +93,58 @@ def test_success_does_not_reset_the_count(guard: LookupGuard) -> None:
         lookup_order(source(), "ORD-7", "ana@example.com", "conv-1", guard, NOW)
 
 
-def test_without_conversation_the_order_number_is_the_key(guard: LookupGuard) -> None:
-    """No conversation id: failures count per order number, so guessing one order is limited."""
-    for attempt, error in enumerate((NotFoundError, LockedError)):
+def test_without_conversation_the_short_order_limit_applies_not_a_day(tmp_path: Path) -> None:
+    """No conversation id: the order number's misses lock it for the short window only."""
+    guard = LookupGuard(tmp_path / "state.db", 2, per_order=3, order_window=timedelta(minutes=15))
+    for attempt, error in enumerate((NotFoundError, NotFoundError, LockedError)):
         with pytest.raises(error):
             lookup_order(source(), "ORD-1001", f"guess{attempt}@x.com", "", guard, NOW)
     with pytest.raises(LockedError):
         lookup_order(source(), "ord-1001", "ana@example.com", " ", guard, NOW)
+    later = NOW + timedelta(minutes=15)
+    assert lookup_order(source(), "ORD-1001", "ana@example.com", "", guard, later)
+    guard.close()
+
+
+def test_fresh_conversations_do_not_reset_the_order_limit(tmp_path: Path) -> None:
+    """Misses on one order in new conversations each lock the order, the right email included."""
+    guard = LookupGuard(tmp_path / "state.db", 2, per_order=4, per_client=100)
+    outcomes = []
+    for attempt in range(6):
+        try:
+            lookup_order(source(), "ORD-1001", f"g{attempt}@x.com", f"c{attempt}", guard, NOW)
+        except (NotFoundError, LockedError) as exc:
+            outcomes.append(type(exc).__name__)
+    assert outcomes == ["NotFoundError"] * 3 + ["LockedError"] * 3
+    with pytest.raises(LockedError, match="For your security"):
+        lookup_order(source(), "ORD-1001", "ana@example.com", "fresh", guard, NOW, client="other")
+    assert lookup_order(
+        source(), "ORD-1001", "ana@example.com", "x", guard, NOW + timedelta(hours=1)
+    )
+    guard.close()
+
+
+def test_one_client_walking_order_numbers_is_limited(tmp_path: Path) -> None:
+    """Misses on many order numbers from one address lock that address, not others."""
+    guard = LookupGuard(tmp_path / "state.db", 2, per_order=5, per_client=3)
+    for number in range(2):
+        with pytest.raises(NotFoundError):
+            lookup_order(source(), f"ORD-{number}", "a@x.com", "", guard, NOW, client="10.0.0.9")
+    with pytest.raises(LockedError):
+        lookup_order(source(), "ORD-77", "a@x.com", "", guard, NOW, client="10.0.0.9")
+    with pytest.raises(LockedError):
+        lookup_order(source(), "ORD-1001", "ana@example.com", "", guard, NOW, client="10.0.0.9")
+    assert lookup_order(source(), "ORD-1001", "ana@example.com", "", guard, NOW, client="10.0.0.8")
+    guard.close()
+
+
+def test_each_miss_is_logged_with_client_and_order_but_no_email(guard: LookupGuard) -> None:
+    """The log of a miss names the client address and the order number, never the email."""
+    with structlog.testing.capture_logs() as logs, pytest.raises(NotFoundError):
+        lookup_order(source(), "ORD-1001", "eve@example.com", "c", guard, NOW, client="10.1.2.3")
+    failed = [entry for entry in logs if entry["event"] == "lookup.failed"]
+    assert failed and failed[0]["client"] == "10.1.2.3" and failed[0]["order_id"] == "ORD-1001"
+    assert "eve@example.com" not in repr(logs)
 
 
 def test_lock_expires_after_the_window(tmp_path: Path) -> None:

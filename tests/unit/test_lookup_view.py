@@ -44,10 +44,20 @@ make_order = partial(
         ("123 Main St", (None, None)),
         ("Flat 2, 1234 Elm Road", (None, "1234")),
         ("", (None, None)),
+        ("742, Evergreen Terrace Springfield, OR 97403", (None, "97403")),
+        ("742 Evergreen Terrace, Springfield", (None, None)),
+        ("2 Church Lane, The Old Rectory", (None, None)),
+        ("Flat 1, The Old Rectory, Norwich", (None, None)),
+        (
+            '{"line1": "742 Evergreen Terrace", "city": "Springfield", "zip": "97403"}',
+            ("Springfield", "97403"),
+        ),
+        ('{"line1": "742 Evergreen Terrace"}', (None, None)),
+        ("{not json", (None, None)),
     ],
 )
 def test_city_and_postal_code(address: str, expected: tuple[str | None, str | None]) -> None:
-    """US, UK, EU and other formats give the city and postal code, never the street."""
+    """City and postal code from JSON or recognised text; a street or house line is left out."""
     assert city_and_postal_code(address) == expected
 
 
@@ -60,12 +70,17 @@ def test_city_and_postal_code(address: str, expected: tuple[str | None, str | No
         ("amex ****1005", "American Express ending in 1005"),
         ("4000056655665556", "Card ending in 5556"),
         ("PayPal (ana@example.com)", "PayPal"),
+        ("Visa exp 12/2029", "Visa"),
+        ("Visa, expires 2029", "Visa"),
+        ("Visa ending in 4242, exp 09/2031", "Visa ending in 4242"),
+        ("Mastercard xxxx-xxxx-xxxx-4444", "Mastercard ending in 4444"),
+        ("card 2029", None),
         ("Ana Lopez", None),
         ("", None),
     ],
 )
 def test_payment_shows_brand_and_last_four_only(method: str, expected: str | None) -> None:
-    """Only a known brand and the last four digits are shown; names and emails never."""
+    """Only a brand and the last four of a card number are shown; never a year, name or email."""
     assert payment_summary(method) == expected
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from sheetqueue.bootstrap import open_store
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.store import Store
 
@@ -35,14 +36,19 @@ def status_style(status: str) -> str:
 
 
 @contextmanager
-def settings_and_store(read_timeout: float | None = None) -> Iterator[tuple[Settings, Store]]:
+def settings_and_store(
+    read_timeout: float | None = None, *, preflight: bool = False
+) -> Iterator[tuple[Settings, Store]]:
     """Load the settings, open the store, close it when the command ends.
 
     ``read_timeout``: a store for quick reads (see :func:`sheetqueue.bootstrap.open_store`).
+    ``preflight``: check every setting first (:func:`sheetqueue.preflight.check_settings`).
     """
     settings = load_settings()
     if settings.log_level:
         configure_logging(settings.log_level)
+    if preflight:
+        check_settings(settings)
     store = open_store(settings, read_timeout=read_timeout)
     try:
         yield settings, store

@@ -14,6 +14,7 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
+from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.template_check import template_problems
@@ -57,13 +58,14 @@ def check() -> None:
 
     try:
         settings = load_settings()
+        check_settings(settings)
     except SheetqueueError as error:
         raise fail(error) from None
     report("configuration", None)
     templates: list[str | None] = [*template_problems(settings.templates_dir)] or [None]
     for problem in templates:
         report("templates", problem)
-    from sheetqueue.bootstrap import open_shared_state, open_store
+    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_shared_state, open_store
 
     try:
         state = open_shared_state(settings)
@@ -73,7 +75,7 @@ def check() -> None:
         raise typer.Exit(2) from None
 
     try:
-        store = open_store(settings)
+        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
         rows = store.read_requests()
         report(f"store ({settings.backend}): {len(rows)} requests", None)
     except SheetqueueError as error:

@@ -24,6 +24,8 @@ from sheetqueue.worker.links import link_for, with_link
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
+CLI_CLIENT = "cli"
+"""The client address the command line's misses are counted under."""
 
 
 @app.command()
@@ -35,7 +37,7 @@ def lookup(
     ] = "",
     as_json: JsonFlag = False,
 ) -> None:
-    """Show what a verified shopper may see of an order (2 failed tries lock it)."""
+    """Show what a verified shopper may see of an order (misses are limited as for the API)."""
     try:
         _require(order=order, email=email)
         with (
@@ -51,6 +53,7 @@ def lookup(
                 guard,
                 utc_now(),
                 zone=settings.zone,
+                client=CLI_CLIENT,
             )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
@@ -74,7 +77,10 @@ def eligibility(
     """Show the decision the bot would get for this request, checked now."""
     try:
         _require(type=type_, order=order, email=email)
-        with settings_and_store(CLI_READ_TIMEOUT) as (settings, store):
+        with (
+            settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
+            closing(open_guard(settings)) as guard,
+        ):
             orders = _orders(settings, store)
             answer = answer_eligibility(
                 orders.source,
@@ -86,6 +92,8 @@ def eligibility(
                 sku=sku,
                 damaged=damaged,
                 zone=settings.zone,
+                guard=guard,
+                client=CLI_CLIENT,
             )
             kind = RequestType.parse(type_)
             link = link_for(settings.links, kind)

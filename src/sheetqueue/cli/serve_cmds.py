@@ -2,10 +2,12 @@
 
 Without ``SHEETQUEUE_API_TOKEN`` the API answers anyone who can reach it, so
 it listens on the loopback interface only: another ``--host`` is refused
-(exit 2). SIGTERM or SIGINT stops the server: requests in flight finish, the
-outbox makes one last best-effort flush (what it cannot send waits in its
-file for the next start), then the worker's pass in flight finishes and the
-worker hands its pass lease back, as ``sheetqueue worker`` does. With
+(exit 2). Every setting, the address and the port are checked before the
+server starts (see ``sheetqueue.preflight``): a problem is one line, exit 2.
+SIGTERM or SIGINT stops the server: requests in flight finish, the outbox
+makes one last best-effort flush (what it cannot send waits in its file for
+the next start), then the worker's pass in flight finishes and the worker
+hands its pass lease back, as ``sheetqueue worker`` does. With
 ``--with-worker`` the process builds one worker (store, ledger, lease) at
 start and runs every scheduled pass on it.
 """
@@ -27,6 +29,7 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.preflight import bind, check_settings
 from sheetqueue.worker.health import Readiness
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
@@ -92,6 +95,8 @@ def serve(
     """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
     import uvicorn
 
+    from sheetqueue.bot_actions.api.http_limits import server_config  # uvicorn only when serving
+
     configure_logging("INFO")
     try:
         settings = load_settings()
@@ -101,6 +106,8 @@ def serve(
                 f"SHEETQUEUE_API_TOKEN: required to listen on {host}; set a token, "
                 "or leave --host at 127.0.0.1"
             )
+        check_settings(settings)
+        listening = bind(host, port)
         metrics = Metrics()
         readiness = Readiness(
             metrics,
@@ -123,10 +130,10 @@ def serve(
             name="sheetqueue-worker",
         )
         worker_thread.start()
-    config = uvicorn.Config(
+    config = server_config(
         api,
-        host=host,
-        port=port,
+        host,
+        port,
         log_level="warning",
         log_config=None,  # uvicorn's records go through the project's logging
         access_log=False,
@@ -138,7 +145,9 @@ def serve(
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _stopped)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
+    except SystemExit as stopped:  # uvicorn's own start-up failure (3) is not one of ours
+        raise typer.Exit(0 if stopped.code in (0, None) else 1) from None
     finally:
         stop.set()
         if worker_thread is not None:

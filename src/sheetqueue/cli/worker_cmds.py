@@ -35,7 +35,7 @@ def tick(
     if shops_tick(as_json, wait):
         return
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(preflight=True) as (settings, store):
             worker = build_worker(settings, store)
             try:
                 report = run_tick(worker, utc_now(), pass_lock(settings), wait=wait)
@@ -133,7 +133,7 @@ def worker_command(
         return
     configure_logging("INFO")
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(preflight=True) as (settings, store):
             configure_logging(settings.log_level or "INFO")
             metrics = Metrics()
             worker = build_worker(settings, store, metrics)

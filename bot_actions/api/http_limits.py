@@ -1,0 +1,88 @@
+"""How ``sheetqueue serve`` guards the connection itself: sizes and read timeouts.
+
+uvicorn closes an idle keep-alive connection, but not one that sends a
+request slowly: a client dripping one header byte a second would hold its
+connection (and a slot) for ever. :class:`ReadTimeoutProtocol` gives every
+request ``read_timeout`` seconds from the moment its connection opens (or
+from its first byte, on a kept-alive connection) to arrive whole, headers
+and body; a request still incomplete then has its connection closed.
+Headers are capped at ``MAX_HEADER_BYTES`` (h11 answers 400 above), and at
+most ``MAX_CONNECTIONS`` connections are served at once (503 above).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["MAX_CONNECTIONS", "MAX_HEADER_BYTES", "READ_TIMEOUT", "server_config"]
+
+READ_TIMEOUT = 10.0
+MAX_HEADER_BYTES = 16 * 1024
+MAX_CONNECTIONS = 500
+_READ = (h11.IDLE, h11.SEND_BODY)
+
+
+class ReadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for reading each request."""
+
+    read_timeout = READ_TIMEOUT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state in _READ:
+            if self._read_deadline is None:
+                self._arm()
+        else:
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        self._disarm()
+        super().on_response_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._read_deadline = self.loop.call_later(self.read_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _too_slow(self) -> None:
+        self._read_deadline = None
+        if self.conn.their_state in _READ and not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_config(
+    app: Any, host: str, port: int, *, read_timeout: float = READ_TIMEOUT, **options: Any
+) -> uvicorn.Config:
+    """The uvicorn configuration ``serve`` runs with (tests use the same)."""
+    protocol = type("ReadTimeout", (ReadTimeoutProtocol,), {"read_timeout": read_timeout})
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
+        **options,
+    )
