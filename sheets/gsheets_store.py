@@ -156,13 +156,14 @@ class GsheetsStore:
         if values is None:
             values = self._read_tab()
         layout = self._layout or Layout.from_header([])
+        columns = dict(layout.columns)
+        merged = self.merged
+        holds = layout.holds_request
         found: list[StoredRequest] = []
         for index, row in enumerate(values[1:], start=2):
-            if index in self.merged:
+            if index in merged or not holds(row):
                 continue
-            request = layout.request_of(row)
-            if request is not None:
-                found.append(StoredRequest(request, RowRef(index)))
+            found.append(StoredRequest(None, RowRef(index), cells=row, columns=columns))
         return found
 
     def _read_tab(self) -> list[list[Any]]:

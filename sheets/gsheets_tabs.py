@@ -156,13 +156,23 @@ def orders_from_values(values: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     if not values:
         return []
     header = [cell_text(cell).strip() for cell in values[0]]
+    named = [(index, name) for index, name in enumerate(header) if name]
+    plain = len(named) == len(header)  # every column named: zip the row onto the header
+    names = [name for _, name in named]
     records = []
     for row in values[1:]:
-        cells = [cell_text(cell) for cell in row]
-        if not any(cell.strip() for cell in cells):
+        if not all(type(cell) is str for cell in row):
+            row = [cell_text(cell) for cell in row]
+        if not any(cell.strip() for cell in row):
             continue
-        cells += [""] * (len(header) - len(cells))
-        records.append({name: cells[i] for i, name in enumerate(header) if name})
+        if plain:
+            record = dict(zip(names, row, strict=False))
+            for name in names[len(row) :]:
+                record[name] = ""
+        else:
+            width = len(row)
+            record = {name: row[i] if i < width else "" for i, name in named}
+        records.append(record)
     return records
 
 

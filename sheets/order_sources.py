@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -53,30 +53,52 @@ class FileOrderSource(RecordsOrderSource):
 class TabOrderSource:
     """``tab:Orders``: the store's Orders tab, read once on first use.
 
-    A row that is not a valid order is skipped with a warning naming it, so one
-    typo in the tab does not stop every other order from being checked.
+    The records are indexed by order number once; an order is parsed (and
+    validated) only when asked for, so a pass over a sheet of history pays
+    for the few orders its open rows name, not for every order. A row that is
+    not a valid order is skipped with a warning naming it, so one typo in the
+    tab does not stop every other order from being checked.
     """
 
     def __init__(self, store: Store, zone: Any) -> None:
         self._store = store
         self._zone = zone
-        self._by_id: dict[str, Order] | None = None
+        self._records: dict[str, list[Mapping[str, Any]]] | None = None
+        self._parsed: dict[str, Order | None] = {}
 
-    def _load(self) -> dict[str, Order]:
-        orders: dict[str, Order] = {}
+    def _index(self) -> dict[str, list[Mapping[str, Any]]]:
+        records: dict[str, list[Mapping[str, Any]]] = {}
         for record in self._store.read_orders():
+            number = _record_number(record)
+            if number:
+                records.setdefault(_key(number), []).append(record)
+        return records
+
+    def get(self, order_id: str, email: str) -> Order | None:
+        if self._records is None:
+            self._records = self._index()
+        key = _key(order_id)
+        if key in self._parsed:
+            return self._parsed[key]
+        order = None
+        for record in reversed(self._records.get(key, [])):  # the last valid row wins
             try:
                 order = order_from_record(record, self._zone)
             except InputError as exc:
                 log.warning("orders.invalid_row", problem=str(exc))
                 continue
-            orders[_key(order.order_id)] = order
-        return orders
+            break
+        self._parsed[key] = order
+        return order
 
-    def get(self, order_id: str, email: str) -> Order | None:
-        if self._by_id is None:
-            self._by_id = self._load()
-        return self._by_id.get(_key(order_id))
+
+def _record_number(record: Mapping[str, Any]) -> str:
+    """The order number a record gives, by the first of its names present (as Order reads it)."""
+    for name in ("order_id", "order_number", "id"):
+        if name in record:
+            value = record[name]
+            return "" if value is None else str(value).strip()
+    return ""
 
 
 def open_order_source(settings: Settings, store: Store) -> OrderSource:

@@ -23,6 +23,7 @@ released) carries what is due and writes the outcomes into the cells.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +63,9 @@ log = structlog.get_logger("sheetqueue.worker")
 
 _KNOWN = ", ".join(status.value for status in Status)
 
+_TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_QUIET_MEMO_SIZE = 4096
+
 RECEIVED_NOTICE_WITHIN = timedelta(days=1)
 """A "received" notice goes only to a request first seen this soon after it was asked."""
 
@@ -72,6 +76,7 @@ class PassReport:
 
     checked: int = 0
     changed: int = 0
+    planned: int = 0  # rows with cells to write
     notified: int = 0
     failed: int = 0
     skipped_rows: int = 0
@@ -131,6 +136,7 @@ class Worker:
         self.templates = templates or Templates(settings.templates_dir)
         self.metrics = metrics or Metrics()
         self._written: dict[str, Written] = {}
+        self._quiet_cells: dict[tuple[str, str], bool] = {}
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -165,6 +171,12 @@ class Worker:
         plans: dict[int, _Plan] = {}
         seen_now: dict[str, str] = {}
         for stored in rows:
+            if not adopt_only and (request_id := self._quiet(stored)):
+                status = stored.text("status")
+                if seen.get(request_id, status) != status:
+                    observed.extend(_team_change(stored.request, seen[request_id], now))
+                seen_now[request_id] = status
+                continue
             plan = self._plan_row(stored, now, orders, records, report, adopt_only)
             request = stored.request
             request_id = request.request_id.strip()
@@ -174,6 +186,7 @@ class Worker:
             plans[stored.ref.position] = plan
             if plan.values:
                 updates.append(_update(stored, plan))
+        report.planned = len(updates)
         if dry_run:
             for plan in plans.values():
                 _count_first_sight(report, plan)
@@ -191,7 +204,7 @@ class Worker:
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
         self._confirm_owed(rows, plans, applied, skipped, now)
-        self.ledger.remember_seen(seen_now)
+        self.ledger.remember_seen({k: v for k, v in seen_now.items() if seen.get(k) != v})
         if report.adopted:
             log.info(
                 "tick.adopted",
@@ -211,6 +224,39 @@ class Worker:
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
 
     # -- planning -------------------------------------------------------------
+
+    def _quiet(self, stored: StoredRequest) -> str:
+        """The Request ID of a row that needs nothing this pass, read from its cells alone.
+
+        Quiet: a status the worker does not re-check, a ``Notified`` cell the
+        worker wrote that owes nothing, says every notice the status wants and
+        has no given-up notice to mention. Most rows of a sheet are such
+        history; they are never turned into models. Anything else ("") goes
+        through :meth:`_plan_row`. Whether a cell is quiet does not depend on
+        its times, so the answer is kept per (status, cell without times).
+        """
+        request_id = stored.text("request_id")
+        if not request_id.strip():
+            return ""
+        status, notified = stored.text("status"), stored.text("notified")
+        key = (status, _TIMES.sub("T", notified))
+        quiet = self._quiet_cells.get(key)
+        if quiet is None:
+            quiet = self._quiet_cell(status, notified)
+            if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
+                self._quiet_cells[key] = quiet
+        return request_id if quiet else ""
+
+    def _quiet_cell(self, status_text: str, notified: str) -> bool:
+        status = Status.parse(status_text)
+        if status is None or status in OPEN_FOR_WORKER:
+            return False
+        cell = parse(notified)
+        if not cell.seen_by_worker or cell.owed() or cell.gave_up_sentence():
+            return False
+        if cell.render() != notified:
+            return False
+        return not (self._wants_notice(status) and cell.notice(status) is None)
 
     def _plan_row(
         self,
@@ -419,7 +465,9 @@ class Worker:
             position = stored.ref.position
             if position in skipped:
                 continue
-            plan = plans[position]
+            plan = plans.get(position)
+            if plan is None:  # a quiet row: nothing owed (see _quiet)
+                continue
             request = plan.request if position in applied and plan.request else stored.request
             cell = plan.cell if position in applied else parse(stored.request.notified)
             owed = cell.owed()
