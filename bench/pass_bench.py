@@ -33,10 +33,10 @@ from typing import Any
 import httpx
 
 from bench.workload import NOW, orders, requests
-from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import load_settings
+from sheetqueue.sheets.gsheets_store import GsheetsStore
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
 OPEN_EVERY = 50  # 98 % of the rows closed

@@ -56,9 +56,7 @@ class SqliteStore:
         rows = self._select(
             f"SELECT position, {', '.join(_FIELDS)} FROM requests ORDER BY position"
         )
-        return [
-            StoredRequest(None, RowRef(row[0]), cells=row, columns=_COLUMNS) for row in rows
-        ]
+        return [StoredRequest(None, RowRef(row[0]), cells=row, columns=_COLUMNS) for row in rows]
 
     def add_requests(self, requests: Sequence[Request]) -> AddResult:
         stored: list[Request] = []

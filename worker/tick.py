@@ -203,8 +203,8 @@ class Worker:
             _count_first_sight(report, plan)
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
-        self._confirm_owed(rows, plans, applied, skipped, now)
-        self.ledger.remember_seen({k: v for k, v in seen_now.items() if seen.get(k) != v})
+        changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
+        self._confirm_owed(rows, plans, applied, skipped, now, changed_seen)
         if report.adopted:
             log.info(
                 "tick.adopted",
@@ -453,8 +453,12 @@ class Worker:
         applied: set[int],
         skipped: set[int],
         now: datetime,
+        seen: dict[str, str],
     ) -> None:
-        """Make the ledger hold every notice the sheet now owes; forget the rest."""
+        """Make the ledger hold every notice the sheet now owes; forget the rest.
+
+        One ledger transaction, which also remembers the statuses ``seen``.
+        """
         records = self.ledger.records()
         staged = self.ledger.staged()
         confirm: list[tuple[str, str]] = []
@@ -486,8 +490,7 @@ class Worker:
                     continue
                 rebuilt.append(self._rebuilt(request, entry))
                 delivered[key] = self._carried(entry)
-        self.ledger.confirm(confirm, rebuilt, now=now, delivered=delivered)
-        self.ledger.drop_staged()
+        self.ledger.settle(confirm, rebuilt, now=now, delivered=delivered, seen=seen)
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
         status = entry.parsed_status or Status.PENDING

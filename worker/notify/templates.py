@@ -37,6 +37,7 @@ out when that value is empty, so optional sentences need no conditionals.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -205,14 +206,40 @@ def _split_subject(source: str) -> tuple[str, str]:
 
 def _fill(source: str, values: dict[str, str]) -> str:
     """Substitute once, dropping lines whose optional placeholders are empty."""
-    kept: list[str] = []
+    kept = [
+        line.safe_substitute(values)
+        for line, optional in _compiled(source)
+        if not any(not values.get(name) for name in optional)
+    ]
+    text = _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n")
+    return text + "\n"
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> tuple[tuple[Template, frozenset[str]], ...]:
+    """A template's lines, each ready to fill, with the optional placeholders it uses.
+
+    Kept per template text, so a pass renders every message from templates
+    read and compiled once.
+    """
+    chunks: list[tuple[Template, frozenset[str]]] = []
+    plain: list[str] = []  # lines without an optional placeholder, filled as one chunk
     for line in source.splitlines():
         used = {m.group("braced") or m.group("named") for m in _PLACEHOLDER.finditer(line)}
-        if any(name in OPTIONAL_PLACEHOLDERS and not values.get(name) for name in used):
+        optional = frozenset(used & OPTIONAL_PLACEHOLDERS)
+        if not optional:
+            plain.append(line)
             continue
-        kept.append(Template(line).safe_substitute(values))
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
-    return text + "\n"
+        if plain:
+            chunks.append((Template("\n".join(plain)), frozenset()))
+            plain = []
+        chunks.append((Template(line), optional))
+    if plain:
+        chunks.append((Template("\n".join(plain)), frozenset()))
+    return tuple(chunks)
 
 
 def _escape(value: str) -> str:
