@@ -165,7 +165,7 @@ def test_the_log_tab_grows_when_its_grid_is_full() -> None:
 def test_a_large_write_goes_in_parts_each_checked_and_under_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past the size limit cells go in several checked writes; a row changed meanwhile is skipped."""
+    """Past the size limit cells go in several checked writes; a row changed since is skipped."""
     monkeypatch.setattr(gsheets_store, "WRITE_LIMIT_BYTES", 6_000)
     emu = _emulator()
     store, book = open_gsheets(
