@@ -174,15 +174,16 @@ class Worker:
             if not adopt_only and (request_id := self._quiet(stored)):
                 status = stored.text("status")
                 if seen.get(request_id, status) != status:
-                    observed.extend(_team_change(stored.request, seen[request_id], now))
+                    observed.extend(_team_change(stored, seen[request_id], now))
                 seen_now[request_id] = status
                 continue
-            plan = self._plan_row(stored, now, orders, records, report, adopt_only)
-            request = stored.request
-            request_id = request.request_id.strip()
+            plan = self._first_sight(stored, now) or self._plan_row(
+                stored, now, orders, records, report, adopt_only
+            )
+            request_id = stored.text("request_id").strip()
             if request_id and plan.new_status == "":
-                observed.extend(_team_change(request, seen.get(request_id), now))
-                seen_now[request_id] = request.status
+                observed.extend(_team_change(stored, seen.get(request_id), now))
+                seen_now[request_id] = stored.text("status")
             plans[stored.ref.position] = plan
             if plan.values:
                 updates.append(_update(stored, plan))
@@ -235,8 +236,8 @@ class Worker:
         through :meth:`_plan_row`. Whether a cell is quiet does not depend on
         its times, so the answer is kept per (status, cell without times).
         """
-        request_id = stored.text("request_id")
-        if not request_id.strip():
+        request_id = stored.text("request_id").strip()
+        if not request_id:
             return ""
         status, notified = stored.text("status"), stored.text("notified")
         key = (status, _TIMES.sub("T", notified))
@@ -246,6 +247,29 @@ class Worker:
             if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
                 self._quiet_cells[key] = quiet
         return request_id if quiet else ""
+
+    def _first_sight(self, stored: StoredRequest, now: datetime) -> _Plan | None:
+        """The plan of a row first seen in a status the worker does not decide, from its cells.
+
+        Such a row (on a sheet the worker adopts, most rows) is only marked:
+        ``adopted`` when closed, ``seen`` otherwise; no model is built for it.
+        None for every other row.
+        """
+        request_id = stored.text("request_id").strip()
+        status_text = stored.text("status")
+        status = Status.parse(status_text)
+        if not request_id or status is None or status in OPEN_FOR_WORKER:
+            return None
+        notified = stored.text("notified")
+        cell = parse(notified)
+        if cell.seen_by_worker:
+            return None
+        plan = _Plan(cell=cell)
+        self._plan_first_sight(plan, request_id, status_text, now)
+        rendered = plan.cell.render()
+        if rendered != notified:
+            plan.values["notified"] = rendered
+        return plan
 
     def _quiet_cell(self, status_text: str, notified: str) -> bool:
         status = Status.parse(status_text)
@@ -280,7 +304,7 @@ class Worker:
         plan.cell = catch_up(before, request_id, records)
         status = request.parsed_status
         if adopt_only:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
         elif status is None:
             self._plan_unknown(plan, request, first, now)
         elif (closed := plan.cell.seen_closed) is not None and status in OPEN_FOR_WORKER:
@@ -315,22 +339,24 @@ class Worker:
         if request.worker_note != note:
             plan.values["worker_note"] = note
         if first:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
 
     def _plan_team_status(
         self, plan: _Plan, request: Request, status: Status, first: bool, now: datetime
     ) -> None:
         """A status the worker does not decide: history at first sight, a move after."""
         if first:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
         elif self._wants_notice(status) and plan.cell.notice(status) is None:
             self._owe(plan, request, status, now)
 
-    def _plan_first_sight(self, plan: _Plan, request: Request, now: datetime) -> None:
+    def _plan_first_sight(
+        self, plan: _Plan, request_id: str, status_text: str, now: datetime
+    ) -> None:
         """Mark a row the worker never saw: its status as it stands is history."""
         when = format_time(now)
-        status = request.parsed_status
-        word = request.status.strip() or Status.PENDING.value
+        status = Status.parse(status_text)
+        word = status_text.strip() or Status.PENDING.value
         if status is None or not status.is_closed:
             plan.cell = plan.cell.with_entry(seen_entry(word, when))
             plan.seen = word
@@ -340,7 +366,7 @@ class Worker:
         plan.log.append(
             LogEntry(
                 time=when,
-                request_id=request.request_id.strip(),
+                request_id=request_id.strip(),
                 from_status=word,
                 to_status=word,
                 by="adopted",
@@ -472,11 +498,11 @@ class Worker:
             plan = plans.get(position)
             if plan is None:  # a quiet row: nothing owed (see _quiet)
                 continue
-            request = plan.request if position in applied and plan.request else stored.request
-            cell = plan.cell if position in applied else parse(stored.request.notified)
+            cell = plan.cell if position in applied else parse(stored.text("notified"))
             owed = cell.owed()
             if not owed:
                 continue
+            request = plan.request if position in applied and plan.request else stored.request
             request_id = request.request_id.strip()
             self._written[request_id] = Written(
                 stored.ref, request_id, request.status, cell.render()
@@ -546,10 +572,10 @@ class _OrderCache:
 
 
 def _update(stored: StoredRequest, plan: _Plan) -> CellUpdate:
-    request = stored.request
-    expect = {"request_id": request.request_id, "status": request.status}
-    if not request.request_id.strip():
-        expect.update(timestamp=request.timestamp, email=request.email, order_id=request.order_id)
+    text = stored.text
+    expect = {"request_id": text("request_id"), "status": text("status")}
+    if not expect["request_id"].strip():
+        expect.update(timestamp=text("timestamp"), email=text("email"), order_id=text("order_id"))
     return CellUpdate(stored.ref, expect, dict(plan.values), log=tuple(plan.log))
 
 
@@ -566,15 +592,16 @@ def _with_sentence(note: str, sentence: str) -> str:
     return f"{note} {sentence}".strip()
 
 
-def _team_change(request: Request, before: str | None, now: datetime) -> list[LogEntry]:
-    if before is None or before == request.status:
+def _team_change(stored: StoredRequest, before: str | None, now: datetime) -> list[LogEntry]:
+    status = stored.text("status")
+    if before is None or before == status:
         return []
     return [
         LogEntry(
             time=format_time(now),
-            request_id=request.request_id,
+            request_id=stored.text("request_id"),
             from_status=before,
-            to_status=request.status,
+            to_status=status,
             by="team",
         )
     ]
