@@ -53,6 +53,7 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
+from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.store import (
     AddResult,
     CellUpdate,
@@ -486,6 +487,15 @@ class GsheetsStore:
         if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
             return orders_from_values(read[1])
         return self.tabs.read_orders()
+
+    def order_table(self) -> OrderTable:
+        """The Orders tab as a table (read with the queue when it was, else 1 call)."""
+        read, self._orders_read = self._orders_read, None
+        if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
+            values = read[1]
+        else:
+            values = self.tabs.read_order_values()
+        return OrderTable(values[0] if values else [], values[1:])
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         self._orders_read = None

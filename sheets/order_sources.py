@@ -9,15 +9,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.gsheets_layout import cell_text
+from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
 from sheetqueue.sheets.store import Store
 
@@ -53,35 +55,28 @@ class FileOrderSource(RecordsOrderSource):
 class TabOrderSource:
     """``tab:Orders``: the store's Orders tab, read once on first use.
 
-    The records are indexed by order number once; an order is parsed (and
-    validated) only when asked for, so a pass over a sheet of history pays
-    for the few orders its open rows name, not for every order. A row that is
-    not a valid order is skipped with a warning naming it, so one typo in the
-    tab does not stop every other order from being checked.
+    The rows are indexed by order number once (on the Google Sheet from the
+    number's column alone); an order is made a record and parsed (validated)
+    only when asked for, so a pass over a sheet of history pays for the few
+    orders its open rows name, not for every order. A row that is not a valid
+    order is skipped with a warning naming it, so one typo in the tab does not
+    stop every other order from being checked.
     """
 
     def __init__(self, store: Store, zone: Any) -> None:
         self._store = store
         self._zone = zone
-        self._records: dict[str, list[Mapping[str, Any]]] | None = None
+        self._rows: Callable[[str], list[Mapping[str, Any]]] | None = None
         self._parsed: dict[str, Order | None] = {}
 
-    def _index(self) -> dict[str, list[Mapping[str, Any]]]:
-        records: dict[str, list[Mapping[str, Any]]] = {}
-        for record in self._store.read_orders():
-            number = _record_number(record)
-            if number:
-                records.setdefault(_key(number), []).append(record)
-        return records
-
     def get(self, order_id: str, email: str) -> Order | None:
-        if self._records is None:
-            self._records = self._index()
+        if self._rows is None:
+            self._rows = self._index()
         key = _key(order_id)
         if key in self._parsed:
             return self._parsed[key]
         order = None
-        for record in reversed(self._records.get(key, [])):  # the last valid row wins
+        for record in reversed(self._rows(key)):  # the last valid row wins
             try:
                 order = order_from_record(record, self._zone)
             except InputError as exc:
@@ -91,10 +86,48 @@ class TabOrderSource:
         self._parsed[key] = order
         return order
 
+    def _index(self) -> Callable[[str], list[Mapping[str, Any]]]:
+        """Order number -> the records that carry it, in tab order."""
+        if isinstance(self._store, _Tabular):
+            return _table_index(self._store.order_table())
+        records: dict[str, list[Mapping[str, Any]]] = {}
+        for record in self._store.read_orders():
+            number = _record_number(record)
+            if number:
+                records.setdefault(_key(number), []).append(record)
+        return lambda key: records.get(key, [])
+
+
+@runtime_checkable
+class _Tabular(Protocol):
+    """A store that hands the Orders tab over as a table (the Google Sheet)."""
+
+    def order_table(self) -> OrderTable: ...
+
+
+def _table_index(table: OrderTable) -> Callable[[str], list[Mapping[str, Any]]]:
+    """Rows by the number's column alone; a row becomes a record when its number is asked."""
+    column = table.column(_NUMBER_NAMES)
+    rows: dict[str, list[int]] = {}
+    if column is not None:
+        for index, row in enumerate(table.rows):
+            number = cell_text(row[column]).strip() if column < len(row) else ""
+            if number:
+                rows.setdefault(_key(number), []).append(index)
+
+    def records(key: str) -> list[Mapping[str, Any]]:
+        built = (table.record(index) for index in rows.get(key, []))
+        return [record for record in built if record is not None]
+
+    return records
+
+
+_NUMBER_NAMES = ("order_id", "order_number", "id")
+
 
 def _record_number(record: Mapping[str, Any]) -> str:
     """The order number a record gives, by the first of its names present (as Order reads it)."""
-    for name in ("order_id", "order_number", "id"):
+    for name in _NUMBER_NAMES:
         if name in record:
             value = record[name]
             return "" if value is None else str(value).strip()
