@@ -171,8 +171,8 @@ class Worker:
         plans: dict[int, _Plan] = {}
         seen_now: dict[str, str] = {}
         for stored in rows:
-            if not adopt_only and (request_id := self._quiet(stored)):
-                status = stored.text("status")
+            if not adopt_only and (quiet := self._quiet(stored)):
+                request_id, status = quiet
                 if seen.get(request_id, status) != status:
                     observed.extend(_team_change(stored, seen[request_id], now))
                 seen_now[request_id] = status
@@ -226,27 +226,28 @@ class Worker:
 
     # -- planning -------------------------------------------------------------
 
-    def _quiet(self, stored: StoredRequest) -> str:
-        """The Request ID of a row that needs nothing this pass, read from its cells alone.
+    def _quiet(self, stored: StoredRequest) -> tuple[str, str] | None:
+        """Request ID and status of a row that needs nothing this pass, from its cells alone.
 
         Quiet: a status the worker does not re-check, a ``Notified`` cell the
         worker wrote that owes nothing, says every notice the status wants and
         has no given-up notice to mention. Most rows of a sheet are such
-        history; they are never turned into models. Anything else ("") goes
+        history; they are never turned into models. Anything else (None) goes
         through :meth:`_plan_row`. Whether a cell is quiet does not depend on
         its times, so the answer is kept per (status, cell without times).
         """
-        request_id = stored.text("request_id").strip()
+        text = stored.text
+        request_id = text("request_id").strip()
         if not request_id:
-            return ""
-        status, notified = stored.text("status"), stored.text("notified")
+            return None
+        status, notified = text("status"), text("notified")
         key = (status, _TIMES.sub("T", notified))
         quiet = self._quiet_cells.get(key)
         if quiet is None:
             quiet = self._quiet_cell(status, notified)
             if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
                 self._quiet_cells[key] = quiet
-        return request_id if quiet else ""
+        return (request_id, status) if quiet else None
 
     def _first_sight(self, stored: StoredRequest, now: datetime) -> _Plan | None:
         """The plan of a row first seen in a status the worker does not decide, from its cells.
