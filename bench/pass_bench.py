@@ -1,13 +1,18 @@
 """One scenario in its own process: three passes over N rows.
 
-The first pass decides every row; the second writes the ``Notified`` cells of
-the messages the first one sent; the third finds nothing to do.
+The sheet is mostly history: one row in 50 is Pending, the rest are closed
+(98 %). The first pass decides the open rows and marks the closed ones as
+seen; the second writes the ``Notified`` cells of the messages the first one
+sent; the third (the *quiet* pass) finds nothing to do.
 
 ``python -m bench.pass_bench local|gsheets N`` prints one JSON line: wall and
-CPU seconds of each pass, Sheets API calls, and the peak memory (RSS) of the
-process that ran the passes. The rows are written beforehand by a child
-process, and on gsheets the emulator runs in a process of its own, so the
-peak is the worker's alone.
+CPU seconds of each pass, Sheets API calls and bytes read, first-pass
+decisions (rows decided plus rows written) per CPU second, and the peak memory
+(RSS) of the process that ran the passes. On gsheets it also takes the CPU
+time of ``json.loads`` of the very response the quiet pass read, in the same
+process: the floor a pass cannot go below (the bytes must be parsed). The
+rows are written beforehand by a child process, and on gsheets the emulator
+runs in a process of its own, so the peak is the worker's alone.
 """
 
 from __future__ import annotations
@@ -31,8 +36,37 @@ from bench.workload import NOW, orders, requests
 from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import load_settings
+from sheetqueue.sheets.gsheets_store import GsheetsStore
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
+OPEN_EVERY = 50  # 98 % of the rows closed
+
+
+class _Bytes:
+    """Response bodies the Sheets client receives: their sizes and the largest one."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.largest = b""
+
+    def hook(self, response: Any, *_args: Any, **_kwargs: Any) -> None:
+        body: bytes = response.content
+        self.total += len(body)
+        if len(body) > len(self.largest):
+            self.largest = body
+
+    def reset(self) -> None:
+        self.total, self.largest = 0, b""
+
+
+def json_floor(body: bytes, repeat: int = 5) -> float:
+    """The least CPU seconds ``json.loads`` takes over ``body`` (bytes to Python lists)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        json.loads(body)
+        best = min(best, time.process_time() - start)
+    return best
 
 
 @contextmanager
@@ -93,7 +127,7 @@ def setup(size: int) -> None:
         assert isinstance(store, GsheetsStore)
         init_sheet(store)  # as a shop does once: header, Log tab, dropdown
     store.replace_orders(orders(size))
-    every = requests(size)
+    every = requests(size, OPEN_EVERY)
     for start in range(0, size, 10_000):
         store.add_requests(every[start : start + 10_000])
     store.close()
@@ -112,16 +146,29 @@ def run(kind: str, size: int) -> dict[str, Any]:
         settings = load_settings()
         store = open_store(settings)
         worker = build_worker(settings, store)
+        received = _Bytes()
+        if isinstance(store, GsheetsStore):
+            store.api.session.hooks["response"].append(received.hook)
         for minute, label in enumerate(("first", "second", "quiet")):
             before = _calls(url)
+            received.reset()
             wall, cpu = time.perf_counter(), time.process_time()
             report = worker.run_pass(NOW + timedelta(minutes=minute))
             result[f"{label}_seconds"] = round(time.perf_counter() - wall, 3)
             result[f"{label}_cpu"] = round(time.process_time() - cpu, 3)
             result[f"{label}_changed"] = report.changed
+            if label == "first":
+                decisions = report.checked + report.planned
+                result["first_decisions"] = decisions
+                result["decisions_per_cpu_s"] = round(decisions / max(result["first_cpu"], 1e-6))
             after = _calls(url)
             if before is not None and after is not None:
                 result[f"{label}_calls"] = after - before
+                result[f"{label}_bytes"] = received.total
+        if received.largest:
+            floor = json_floor(received.largest)
+            result["json_loads_cpu"] = round(floor, 4)
+            result["quiet_ratio"] = round(result["quiet_cpu"] / max(floor, 1e-6), 2)
         worker.ledger.close()
         store.close()
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -37,15 +37,22 @@ def orders(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def requests(count: int) -> list[Request]:
-    """``count`` Pending requests, one per order."""
+CLOSED = ("Done", "Rejected", "Ineligible")
+
+
+def requests(count: int, open_every: int = 1) -> list[Request]:
+    """``count`` requests, one per order: one in ``open_every`` Pending, the rest closed.
+
+    ``open_every=50`` is a sheet that is mostly history (98 % closed), as a
+    shop's sheet is after a few months; 1 makes every row Pending.
+    """
     stamp = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
         Request(
             request_id=f"REQ-BENCH{n:011d}",
             timestamp=stamp,
             type=TYPES[n % len(TYPES)],
-            status="Pending",
+            status="Pending" if n % open_every == 0 else CLOSED[n % len(CLOSED)],
             order_id=f"ORD-{n:06d}",
             email=f"shopper{n}@example.com",
             conversation_id=f"conv-{n}",

@@ -122,6 +122,11 @@ class SheetsApi:
         self.calls = 0
         self.retries = 0
 
+    @property
+    def session(self) -> Any:
+        """The HTTP session the calls go through (``requests.Session``), for measuring."""
+        return self._http.session
+
     # -- the calls ------------------------------------------------------------
 
     def get(self, rng: str, *, major: str = "ROWS") -> list[list[Any]]:

@@ -96,6 +96,16 @@ class Layout:
             return None
         return Request(**values)
 
+    def holds_request(self, row: Sequence[Any]) -> bool:
+        """Whether a data row fills any known field (a blank row holds no request)."""
+        width = len(row)
+        for index in self.columns.values():
+            if index < width:
+                value = row[index]
+                if (value if type(value) is str else cell_text(value)).strip():
+                    return True
+        return False
+
     def row_of(self, request: Request) -> list[str]:
         """A request as one row in this tab's column order; team columns left empty."""
         last = max(self.columns.values(), default=-1)

@@ -25,6 +25,7 @@ lines it carried, or the cells it set, show whether it landed.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +53,7 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
+from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.store import (
     AddResult,
     CellUpdate,
@@ -156,13 +158,14 @@ class GsheetsStore:
         if values is None:
             values = self._read_tab()
         layout = self._layout or Layout.from_header([])
+        columns = dict(layout.columns)
+        merged = self.merged
+        holds = layout.holds_request
         found: list[StoredRequest] = []
         for index, row in enumerate(values[1:], start=2):
-            if index in self.merged:
+            if index in merged or not holds(row):
                 continue
-            request = layout.request_of(row)
-            if request is not None:
-                found.append(StoredRequest(request, RowRef(index)))
+            found.append(StoredRequest(None, RowRef(index), cells=row, columns=columns))
         return found
 
     def _read_tab(self) -> list[list[Any]]:
@@ -373,14 +376,27 @@ class GsheetsStore:
             updates = [u for u in updates if u.ref.position not in self.merged]
         for update in updates:
             _check_columns(layout, update.values, self.requests_tab)
+        applied: list[RowRef] = []
+        skipped: list[RowRef] = []
+        for part, part_log in _chunks(updates, log, WRITE_LIMIT_BYTES):
+            done = self._update_part(layout, part, part_log)
+            applied += done.applied
+            skipped += done.skipped
+        result = UpdateResult(applied, skipped)
+        if merged:
+            result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
+        return result
+
+    def _update_part(
+        self, layout: Layout, updates: Sequence[CellUpdate], log: Sequence[LogEntry]
+    ) -> UpdateResult:
+        """One compare-and-set write: the pre-write check, then one ``values.batchUpdate``."""
         with_log = bool(log) or any(update.log for update in updates)
         check = Check.for_updates(self.requests_tab, self.log_tab, layout, updates, with_log)
         state = _Attempt()
         result: UpdateResult = self.api.backoff.run(
             lambda: self._update_once(check, layout, updates, log, state), self.api.count_retry
         )
-        if merged:
-            result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
         return result
 
     def _update_once(
@@ -472,6 +488,15 @@ class GsheetsStore:
             return orders_from_values(read[1])
         return self.tabs.read_orders()
 
+    def order_table(self) -> OrderTable:
+        """The Orders tab as a table (read with the queue when it was, else 1 call)."""
+        read, self._orders_read = self._orders_read, None
+        if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
+            values = read[1]
+        else:
+            values = self.tabs.read_order_values()
+        return OrderTable(values[0] if values else [], values[1:])
+
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         self._orders_read = None
         self._orders_with_queue = self._orders_configured
@@ -501,6 +526,44 @@ def _index(
     key = request.duplicate_key()
     if key is not None and request.is_open():
         open_by_key.setdefault(key, request)
+
+
+def _chunks(
+    updates: Sequence[CellUpdate], log: Sequence[LogEntry], limit: int
+) -> list[tuple[list[CellUpdate], list[LogEntry]]]:
+    """Updates in parts whose write stays under ``limit`` bytes (as JSON, estimated).
+
+    Each part is its own compare-and-set write (its own pre-write check), so
+    every row is still checked just before its cells are written. ``log``
+    (changes seen, not made) goes with the first part.
+    """
+    parts: list[tuple[list[CellUpdate], list[LogEntry]]] = [([], list(log))]
+    size = sum(_entry_bytes(entry) for entry in log)
+    for update in updates:
+        cost = sum(_RANGE_BYTES + _text_bytes(value) for value in update.values.values())
+        cost += sum(_entry_bytes(entry) for entry in update.log)
+        if parts[-1][0] and size + cost > limit:
+            parts.append(([], []))
+            size = 0
+        parts[-1][0].append(update)
+        size += cost
+    return parts
+
+
+_RANGE_BYTES = 96  # a ValueRange around one run of cells: range, majorDimension, brackets
+WRITE_LIMIT_BYTES = 2_000_000
+"""The largest ``values.batchUpdate`` body sent at once (Google advises at most 2 MB)."""
+
+
+def _entry_bytes(entry: LogEntry) -> int:
+    return sum(_text_bytes(cell) for cell in entry.cells()) + 8
+
+
+def _text_bytes(text: str) -> int:
+    """What one cell's text takes in the JSON body, with its quotes and comma."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 3
+    return len(json.dumps(text)) + 1
 
 
 def _table_end(values: Sequence[Sequence[Any]]) -> int:

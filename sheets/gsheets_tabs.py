@@ -15,6 +15,7 @@ from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
 from sheetqueue.sheets.gsheets_layout import cell_text, column_letters, quote_tab
 from sheetqueue.sheets.model import LOG_HEADER, LogEntry
+from sheetqueue.sheets.order_table import OrderTable
 
 __all__ = ["Tabs", "order_cell", "orders_from_values"]
 
@@ -119,7 +120,11 @@ class Tabs:
 
     def read_orders(self) -> list[dict[str, Any]]:
         """The Orders tab as records keyed by header, every cell as text (1 call)."""
-        return orders_from_values(self._values_or_none(self.orders_tab) or [])
+        return orders_from_values(self.read_order_values())
+
+    def read_order_values(self) -> list[list[Any]]:
+        """The Orders tab's cells, header first (1 call; none when there is no tab)."""
+        return self._values_or_none(self.orders_tab) or []
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Replace the Orders tab with ``records`` (RAW; JSON text for lists and objects).
@@ -165,15 +170,8 @@ def orders_from_values(values: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """Records keyed by the Orders tab's header; blank rows skipped."""
     if not values:
         return []
-    header = [cell_text(cell).strip() for cell in values[0]]
-    records = []
-    for row in values[1:]:
-        cells = [cell_text(cell) for cell in row]
-        if not any(cell.strip() for cell in cells):
-            continue
-        cells += [""] * (len(header) - len(cells))
-        records.append({name: cells[i] for i, name in enumerate(header) if name})
-    return records
+    table = OrderTable(values[0], values[1:])
+    return [record for index in range(len(table.rows)) if (record := table.record(index))]
 
 
 def order_cell(value: Any) -> str:

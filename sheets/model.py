@@ -80,13 +80,14 @@ class Status(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Status | None:
         """The status a cell holds; blank is Pending; None when the word is unknown."""
+        found = _STATUS_BY_TEXT.get(text)
+        if found is not None or text in _STATUS_BY_TEXT:
+            return found
         cleaned = " ".join(text.split()).lower()
-        if not cleaned:
-            return cls.PENDING
-        for status in cls:
-            if status.value.lower() == cleaned:
-                return status
-        return None
+        found = cls.PENDING if not cleaned else _STATUS_BY_WORD.get(cleaned)
+        if len(_STATUS_BY_TEXT) < _TEXT_MEMO_SIZE:
+            _STATUS_BY_TEXT[text] = found
+        return found
 
     @property
     def is_closed(self) -> bool:
@@ -99,6 +100,9 @@ class Status(StrEnum):
         return self in _TEAM
 
 
+_STATUS_BY_WORD = {status.value.lower(): status for status in Status}
+_STATUS_BY_TEXT: dict[str, Status | None] = {}  # cell text -> status, as typed
+_TEXT_MEMO_SIZE = 4096
 _CLOSED = frozenset({Status.INELIGIBLE, Status.DONE, Status.REJECTED})
 _TEAM = frozenset({Status.APPROVED, Status.IN_PROGRESS, Status.DONE, Status.REJECTED})
 

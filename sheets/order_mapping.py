@@ -184,6 +184,10 @@ class OrderMapping:
         out["status"] = self.status(out.get("status"), out, by_key)
         return out
 
+    def number_names(self) -> tuple[str, ...]:
+        """The names an order number is read from: the shop's own first, then the usual ones."""
+        return (*self.fields.get("order_id", ()), *FIELDS["order_id"])
+
     def _pick(self, by_key: Mapping[str, Any], name: str, aliases: Sequence[str]) -> Any:
         for alias in (*self.fields.get(name, ()), *aliases):
             value = by_key.get(key_of(alias))

@@ -9,16 +9,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
+from sheetqueue.sheets.gsheets_layout import cell_text
+from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
+from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
 from sheetqueue.sheets.store import Store
 
@@ -54,31 +56,96 @@ class FileOrderSource(RecordsOrderSource):
 class TabOrderSource:
     """``tab:Orders``: the store's Orders tab, read once on first use.
 
-    A row that is not a valid order is skipped with a warning naming it, so one
-    typo in the tab does not stop every other order from being checked.
+    The rows are indexed by order number once (on the Google Sheet from the
+    number's column alone); an order is made a record and parsed (validated)
+    only when asked for, so a pass over a sheet of history pays for the few
+    orders its open rows name, not for every order. A row that is not a valid
+    order is skipped with a warning naming it, so one typo in the tab does not
+    stop every other order from being checked.
     """
 
     def __init__(self, store: Store, zone: Any, mapping: OrderMapping | None = None) -> None:
         self._store = store
         self._zone = zone
         self._mapping = mapping
-        self._by_id: dict[str, Order] | None = None
+        self._rows: Callable[[str], list[Mapping[str, Any]]] | None = None
+        self._parsed: dict[str, Order | None] = {}
 
-    def _load(self) -> dict[str, Order]:
-        orders: dict[str, Order] = {}
-        for record in self._store.read_orders():
+    def get(self, order_id: str, email: str) -> Order | None:
+        if self._rows is None:
+            self._rows = self._index()
+        key = _key(order_id)
+        if key in self._parsed:
+            return self._parsed[key]
+        order = None
+        for record in reversed(self._rows(key)):  # the last valid row wins
             try:
                 order = order_from_record(record, self._zone, self._mapping)
             except InputError as exc:
                 log.warning("orders.invalid_row", problem=str(exc))
                 continue
-            orders[_key(order.order_id)] = order
-        return orders
+            break
+        self._parsed[key] = order
+        return order
 
-    def get(self, order_id: str, email: str) -> Order | None:
-        if self._by_id is None:
-            self._by_id = self._load()
-        return self._by_id.get(_key(order_id))
+    def _number_keys(self) -> tuple[str, ...]:
+        """The names the order number may stand under, as matched (the mapping's first)."""
+        mapping = self._mapping or OrderMapping()
+        return tuple(dict.fromkeys(key_of(name) for name in mapping.number_names()))
+
+    def _index(self) -> Callable[[str], list[Mapping[str, Any]]]:
+        """Order number -> the records that carry it, in tab order."""
+        if isinstance(self._store, _Tabular):
+            return _table_index(self._store.order_table(), self._number_keys())
+        records: dict[str, list[Mapping[str, Any]]] = {}
+        for record in self._store.read_orders():
+            number = _record_number(record, self._number_keys())
+            if number:
+                records.setdefault(_key(number), []).append(record)
+        return lambda key: records.get(key, [])
+
+
+@runtime_checkable
+class _Tabular(Protocol):
+    """A store that hands the Orders tab over as a table (the Google Sheet)."""
+
+    def order_table(self) -> OrderTable: ...
+
+
+def _table_index(
+    table: OrderTable, keys: tuple[str, ...]
+) -> Callable[[str], list[Mapping[str, Any]]]:
+    """Rows by the number's column alone; a row becomes a record when its number is asked."""
+    column = _first_column([key_of(name) for name in table.header], keys)
+    rows: dict[str, list[int]] = {}
+    if column is not None:
+        for index, row in enumerate(table.rows):
+            number = cell_text(row[column]).strip() if column < len(row) else ""
+            if number:
+                rows.setdefault(_key(number), []).append(index)
+
+    def records(key: str) -> list[Mapping[str, Any]]:
+        built = (table.record(index) for index in rows.get(key, []))
+        return [record for record in built if record is not None]
+
+    return records
+
+
+def _first_column(header_keys: list[str], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        if key in header_keys:
+            return header_keys.index(key)
+    return None
+
+
+def _record_number(record: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    """The order number a record gives, under the first of its names present (as Order reads it)."""
+    by_key = {key_of(name): value for name, value in record.items()}
+    for key in keys:
+        if key in by_key:
+            value = by_key[key]
+            return "" if value is None else str(value).strip()
+    return ""
 
 
 def open_order_source(settings: Settings, store: Store) -> OrderSource:

@@ -23,6 +23,7 @@ from sheetqueue.sheets.store import AddResult, CellUpdate, RowRef, StoredRequest
 __all__ = ["SqliteStore"]
 
 _FIELDS = tuple(HEADER_BY_FIELD)
+_COLUMNS = {name: index for index, name in enumerate(_FIELDS, start=1)}  # after position
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS requests (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,10 +56,7 @@ class SqliteStore:
         rows = self._select(
             f"SELECT position, {', '.join(_FIELDS)} FROM requests ORDER BY position"
         )
-        return [
-            StoredRequest(Request(**{name: row[name] for name in _FIELDS}), RowRef(row["position"]))
-            for row in rows
-        ]
+        return [StoredRequest(None, RowRef(row[0]), cells=row, columns=_COLUMNS) for row in rows]
 
     def add_requests(self, requests: Sequence[Request]) -> AddResult:
         stored: list[Request] = []

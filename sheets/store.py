@@ -42,12 +42,61 @@ class RowRef:
     position: int
 
 
-@dataclass(frozen=True)
 class StoredRequest:
-    """A request as read, with the handle to write it back."""
+    """A request as read, with the handle to write it back.
 
-    request: Request
-    ref: RowRef
+    A store may hand the row over as its cells (``cells`` and the field ->
+    index map ``columns``): the :class:`Request` model is only built when
+    someone asks for :attr:`request`, and :meth:`text` reads one cell without
+    it. Most rows of a real sheet are closed history that a pass looks at and
+    leaves, so they never become models.
+    """
+
+    __slots__ = ("_cells", "_columns", "_request", "ref")
+
+    def __init__(
+        self,
+        request: Request | None,
+        ref: RowRef,
+        *,
+        cells: Sequence[Any] = (),
+        columns: Mapping[str, int] | None = None,
+    ) -> None:
+        if request is None and columns is None:
+            raise ValueError("a stored request needs its model or its cells and columns")
+        self._request = request
+        self.ref = ref
+        self._cells = cells
+        self._columns = columns
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            assert self._columns is not None
+            self._request = Request(**{name: self.text(name) for name in self._columns})
+            self._cells = ()
+        return self._request
+
+    def text(self, name: str) -> str:
+        """One field's cell as text, without building the model."""
+        if self._request is not None:
+            return str(getattr(self._request, name))
+        index = self._columns.get(name, -1) if self._columns is not None else -1
+        if not 0 <= index < len(self._cells):
+            return ""
+        value = self._cells[index]
+        return value if type(value) is str else _cell_text(value)
+
+    def __repr__(self) -> str:
+        return f"StoredRequest({self.request!r}, {self.ref!r})"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ class _Handler:
         )
         with self._server.lock:
             self._server.messages.append(received)
+            self._server.peers.add(tuple(session.peer))
         if self._server.drop_after_data and server.transport is not None:
             server.transport.abort()
             return "421 closing"
@@ -154,6 +155,7 @@ class SmtpServer:
         self.tls = tls
         self.users = dict(users or {})
         self.messages: list[Received] = []
+        self.peers: set[tuple[Any, ...]] = set()  # one (host, port) per client connection
         self.lock = threading.Lock()
         self.drop_after_data = False
         context = None
@@ -180,6 +182,12 @@ class SmtpServer:
         user, password = auth_data.login.decode(), auth_data.password.decode()
         ok = self.users.get(user) == password
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+    @property
+    def sessions(self) -> int:
+        """How many client connections delivered at least one message."""
+        with self.lock:
+            return len(self.peers)
 
     def url(self, *, user: str = "", password: str = "", cafile: Path | None = None) -> str:
         """The SHEETQUEUE_NOTIFY entry that reaches this server."""

@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -58,6 +59,10 @@ CREATE TABLE IF NOT EXISTS seen (
     status TEXT NOT NULL
 );
 """
+_REMEMBER_SEEN = (
+    "INSERT INTO seen (request_id, status) VALUES (?, ?) "
+    "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status"
+)
 _ADDED_COLUMNS = {
     "maybe": "TEXT NOT NULL DEFAULT '[]'",
     "failed": "TEXT NOT NULL DEFAULT '[]'",
@@ -128,7 +133,9 @@ class Ledger:
 
     def stage(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
         """Keep the rendered messages a sheet write is about to owe (a notice kept stays)."""
-        self._insert(messages, now, NoticeState.STAGED, {})
+        if messages:
+            with self._write() as db:
+                self._insert(db, messages, now, NoticeState.STAGED, {})
 
     def confirm(
         self,
@@ -139,26 +146,45 @@ class Ledger:
         delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
         """The sheet owes these: staged ones become pending, missing ones are added."""
+        self.settle(keys, rebuilt, now=now, delivered=delivered, drop=False)
+
+    def settle(
+        self,
+        keys: Iterable[tuple[str, str]],
+        rebuilt: Sequence[OutgoingMessage] = (),
+        *,
+        now: datetime,
+        delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        seen: Mapping[str, str] | None = None,
+        told: Sequence[tuple[str, str]] = (),
+        drop: bool = True,
+    ) -> None:
+        """The end of a record step, in one transaction.
+
+        Staged notices the sheet now owes (``keys``) become pending, ``rebuilt``
+        ones are added as pending, the other staged ones are dropped (with
+        ``drop``), pending ones the sheet says are already ``told`` (by another
+        worker) are closed, and the statuses ``seen`` are remembered.
+        """
         keys = list(keys)
-        self._insert(rebuilt, now, NoticeState.PENDING, delivered or {})
-        if keys:
-            with self._write() as db:
+        with self._write() as db:
+            if told:
+                db.executemany(
+                    "UPDATE notices SET state = 'sent', finished_at = ?, claimed_until = '',"
+                    " in_flight = '[]' WHERE request_id = ? AND status = ? AND state = 'pending'",
+                    [(format_time(now), *key) for key in told],
+                )
+            self._insert(db, rebuilt, now, NoticeState.PENDING, delivered or {})
+            if keys:
                 db.executemany(
                     "UPDATE notices SET state = 'pending' "
                     "WHERE request_id = ? AND status = ? AND state = 'staged'",
                     keys,
                 )
-
-    def settle(self, keys: Sequence[tuple[str, str]], now: datetime) -> None:
-        """Close notices the sheet says are already told or given up (by another worker)."""
-        if not keys:
-            return
-        with self._write() as db:
-            db.executemany(
-                "UPDATE notices SET state = 'sent', finished_at = ?, claimed_until = '',"
-                " in_flight = '[]' WHERE request_id = ? AND status = ? AND state = 'pending'",
-                [(format_time(now), *key) for key in keys],
-            )
+            if drop:
+                db.execute("DELETE FROM notices WHERE state = 'staged'")
+            if seen:
+                db.executemany(_REMEMBER_SEEN, list(seen.items()))
 
     def drop_staged(self) -> None:
         """Forget staged messages no sheet write owed (their row changed meanwhile)."""
@@ -167,6 +193,7 @@ class Ledger:
 
     def _insert(
         self,
+        db: sqlite3.Connection,
         messages: Sequence[OutgoingMessage],
         now: datetime,
         state: NoticeState,
@@ -174,23 +201,22 @@ class Ledger:
     ) -> None:
         if not messages:
             return
-        with self._write() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        m.request_id,
-                        m.status.value,
-                        json.dumps(asdict(m)),
-                        state.value,
-                        format_time(now),
-                        format_time(now),
-                        json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
-                    )
-                    for m in messages
-                ],
-            )
+        db.executemany(
+            "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
+            " created_at, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.request_id,
+                    m.status.value,
+                    _encoded(m),
+                    state.value,
+                    format_time(now),
+                    format_time(now),
+                    json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
+                )
+                for m in messages
+            ],
+        )
 
     def records(self) -> dict[tuple[str, str], NoticeRecord]:
         """Every notice past staging, by (request, status)."""
@@ -346,11 +372,7 @@ class Ledger:
         if not statuses:
             return
         with self._write() as db:
-            db.executemany(
-                "INSERT INTO seen (request_id, status) VALUES (?, ?) "
-                "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status",
-                list(statuses.items()),
-            )
+            db.executemany(_REMEMBER_SEEN, list(statuses.items()))
 
     def pending_count(self) -> int:
         rows = self._select("SELECT COUNT(*) FROM notices WHERE state IN ('pending', 'staged')")
@@ -379,6 +401,14 @@ def _held(until: str, by: str, now: datetime) -> bool:
     except PermissionError:
         return True
     return True
+
+
+_MESSAGE_FIELDS = tuple(f.name for f in fields(OutgoingMessage))
+
+
+def _encoded(message: OutgoingMessage) -> str:
+    """The message as JSON text (its fields are flat: text and enums, which are text)."""
+    return json.dumps({name: getattr(message, name) for name in _MESSAGE_FIELDS})
 
 
 def _message(text: str) -> OutgoingMessage:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.model import Status
 from sheetqueue.worker.ledger import Ledger, NoticeState
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import channel_of
@@ -19,9 +19,9 @@ from sheetqueue.worker.notify.base import Notifier
 __all__ = ["by_status", "observe", "owed_by_channel"]
 
 
-def by_status(requests: Iterable[Request]) -> dict[str, int]:
+def by_status(statuses: Iterable[str]) -> dict[str, int]:
     """How many rows stand in each status (a blank one counts as Pending)."""
-    return dict(Counter(r.status.strip() or Status.PENDING.value for r in requests))
+    return dict(Counter(status.strip() or Status.PENDING.value for status in statuses))
 
 
 def owed_by_channel(ledger: Ledger, notifiers: Sequence[Notifier]) -> dict[str, int]:

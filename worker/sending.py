@@ -30,7 +30,7 @@ from sheetqueue.sheets.store import CellUpdate, RowRef, Store
 from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import Cell, channel_of, finished_entry, parse
-from sheetqueue.worker.notify.base import Delivery, Notifier, deliver
+from sheetqueue.worker.notify.base import Delivery, Notifier, deliver, send_step
 
 __all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
 
@@ -106,7 +106,10 @@ def send_due(
         )
 
     workers = min(settings.notify_concurrency, len(claimed))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
+    with (
+        send_step(notifiers),
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool,
+    ):
         futures = [pool.submit(attempt, owed) for owed in claimed]
         for future in as_completed(futures):
             owed, delivery = future.result()

@@ -23,6 +23,7 @@ released) carries what is due and writes the outcomes into the cells.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ log = structlog.get_logger("sheetqueue.worker")
 
 _KNOWN = ", ".join(status.value for status in Status)
 
+_TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_QUIET_MEMO_SIZE = 4096
+
 RECEIVED_NOTICE_WITHIN = timedelta(days=1)
 """A "received" notice goes only to a request first seen this soon after it was asked."""
 
@@ -83,6 +87,7 @@ class PassReport:
 
     checked: int = 0
     changed: int = 0
+    planned: int = 0  # rows with cells to write
     notified: int = 0
     failed: int = 0
     skipped_rows: int = 0
@@ -145,6 +150,7 @@ class Worker:
         self.metrics = metrics or Metrics()
         self._written: dict[str, Written] = {}
         self.labels = labels if labels is not None else labels_from_settings(settings)
+        self._quiet_cells: dict[tuple[str, str], bool] = {}
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -179,15 +185,23 @@ class Worker:
         plans: dict[int, _Plan] = {}
         seen_now: dict[str, str] = {}
         for stored in rows:
-            plan = self._plan_row(stored, now, orders, records, report, adopt_only)
-            request = stored.request
-            request_id = request.request_id.strip()
+            if not adopt_only and (quiet := self._quiet(stored)):
+                request_id, status = quiet
+                if seen.get(request_id, status) != status:
+                    observed.extend(_team_change(stored, seen[request_id], now))
+                seen_now[request_id] = status
+                continue
+            plan = self._first_sight(stored, now) or self._plan_row(
+                stored, now, orders, records, report, adopt_only
+            )
+            request_id = stored.text("request_id").strip()
             if request_id and plan.new_status == "":
-                observed.extend(_team_change(request, seen.get(request_id), now))
-                seen_now[request_id] = request.status
+                observed.extend(_team_change(stored, seen.get(request_id), now))
+                seen_now[request_id] = stored.text("status")
             plans[stored.ref.position] = plan
             if plan.values:
                 updates.append(_update(stored, plan))
+        report.planned = len(updates)
         if dry_run:
             for plan in plans.values():
                 _count_first_sight(report, plan)
@@ -205,11 +219,10 @@ class Worker:
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
         report.statuses = by_status(
-            plans[s.ref.position].request or s.request if s.ref.position in applied else s.request
-            for s in rows
+            _status_after(s, plans.get(s.ref.position), applied) for s in rows
         )
-        self._confirm_owed(rows, plans, applied, skipped, now)
-        self.ledger.remember_seen(seen_now)
+        changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
+        self._confirm_owed(rows, plans, applied, skipped, now, changed_seen)
         if report.adopted:
             log.info(
                 "tick.adopted",
@@ -229,6 +242,65 @@ class Worker:
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
 
     # -- planning -------------------------------------------------------------
+
+    def _quiet(self, stored: StoredRequest) -> tuple[str, str] | None:
+        """Request ID and status of a row that needs nothing this pass, from its cells alone.
+
+        Quiet: a status the worker does not re-check, a ``Notified`` cell the
+        worker wrote that owes nothing, says every notice the status wants and
+        has no given-up notice to mention. Most rows of a sheet are such
+        history; they are never turned into models. Anything else (None) goes
+        through :meth:`_plan_row`. Whether a cell is quiet does not depend on
+        its times, so the answer is kept per (status, cell without times).
+        """
+        text = stored.text
+        request_id = text("request_id").strip()
+        if not request_id:
+            return None
+        status, notified = text("status"), text("notified")
+        key = (status, _TIMES.sub("T", notified))
+        quiet = self._quiet_cells.get(key)
+        if quiet is None:
+            quiet = self._quiet_cell(status, notified)
+            if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
+                self._quiet_cells[key] = quiet
+        return (request_id, status) if quiet else None
+
+    def _first_sight(self, stored: StoredRequest, now: datetime) -> _Plan | None:
+        """The plan of a row first seen in a status the worker does not decide, from its cells.
+
+        Such a row (on a sheet the worker adopts, most rows) is only marked:
+        ``adopted`` when closed, ``seen`` otherwise; no model is built for it.
+        None for every other row.
+        """
+        request_id = stored.text("request_id").strip()
+        status_text = stored.text("status")
+        status = Status.parse(status_text)
+        if not request_id or status is None or status in OPEN_FOR_WORKER:
+            return None
+        notified = stored.text("notified")
+        cell = parse(notified)
+        if cell.seen_by_worker:
+            return None
+        plan = _Plan(cell=cell)
+        self._plan_first_sight(plan, request_id, status_text, now)
+        rendered = plan.cell.render()
+        if rendered != notified:
+            plan.values["notified"] = rendered
+        return plan
+
+    def _quiet_cell(self, status_text: str, notified: str) -> bool:
+        status = Status.parse(status_text)
+        if status is None or status in OPEN_FOR_WORKER:
+            return False
+        cell = parse(notified)
+        if not cell.seen_by_worker or cell.owed() or cell.gave_up_sentence():
+            return False
+        if cell.render() != notified:
+            return False
+        if status is Status.APPROVED and cell.notice(status) is None:
+            return False  # a return or exchange may still owe its ship-back notice
+        return not (self._wants_notice(status) and cell.notice(status) is None)
 
     def _plan_row(
         self,
@@ -252,7 +324,7 @@ class Worker:
         plan.cell = catch_up(before, request_id, records)
         status = request.parsed_status
         if adopt_only:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
         elif status is None:
             self._plan_unknown(plan, request, first, now)
         elif (closed := plan.cell.seen_closed) is not None and status in OPEN_FOR_WORKER:
@@ -287,7 +359,7 @@ class Worker:
         if request.worker_note != note:
             plan.values["worker_note"] = note
         if first:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
 
     def _plan_team_status(
         self,
@@ -300,7 +372,7 @@ class Worker:
     ) -> None:
         """A status the worker does not decide: history at first sight, a move after."""
         if first:
-            self._plan_first_sight(plan, request, now)
+            self._plan_first_sight(plan, request.request_id, request.status, now)
         elif self._wants_notice(status) and plan.cell.notice(status) is None:
             self._owe(plan, request, status, now)
         elif approval_ships_back(request, status) and plan.cell.notice(status) is None:
@@ -333,11 +405,13 @@ class Worker:
         )
         self._owe(plan, request, Status.APPROVED, now, message=message, values=values)
 
-    def _plan_first_sight(self, plan: _Plan, request: Request, now: datetime) -> None:
+    def _plan_first_sight(
+        self, plan: _Plan, request_id: str, status_text: str, now: datetime
+    ) -> None:
         """Mark a row the worker never saw: its status as it stands is history."""
         when = format_time(now)
-        status = request.parsed_status
-        word = request.status.strip() or Status.PENDING.value
+        status = Status.parse(status_text)
+        word = status_text.strip() or Status.PENDING.value
         if status is None or not status.is_closed:
             plan.cell = plan.cell.with_entry(seen_entry(word, when))
             plan.seen = word
@@ -347,7 +421,7 @@ class Worker:
         plan.log.append(
             LogEntry(
                 time=when,
-                request_id=request.request_id.strip(),
+                request_id=request_id.strip(),
                 from_status=word,
                 to_status=word,
                 by="adopted",
@@ -464,8 +538,12 @@ class Worker:
         applied: set[int],
         skipped: set[int],
         now: datetime,
+        seen: dict[str, str],
     ) -> None:
-        """Make the ledger hold every notice the sheet now owes; forget the rest."""
+        """Make the ledger hold every notice the sheet now owes; forget the rest.
+
+        One ledger transaction, which also remembers the statuses ``seen``.
+        """
         records = self.ledger.records()
         staged = self.ledger.staged()
         pending = _pending_by_request(records)
@@ -478,9 +556,15 @@ class Worker:
             position = stored.ref.position
             if position in skipped:
                 continue
-            plan = plans[position]
+            plan = plans.get(position)
+            if plan is None:  # a quiet row: nothing owed (see _quiet)
+                quiet_id = stored.text("request_id").strip()
+                if quiet_id in pending:
+                    cell = parse(stored.text("notified"))
+                    settled += _told_elsewhere(cell, quiet_id, pending[quiet_id])
+                continue
+            cell = plan.cell if position in applied else parse(stored.text("notified"))
             request = plan.request if position in applied and plan.request else stored.request
-            cell = plan.cell if position in applied else parse(stored.request.notified)
             request_id = request.request_id.strip()
             settled += _told_elsewhere(cell, request_id, pending.get(request_id, ()))
             owed = cell.owed()
@@ -498,9 +582,7 @@ class Worker:
                     continue
                 rebuilt.append(self._rebuilt(request, entry))
                 delivered[key] = self._carried(entry)
-        self.ledger.confirm(confirm, rebuilt, now=now, delivered=delivered)
-        self.ledger.settle(settled, now)
-        self.ledger.drop_staged()
+        self.ledger.settle(confirm, rebuilt, now=now, delivered=delivered, seen=seen, told=settled)
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
         status = entry.parsed_status or Status.PENDING
@@ -568,6 +650,13 @@ class _OrderCache:
         return self._found[key]
 
 
+def _status_after(stored: StoredRequest, plan: _Plan | None, applied: set[int]) -> str:
+    """The status a row holds after the pass's write (from its cell when quiet)."""
+    if plan is not None and stored.ref.position in applied and plan.request is not None:
+        return plan.request.status
+    return stored.text("status")
+
+
 def _pending_by_request(records: dict[tuple[str, str], NoticeRecord]) -> dict[str, list[str]]:
     pending: dict[str, list[str]] = {}
     for (request_id, status), record in records.items():
@@ -588,10 +677,10 @@ def _told_elsewhere(cell: Cell, request_id: str, statuses: Sequence[str]) -> lis
 
 
 def _update(stored: StoredRequest, plan: _Plan) -> CellUpdate:
-    request = stored.request
-    expect = {"request_id": request.request_id, "status": request.status}
-    if not request.request_id.strip():
-        expect.update(timestamp=request.timestamp, email=request.email, order_id=request.order_id)
+    text = stored.text
+    expect = {"request_id": text("request_id"), "status": text("status")}
+    if not expect["request_id"].strip():
+        expect.update(timestamp=text("timestamp"), email=text("email"), order_id=text("order_id"))
     return CellUpdate(stored.ref, expect, dict(plan.values), log=tuple(plan.log))
 
 
@@ -608,15 +697,16 @@ def _with_sentence(note: str, sentence: str) -> str:
     return f"{note} {sentence}".strip()
 
 
-def _team_change(request: Request, before: str | None, now: datetime) -> list[LogEntry]:
-    if before is None or before == request.status:
+def _team_change(stored: StoredRequest, before: str | None, now: datetime) -> list[LogEntry]:
+    status = stored.text("status")
+    if before is None or before == status:
         return []
     return [
         LogEntry(
             time=format_time(now),
-            request_id=request.request_id,
+            request_id=stored.text("request_id"),
             from_status=before,
-            to_status=request.status,
+            to_status=status,
             by="team",
         )
     ]

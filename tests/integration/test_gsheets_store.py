@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sheetqueue.sheets import gsheets_store
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
 from sheetqueue.sheets.store import CellUpdate
 from sheetqueue.sheets.testing.emulator import Emulator
@@ -157,3 +160,47 @@ def test_the_log_tab_grows_when_its_grid_is_full() -> None:
     store.append_log(entries)
     assert store.read_log() == entries
     assert emu.grid_size(book, "Log")[0] >= 1201
+
+
+def test_a_large_write_goes_in_parts_each_checked_and_under_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the size limit cells go in several checked writes; a row changed since is skipped."""
+    monkeypatch.setattr(gsheets_store, "WRITE_LIMIT_BYTES", 6_000)
+    emu = _emulator()
+    store, book = open_gsheets(
+        emu, {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
+    )
+    store.add_requests(
+        [make_request(request_id=f"REQ-{n}", conversation_id=f"c{n}") for n in range(60)]
+    )
+    rows = store.read_requests()
+    team = store_on(emu, book)  # a person sets the last row to Done after the worker's read
+    [last] = [s for s in team.read_requests() if s.request.request_id == "REQ-59"]
+    team.update_cells(
+        [CellUpdate(last.ref, {"request_id": "REQ-59", "status": "Pending"}, {"status": "Done"})]
+    )
+    bodies: list[int] = []
+    store.api.session.hooks["response"].append(
+        lambda r, *_a, **_k: (
+            bodies.append(len(r.request.body or b""))
+            if r.request.url.endswith(":batchUpdate")
+            else None
+        )
+    )
+    note = "Within the 14-day window for a full refund. " * 2
+    updates = [
+        CellUpdate(
+            s.ref,
+            {"request_id": s.request.request_id, "status": s.request.status},
+            {"status": "Eligible", "worker_note": note, "checked_at": "2026-11-22T09:30:00Z"},
+        )
+        for s in rows
+    ]
+    result = store.update_cells(updates)
+    assert len(bodies) > 1
+    assert max(bodies) <= 6_000
+    assert [ref.position for ref in result.skipped] == [last.ref.position]
+    statuses = {s.request.request_id: s.request.status for s in store.read_requests()}
+    assert statuses.pop("REQ-59") == "Done"
+    assert set(statuses.values()) == {"Eligible"}

@@ -14,6 +14,7 @@ from sheetqueue.sheets.model import Status
 from sheetqueue.worker.notify import (
     deliver,
     notifier_from_url,
+    send_step,
 )
 from tests import factories
 from tests.smtp_server import CertPair, SmtpServer, free_port, make_self_signed_cert
@@ -136,3 +137,33 @@ def test_address_with_a_line_break_is_skipped_not_mailed() -> None:
             )
             notifier.send(message)
     assert server.messages == []
+
+
+def test_a_send_step_reuses_its_connections() -> None:
+    """Within one send step, many messages go over one SMTP session, each delivered once."""
+    with SmtpServer() as server:
+        notifier = notifier_from_url(server.url(), clock=lambda: FIXED)
+        with send_step([notifier]):
+            for n in range(5):
+                notifier.send(make_message(request_id=f"REQ-REUSE{n}"))
+    assert len(server.messages) == 5
+    assert server.sessions == 1
+    ids = {got.message["Message-ID"] for got in server.messages}
+    assert len(ids) == 5
+
+
+def test_a_dropped_idle_connection_is_replaced_without_a_duplicate() -> None:
+    """A kept session the server closed meanwhile: the message goes once, on a new session."""
+    port = free_port()
+    notifier = notifier_from_url(f"smtp://127.0.0.1:{port}", clock=lambda: FIXED)
+    with send_step([notifier]):
+        with SmtpServer(port=port) as first:
+            notifier.send(make_message(request_id="REQ-BEFORE"))
+        with SmtpServer(port=port) as second:  # the server restarted: the kept session is dead
+            notifier.send(make_message(request_id="REQ-AFTER"))
+    assert [got.message["Message-ID"] for got in first.messages] == [
+        "<sq-REQ-BEFORE-done@tidy.example>"
+    ]
+    assert [got.message["Message-ID"] for got in second.messages] == [
+        "<sq-REQ-AFTER-done@tidy.example>"
+    ]

@@ -8,7 +8,7 @@ templates; :func:`deliver` hands that to every notifier
 
 from __future__ import annotations
 
-from sheetqueue.worker.notify.base import Delivery, LogNotifier, Notifier, deliver
+from sheetqueue.worker.notify.base import Delivery, LogNotifier, Notifier, deliver, send_step
 from sheetqueue.worker.notify.factory import notifier_from_url, notifiers_from_settings
 from sheetqueue.worker.notify.maildir import MaildirNotifier
 from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id_for
@@ -31,5 +31,6 @@ __all__ = [
     "message_id_for",
     "notifier_from_url",
     "notifiers_from_settings",
+    "send_step",
     "verify_signature",
 ]

@@ -18,9 +18,10 @@ the message has gone to so far (the worker marks them in flight).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import structlog
@@ -29,7 +30,16 @@ from sheetqueue.config.errors import NotifyError
 from sheetqueue.config.logs import mask_email, mask_phone
 from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["Delivery", "LogNotifier", "MaybeDelivered", "Notifier", "deliver", "mask_url"]
+__all__ = [
+    "Delivery",
+    "LogNotifier",
+    "MaybeDelivered",
+    "Notifier",
+    "Pooled",
+    "deliver",
+    "mask_url",
+    "send_step",
+]
 
 _SECRET_QUERY_WORDS = ("token", "secret", "key", "sig", "pass", "auth")
 
@@ -51,6 +61,32 @@ class Notifier(Protocol):
     def send(self, message: OutgoingMessage) -> None: ...
 
     def check(self) -> None: ...
+
+
+@runtime_checkable
+class Pooled(Protocol):
+    """A notifier that keeps connections open across the sends of one step."""
+
+    def begin_step(self) -> None:
+        """Keep connections open for the sends that follow."""
+        ...
+
+    def end_step(self) -> None:
+        """Close what the step left open; a later send opens anew."""
+        ...
+
+
+@contextmanager
+def send_step(notifiers: Iterable[Notifier]) -> Iterator[None]:
+    """The sends of one step: pooled notifiers reuse their connections within it."""
+    pooled = [n for n in notifiers if isinstance(n, Pooled)]
+    for notifier in pooled:
+        notifier.begin_step()
+    try:
+        yield
+    finally:
+        for notifier in pooled:
+            notifier.end_step()
 
 
 @dataclass

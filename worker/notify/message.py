@@ -13,6 +13,7 @@ client or webhook receiver can drop the duplicate.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ def message_id_for(request_id: str, status: Status, mail_from: str) -> str:
     return f"<sq-{local}-{slug}@{sender_domain(mail_from)}>"
 
 
+@functools.lru_cache(maxsize=64)
 def sender_domain(mail_from: str) -> str:
     """The domain of the sender address (``Shop <help@shop.example>`` gives ``shop.example``)."""
     address = parseaddr(mail_from)[1] or mail_from

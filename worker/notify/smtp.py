@@ -14,12 +14,22 @@ Once the whole message has gone out after ``DATA``, a dropped connection or a
 timeout waiting for the server's answer is :class:`MaybeDelivered` (the server
 may have queued it), and nothing that goes wrong after the server's ``250``
 (a failed ``QUIT``) counts as a failure.
+
+Connections are reused: a send takes an idle session (or opens one, so as many
+are open as messages go out at once, at most the send step's concurrency) and
+gives it back after the server's ``250``; a session that failed is closed.
+A reused session the server has dropped meanwhile fails before the message
+goes out, so the message is tried once more on a fresh connection (it cannot
+have been delivered). Sessions are kept only within a send step
+(:meth:`SmtpNotifier.begin_step` .. :meth:`SmtpNotifier.end_step`, which says
+goodbye to the idle ones); a send outside a step opens and closes its own.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from email.utils import parseaddr
 from typing import Any, Literal
 
@@ -60,6 +70,9 @@ class SmtpNotifier:
         self._clock = clock
         user = f"{username}:***@" if username else ""
         self.name = f"{_SCHEMES[security]}://{user}{host}:{self.port}"
+        self._idle: list[_Watched] = []
+        self._idle_lock = threading.Lock()
+        self._steps = 0  # send steps under way: sessions are kept while one is
 
     def __repr__(self) -> str:
         return f"SmtpNotifier({self.name!r})"
@@ -76,8 +89,16 @@ class SmtpNotifier:
         client: _Watched | None = None
         try:
             email = as_email(message, date=self._clock())
-            client = self._session()
-            client.send_message(email, from_addr=sender, to_addrs=[message.to_email.strip()])
+            client, reused = self._take()
+            try:
+                client.send_message(email, from_addr=sender, to_addrs=[message.to_email.strip()])
+            except (smtplib.SMTPServerDisconnected, OSError):
+                if not reused or client.payload_sent:
+                    raise
+                client.close()  # an idle session the server dropped: nothing went out on it
+                client = None
+                client, _ = self._take(fresh=True)
+                client.send_message(email, from_addr=sender, to_addrs=[message.to_email.strip()])
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             reason = f"{self.name}: {self._scrub(_reason(exc, self.timeout))}"
             if client is not None:
@@ -85,8 +106,38 @@ class SmtpNotifier:
             if client is not None and client.payload_sent and _no_answer(exc):
                 raise MaybeDelivered(f"{reason} after the message was sent") from exc
             raise NotifyError(reason) from exc
-        _goodbye(client)
+        self._give_back(client)
         log_event("notify.sent", self, message)
+
+    def begin_step(self) -> None:
+        """A send step starts: keep sessions open for the sends that follow."""
+        with self._idle_lock:
+            self._steps += 1
+
+    def end_step(self) -> None:
+        """A send step is over: say goodbye to the idle sessions once no step is left."""
+        with self._idle_lock:
+            self._steps = max(self._steps - 1, 0)
+            idle, self._idle = (self._idle, []) if self._steps == 0 else ([], self._idle)
+        for client in idle:
+            _goodbye(client)
+
+    def _take(self, *, fresh: bool = False) -> tuple[_Watched, bool]:
+        """An idle session (reused: True) or a new one."""
+        if not fresh:
+            with self._idle_lock:
+                if self._idle:
+                    client = self._idle.pop()
+                    client.payload_sent = False
+                    return client, True
+        return self._session(), False
+
+    def _give_back(self, client: _Watched) -> None:
+        with self._idle_lock:
+            if self._steps:
+                self._idle.append(client)
+                return
+        _goodbye(client)
 
     def check(self) -> None:
         """Connect, greet, secure and log in as a real send would, then say goodbye."""

@@ -42,6 +42,7 @@ need no conditionals.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.worker.notify.message import Notice, OutgoingMessage, message_id_for, status_slug
 
 __all__ = [
-    "OPTIONALPLACEHOLDERS",
+    "OPTIONAL_PLACEHOLDERS",
     "PLACEHOLDER",
     "Rendered",
     "Templates",
@@ -63,7 +64,7 @@ __all__ = [
     "template_chain",
 ]
 
-OPTIONALPLACEHOLDERS = frozenset(
+OPTIONAL_PLACEHOLDERS = frozenset(
     {
         "message",
         "team_message",
@@ -81,7 +82,7 @@ OPTIONALPLACEHOLDERS = frozenset(
 PLACEHOLDER = re.compile(
     r"\$(?:\{(?P<braced>[_a-z][_a-z0-9]*)\}|(?P<named>[_a-z][_a-z0-9]*))", re.I
 )
-_EXTRAPLACEHOLDERS = (
+_EXTRA_PLACEHOLDERS = (
     "help_link",
     "ship_back_by",
     "label_url",
@@ -237,8 +238,8 @@ def _values(notice: Notice, policy: Policy) -> dict[str, str]:
         "next_step": notice.next_step.strip(),
         "refund_processing_days": policy.refund_processing_days,
         "return_ship_back_days": str(policy.return_ship_back_days),
-        **{name: "" for name in _EXTRAPLACEHOLDERS},
-        **{name: value for name, value in notice.values if name in _EXTRAPLACEHOLDERS},
+        **{name: "" for name in _EXTRA_PLACEHOLDERS},
+        **{name: value for name, value in notice.values if name in _EXTRA_PLACEHOLDERS},
     }
 
 
@@ -251,14 +252,40 @@ def _split_subject(source: str) -> tuple[str, str]:
 
 def _fill(source: str, values: dict[str, str]) -> str:
     """Substitute once, dropping lines whose optional placeholders are empty."""
-    kept: list[str] = []
+    kept = [
+        line.safe_substitute(values)
+        for line, optional in _compiled(source)
+        if not any(not values.get(name) for name in optional)
+    ]
+    text = _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n")
+    return text + "\n"
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> tuple[tuple[Template, frozenset[str]], ...]:
+    """A template's lines, each ready to fill, with the optional placeholders it uses.
+
+    Kept per template text, so a pass renders every message from templates
+    read and compiled once.
+    """
+    chunks: list[tuple[Template, frozenset[str]]] = []
+    plain: list[str] = []  # lines without an optional placeholder, filled as one chunk
     for line in source.splitlines():
         used = {m.group("braced") or m.group("named") for m in PLACEHOLDER.finditer(line)}
-        if any(name in OPTIONALPLACEHOLDERS and not values.get(name) for name in used):
+        optional = frozenset(used & OPTIONAL_PLACEHOLDERS)
+        if not optional:
+            plain.append(line)
             continue
-        kept.append(Template(line).safe_substitute(values))
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
-    return text + "\n"
+        if plain:
+            chunks.append((Template("\n".join(plain)), frozenset()))
+            plain = []
+        chunks.append((Template(line), optional))
+    if plain:
+        chunks.append((Template("\n".join(plain)), frozenset()))
+    return tuple(chunks)
 
 
 def _escape(value: str) -> str:
