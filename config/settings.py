@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     notify_concurrency: int = Field(8, ge=1, description="messages sent at once")
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
+    lease_seconds: int = Field(
+        60,
+        ge=1,
+        description="the pass lease lasts at least this long (and at least 3 intervals);"
+        " a crashed worker's queue is taken over after it",
+    )
     lookup_rate_per_minute: int = Field(20, ge=1)
     returns_flow_id: str = Field("", description="the returns portal flow (seed: returnFlowId)")
     returns_account_key: SecretStr = SecretStr("")

@@ -17,6 +17,12 @@ while notifiers never marked still get the message. Failed sends are retried
 with exponential backoff until ``notify_max_attempts``, then given up. An
 outcome the notifier cannot know (the server took the message but never
 answered) is recorded as *maybe* delivered and not tried again on that channel.
+
+The sheet carries the in-flight marks too: just before a send step hands
+messages over, their ``Notified`` entries say ``email sending`` (see
+:mod:`sheetqueue.worker.inflight`); ``sheet_mark`` says this worker wrote
+that mark (its time), so a mark it did not write (another host's, or one from before a
+lost state file) is recorded here as *maybe* and never sent again.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ _ADDED_COLUMNS = {
     "claimed_until": "TEXT NOT NULL DEFAULT ''",
     "claimed_by": "TEXT NOT NULL DEFAULT ''",
     "in_flight": "TEXT NOT NULL DEFAULT '[]'",  # notifiers handed it under the current claim
+    "sheet_mark": "TEXT NOT NULL DEFAULT ''",  # when this worker last wrote its sending mark
 }
 
 
@@ -103,6 +110,8 @@ class NoticeRecord:
     failed: tuple[str, ...]
     last_error: str
     finished_at: str
+    marked: str = ""  # when this worker wrote a ``sending`` mark on its Notified entry
+    in_flight: tuple[str, ...] = ()  # notifiers handed it under a claim with no outcome yet
 
 
 class Ledger:
@@ -130,10 +139,15 @@ class Ledger:
         *,
         now: datetime,
         delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
-        """The sheet owes these: staged ones become pending, missing ones are added."""
+        """The sheet owes these: staged ones become pending, missing ones are added.
+
+        ``delivered`` and ``maybe`` say which notifiers the cell says carried (or
+        maybe carried) a rebuilt one: they never get it again.
+        """
         keys = list(keys)
-        self._insert(rebuilt, now, NoticeState.PENDING, delivered or {})
+        self._insert(rebuilt, now, NoticeState.PENDING, delivered or {}, maybe or {})
         if keys:
             with self._write() as db:
                 db.executemany(
@@ -164,13 +178,15 @@ class Ledger:
         now: datetime,
         state: NoticeState,
         delivered: Mapping[tuple[str, str], Sequence[str]],
+        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
         if not messages:
             return
+        unsure = maybe or {}
         with self._write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-                " created_at, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, delivered, maybe) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         m.request_id,
@@ -180,6 +196,7 @@ class Ledger:
                         format_time(now),
                         format_time(now),
                         json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
+                        json.dumps(sorted(unsure.get((m.request_id, m.status.value), []))),
                     )
                     for m in messages
                 ],
@@ -189,7 +206,7 @@ class Ledger:
         """Every notice past staging, by (request, status)."""
         rows = self._select(
             "SELECT request_id, status, state, attempts, delivered, maybe, failed, last_error,"
-            " finished_at FROM notices WHERE state != 'staged'"
+            " finished_at, sheet_mark, in_flight FROM notices WHERE state != 'staged'"
         )
         return {
             (row[0], row[1]): NoticeRecord(
@@ -200,6 +217,8 @@ class Ledger:
                 failed=tuple(json.loads(row[6])),
                 last_error=row[7],
                 finished_at=row[8],
+                marked=row[9],
+                in_flight=tuple(json.loads(row[10])),
             )
             for row in rows
         }
@@ -251,6 +270,32 @@ class Ledger:
                     owed.message.request_id,
                     owed.message.status.value,
                 ),
+            )
+
+    def add_maybe(self, maybe: Mapping[tuple[str, str], Sequence[str]]) -> None:
+        """Notifiers that may have carried these pending notices (another worker's mark)."""
+        if not maybe:
+            return
+        with self._write() as db:
+            for (request_id, status), names in maybe.items():
+                row = db.execute(
+                    "SELECT maybe FROM notices WHERE request_id = ? AND status = ?",
+                    (request_id, status),
+                ).fetchone()
+                if row is None:
+                    continue
+                unsure = sorted(set(json.loads(row[0])) | set(names))
+                db.execute(
+                    "UPDATE notices SET maybe = ? WHERE request_id = ? AND status = ?",
+                    (json.dumps(unsure), request_id, status),
+                )
+
+    def mark_sheet(self, keys: Iterable[tuple[str, str]], at: str) -> None:
+        """This worker's ``sending`` marks (made at ``at``) for these notices are in the sheet."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE notices SET sheet_mark = ? WHERE request_id = ? AND status = ?",
+                [(at, *key) for key in keys],
             )
 
     def release(self, owed: Owed) -> None:

@@ -18,7 +18,9 @@ A pass has two steps. The *record* step (under the pass lock):
    state file, a crash between the write and the ledger).
 
 The *send* step (:mod:`sheetqueue.worker.sending`, after the lock is
-released) carries what is due and writes the outcomes into the cells.
+released) marks what is due ``sending`` in the cells, carries it, and writes
+the outcomes into the cells. The pass lease is kept for the whole pass
+(:mod:`sheetqueue.worker.inflight`): a pass that finds it lost stops there.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 import structlog
 from filelock import BaseFileLock, Timeout
 
+from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.lease import PassLease
@@ -39,7 +42,8 @@ from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision, decide
-from sheetqueue.worker.ledger import Ledger, NoticeRecord
+from sheetqueue.worker.inflight import LeaseGuard, mark_sending
+from sheetqueue.worker.ledger import Ledger, NoticeRecord, Owed
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import (
     Cell,
@@ -131,6 +135,7 @@ class Worker:
         self.templates = templates or Templates(settings.templates_dir)
         self.metrics = metrics or Metrics()
         self._written: dict[str, Written] = {}
+        self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -178,6 +183,9 @@ class Worker:
             for plan in plans.values():
                 _count_first_sight(report, plan)
             return report
+        if self._guard is not None and not self._guard.renew_if_long("record write"):
+            assert self._guard.error is not None
+            raise self._guard.error
         self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows = len(result.skipped)
@@ -201,14 +209,25 @@ class Worker:
         return report
 
     def send(self, now: datetime, report: PassReport, lock: BaseFileLock | None = None) -> None:
-        """The send step: carry what is due, then note the outcomes in the cells."""
-        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics)
+        """The send step: mark what is due, carry it, then note the outcomes in the cells."""
+        guard = self._guard
+
+        def mark(claimed: list[Owed]) -> list[Owed]:
+            if guard is not None and not guard.renew("send"):
+                return []
+            return mark_sending(
+                self.store, self.ledger, self._written, self.notifiers, claimed, now, lock
+            )
+
+        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics, mark=mark)
         report.notified += sent.notified
         report.failed += sent.failed
         report.maybe_delivered += sent.maybe
         report.postponed += sent.postponed
-        note_outcomes(self.store, self.ledger, self._written, lock)
-        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
+        if guard is None or guard.renew_if_long("outcome write"):
+            note_outcomes(self.store, self.ledger, self._written, lock)
+        stopped = {"stopped": "lease lost"} if guard is not None and guard.lost else {}
+        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows, **stopped)
 
     # -- planning -------------------------------------------------------------
 
@@ -416,6 +435,7 @@ class Worker:
         settled: list[tuple[str, str]] = []
         rebuilt = []
         delivered: dict[tuple[str, str], list[str]] = {}
+        maybe: dict[tuple[str, str], list[str]] = {}
         self._written = {}
         for stored in rows:
             position = stored.ref.position
@@ -426,6 +446,8 @@ class Worker:
             cell = plan.cell if position in applied else parse(stored.request.notified)
             request_id = request.request_id.strip()
             settled += _told_elsewhere(cell, request_id, pending.get(request_id, ()))
+            if position in applied:
+                _note_foreign_marks(stored.request, records)
             owed = cell.owed()
             if not owed:
                 continue
@@ -434,14 +456,26 @@ class Worker:
             )
             for entry in owed:
                 key = (request_id, entry.status)
-                if key in records:
+                if (record := records.get(key)) is not None:
+                    unsure = set(self._names(entry.maybe)) - {*record.maybe, *record.delivered}
+                    if unsure and not record.state.finished:
+                        maybe[key] = sorted(unsure)
                     continue
                 if key in staged:
                     confirm.append(key)
                     continue
                 rebuilt.append(self._rebuilt(request, entry))
-                delivered[key] = self._carried(entry)
-        self.ledger.confirm(confirm, rebuilt, now=now, delivered=delivered)
+                delivered[key] = self._names(entry.carried)
+                maybe[key] = self._names(entry.maybe)
+        rebuilt_keys = {(m.request_id, m.status.value) for m in rebuilt}
+        self.ledger.confirm(
+            confirm,
+            rebuilt,
+            now=now,
+            delivered=delivered,
+            maybe={k: v for k, v in maybe.items() if k in rebuilt_keys},
+        )
+        self.ledger.add_maybe({k: v for k, v in maybe.items() if k not in rebuilt_keys})
         self.ledger.settle(settled, now)
         self.ledger.drop_staged()
 
@@ -451,14 +485,13 @@ class Worker:
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
 
-    def _carried(self, entry: Entry) -> list[str]:
-        """Notifiers the cell says already carried (or maybe carried) this notice."""
-        done = set(entry.carried) | set(entry.maybe)
-        return [n.name for n in self.notifiers if channel_of(n.name) in done]
+    def _names(self, channels: Sequence[str]) -> list[str]:
+        """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""
+        return [n.name for n in self.notifiers if channel_of(n.name) in channels]
 
 
 def tick(
-    worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0
+    worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0, clock: Clock = utc_now
 ) -> PassReport | None:
     """One pass: the record step under the store's pass lock, then the send step outside it.
 
@@ -467,20 +500,30 @@ def tick(
     First the outbox (requests accepted by the API) is drained into the store,
     so a cron tick alone lands what was accepted. Raises
     :class:`~sheetqueue.sheets.lease.LeaseHeld`, having passed nothing, when
-    another worker holds the store's pass lease.
+    another worker holds the store's pass lease. The lease is renewed during
+    the pass (``clock`` gives the time of each renewal); if another worker has
+    it by then, the pass stops before sending and logs ``lease.lost``.
     """
     if worker.outbox is not None:
         worker.outbox.drain_logged(worker.store, now)
     try:
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
+                worker._guard = LeaseGuard(worker.lease, clock)
                 worker.lease.acquire(now)
             log.info("tick.started")
-            report = worker.record_pass(now)
+            try:
+                report = worker.record_pass(now)
+            except BaseException:
+                worker._guard = None
+                raise
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
         return None
-    worker.send(now, report, lock)
+    try:
+        worker.send(now, report, lock)
+    finally:
+        worker._guard = None
     worker.metrics.observe_pass(report.summary())
     return report
 
@@ -497,6 +540,22 @@ class _OrderCache:
         if key not in self._found:
             self._found[key] = self._source.get(order_id.strip(), email.strip())
         return self._found[key]
+
+
+def _note_foreign_marks(request: Request, records: dict[tuple[str, str], NoticeRecord]) -> None:
+    """Log each ``sending`` mark of another worker (or a lost state file) just made ``maybe``."""
+    for entry in parse(request.notified).owed():
+        record = records.get((request.request_id.strip(), entry.status))
+        if entry.sending and (record is None or record.marked != entry.sending_at):
+            log.warning(
+                "notify.maybe_delivered",
+                request_id=request.request_id.strip(),
+                status=entry.status,
+                channels=list(entry.sending),
+                marked_at=entry.sending_at,
+                error="another worker (or this host before its state file was lost) was "
+                "sending it: recorded as maybe delivered, not sent again",
+            )
 
 
 def _pending_by_request(records: dict[tuple[str, str], NoticeRecord]) -> dict[str, list[str]]:

@@ -85,7 +85,7 @@ def open_lease(settings: Settings, store: Store) -> PassLease | None:
     None for a store that is neither the sheet nor the local file (a test's own).
     """
     holder = holder_for_state(settings.state_path)
-    ttl = lease_ttl(settings.interval_seconds)
+    ttl = lease_ttl(settings.interval_seconds, settings.lease_seconds)
     if settings.backend == "gsheets":
         from sheetqueue.sheets.gsheets_lease import GsheetsLease
         from sheetqueue.sheets.gsheets_store import GsheetsStore
