@@ -20,8 +20,8 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.store import UpdateResult
 from sheetqueue.worker.lock import pass_lock
-from sheetqueue.worker.tick import tick
 from sheetqueue.worker.notify.message import OutgoingMessage
+from sheetqueue.worker.tick import tick
 
 
 def main() -> None:

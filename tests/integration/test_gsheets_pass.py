@@ -17,7 +17,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """Any size: header check, 1 read, a checked write, the sending marks, the outcomes; quiet: 2."""
+    """Any size: header check, a read, a checked write, sending marks, outcomes; quiet: 2 calls."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
