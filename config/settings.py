@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     notify_concurrency: int = Field(8, ge=1, description="messages sent at once")
     api_token: SecretStr = SecretStr("")
     interval_seconds: int = Field(60, ge=1)
+    lease_seconds: int = Field(
+        60,
+        ge=1,
+        description="the pass lease lasts at least this long (and at least 3 intervals);"
+        " a crashed worker's queue is taken over after it",
+    )
     log_level: str = Field("", description="DEBUG, INFO, WARNING or ERROR; blank: the command's")
     ready_missed_passes: int = Field(
         3, ge=1, description="/readyz fails once the last good pass is this many intervals old"

@@ -11,9 +11,14 @@ pass the worker calls :meth:`PassLease.acquire` with the pass's ``now``:
 - held by another holder and not yet expired: :class:`LeaseHeld` names that
   holder and when its lease runs out; the pass does not run.
 
-A holder that crashed simply stops renewing: its lease expires ``ttl`` after
-its last pass and another worker takes over. :meth:`PassLease.release` frees
-it at a clean stop. What the lease cell holds is one line of JSON
+The worker renews the lease again during the pass (before it sends, and
+after long steps; see :mod:`sheetqueue.worker.inflight`), so the lease
+covers the whole pass. A holder that crashed simply stops renewing: its
+lease expires ``ttl`` after its last renewal and another worker takes over.
+The ttl is ``max(3 x interval, lease_seconds)`` (60 s by default), long
+enough that ordinary slowness (Sheets retries, a slow send step) cannot
+expire it mid-pass; that is also how long a crashed holder keeps the queue.
+:meth:`PassLease.release` frees it at a clean stop. What the lease cell holds is one line of JSON
 (:class:`LeaseState`), the same for every store; :func:`claim` is the pure
 rule both stores apply.
 
@@ -142,9 +147,13 @@ def claim(current: LeaseState, me: Holder, now: datetime, ttl: timedelta) -> Lea
     return LeaseState(me, now + ttl, current.serial + 1)
 
 
-def lease_ttl(interval_seconds: float) -> timedelta:
-    """How long a lease lasts: a few intervals, so a late pass keeps it and a dead one loses it."""
-    return timedelta(seconds=LEASE_INTERVALS * interval_seconds)
+def lease_ttl(interval_seconds: float, floor_seconds: float = 0) -> timedelta:
+    """How long a lease lasts: a few intervals and at least ``floor_seconds``.
+
+    Long enough that a pass slowed by retries keeps it; short enough that a
+    dead holder's queue is taken over soon.
+    """
+    return timedelta(seconds=max(LEASE_INTERVALS * interval_seconds, floor_seconds))
 
 
 def note_taken(previous: LeaseState, taken: LeaseState) -> None:
@@ -162,6 +171,7 @@ class PassLease(Protocol):
     """One store's pass lease, as seen by one holder."""
 
     holder: Holder
+    ttl: timedelta
 
     def acquire(self, now: datetime) -> LeaseState:
         """Take or renew the lease until ``now + ttl``; LeaseHeld when another holds it."""

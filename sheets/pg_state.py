@@ -95,6 +95,7 @@ _MIGRATIONS: tuple[str, ...] = (
         claimed_until TEXT NOT NULL DEFAULT '',
         claimed_by TEXT NOT NULL DEFAULT '',
         in_flight TEXT NOT NULL DEFAULT '[]',
+        sheet_mark TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (request_id, status)
     );
     CREATE TABLE seen (request_id TEXT PRIMARY KEY, status TEXT NOT NULL);

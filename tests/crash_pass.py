@@ -1,7 +1,8 @@
 """Run one worker pass that SIGKILLs itself at a chosen point.
 
 ``python -m tests.crash_pass send N`` dies right after the Nth message is sent:
-the SMTP server accepted it, the ledger never heard. ``python -m
+the SMTP server accepted it, the ledger never heard (``send N tick``: the
+pass is a whole ``tick``, pass lease and lock included). ``python -m
 tests.crash_pass write`` dies right after the pass's sheet write, before the
 ledger learns what that write owes. Same SHEETQUEUE_* environment as the CLI.
 """
@@ -18,7 +19,9 @@ from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.store import UpdateResult
+from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.notify.message import OutgoingMessage
+from sheetqueue.worker.tick import tick
 
 
 def main() -> None:
@@ -50,7 +53,10 @@ def main() -> None:
             return result
 
         store.update_cells = update  # type: ignore[method-assign]
-    worker.run_pass(utc_now())
+    if sys.argv[3:] == ["tick"]:
+        tick(worker, utc_now(), pass_lock(settings))
+    else:
+        worker.run_pass(utc_now())
 
 
 if __name__ == "__main__":

@@ -18,6 +18,12 @@ while notifiers never marked still get the message. Failed sends are retried
 with exponential backoff until ``notify_max_attempts``, then given up. An
 outcome the notifier cannot know (the server took the message but never
 answered) is recorded as *maybe* delivered and not tried again on that channel.
+
+The sheet carries the in-flight marks too: just before a send step hands
+messages over, their ``Notified`` entries say ``email sending`` (see
+:mod:`sheetqueue.worker.inflight`); ``sheet_mark`` says this worker wrote
+that mark (its time), so a mark it did not write (another host's, or one from before a
+lost state file) is recorded here as *maybe* and never sent again.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ _ADDED_COLUMNS = {
     "claimed_until": "TEXT NOT NULL DEFAULT ''",
     "claimed_by": "TEXT NOT NULL DEFAULT ''",
     "in_flight": "TEXT NOT NULL DEFAULT '[]'",  # notifiers handed it under the current claim
+    "sheet_mark": "TEXT NOT NULL DEFAULT ''",  # when this worker last wrote its sending mark
 }
 
 
@@ -110,6 +117,8 @@ class NoticeRecord:
     failed: tuple[str, ...]
     last_error: str
     finished_at: str
+    marked: str = ""  # when this worker wrote a ``sending`` mark on its Notified entry
+    in_flight: tuple[str, ...] = ()  # notifiers handed it under a claim with no outcome yet
 
 
 class Ledger:
@@ -144,9 +153,14 @@ class Ledger:
         *,
         now: datetime,
         delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
-        """The sheet owes these: staged ones become pending, missing ones are added."""
-        self.settle(keys, rebuilt, now=now, delivered=delivered, drop=False)
+        """The sheet owes these: staged ones become pending, missing ones are added.
+
+        ``delivered`` and ``maybe`` say which notifiers the cell says carried (or
+        maybe carried) a rebuilt one: they never get it again.
+        """
+        self.settle(keys, rebuilt, now=now, delivered=delivered, maybe=maybe, drop=False)
 
     def settle(
         self,
@@ -155,6 +169,7 @@ class Ledger:
         *,
         now: datetime,
         delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
         seen: Mapping[str, str] | None = None,
         told: Sequence[tuple[str, str]] = (),
         drop: bool = True,
@@ -162,9 +177,11 @@ class Ledger:
         """The end of a record step, in one transaction.
 
         Staged notices the sheet now owes (``keys``) become pending, ``rebuilt``
-        ones are added as pending, the other staged ones are dropped (with
-        ``drop``), pending ones the sheet says are already ``told`` (by another
-        worker) are closed, and the statuses ``seen`` are remembered.
+        ones are added as pending (``delivered``/``maybe``: the notifiers the
+        cell says carried, or maybe carried, them), the other staged ones are
+        dropped (with ``drop``), pending ones the sheet says are already
+        ``told`` (by another worker) are closed, and the statuses ``seen`` are
+        remembered.
         """
         keys = list(keys)
         with self._write() as db:
@@ -174,7 +191,7 @@ class Ledger:
                     " in_flight = '[]' WHERE request_id = ? AND status = ? AND state = 'pending'",
                     [(format_time(now), *key) for key in told],
                 )
-            self._insert(db, rebuilt, now, NoticeState.PENDING, delivered or {})
+            self._insert(db, rebuilt, now, NoticeState.PENDING, delivered or {}, maybe)
             if keys:
                 db.executemany(
                     "UPDATE notices SET state = 'pending' "
@@ -198,12 +215,14 @@ class Ledger:
         now: datetime,
         state: NoticeState,
         delivered: Mapping[tuple[str, str], Sequence[str]],
+        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
     ) -> None:
         if not messages:
             return
+        unsure = maybe or {}
         db.executemany(
             "INSERT OR IGNORE INTO notices (request_id, status, message, state, next_try_at,"
-            " created_at, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at, delivered, maybe) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     m.request_id,
@@ -213,6 +232,7 @@ class Ledger:
                     format_time(now),
                     format_time(now),
                     json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
+                    json.dumps(sorted(unsure.get((m.request_id, m.status.value), []))),
                 )
                 for m in messages
             ],
@@ -222,7 +242,7 @@ class Ledger:
         """Every notice past staging, by (request, status)."""
         rows = self._select(
             "SELECT request_id, status, state, attempts, delivered, maybe, failed, last_error,"
-            " finished_at FROM notices WHERE state != 'staged'"
+            " finished_at, sheet_mark, in_flight FROM notices WHERE state != 'staged'"
         )
         return {
             (row[0], row[1]): NoticeRecord(
@@ -233,6 +253,8 @@ class Ledger:
                 failed=tuple(json.loads(row[6])),
                 last_error=row[7],
                 finished_at=row[8],
+                marked=row[9],
+                in_flight=tuple(json.loads(row[10])),
             )
             for row in rows
         }
@@ -284,6 +306,32 @@ class Ledger:
                     owed.message.request_id,
                     owed.message.status.value,
                 ),
+            )
+
+    def add_maybe(self, maybe: Mapping[tuple[str, str], Sequence[str]]) -> None:
+        """Notifiers that may have carried these pending notices (another worker's mark)."""
+        if not maybe:
+            return
+        with self._write() as db:
+            for (request_id, status), names in maybe.items():
+                row = db.execute(
+                    "SELECT maybe FROM notices WHERE request_id = ? AND status = ?",
+                    (request_id, status),
+                ).fetchone()
+                if row is None:
+                    continue
+                unsure = sorted(set(json.loads(row[0])) | set(names))
+                db.execute(
+                    "UPDATE notices SET maybe = ? WHERE request_id = ? AND status = ?",
+                    (json.dumps(unsure), request_id, status),
+                )
+
+    def mark_sheet(self, keys: Iterable[tuple[str, str]], at: str) -> None:
+        """This worker's ``sending`` marks (made at ``at``) for these notices are in the sheet."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE notices SET sheet_mark = ? WHERE request_id = ? AND status = ?",
+                [(at, *key) for key in keys],
             )
 
     def release(self, owed: Owed) -> None:

@@ -11,6 +11,11 @@ sheet alone:
 ``Done owed 2026-11-22T09:30:00Z``             the shopper must be told; written in the same
                                                write as the status it is about
 ``Done owed 2026-11-22T09:30:00Z email``       ... and the email already carried it
+``Done owed 2026-11-22T09:30:00Z email sending   ... being handed to the email since that
+2026-11-22T09:31:05Z``                         time: written just before the send; a worker
+                                               that finds a mark it did not write (a
+                                               takeover, a lost state file) records it
+                                               ``email maybe`` and never sends it again
 ``Done 2026-11-22T09:30:00Z email``            told, when, and which channel carried it
 ``Done 2026-11-22T09:30:00Z webhook maybe``    the webhook got it but never answered: maybe
                                                delivered, not sent again
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sheetqueue.sheets.model import Status
@@ -43,15 +48,19 @@ __all__ = [
     "channel_of",
     "channels_of",
     "finished_entry",
+    "foreign_sending",
     "owed_entry",
     "parse",
     "seen_entry",
+    "sending_entry",
 ]
 
 Kind = Literal["seen", "adopted", "owed", "told", "not_sent", "other"]
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_CHANNEL = re.compile(r"^([a-z][a-z0-9+._-]*)( maybe| gave up)?$")
+_CHANNEL = re.compile(
+    r"^([a-z][a-z0-9+._-]*)( maybe| gave up| sending (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z))?$"
+)
 _STATUSES = sorted(Status, key=lambda s: -len(s.value))
 
 
@@ -65,6 +74,8 @@ class Entry:
     carried: tuple[str, ...] = ()  # channels that delivered it
     maybe: tuple[str, ...] = ()  # channels whose outcome is unknown
     gave_up: tuple[str, ...] = ()  # channels that never delivered it
+    sending: tuple[str, ...] = ()  # owed: channels it is being handed to right now
+    sending_at: str = ""  # when that sending mark was written (which worker's mark it is)
     reason: str = ""  # not_sent: why
     raw: str = ""  # other: the text as a person typed it
 
@@ -79,6 +90,7 @@ class Entry:
             *self.carried,
             *(f"{c} maybe" for c in self.maybe),
             *(f"{c} gave up" for c in self.gave_up),
+            *(f"{c} sending {self.sending_at}" for c in self.sending),
         ]
         words = [self.status, "owed" if self.kind == "owed" else "", self.time, ", ".join(channels)]
         return " ".join(word for word in words if word)
@@ -182,24 +194,37 @@ def _entry(text: str) -> Entry:
     when, _, tail = rest.partition(" ")
     if when and not _TIME.fullmatch(when):
         return other
-    carried, maybe, gave_up = _channels(tail)
-    if carried is None:
+    carried, maybe, gave_up, sending = _channels(tail)
+    if carried is None or (sending and kind != "owed"):
         return other
-    return Entry(kind, status.value, when, carried, maybe, gave_up)
+    times = {at for _channel, at in sending}
+    if len(times) > 1:
+        return other
+    channels = tuple(channel for channel, _at in sending)
+    at = times.pop() if times else ""
+    return Entry(kind, status.value, when, carried, maybe, gave_up, channels, at)
 
 
-def _channels(
-    tail: str,
-) -> tuple[tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]:
+_Channels = tuple[
+    tuple[str, ...] | None, tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]
+]
+
+
+def _channels(tail: str) -> _Channels:
     carried: list[str] = []
     maybe: list[str] = []
     gave_up: list[str] = []
+    sending: list[tuple[str, str]] = []
+    kinds = {None: carried, " maybe": maybe, " gave up": gave_up}
     for item in (part.strip() for part in tail.split(",") if part.strip()):
         match = _CHANNEL.match(item)
         if match is None:
-            return None, (), ()
-        {None: carried, " maybe": maybe, " gave up": gave_up}[match.group(2)].append(match.group(1))
-    return tuple(carried), tuple(maybe), tuple(gave_up)
+            return None, (), (), ()
+        if match.group(3):
+            sending.append((match.group(1), match.group(3)))
+        else:
+            kinds[match.group(2)].append(match.group(1))
+    return tuple(carried), tuple(maybe), tuple(gave_up), tuple(sending)
 
 
 def channel_of(notifier_name: str) -> str:
@@ -242,6 +267,19 @@ def finished_entry(
 def _one_line(text: str) -> str:
     """A reason that cannot break the cell's format."""
     return " ".join(text.replace(";", ",").replace("(", "[").replace(")", "]").split())
+
+
+def sending_entry(entry: Entry, channels: Iterable[str], at: str) -> Entry:
+    """An owed entry marked, at ``at``, as being handed to ``channels``."""
+    new = tuple(c for c in dict.fromkeys(channels) if c not in entry.carried + entry.maybe)
+    return replace(entry, sending=new, sending_at=at if new else "")
+
+
+def foreign_sending(entry: Entry) -> Entry:
+    """An owed entry whose sending mark no record here explains: those channels maybe carried it."""
+    maybe = tuple(dict.fromkeys((*entry.maybe, *entry.sending)))
+    unsure = tuple(c for c in maybe if c not in entry.carried)
+    return replace(entry, maybe=unsure, sending=(), sending_at="")
 
 
 def owed_entry(status: Status, when: str) -> Entry:

@@ -29,7 +29,15 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.store import CellUpdate, RowRef, Store
 from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.notified import Cell, channel_of, finished_entry, parse
+from sheetqueue.worker.notified import (
+    Cell,
+    channel_of,
+    channels_of,
+    finished_entry,
+    foreign_sending,
+    parse,
+    sending_entry,
+)
 from sheetqueue.worker.notify.base import Delivery, Notifier, deliver, send_step
 
 __all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
@@ -58,24 +66,33 @@ class SendResult:
 
 
 def catch_up(cell: Cell, request_id: str, records: Mapping[tuple[str, str], NoticeRecord]) -> Cell:
-    """The cell with each owed entry replaced by how the ledger says it went."""
+    """The cell with each owed entry replaced by how the ledger says it went.
+
+    A ``sending`` mark this ledger did not write becomes ``maybe`` (another
+    worker, or this host before its state file was lost, was handing it over);
+    one it wrote stays only on the notifiers still in flight.
+    """
     for entry in cell.owed():
         record = records.get((request_id, entry.status))
+        if entry.sending and (record is None or record.marked != entry.sending_at):
+            cell = cell.with_entry(foreign_sending(entry))
+            continue
         if record is None:
             continue
         when = record.finished_at if record.state.finished else entry.time
-        cell = cell.with_entry(
-            finished_entry(
-                entry.status,
-                state=record.state,
-                when=when or entry.time,
-                carried=record.delivered,
-                maybe=record.maybe,
-                failed=record.failed,
-                attempts=record.attempts,
-                last_error=record.last_error,
-            )
+        caught = finished_entry(
+            entry.status,
+            state=record.state,
+            when=when or entry.time,
+            carried=record.delivered,
+            maybe=record.maybe,
+            failed=record.failed,
+            attempts=record.attempts,
+            last_error=record.last_error,
         )
+        if caught.kind == "owed" and record.in_flight and entry.sending:
+            caught = sending_entry(caught, channels_of(record.in_flight), entry.sending_at)
+        cell = cell.with_entry(caught)
     return cell
 
 
@@ -87,12 +104,25 @@ def send_due(
     metrics: Metrics,
     *,
     monotonic: Callable[[], float] = time.monotonic,
+    mark: Callable[[list[Owed]], list[Owed]] | None = None,
 ) -> SendResult:
-    """Claim the due messages and send them concurrently; record each outcome."""
+    """Claim the due messages and send them concurrently; record each outcome.
+
+    ``mark`` (the in-flight marks in the sheet) gets the claimed messages and
+    returns those that may go; the others are handed back for a later step.
+    """
     result = SendResult()
     claimed = ledger.claim(
         now, now + timedelta(seconds=settings.notify_pass_seconds) + CLAIM_MARGIN
     )
+    if claimed and mark is not None:
+        cleared = mark(claimed)
+        going = {id(owed) for owed in cleared}
+        for owed in claimed:
+            if id(owed) not in going:
+                ledger.release(owed)
+                result.postponed += 1
+        claimed = cleared
     if not claimed:
         return result
     deadline = monotonic() + settings.notify_pass_seconds

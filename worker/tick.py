@@ -18,7 +18,9 @@ A pass has two steps. The *record* step (under the pass lock):
    state file, a crash between the write and the ledger).
 
 The *send* step (:mod:`sheetqueue.worker.sending`, after the lock is
-released) carries what is due and writes the outcomes into the cells.
+released) marks what is due ``sending`` in the cells, carries it, and writes
+the outcomes into the cells. The pass lease is kept for the whole pass
+(:mod:`sheetqueue.worker.inflight`): a pass that finds it lost stops there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime, timedelta
 import structlog
 from filelock import BaseFileLock, Timeout
 
+from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.lease import PassLease
@@ -41,6 +44,7 @@ from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision, decide
+from sheetqueue.worker.inflight import LeaseGuard, mark_sending
 from sheetqueue.worker.labels import (
     LabelError,
     LabelSource,
@@ -49,7 +53,7 @@ from sheetqueue.worker.labels import (
     labels_from_settings,
     ship_back_note,
 )
-from sheetqueue.worker.ledger import Ledger, NoticeRecord
+from sheetqueue.worker.ledger import Ledger, NoticeRecord, Owed
 from sheetqueue.worker.links import link_for
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import (
@@ -151,6 +155,7 @@ class Worker:
         self._written: dict[str, Written] = {}
         self.labels = labels if labels is not None else labels_from_settings(settings)
         self._quiet_cells: dict[tuple[str, str], bool] = {}
+        self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -206,6 +211,30 @@ class Worker:
             for plan in plans.values():
                 _count_first_sight(report, plan)
             return report
+        self._write_plans(rows, plans, updates, observed, seen, seen_now, report, now)
+        if report.adopted:
+            log.info(
+                "tick.adopted",
+                **{k.lower().replace(" ", "_"): v for k, v in report.adopted.items()},
+            )
+        log.info("tick.recorded", **report.summary(), skipped_rows=report.skipped_rows)
+        return report
+
+    def _write_plans(
+        self,
+        rows: Sequence[StoredRequest],
+        plans: dict[int, _Plan],
+        updates: list[CellUpdate],
+        observed: list[LogEntry],
+        seen: dict[str, str],
+        seen_now: dict[str, str],
+        report: PassReport,
+        now: datetime,
+    ) -> None:
+        """Stage the notices, write every planned cell at once, then settle the ledger."""
+        if self._guard is not None and not self._guard.renew_if_long("record write"):
+            assert self._guard.error is not None
+            raise self._guard.error
         self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows = len(result.skipped)
@@ -223,23 +252,27 @@ class Worker:
         )
         changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
         self._confirm_owed(rows, plans, applied, skipped, now, changed_seen)
-        if report.adopted:
-            log.info(
-                "tick.adopted",
-                **{k.lower().replace(" ", "_"): v for k, v in report.adopted.items()},
-            )
-        log.info("tick.recorded", **report.summary(), skipped_rows=report.skipped_rows)
-        return report
 
     def send(self, now: datetime, report: PassReport, lock: BaseFileLock | None = None) -> None:
-        """The send step: carry what is due, then note the outcomes in the cells."""
-        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics)
+        """The send step: mark what is due, carry it, then note the outcomes in the cells."""
+        guard = self._guard
+
+        def mark(claimed: list[Owed]) -> list[Owed]:
+            if guard is not None and not guard.renew("send"):
+                return []
+            return mark_sending(
+                self.store, self.ledger, self._written, self.notifiers, claimed, now, lock
+            )
+
+        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics, mark=mark)
         report.notified += sent.notified
         report.failed += sent.failed
         report.maybe_delivered += sent.maybe
         report.postponed += sent.postponed
-        note_outcomes(self.store, self.ledger, self._written, lock)
-        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows)
+        if guard is None or guard.renew_if_long("outcome write"):
+            note_outcomes(self.store, self.ledger, self._written, lock)
+        stopped = {"stopped": "lease lost"} if guard is not None and guard.lost else {}
+        log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows, **stopped)
 
     # -- planning -------------------------------------------------------------
 
@@ -551,6 +584,7 @@ class Worker:
         settled: list[tuple[str, str]] = []
         rebuilt = []
         delivered: dict[tuple[str, str], list[str]] = {}
+        maybe: dict[tuple[str, str], list[str]] = {}
         self._written = {}
         for stored in rows:
             position = stored.ref.position
@@ -567,6 +601,8 @@ class Worker:
             request = plan.request if position in applied and plan.request else stored.request
             request_id = request.request_id.strip()
             settled += _told_elsewhere(cell, request_id, pending.get(request_id, ()))
+            if position in applied:
+                _note_foreign_marks(stored.request, records)
             owed = cell.owed()
             if not owed:
                 continue
@@ -575,14 +611,28 @@ class Worker:
             )
             for entry in owed:
                 key = (request_id, entry.status)
-                if key in records:
+                if (record := records.get(key)) is not None:
+                    unsure = set(self._names(entry.maybe)) - {*record.maybe, *record.delivered}
+                    if unsure and not record.state.finished:
+                        maybe[key] = sorted(unsure)
                     continue
                 if key in staged:
                     confirm.append(key)
                     continue
                 rebuilt.append(self._rebuilt(request, entry))
-                delivered[key] = self._carried(entry)
-        self.ledger.settle(confirm, rebuilt, now=now, delivered=delivered, seen=seen, told=settled)
+                delivered[key] = self._names(entry.carried)
+                maybe[key] = self._names(entry.maybe)
+        rebuilt_keys = {(m.request_id, m.status.value) for m in rebuilt}
+        self.ledger.settle(
+            confirm,
+            rebuilt,
+            now=now,
+            delivered=delivered,
+            maybe={k: v for k, v in maybe.items() if k in rebuilt_keys},
+            seen=seen,
+            told=settled,
+        )
+        self.ledger.add_maybe({k: v for k, v in maybe.items() if k not in rebuilt_keys})
 
     def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
         status = entry.parsed_status or Status.PENDING
@@ -593,14 +643,13 @@ class Worker:
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
 
-    def _carried(self, entry: Entry) -> list[str]:
-        """Notifiers the cell says already carried (or maybe carried) this notice."""
-        done = set(entry.carried) | set(entry.maybe)
-        return [n.name for n in self.notifiers if channel_of(n.name) in done]
+    def _names(self, channels: Sequence[str]) -> list[str]:
+        """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""
+        return [n.name for n in self.notifiers if channel_of(n.name) in channels]
 
 
 def tick(
-    worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0
+    worker: Worker, now: datetime, lock: BaseFileLock, *, wait: float = 0, clock: Clock = utc_now
 ) -> PassReport | None:
     """One pass: the record step under the store's pass lock, then the send step outside it.
 
@@ -609,7 +658,9 @@ def tick(
     First the outbox (requests accepted by the API) is drained into the store,
     so a cron tick alone lands what was accepted. Raises
     :class:`~sheetqueue.sheets.lease.LeaseHeld`, having passed nothing, when
-    another worker holds the store's pass lease.
+    another worker holds the store's pass lease. The lease is renewed during
+    the pass (``clock`` gives the time of each renewal); if another worker has
+    it by then, the pass stops before sending and logs ``lease.lost``.
     """
     started = time.perf_counter()
     if worker.outbox is not None:
@@ -617,13 +668,21 @@ def tick(
     try:
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
+                worker._guard = LeaseGuard(worker.lease, clock)
                 worker.lease.acquire(now)
             log.info("tick.started")
-            report = worker.record_pass(now)
+            try:
+                report = worker.record_pass(now)
+            except BaseException:
+                worker._guard = None
+                raise
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
         return None
-    worker.send(now, report, lock)
+    try:
+        worker.send(now, report, lock)
+    finally:
+        worker._guard = None
     observe(
         worker.metrics,
         report.summary(),
@@ -655,6 +714,22 @@ def _status_after(stored: StoredRequest, plan: _Plan | None, applied: set[int]) 
     if plan is not None and stored.ref.position in applied and plan.request is not None:
         return plan.request.status
     return stored.text("status")
+
+
+def _note_foreign_marks(request: Request, records: dict[tuple[str, str], NoticeRecord]) -> None:
+    """Log each ``sending`` mark of another worker (or a lost state file) just made ``maybe``."""
+    for entry in parse(request.notified).owed():
+        record = records.get((request.request_id.strip(), entry.status))
+        if entry.sending and (record is None or record.marked != entry.sending_at):
+            log.warning(
+                "notify.maybe_delivered",
+                request_id=request.request_id.strip(),
+                status=entry.status,
+                channels=list(entry.sending),
+                marked_at=entry.sending_at,
+                error="another worker (or this host before its state file was lost) was "
+                "sending it: recorded as maybe delivered, not sent again",
+            )
 
 
 def _pending_by_request(records: dict[tuple[str, str], NoticeRecord]) -> dict[str, list[str]]:

@@ -149,7 +149,7 @@ def open_lease(settings: Settings, store: Store) -> PassLease | None:
     None for a store that is neither the sheet nor the local file (a test's own).
     """
     holder = holder_for_state(settings.state_path)
-    ttl = lease_ttl(settings.interval_seconds)
+    ttl = lease_ttl(settings.interval_seconds, settings.lease_seconds)
     url = settings.state_url.get_secret_value()
     if url:  # several hosts: a session advisory lock on the queue's key
         from sheetqueue.sheets.pg_state import PgPassLease

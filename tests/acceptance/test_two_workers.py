@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from typing import Any
 
 from sheetqueue.sheets.gsheets_lease import LEASE_TAB
 from sheetqueue.sheets.lease import LeaseState
-from sheetqueue.sheets.model import CANONICAL_HEADER
+from sheetqueue.sheets.model import CANONICAL_HEADER, Status
+from sheetqueue.worker import notified
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
 from tests.smtp_server import SmtpServer
@@ -98,6 +100,7 @@ def _sheet_clis(tmp_path: Path, smtp: SmtpServer, rows: list[list[str]]) -> tupl
         "SHEETQUEUE_ORDERS": f"file:{orders}",
         "SHEETQUEUE_NOTIFY": smtp.url(),
         "SHEETQUEUE_INTERVAL_SECONDS": "1",
+        "SHEETQUEUE_LEASE_SECONDS": "4",
     }
     clis = []
     for name in ("host-a", "host-b"):
@@ -157,6 +160,71 @@ def test_tick_refuses_while_a_worker_holds_the_sheet(tmp_path: Path) -> None:
         emulator.append_row(book, "Requests", _row(1, with_id=True))
         _wait_for(lambda: host_b("tick").code == 0, 30, "the dead worker's lease to expire")
         assert _told(smtp) == Counter({"REQ-TWO00000000000": 1, "REQ-TWO00000000001": 1})
+
+
+def _notices(emulator: Any, book: str) -> dict[str, notified.Entry | None]:
+    """Each row's Ineligible notice entry in its Notified cell, by Request ID."""
+    values = emulator.values(book, "Requests")
+    column = CANONICAL_HEADER.index("Notified")
+    found = {}
+    for row in values[1:]:
+        cells = [str(cell) for cell in row] + [""] * len(CANONICAL_HEADER)
+        found[cells[0]] = notified.parse(cells[column]).notice(Status.INELIGIBLE)
+    return found
+
+
+def test_holder_killed_mid_send_is_taken_over_with_no_resend(tmp_path: Path) -> None:
+    """SIGKILL mid-send: the sheet says sending; the other host takes over, resends nothing."""
+    killed = 6
+    rows = [_row(n, with_id=True) for n in range(killed)]
+    with SmtpServer() as smtp:
+        emulator, book, host_a, host_b = _sheet_clis(tmp_path, smtp, rows)
+        crashed = subprocess.run(
+            [sys.executable, "-m", "tests.crash_pass", "send", "3", "tick"],
+            env={**host_a.env, "SHEETQUEUE_NOTIFY_CONCURRENCY": "1"},
+            cwd=Path(__file__).parents[2],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+        assert sum(_told(smtp).values()) == 3
+        marks = _notices(emulator, book)
+        assert all(e is not None and e.sending == ("email",) for e in marks.values()), marks
+        holder = LeaseState.parse(emulator.values(book, LEASE_TAB)[1][0]).holder
+        assert (
+            holder is not None
+            and holder.token == (tmp_path / "host-a" / "state.db.holder").read_text().strip()
+        )
+        worker = host_b.popen("worker")
+        try:
+            for n in (killed, killed + 1):  # new requests while the dead host still holds it
+                emulator.append_row(book, "Requests", _row(n, with_id=True))
+            _wait_for(lambda: len(_told(smtp)) == 5, 40, "the other host to take over")
+            _wait_for(
+                lambda: all(
+                    e is not None and e.kind == "told" for e in _notices(emulator, book).values()
+                ),
+                40,
+                "every outcome to reach the sheet",
+            )
+            time.sleep(2)  # a few more passes: nothing may go again
+        finally:
+            err = _stop(worker)
+        told = _told(smtp)
+    assert all(count == 1 for count in told.values()), told
+    entries = _notices(emulator, book)
+    maybe = {rid for rid, e in entries.items() if e is not None and e.maybe == ("email",)}
+    assert maybe == {f"REQ-TWO{n:011d}" for n in range(killed)}, entries
+    assert {rid for rid, e in entries.items() if e is not None and e.carried == ("email",)} == {
+        f"REQ-TWO{n:011d}" for n in (killed, killed + 1)
+    }
+    recorded = _events(err, "notify.maybe_delivered")  # IDs are masked in logs
+    assert len(recorded) == killed and {e["marked_at"] for e in recorded} != {""}, err[-3000:]
+    assert _events(err, "lease.held_by_other"), err[-2000:]
+    taken = _events(err, "lease.taken")
+    assert taken and f"pid {holder.pid}" in taken[-1]["previous"], err[-2000:]
 
 
 def test_two_installations_on_one_local_queue_are_kept_apart(tmp_path: Path) -> None:

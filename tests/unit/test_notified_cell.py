@@ -16,6 +16,9 @@ from sheetqueue.worker.ledger import NoticeState
         "adopted Done 2026-11-22T09:30:00Z",
         "Done owed 2026-11-22T09:30:00Z",
         "Done owed 2026-11-22T09:30:00Z email",
+        "Done owed 2026-11-22T09:30:00Z email sending 2026-11-22T09:31:05Z",
+        "Done owed 2026-11-22T09:30:00Z email, webhook sending 2026-11-22T09:31:05Z",
+        "Done owed 2026-11-22T09:30:00Z webhook maybe, email sending 2026-11-22T09:31:05Z",
         "Ineligible 2026-11-22T09:30:00Z email",
         "Done 2026-11-22T09:30:00Z webhook maybe",
         "Done 2026-11-22T09:30:00Z email, webhook gave up",
@@ -78,3 +81,32 @@ def test_finished_entries_name_channels_not_servers() -> None:
         last_error="",
     )
     assert sent.render() == "Done 2026-11-22T09:30:00Z email, webhook maybe"
+
+
+def test_a_sending_mark_reads_back_and_turns_into_maybe() -> None:
+    """``email sending`` is an owed entry in flight; a mark no record explains becomes maybe."""
+    owed = notified.parse("Done owed 2026-11-22T09:30:00Z").notice(Status.DONE)
+    assert owed is not None
+    marked = notified.sending_entry(owed, ["email", "webhook"], "2026-11-22T09:31:05Z")
+    assert marked.render() == (
+        "Done owed 2026-11-22T09:30:00Z "
+        "email sending 2026-11-22T09:31:05Z, webhook sending 2026-11-22T09:31:05Z"
+    )
+    again = notified.parse(marked.render()).notice(Status.DONE)
+    assert again == marked and again.kind == "owed" and again.sending == ("email", "webhook")
+    assert again.sending_at == "2026-11-22T09:31:05Z"
+    maybe = notified.foreign_sending(again)
+    assert maybe.render() == "Done owed 2026-11-22T09:30:00Z email maybe, webhook maybe"
+
+
+def test_sending_on_a_told_entry_is_a_persons_text() -> None:
+    """Only an owed entry can be in flight; anything else with ``sending`` is kept as typed."""
+    for text in (
+        "Done 2026-11-22T09:30:00Z email sending 2026-11-22T09:31:05Z",
+        "Done owed 2026-11-22T09:30:00Z email sending",
+        "Done owed 2026-11-22T09:30:00Z email sending 2026-11-22T09:31:05Z, "
+        "webhook sending 2026-11-22T09:32:00Z",
+    ):
+        cell = notified.parse(text)
+        assert [entry.kind for entry in cell.entries] == ["other"], text
+        assert cell.render() == text
