@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -343,6 +343,15 @@ def known_variables() -> list[str]:
     return names + [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
 
 
+def _table_variables() -> list[str]:
+    """The variables of settings that are tables: each key is ``NAME__KEY``."""
+    return [
+        f"{ENV_PREFIX}{name.upper()}"
+        for name, info in Settings.model_fields.items()
+        if get_origin(info.annotation) is dict
+    ]
+
+
 def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
     known = known_variables()
     for name in sorted(environ):
@@ -350,6 +359,8 @@ def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
         if not upper.startswith(ENV_PREFIX) or upper in known:
             continue
         if any(upper.startswith(f"{name}__") for name in known if "__" in name):  # a table key
+            continue
+        if any(upper.startswith(f"{table}__") for table in _table_variables()):  # LINKS__RETURN
             continue
         if any(upper == f"{ENV_PREFIX}{group}" for group in ("POLICY", "SHEET")):
             continue
