@@ -57,20 +57,23 @@ def settings_and_store(
 
 
 def queue_table(requests: Sequence[Request], *, title: str = "Requests") -> Table:
-    """The queue as a terminal table, the columns a team member looks at first."""
-    table = Table(title=title, show_lines=False, expand=False)
-    for header in ("Request ID", "Type", "Status", "Order ID"):
-        table.add_column(header, no_wrap=True)
-    table.add_column("Decision", overflow="fold", max_width=24)
-    table.add_column("Worker Note", overflow="fold", ratio=1)
+    """The queue as a terminal table, readable at 80 columns.
+
+    The type goes under the Request ID and the note under the decision, so the
+    one column that wraps (the decision and its note) gets every spare column.
+    """
+    table = Table(title=title, show_lines=True, expand=False)
+    table.add_column("Request / type", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Order ID", no_wrap=True)
+    table.add_column("Decision / Worker Note", overflow="fold", ratio=1, min_width=20)
     for request in requests:
+        decided = "\n".join(part for part in (request.decision, request.worker_note) if part)
         table.add_row(
-            request.request_id,
-            request.type,
+            f"{request.request_id}\n[dim]{request.type}[/]",
             f"[{status_style(request.status)}]{request.status or 'Pending'}[/]",
             request.order_id,
-            request.decision,
-            request.worker_note,
+            decided,
             style=None,
         )
     return table
