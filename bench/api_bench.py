@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.serving import (
-    new_book,
+    gsheets_env,
     percentile,
     post_request,
     run_load,
@@ -53,13 +53,7 @@ def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
         env: dict[str, str] = {}
         read_ids = partial(_local_ids, folder / "queue.db")
         if backend == "gsheets":
-            book = new_book(emulator)
-            assert emulator.url is not None
-            env = {
-                "SHEETQUEUE_BACKEND": "gsheets",
-                "SHEETQUEUE_SPREADSHEET_ID": book,
-                "SHEETQUEUE_SHEETS_API_URL": emulator.url,
-            }
+            book, env = gsheets_env(emulator)
             read_ids = partial(sheet_ids, emulator, book)
         with serve(env, folder) as url:
             emulator.reset_log()

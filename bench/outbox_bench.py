@@ -33,6 +33,7 @@ from rich.table import Table
 from bench.serving import (
     Load,
     count_rows,
+    gsheets_env,
     new_book,
     percentile,
     post_request,
@@ -71,13 +72,7 @@ def _summary(pattern: str, load: Load, count: int, emulator: Emulator) -> dict[s
 def run_outbox(count: int, seconds: float) -> dict[str, Any]:
     """The paced load through ``sheetqueue serve`` and its outbox, under the quota."""
     with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
-        book = new_book(emulator)
-        assert emulator.url is not None
-        env = {
-            "SHEETQUEUE_BACKEND": "gsheets",
-            "SHEETQUEUE_SPREADSHEET_ID": book,
-            "SHEETQUEUE_SHEETS_API_URL": emulator.url,
-        }
+        book, env = gsheets_env(emulator)
         with serve(env, Path(tmp)) as url:
             emulator.set_quota(read_per_minute=QUOTA, write_per_minute=QUOTA)
             emulator.reset_log()

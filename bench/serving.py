@@ -31,6 +31,7 @@ __all__ = [
     "Landing",
     "Load",
     "count_rows",
+    "gsheets_env",
     "new_book",
     "percentile",
     "post_request",
@@ -100,6 +101,18 @@ def new_book(emulator: Emulator) -> str:
     return emulator.create_spreadsheet(
         "Bench", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)], "Orders": []}
     )
+
+
+def gsheets_env(emulator: Emulator) -> tuple[str, dict[str, str]]:
+    """A new bench spreadsheet and the environment that points ``serve`` at it."""
+    book = new_book(emulator)
+    assert emulator.url is not None
+    env = {
+        "SHEETQUEUE_BACKEND": "gsheets",
+        "SHEETQUEUE_SPREADSHEET_ID": book,
+        "SHEETQUEUE_SHEETS_API_URL": emulator.url,
+    }
+    return book, env
 
 
 def sheet_ids(emulator: Emulator, book: str) -> list[str]:

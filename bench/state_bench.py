@@ -20,7 +20,15 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.serving import new_book, percentile, record_body, run_load, serve, sheet_ids, wait_landed
+from bench.serving import (
+    gsheets_env,
+    percentile,
+    record_body,
+    run_load,
+    serve,
+    sheet_ids,
+    wait_landed,
+)
 from sheetqueue.sheets.pg_state import migrate
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.pg_server import start_pg_server
@@ -35,13 +43,7 @@ SETUPS = (("sqlite", 1), ("postgresql", 1), ("postgresql", 2))
 def run(state_url: str, replicas: int, count: int, threads: int = THREADS) -> dict[str, Any]:
     """One setup: the load spread over ``replicas`` servers, its latencies, the landing."""
     with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator, ExitStack() as stack:
-        book = new_book(emulator)
-        assert emulator.url is not None
-        env = {
-            "SHEETQUEUE_BACKEND": "gsheets",
-            "SHEETQUEUE_SPREADSHEET_ID": book,
-            "SHEETQUEUE_SHEETS_API_URL": emulator.url,
-        }
+        book, env = gsheets_env(emulator)
         if state_url:
             env["SHEETQUEUE_STATE_URL"] = state_url
         urls = []

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import apprise
 
 from sheetqueue.config.errors import ConfigError, NotifyError
-from sheetqueue.worker.notify.base import log_event, mask_url
+from sheetqueue.worker.notify.base import log_event, mask_url, skipped
 from sheetqueue.worker.notify.message import OutgoingMessage
 from sheetqueue.worker.notify.sms import sms_text
 
@@ -47,9 +47,7 @@ class AppriseNotifier:
         return None
 
     def send(self, message: OutgoingMessage) -> None:
-        reason = self.skip_reason(message)
-        if reason is not None:
-            log_event("notify.skipped", self, message, reason=reason)
+        if skipped(self, message) is not None:
             return
         target = self.url.replace(PHONE, quote(_digits(message.to_phone), safe="+"))
         send_text(target, sms_text(message, self.store_name), name=self.name)

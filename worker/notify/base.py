@@ -39,6 +39,7 @@ __all__ = [
     "deliver",
     "mask_url",
     "send_step",
+    "skipped",
 ]
 
 _SECRET_QUERY_WORDS = ("token", "secret", "key", "sig", "pass", "auth")
@@ -114,9 +115,8 @@ def deliver(
     delivery = Delivery()
     handed: list[str] = []
     for notifier in notifiers:
-        reason = notifier.skip_reason(message)
+        reason = skipped(notifier, message)
         if reason is not None:
-            log_event("notify.skipped", notifier, message, reason=reason)
             delivery.skipped.append((notifier.name, reason))
             continue
         handed.append(notifier.name)
@@ -133,6 +133,14 @@ def deliver(
         else:
             delivery.sent.append(notifier.name)
     return delivery
+
+
+def skipped(notifier: Notifier, message: OutgoingMessage) -> str | None:
+    """Why ``notifier`` cannot carry ``message`` (logged as ``notify.skipped``), or None."""
+    reason = notifier.skip_reason(message)
+    if reason is not None:
+        log_event("notify.skipped", notifier, message, reason=reason)
+    return reason
 
 
 def log_event(

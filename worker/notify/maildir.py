@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
-from sheetqueue.worker.notify.base import log_event
+from sheetqueue.worker.notify.base import log_event, skipped
 from sheetqueue.worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["MaildirNotifier"]
@@ -33,9 +33,7 @@ class MaildirNotifier:
         return email_problem(message.to_email)
 
     def send(self, message: OutgoingMessage) -> None:
-        reason = self.skip_reason(message)
-        if reason is not None:
-            log_event("notify.skipped", self, message, reason=reason)
+        if skipped(self, message) is not None:
             return
         key = "sq-" + hashlib.sha256(message.message_id.encode()).hexdigest()[:24]
         try:

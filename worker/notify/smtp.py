@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
-from sheetqueue.worker.notify.base import MaybeDelivered, log_event
+from sheetqueue.worker.notify.base import MaybeDelivered, log_event, skipped
 from sheetqueue.worker.notify.message import OutgoingMessage, as_email, email_problem
 
 __all__ = ["DEFAULT_PORTS", "Security", "SmtpNotifier"]
@@ -81,9 +81,7 @@ class SmtpNotifier:
         return email_problem(message.to_email)
 
     def send(self, message: OutgoingMessage) -> None:
-        reason = self.skip_reason(message)
-        if reason is not None:
-            log_event("notify.skipped", self, message, reason=reason)
+        if skipped(self, message) is not None:
             return
         sender = parseaddr(message.from_email)[1] or message.from_email
         client: _Watched | None = None

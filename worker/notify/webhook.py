@@ -33,7 +33,7 @@ import httpx
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
 from sheetqueue.sheets.times import format_time
-from sheetqueue.worker.notify.base import MaybeDelivered, log_event, mask_url
+from sheetqueue.worker.notify.base import MaybeDelivered, log_event, mask_url, skipped
 from sheetqueue.worker.notify.message import OutgoingMessage
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "verify_signature"]
@@ -102,9 +102,7 @@ class WebhookNotifier:
         }
 
     def send(self, message: OutgoingMessage) -> None:
-        reason = self.skip_reason(message)
-        if reason is not None:
-            log_event("notify.skipped", self, message, reason=reason)
+        if skipped(self, message) is not None:
             return
         sent_at = format_time(self._clock())
         body = json.dumps(self.payload(message, sent_at), ensure_ascii=False).encode()

@@ -9,7 +9,7 @@ import typer
 
 from sheetqueue.archiving import run_archive
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import settings_and_store
+from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import SheetqueueError
 from sheetqueue.worker.archive import ArchiveReport
@@ -26,11 +26,9 @@ def archive(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would move; write nothing.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonDocFlag = False,
     batch: Annotated[int, typer.Option(min=1, help="Rows copied and deleted per step.")] = 500,
-    wait: Annotated[
-        float, typer.Option(help="Seconds to wait for a pass already running to finish.")
-    ] = 120.0,
+    wait: PassWait = 120.0,
 ) -> None:
     """Move closed rows (Done, Rejected, Ineligible) to the archive tab of their year."""
     try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -15,9 +17,23 @@ from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.store import Store
 
-__all__ = ["console", "queue_table", "settings_and_store", "status_style"]
+__all__ = [
+    "JsonDocFlag",
+    "JsonFlag",
+    "PassWait",
+    "console",
+    "queue_table",
+    "settings_and_store",
+    "status_style",
+]
 
 console = Console()
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonDocFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+PassWait = Annotated[
+    float, typer.Option(help="Seconds to wait for a pass already running to finish.")
+]
 
 _STYLES = {
     "Pending": "yellow",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Annotated
 
 import typer
@@ -11,9 +12,10 @@ from rich.table import Table
 
 from sheetqueue.bootstrap import CLI_READ_TIMEOUT, open_guard
 from sheetqueue.bot_actions.lookup import OrderView, answer_eligibility, lookup_order
+from sheetqueue.bot_actions.lookup_guard import LookupGuard
 from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, read_or_copy
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import console, settings_and_store
+from sheetqueue.cli.common import JsonFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings
@@ -22,7 +24,6 @@ from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store
 from sheetqueue.worker.links import link_for, with_link
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 _STYLES = {"eligible": "green", "review": "magenta", "ineligible": "red"}
 CLI_CLIENT = "cli"
 """The client address the command line's misses are counted under."""
@@ -40,11 +41,7 @@ def lookup(
     """Show what a verified shopper may see of an order (misses are limited as for the API)."""
     try:
         _require(order=order, email=email)
-        with (
-            settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
-            closing(open_guard(settings)) as guard,
-        ):
-            orders = _orders(settings, store)
+        with _orders_and_guard() as (settings, orders, guard):
             view = lookup_order(
                 orders.source,
                 order,
@@ -77,11 +74,7 @@ def eligibility(
     """Show the decision the bot would get for this request, checked now."""
     try:
         _require(type=type_, order=order, email=email)
-        with (
-            settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
-            closing(open_guard(settings)) as guard,
-        ):
-            orders = _orders(settings, store)
+        with _orders_and_guard() as (settings, orders, guard):
             answer = answer_eligibility(
                 orders.source,
                 order,
@@ -109,6 +102,16 @@ def eligibility(
     console.print(f"[{_STYLES.get(outcome, 'white')}]{escape(answer.decision)}[/]")
     console.print(escape(answer.message), highlight=False)
     _say_if_stale(orders)
+
+
+@contextmanager
+def _orders_and_guard() -> Iterator[tuple[Settings, BotOrders, LookupGuard]]:
+    """The settings, the order data and the miss guard a read command checks against."""
+    with (
+        settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
+        closing(open_guard(settings)) as guard,
+    ):
+        yield settings, _orders(settings, store), guard
 
 
 def _orders(settings: Settings, store: Store) -> BotOrders:

@@ -13,7 +13,7 @@ from rich.table import Table
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.bot_actions.team import set_status
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import console, queue_table, settings_and_store
+from sheetqueue.cli.common import JsonFlag, console, queue_table, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import load_settings
@@ -22,8 +22,6 @@ from sheetqueue.sheets.order_mapping import mapping_of
 from sheetqueue.sheets.orders import read_order_file
 from sheetqueue.worker.links import link_for, with_link
 from sheetqueue.worker.retention import retention_problem
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 @app.command()

@@ -10,14 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import console, settings_and_store
+from sheetqueue.cli.common import JsonFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.orders import Order
 from sheetqueue.worker.replay import ReplayReport, load_policy_file, replay
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 @app.command("replay")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import console
+from sheetqueue.cli.common import JsonDocFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
@@ -70,7 +70,7 @@ def shops_worker() -> bool:
 
 @app.command("shops")
 def shops_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: JsonDocFlag = False,
 ) -> None:
     """List the shops of SHEETQUEUE_SHOPS with their last pass and open requests."""
     shops = _shops(as_json)

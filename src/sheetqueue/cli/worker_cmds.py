@@ -10,7 +10,7 @@ from filelock import Timeout
 from sheetqueue.archiving import Archiver
 from sheetqueue.bootstrap import build_worker, store_probe
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import settings_and_store
+from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
 from sheetqueue.cli.shops_cmds import shops_tick, shops_worker
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
@@ -26,10 +26,8 @@ from sheetqueue.worker.tick import tick as run_tick
 
 @app.command()
 def tick(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    wait: Annotated[
-        float, typer.Option(help="Seconds to wait for a pass already running to finish.")
-    ] = 120.0,
+    as_json: JsonDocFlag = False,
+    wait: PassWait = 120.0,
 ) -> None:
     """Run one worker pass (for cron) and print what it did (each shop's, with SHEETQUEUE_SHOPS)."""
     if shops_tick(as_json, wait):
@@ -63,10 +61,8 @@ def adopt(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would be adopted; write nothing.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    wait: Annotated[
-        float, typer.Option(help="Seconds to wait for a pass already running to finish.")
-    ] = 120.0,
+    as_json: JsonDocFlag = False,
+    wait: PassWait = 120.0,
 ) -> None:
     """Mark every row the worker has never seen as history: closed rows are never notified."""
     try:
