@@ -16,7 +16,9 @@ import requests
 import uvicorn
 from fastapi import FastAPI
 
+from sheetqueue.bot_actions.api import create_app
 from sheetqueue.bot_actions.api.http_limits import server_config
+from sheetqueue.bot_actions.returns import ReturnsPortal
 from sheetqueue.config.errors import StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request
@@ -24,7 +26,16 @@ from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import AddResult
 from tests.factories import make_order_record
 
-__all__ = ["NOW", "TOKEN", "Api", "SwitchedStore", "make_settings", "serve", "write_orders"]
+__all__ = [
+    "NOW",
+    "TOKEN",
+    "Api",
+    "SwitchedStore",
+    "make_settings",
+    "serve",
+    "serve_whole_app",
+    "write_orders",
+]
 
 TOKEN = "test-token-8c1f"
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -138,3 +149,17 @@ def serve(app: FastAPI, token: str = TOKEN, *, read_timeout: float = 10.0) -> It
         session.close()
         server.should_exit = True
         thread.join(15)
+
+
+@contextmanager
+def serve_whole_app(folder: Path, *, lookup_rate_per_minute: int) -> Iterator[Api]:
+    """The whole app (every route, a returns portal) on a SQLite queue in ``folder``, served."""
+    app = create_app(
+        make_settings(folder, lookup_rate_per_minute=lookup_rate_per_minute),
+        store_opener=SwitchedStore(folder / "queue.db").open,
+        clock=lambda: NOW,
+        portal=ReturnsPortal("flow-1", "acct-1"),
+        flush_interval=0.01,
+    )
+    with serve(app) as api:
+        yield api

@@ -12,6 +12,7 @@ from sheetqueue.sheets.pg_state import migrate
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
 from tests.pg_server import PgServer, PgServerError, start_pg_server
+from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture
@@ -26,6 +27,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     store = SqliteStore(tmp_path / "queue.db")
     yield store
     store.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1."""
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

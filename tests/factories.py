@@ -10,6 +10,8 @@ from sheetqueue.sheets.orders import Order, order_from_record
 from sheetqueue.worker.notify import Notice, OutgoingMessage, build_message
 
 __all__ = [
+    "PROCESSING",
+    "SHIPPED",
     "TYPES",
     "day",
     "make_log_entry",
@@ -56,6 +58,12 @@ def make_order_record(**overrides: Any) -> dict[str, Any]:
     }
     record.update(overrides)
     return record
+
+
+SHIPPED = make_order_record(
+    order_id="ORD-SHIP", status="shipped", shipped_at=day(3).isoformat(), carrier="UPS"
+)
+PROCESSING = make_order_record(order_id="ORD-PROC", status="processing")
 
 
 def make_order(**overrides: Any) -> Order:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import CliResult, SheetqueueCli
 from tests.factories import make_order_record
 from tests.smtp_server import SmtpServer
 
@@ -13,23 +13,33 @@ PORTAL = "https://shop.example/account/address"
 HELP = "https://shop.example/help"
 
 
-def test_an_address_change_answer_and_email_point_to_the_portal(tmp_path: Path) -> None:
-    """With [links] set, record's answer and the Ineligible email both carry the portal link."""
+def _cli_on_a_shipped_order(tmp_path: Path, smtp: SmtpServer) -> SheetqueueCli:
+    """The CLI with one shipped order (ORD-1001) on file, mailing through ``smtp``."""
     shipped = make_order_record(status="shipped", shipped_at="2026-11-03")
     (tmp_path / "orders.json").write_text(json.dumps([shipped]))
+    return SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_ORDERS=f"file:{tmp_path / 'orders.json'}",
+        SHEETQUEUE_NOTIFY=smtp.url(),
+    )
+
+
+def _ask_address_change(cli: SheetqueueCli) -> CliResult:
+    """``record`` an address change for ORD-1001, answered as JSON."""
+    return cli(
+        "record", "--type", "address_change", "--order", "ORD-1001",
+        "--email", "ana@example.com", "--details", '{"new_address": "9 Elm Rd"}', "--json",
+    )  # fmt: skip
+
+
+def test_an_address_change_answer_and_email_point_to_the_portal(tmp_path: Path) -> None:
+    """With [links] set, record's answer and the Ineligible email both carry the portal link."""
     (tmp_path / "sheetqueue.toml").write_text(
         f'[links]\naddress_change = "{PORTAL}"\ndefault = "{HELP}"\n'
     )
     with SmtpServer() as smtp:
-        cli = SheetqueueCli(
-            tmp_path,
-            SHEETQUEUE_ORDERS=f"file:{tmp_path / 'orders.json'}",
-            SHEETQUEUE_NOTIFY=smtp.url(),
-        )
-        recorded = cli(
-            "record", "--type", "address_change", "--order", "ORD-1001",
-            "--email", "ana@example.com", "--details", '{"new_address": "9 Elm Rd"}', "--json",
-        )  # fmt: skip
+        cli = _cli_on_a_shipped_order(tmp_path, smtp)
+        recorded = _ask_address_change(cli)
         support = cli(
             "record", "--type", "support", "--order", "ORD-1001", "--email", "ana@example.com",
             "--json",
@@ -47,18 +57,9 @@ def test_an_address_change_answer_and_email_point_to_the_portal(tmp_path: Path) 
 
 def test_without_links_no_answer_or_email_mentions_one(tmp_path: Path) -> None:
     """No [links]: the answer has no link key and the email no help line."""
-    shipped = make_order_record(status="shipped", shipped_at="2026-11-03")
-    (tmp_path / "orders.json").write_text(json.dumps([shipped]))
     with SmtpServer() as smtp:
-        cli = SheetqueueCli(
-            tmp_path,
-            SHEETQUEUE_ORDERS=f"file:{tmp_path / 'orders.json'}",
-            SHEETQUEUE_NOTIFY=smtp.url(),
-        )
-        recorded = cli(
-            "record", "--type", "address_change", "--order", "ORD-1001",
-            "--email", "ana@example.com", "--details", '{"new_address": "9 Elm Rd"}', "--json",
-        )  # fmt: skip
+        cli = _cli_on_a_shipped_order(tmp_path, smtp)
+        recorded = _ask_address_change(cli)
         assert cli("tick").code == 0
         [mail] = smtp.messages
 

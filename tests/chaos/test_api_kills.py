@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -25,10 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.chaos.audit import audit_queue
-from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.cli_runner import SheetqueueCli
+from tests.outbox_kit import new_book, start_serve
 from tests.smtp_server import free_port
 from tests.store_backends import store_on
 
@@ -80,34 +79,13 @@ class _Bot:
                 raise AssertionError(f"{answer.status_code}: {answer.text}")
 
 
-def _start(cli: SheetqueueCli, port: int, *args: str) -> subprocess.Popen[bytes]:
-    """``sheetqueue serve`` (its log to /dev/null: a full pipe would stall it)."""
-    server = subprocess.Popen(
-        [str(SCRIPT), "serve", "--port", str(port), *args],
-        cwd=cli.workdir,
-        env=cli.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("the server did not start")
-
-
 def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
     """Every 2xx-answered request lands exactly once, through SIGKILLs and restarts."""
     rng = random.Random(1122)
     port = free_port()
     with Emulator() as emulator:
         assert emulator.url is not None
-        book = emulator.create_spreadsheet(
-            "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
-        )
+        book = new_book(emulator)
         cli = SheetqueueCli(
             tmp_path,
             SHEETQUEUE_BACKEND="gsheets",
@@ -118,7 +96,7 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
         )
         emulator.set_faults(rate=0.1, seed=5)
         bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
-        server = _start(cli, port)
+        server = start_serve(cli, port)
         for bot in bots:
             bot.thread.start()
         try:
@@ -127,7 +105,7 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
                 server.send_signal(signal.SIGKILL)
                 server.wait(10)
                 time.sleep(rng.uniform(0.0, 0.5))
-                server = _start(cli, port)
+                server = start_serve(cli, port)
             for bot in bots:
                 bot.stop.set()
                 bot.thread.join(60)
@@ -164,9 +142,7 @@ def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
     port = free_port()
     with Emulator() as emulator:
         assert emulator.url is not None
-        book = emulator.create_spreadsheet(
-            "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
-        )
+        book = new_book(emulator)
         cli = SheetqueueCli(
             tmp_path,
             SHEETQUEUE_BACKEND="gsheets",
@@ -177,7 +153,7 @@ def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
             SHEETQUEUE_INTERVAL_SECONDS="1",
         )
         bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
-        server = _start(cli, port, "--with-worker")
+        server = start_serve(cli, port, "--with-worker")
         for bot in bots:
             bot.thread.start()
         spells = Counter[str]()
@@ -193,7 +169,7 @@ def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
                 server.send_signal(signal.SIGKILL)
                 server.wait(10)
                 emulator.set_quota()
-                server = _start(cli, port, "--with-worker")
+                server = start_serve(cli, port, "--with-worker")
             for bot in bots:
                 bot.stop.set()
                 bot.thread.join(60)

@@ -16,9 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetqueue.bot_actions.api import create_app
-from sheetqueue.bot_actions.returns import ReturnsPortal
-from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
+from tests.api_kit import Api, serve_whole_app
 
 _JSON = st.recursive(
     st.none()
@@ -81,14 +79,7 @@ def _object(schema: dict[str, Any], document: dict[str, Any], depth: int) -> Any
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    app = create_app(
-        make_settings(folder, lookup_rate_per_minute=10_000),
-        store_opener=SwitchedStore(folder / "queue.db").open,
-        clock=lambda: NOW,
-        portal=ReturnsPortal("flow-1", "acct-1"),
-        flush_interval=0.01,
-    )
-    with serve(app) as running:
+    with serve_whole_app(folder, lookup_rate_per_minute=10_000) as running:
         yield running
 
 

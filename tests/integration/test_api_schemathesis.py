@@ -20,9 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
-from sheetqueue.bot_actions.api import create_app
-from sheetqueue.bot_actions.returns import ReturnsPortal
-from tests.api_kit import NOW, TOKEN, Api, SwitchedStore, make_settings, serve
+from tests.api_kit import TOKEN, Api, serve_whole_app
 
 CHECKS = [
     checks.not_a_server_error,
@@ -41,14 +39,7 @@ _HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthChec
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     folder: Path = tmp_path_factory.mktemp("schemathesis")
-    app = create_app(
-        make_settings(folder, lookup_rate_per_minute=100_000),
-        store_opener=SwitchedStore(folder / "queue.db").open,
-        clock=lambda: NOW,
-        portal=ReturnsPortal("flow-1", "acct-1"),
-        flush_interval=0.01,
-    )
-    with serve(app) as api:
+    with serve_whole_app(folder, lookup_rate_per_minute=100_000) as api:
         yield api
 
 

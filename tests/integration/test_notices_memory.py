@@ -18,21 +18,9 @@ from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.notify.webhook import WebhookNotifier
 from sheetqueue.worker.tick import Worker, tick
-from tests.factories import day, make_order_record
+from tests.factories import PROCESSING, SHIPPED, day
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit
-
-SHIPPED = make_order_record(
-    order_id="ORD-SHIP", status="shipped", shipped_at=day(3).isoformat(), carrier="UPS"
-)
-PROCESSING = make_order_record(order_id="ORD-PROC", status="processing")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1."""
-    with SmtpServer() as server:
-        yield server
 
 
 def _ids(smtp: SmtpServer) -> Counter[str]:

@@ -75,6 +75,14 @@ class OrderApi:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
+    def __enter__(self) -> OrderApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
     def source(self, **overrides: Any) -> HttpOrderSource:
         options: dict[str, Any] = {"token": TOKEN, "timeout": 2.0, "backoff": 0.01}
         options.update(overrides)
@@ -83,11 +91,9 @@ class OrderApi:
 
 @pytest.fixture
 def api() -> Iterator[OrderApi]:
-    server = OrderApi()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    """The order API, serving on 127.0.0.1."""
+    with OrderApi() as server:
+        yield server
 
 
 def _free_port() -> int:

@@ -52,11 +52,9 @@ CHAT_SAMPLE = {
 
 @pytest.fixture
 def api() -> Iterator[OrderApi]:
-    server = OrderApi()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    """The order API, serving on 127.0.0.1."""
+    with OrderApi() as server:
+        yield server
 
 
 def _source(api: OrderApi, tmp_path: Path) -> object:

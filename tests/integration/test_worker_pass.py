@@ -10,21 +10,9 @@ import pytest
 
 from sheetqueue.bot_actions.team import set_status
 from sheetqueue.sheets.model import Status
-from tests.factories import day, make_order_record, make_request
+from tests.factories import PROCESSING, SHIPPED, day, make_order_record, make_request
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit
-
-SHIPPED = make_order_record(
-    order_id="ORD-SHIP", status="shipped", shipped_at=day(3).isoformat(), carrier="UPS"
-)
-PROCESSING = make_order_record(order_id="ORD-PROC", status="processing")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1."""
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
