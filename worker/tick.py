@@ -28,8 +28,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from filelock import BaseFileLock, Timeout
@@ -39,36 +38,38 @@ from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.lease import PassLease
 from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
-from sheetqueue.sheets.orders import Order, OrderSource
+from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
-from sheetqueue.sheets.times import format_time, parse_time
+from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, decide
 from sheetqueue.worker.inflight import LeaseGuard, mark_sending
 from sheetqueue.worker.labels import (
-    LabelError,
     LabelSource,
     approval_ships_back,
-    label_values,
     labels_from_settings,
-    ship_back_note,
 )
 from sheetqueue.worker.ledger import Ledger, NoticeRecord, Owed
-from sheetqueue.worker.links import link_for
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notified import (
-    Cell,
-    Entry,
     adopted_entry,
-    channel_of,
-    owed_entry,
     parse,
     seen_entry,
 )
 from sheetqueue.worker.notify.base import Notifier
-from sheetqueue.worker.notify.message import Notice, OutgoingMessage
-from sheetqueue.worker.notify.templates import Templates, build_message
+from sheetqueue.worker.notify.templates import Templates
+from sheetqueue.worker.owing import RECEIVED_NOTICE_WITHIN, NoticeOwing
 from sheetqueue.worker.pass_metrics import by_status, observe
+from sheetqueue.worker.pass_plan import (
+    OrderCache,
+    PassReport,
+    RowPlan,
+    count_first_sight,
+    status_after,
+    team_change,
+    update_for,
+    with_sentence,
+)
 from sheetqueue.worker.sending import Written, catch_up, note_outcomes, send_due
 from sheetqueue.worker.transitions import worker_move
 
@@ -81,52 +82,8 @@ _KNOWN = ", ".join(status.value for status in Status)
 _TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _QUIET_MEMO_SIZE = 4096
 
-RECEIVED_NOTICE_WITHIN = timedelta(days=1)
-"""A "received" notice goes only to a request first seen this soon after it was asked."""
 
-
-@dataclass
-class PassReport:
-    """What one pass did, as ``sheetqueue tick`` prints it."""
-
-    checked: int = 0
-    changed: int = 0
-    planned: int = 0  # rows with cells to write
-    notified: int = 0
-    failed: int = 0
-    skipped_rows: int = 0
-    rows: int = 0
-    adopted: dict[str, int] = field(default_factory=dict)  # first seen closed, by status
-    seen: dict[str, int] = field(default_factory=dict)  # first seen open, by status
-    maybe_delivered: int = 0
-    postponed: int = 0
-    problems: list[str] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)  # rows by status after the write
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "checked": self.checked,
-            "changed": self.changed,
-            "notified": self.notified,
-            "failed": self.failed,
-        }
-
-
-@dataclass
-class _Plan:
-    """What the pass will do to one row."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    log: list[LogEntry] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    new_status: str = ""
-    request: Request | None = None  # the row as the write leaves it
-    cell: Cell = field(default_factory=Cell)
-    adopted: str = ""  # first seen closed, in this status
-    seen: str = ""  # first seen open, in this status
-
-
-class Worker:
+class Worker(NoticeOwing):
     """The back office: everything a pass needs, built once by the composition root."""
 
     def __init__(
@@ -182,18 +139,18 @@ class Worker:
         self.store.ensure_header()
         rows = self.store.read_requests()
         report.rows = len(rows)
-        orders = _OrderCache(self.order_source())
+        orders = OrderCache(self.order_source())
         seen = self.ledger.seen()
         records = self.ledger.records()
         updates: list[CellUpdate] = []
         observed: list[LogEntry] = []
-        plans: dict[int, _Plan] = {}
+        plans: dict[int, RowPlan] = {}
         seen_now: dict[str, str] = {}
         for stored in rows:
             if not adopt_only and (quiet := self._quiet(stored)):
                 request_id, status = quiet
                 if seen.get(request_id, status) != status:
-                    observed.extend(_team_change(stored, seen[request_id], now))
+                    observed.extend(team_change(stored, seen[request_id], now))
                 seen_now[request_id] = status
                 continue
             plan = self._first_sight(stored, now) or self._plan_row(
@@ -201,15 +158,15 @@ class Worker:
             )
             request_id = stored.text("request_id").strip()
             if request_id and plan.new_status == "":
-                observed.extend(_team_change(stored, seen.get(request_id), now))
+                observed.extend(team_change(stored, seen.get(request_id), now))
                 seen_now[request_id] = stored.text("status")
             plans[stored.ref.position] = plan
             if plan.values:
-                updates.append(_update(stored, plan))
+                updates.append(update_for(stored, plan))
         report.planned = len(updates)
         if dry_run:
             for plan in plans.values():
-                _count_first_sight(report, plan)
+                count_first_sight(report, plan)
             return report
         self._write_plans(rows, plans, updates, observed, seen, seen_now, report, now)
         if report.adopted:
@@ -223,7 +180,7 @@ class Worker:
     def _write_plans(
         self,
         rows: Sequence[StoredRequest],
-        plans: dict[int, _Plan],
+        plans: dict[int, RowPlan],
         updates: list[CellUpdate],
         observed: list[LogEntry],
         seen: dict[str, str],
@@ -244,11 +201,11 @@ class Worker:
             plan = plans[ref.position]
             if plan.new_status:
                 report.changed += 1
-            _count_first_sight(report, plan)
+            count_first_sight(report, plan)
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
         report.statuses = by_status(
-            _status_after(s, plans.get(s.ref.position), applied) for s in rows
+            status_after(s, plans.get(s.ref.position), applied) for s in rows
         )
         changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
         self._confirm_owed(rows, plans, applied, skipped, now, changed_seen)
@@ -299,7 +256,7 @@ class Worker:
                 self._quiet_cells[key] = quiet
         return (request_id, status) if quiet else None
 
-    def _first_sight(self, stored: StoredRequest, now: datetime) -> _Plan | None:
+    def _first_sight(self, stored: StoredRequest, now: datetime) -> RowPlan | None:
         """The plan of a row first seen in a status the worker does not decide, from its cells.
 
         Such a row (on a sheet the worker adopts, most rows) is only marked:
@@ -315,7 +272,7 @@ class Worker:
         cell = parse(notified)
         if cell.seen_by_worker:
             return None
-        plan = _Plan(cell=cell)
+        plan = RowPlan(cell=cell)
         self._plan_first_sight(plan, request_id, status_text, now)
         rendered = plan.cell.render()
         if rendered != notified:
@@ -339,13 +296,13 @@ class Worker:
         self,
         stored: StoredRequest,
         now: datetime,
-        orders: _OrderCache,
+        orders: OrderCache,
         records: dict[tuple[str, str], NoticeRecord],
         report: PassReport,
         adopt_only: bool,
-    ) -> _Plan:
+    ) -> RowPlan:
         request = stored.request
-        plan = _Plan()
+        plan = RowPlan()
         if adopt_only and parse(request.notified).seen_by_worker:
             return plan
         if not request.request_id.strip():
@@ -384,7 +341,7 @@ class Worker:
         plan.request = request.model_copy(update=plan.values)
         return plan
 
-    def _plan_unknown(self, plan: _Plan, request: Request, first: bool, now: datetime) -> None:
+    def _plan_unknown(self, plan: RowPlan, request: Request, first: bool, now: datetime) -> None:
         note = (
             f"Status {request.status.strip()!r} is not one the worker knows, so it left "
             f"this row alone; use one of: {_KNOWN}."
@@ -396,7 +353,7 @@ class Worker:
 
     def _plan_team_status(
         self,
-        plan: _Plan,
+        plan: RowPlan,
         request: Request,
         status: Status,
         first: bool,
@@ -411,35 +368,8 @@ class Worker:
         elif approval_ships_back(request, status) and plan.cell.notice(status) is None:
             self._owe_ship_back(plan, request, now, report)
 
-    def _owe_ship_back(
-        self, plan: _Plan, request: Request, now: datetime, report: PassReport
-    ) -> None:
-        """An approved return or exchange: the deadline and the label, told once."""
-        label = None
-        if self.labels is not None:
-            try:
-                label = self.labels.label_for(request)
-            except LabelError as exc:
-                report.failed += 1
-                report.problems.append(f"{request.request_id.strip()}: {exc}")
-                log.warning("labels.failed", request_id=request.request_id, error=str(exc))
-                note = _with_sentence(
-                    request.worker_note, f"No return label yet: {exc}; the next pass asks again."
-                )
-                if note != request.worker_note:
-                    plan.values["worker_note"] = note
-                return
-        values = label_values(
-            label, now=now, ship_back_days=self.settings.policy.return_ship_back_days
-        )
-        message = "" if label else "Our team will email you where to send them."
-        plan.values["worker_note"] = _with_sentence(
-            request.worker_note, ship_back_note(label, values["ship_back_by"])
-        )
-        self._owe(plan, request, Status.APPROVED, now, message=message, values=values)
-
     def _plan_first_sight(
-        self, plan: _Plan, request_id: str, status_text: str, now: datetime
+        self, plan: RowPlan, request_id: str, status_text: str, now: datetime
     ) -> None:
         """Mark a row the worker never saw: its status as it stands is history."""
         when = format_time(now)
@@ -463,7 +393,7 @@ class Worker:
         )
 
     def _decide(
-        self, request: Request, now: datetime, orders: _OrderCache, report: PassReport
+        self, request: Request, now: datetime, orders: OrderCache, report: PassReport
     ) -> Decision | None:
         report.checked += 1
         try:
@@ -478,10 +408,10 @@ class Worker:
         return decision
 
     def _plan_decision(
-        self, plan: _Plan, request: Request, status: Status, decision: Decision, now: datetime
+        self, plan: RowPlan, request: Request, status: Status, decision: Decision, now: datetime
     ) -> None:
         target = worker_move(status, decision.status)
-        note = _with_sentence(decision.note, plan.cell.gave_up_sentence())
+        note = with_sentence(decision.note, plan.cell.gave_up_sentence())
         if decision.cell != request.decision or note != request.worker_note or target != status:
             plan.values.update(
                 decision=decision.cell, worker_note=note, checked_at=format_time(now)
@@ -503,149 +433,14 @@ class Worker:
         if target != status and self._wants_notice(target):
             self._owe(plan, request, target, now, decision=decision)
 
-    def _plan_gave_up_note(self, plan: _Plan, request: Request) -> None:
+    def _plan_gave_up_note(self, plan: RowPlan, request: Request) -> None:
         """A notice that never went out is said once in Worker Note, and stays said."""
         sentence = plan.cell.gave_up_sentence()
         if not sentence or "worker_note" in plan.values:
             return
-        note = _with_sentence(request.worker_note, sentence)
+        note = with_sentence(request.worker_note, sentence)
         if note != request.worker_note:
             plan.values["worker_note"] = note
-
-    # -- notices --------------------------------------------------------------
-
-    def _wants_notice(self, status: Status) -> bool:
-        if status.is_closed:
-            return True
-        if status == Status.PENDING:
-            return self.settings.notify_on_received
-        if status == Status.NEEDS_REVIEW:
-            return self.settings.notify_on_review
-        return False
-
-    def _received_due(self, request: Request, now: datetime) -> bool:
-        """Received notices only for requests asked recently (not a sheet's old rows)."""
-        if not self._wants_notice(Status.PENDING):
-            return False
-        asked = parse_time(request.timestamp, self.settings.zone)
-        return asked is not None and now - asked <= RECEIVED_NOTICE_WITHIN
-
-    def _owe(
-        self,
-        plan: _Plan,
-        request: Request,
-        status: Status,
-        now: datetime,
-        *,
-        decision: Decision | None = None,
-        message: str = "",
-        values: dict[str, str] | None = None,
-    ) -> None:
-        if plan.cell.notice(status) is not None:
-            return
-        plan.cell = plan.cell.with_entry(owed_entry(status, format_time(now)))
-        extra = {"help_link": link_for(self.settings.links, request.parsed_type), **(values or {})}
-        plan.notices.append(
-            Notice.from_request(
-                request,
-                status,
-                store_name=self.settings.store_name,
-                message=decision.shopper_message if decision else message,
-                decision=decision.cell if decision else None,
-                values=tuple(extra.items()),
-            )
-        )
-
-    def _message(self, notice: Notice) -> OutgoingMessage:
-        return build_message(
-            notice,
-            mail_from=self.settings.mail_from,
-            templates=self.templates,
-            policy=self.settings.policy,
-        )
-
-    def _confirm_owed(
-        self,
-        rows: Sequence[StoredRequest],
-        plans: dict[int, _Plan],
-        applied: set[int],
-        skipped: set[int],
-        now: datetime,
-        seen: dict[str, str],
-    ) -> None:
-        """Make the ledger hold every notice the sheet now owes; forget the rest.
-
-        One ledger transaction, which also remembers the statuses ``seen``.
-        """
-        records = self.ledger.records()
-        staged = self.ledger.staged()
-        pending = _pending_by_request(records)
-        confirm: list[tuple[str, str]] = []
-        settled: list[tuple[str, str]] = []
-        rebuilt = []
-        delivered: dict[tuple[str, str], list[str]] = {}
-        maybe: dict[tuple[str, str], list[str]] = {}
-        self._written = {}
-        for stored in rows:
-            position = stored.ref.position
-            if position in skipped:
-                continue
-            plan = plans.get(position)
-            if plan is None:  # a quiet row: nothing owed (see _quiet)
-                quiet_id = stored.text("request_id").strip()
-                if quiet_id in pending:
-                    cell = parse(stored.text("notified"))
-                    settled += _told_elsewhere(cell, quiet_id, pending[quiet_id])
-                continue
-            cell = plan.cell if position in applied else parse(stored.text("notified"))
-            request = plan.request if position in applied and plan.request else stored.request
-            request_id = request.request_id.strip()
-            settled += _told_elsewhere(cell, request_id, pending.get(request_id, ()))
-            if position in applied:
-                _note_foreign_marks(stored.request, records)
-            owed = cell.owed()
-            if not owed:
-                continue
-            self._written[request_id] = Written(
-                stored.ref, request_id, request.status, cell.render()
-            )
-            for entry in owed:
-                key = (request_id, entry.status)
-                if (record := records.get(key)) is not None:
-                    unsure = set(self._names(entry.maybe)) - {*record.maybe, *record.delivered}
-                    if unsure and not record.state.finished:
-                        maybe[key] = sorted(unsure)
-                    continue
-                if key in staged:
-                    confirm.append(key)
-                    continue
-                rebuilt.append(self._rebuilt(request, entry))
-                delivered[key] = self._names(entry.carried)
-                maybe[key] = self._names(entry.maybe)
-        rebuilt_keys = {(m.request_id, m.status.value) for m in rebuilt}
-        self.ledger.settle(
-            confirm,
-            rebuilt,
-            now=now,
-            delivered=delivered,
-            maybe={k: v for k, v in maybe.items() if k in rebuilt_keys},
-            seen=seen,
-            told=settled,
-        )
-        self.ledger.add_maybe({k: v for k, v in maybe.items() if k not in rebuilt_keys})
-
-    def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
-        status = entry.parsed_status or Status.PENDING
-        link = link_for(self.settings.links, request.parsed_type)
-        notice = Notice.from_request(
-            request, status, store_name=self.settings.store_name, values=(("help_link", link),)
-        )
-        log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
-        return self._message(notice)
-
-    def _names(self, channels: Sequence[str]) -> list[str]:
-        """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""
-        return [n.name for n in self.notifiers if channel_of(n.name) in channels]
 
 
 def tick(
@@ -693,95 +488,3 @@ def tick(
         seconds=time.perf_counter() - started,
     )
     return report
-
-
-class _OrderCache:
-    """Each order fetched at most once per pass."""
-
-    def __init__(self, source: OrderSource) -> None:
-        self._source = source
-        self._found: dict[tuple[str, str], Order | None] = {}
-
-    def get(self, order_id: str, email: str) -> Order | None:
-        key = (order_id.strip().lower(), email.strip().lower())
-        if key not in self._found:
-            self._found[key] = self._source.get(order_id.strip(), email.strip())
-        return self._found[key]
-
-
-def _status_after(stored: StoredRequest, plan: _Plan | None, applied: set[int]) -> str:
-    """The status a row holds after the pass's write (from its cell when quiet)."""
-    if plan is not None and stored.ref.position in applied and plan.request is not None:
-        return plan.request.status
-    return stored.text("status")
-
-
-def _note_foreign_marks(request: Request, records: dict[tuple[str, str], NoticeRecord]) -> None:
-    """Log each ``sending`` mark of another worker (or a lost state file) just made ``maybe``."""
-    for entry in parse(request.notified).owed():
-        record = records.get((request.request_id.strip(), entry.status))
-        if entry.sending and (record is None or record.marked != entry.sending_at):
-            log.warning(
-                "notify.maybe_delivered",
-                request_id=request.request_id.strip(),
-                status=entry.status,
-                channels=list(entry.sending),
-                marked_at=entry.sending_at,
-                error="another worker (or this host before its state file was lost) was "
-                "sending it: recorded as maybe delivered, not sent again",
-            )
-
-
-def _pending_by_request(records: dict[tuple[str, str], NoticeRecord]) -> dict[str, list[str]]:
-    pending: dict[str, list[str]] = {}
-    for (request_id, status), record in records.items():
-        if not record.state.finished:
-            pending.setdefault(request_id, []).append(status)
-    return pending
-
-
-def _told_elsewhere(cell: Cell, request_id: str, statuses: Sequence[str]) -> list[tuple[str, str]]:
-    """Notices this ledger still owes that the cell says are settled (another worker told them)."""
-    settled = []
-    for word in statuses:
-        status = Status.parse(word)
-        entry = cell.notice(status) if status is not None else None
-        if entry is not None and entry.kind != "owed":
-            settled.append((request_id, word))
-    return settled
-
-
-def _update(stored: StoredRequest, plan: _Plan) -> CellUpdate:
-    text = stored.text
-    expect = {"request_id": text("request_id"), "status": text("status")}
-    if not expect["request_id"].strip():
-        expect.update(timestamp=text("timestamp"), email=text("email"), order_id=text("order_id"))
-    return CellUpdate(stored.ref, expect, dict(plan.values), log=tuple(plan.log))
-
-
-def _count_first_sight(report: PassReport, plan: _Plan) -> None:
-    if plan.adopted:
-        report.adopted[plan.adopted] = report.adopted.get(plan.adopted, 0) + 1
-    if plan.seen:
-        report.seen[plan.seen] = report.seen.get(plan.seen, 0) + 1
-
-
-def _with_sentence(note: str, sentence: str) -> str:
-    if not sentence or sentence in note:
-        return note
-    return f"{note} {sentence}".strip()
-
-
-def _team_change(stored: StoredRequest, before: str | None, now: datetime) -> list[LogEntry]:
-    status = stored.text("status")
-    if before is None or before == status:
-        return []
-    return [
-        LogEntry(
-            time=format_time(now),
-            request_id=stored.text("request_id"),
-            from_status=before,
-            to_status=status,
-            by="team",
-        )
-    ]
