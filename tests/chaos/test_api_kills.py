@@ -24,8 +24,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.testing.emulator import Emulator
-from tests.chaos.audit import audit_queue
+from tests.chaos.audit import ChaosAudit, audit_queue
 from tests.cli_runner import SheetqueueCli
 from tests.outbox_kit import new_book, start_serve
 from tests.smtp_server import free_port
@@ -106,34 +107,20 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
                 server.wait(10)
                 time.sleep(rng.uniform(0.0, 0.5))
                 server = start_serve(cli, port)
-            for bot in bots:
-                bot.stop.set()
-                bot.thread.join(60)
+            acked = _stopped(bots)
             emulator.set_faults()
-            acked = {key: rid for bot in bots for key, rid in bot.acked.items()}
-            store = store_on(emulator, book)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                ids = {s.request.request_id for s in store.read_requests()}
-                if set(acked.values()) <= ids:
-                    break
-                time.sleep(0.5)
-            rows = [s.request for s in store.read_requests()]
-            store.close()
+            rows = _rows_once_landed(emulator, book, acked, timeout=60)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
     audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
-    twice = sum(c - 1 for c in Counter(r.conversation_id for r in rows).values() if c > 1)
+    twice = _under_two_ids(rows)
     resent = sum(bot.resent for bot in bots)
     print(
         f"\nchaos api: {KILLS} kills, {len(acked)} requests answered 2xx, {resent} resends "
         f"by the bots, {len(rows)} rows: {audit.line()}, requests under two IDs {twice}"
     )
-    assert len(acked) > 50
-    assert audit.lost_requests == 0 and audit.duplicate_rows == 0, audit.details
-    assert twice == 0
-    assert len(rows) == len(acked)
+    _assert_each_landed_once(audit, acked, rows, twice)
 
 
 def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
@@ -170,30 +157,56 @@ def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
                 server.wait(10)
                 emulator.set_quota()
                 server = start_serve(cli, port, "--with-worker")
-            for bot in bots:
-                bot.stop.set()
-                bot.thread.join(60)
-            acked = {key: rid for bot in bots for key, rid in bot.acked.items()}
-            store = store_on(emulator, book)
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                ids = {s.request.request_id for s in store.read_requests()}
-                if set(acked.values()) <= ids:
-                    break
-                time.sleep(0.5)
-            rows = [s.request for s in store.read_requests()]
-            store.close()
+            acked = _stopped(bots)
+            rows = _rows_once_landed(emulator, book, acked, timeout=90)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
     audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
-    twice = sum(c - 1 for c in Counter(r.conversation_id for r in rows).values() if c > 1)
+    twice = _under_two_ids(rows)
     print(
         f"\nchaos serve --with-worker, full outbox: {KILLS} kills "
         f"({', '.join(f'{n} {name}' for name, n in sorted(spells.items()))}), "
         f"{len(acked)} requests answered 2xx, {len(rows)} rows: {audit.line()}, "
         f"requests under two IDs {twice}"
     )
+    _assert_each_landed_once(audit, acked, rows, twice)
+
+
+def _stopped(bots: list[_Bot]) -> dict[str, str]:
+    """Stop the bots; every request answered 2xx, by its idempotency key."""
+    for bot in bots:
+        bot.stop.set()
+        bot.thread.join(60)
+    return {key: rid for bot in bots for key, rid in bot.acked.items()}
+
+
+def _rows_once_landed(
+    emulator: Emulator, book: str, acked: dict[str, str], *, timeout: float
+) -> list[Request]:
+    """The queue's rows once every answered request is in it (or ``timeout`` has passed)."""
+    store = store_on(emulator, book)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ids = {s.request.request_id for s in store.read_requests()}
+            if set(acked.values()) <= ids:
+                break
+            time.sleep(0.5)
+        return [s.request for s in store.read_requests()]
+    finally:
+        store.close()
+
+
+def _under_two_ids(rows: list[Request]) -> int:
+    """Rows beyond the first of one bot request (a conversation is one request here)."""
+    return sum(c - 1 for c in Counter(r.conversation_id for r in rows).values() if c > 1)
+
+
+def _assert_each_landed_once(
+    audit: ChaosAudit, acked: dict[str, str], rows: list[Request], twice: int
+) -> None:
+    """Enough traffic, none of it lost, none of it landed twice."""
     assert len(acked) > 50
     assert audit.lost_requests == 0 and audit.duplicate_rows == 0, audit.details
     assert twice == 0
