@@ -141,6 +141,7 @@ class NoticeOwing:
         plans: dict[int, RowPlan],
         applied: set[int],
         skipped: set[int],
+        records: dict[tuple[str, str], NoticeRecord],
         now: datetime,
         seen: dict[str, str],
     ) -> None:
@@ -148,7 +149,6 @@ class NoticeOwing:
 
         One ledger transaction, which also remembers the statuses ``seen``.
         """
-        records = self.ledger.records()
         staged = self.ledger.staged()
         pending = _pending_by_request(records)
         confirm: list[tuple[str, str]] = []

@@ -168,7 +168,7 @@ class Worker(NoticeOwing):
             for plan in plans.values():
                 count_first_sight(report, plan)
             return report
-        self._write_plans(rows, plans, updates, observed, seen, seen_now, report, now)
+        self._write_plans(rows, plans, updates, observed, seen, seen_now, records, report, now)
         if report.adopted:
             log.info(
                 "tick.adopted",
@@ -185,10 +185,15 @@ class Worker(NoticeOwing):
         observed: list[LogEntry],
         seen: dict[str, str],
         seen_now: dict[str, str],
+        records: dict[tuple[str, str], NoticeRecord],
         report: PassReport,
         now: datetime,
     ) -> None:
-        """Stage the notices, write every planned cell at once, then settle the ledger."""
+        """Stage the notices, write every planned cell at once, then settle the ledger.
+
+        ``records`` is the ledger as the pass read it: under the pass lock no
+        other record step adds to it, and staging adds only staged notices.
+        """
         if self._guard is not None and not self._guard.renew_if_long("record write"):
             assert self._guard.error is not None
             raise self._guard.error
@@ -208,7 +213,7 @@ class Worker(NoticeOwing):
             status_after(s, plans.get(s.ref.position), applied) for s in rows
         )
         changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
-        self._confirm_owed(rows, plans, applied, skipped, now, changed_seen)
+        self._confirm_owed(rows, plans, applied, skipped, records, now, changed_seen)
 
     def send(self, now: datetime, report: PassReport, lock: BaseFileLock | None = None) -> None:
         """The send step: mark what is due, carry it, then note the outcomes in the cells."""
