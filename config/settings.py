@@ -137,6 +137,19 @@ class Settings(BaseSettings):
     )
     notify_concurrency: int = Field(8, ge=1, description="messages sent at once")
     api_token: SecretStr = SecretStr("")
+    public_url: str = Field(
+        "", description="the address shoppers' and the sheet's requests reach serve at"
+    )
+    sheet_events_secret: SecretStr = Field(
+        SecretStr(""),
+        description="shared secret the sheet's Apps Script signs its edit events with",
+    )
+    team_alerts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="apprise: or mailto: URLs told when a request needs review"
+        " or a shopper could not be told",
+    )
+    summary_tab: str = Field("Summary", description="the tab the worker keeps counts in")
     interval_seconds: int = Field(60, ge=1)
     lease_seconds: int = Field(
         60,
@@ -185,6 +198,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{key}: must be an http:// or https:// URL")
         return {key: url.strip() for key, url in value.items()}
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, or empty")
+        return url
+
     @field_validator("label_webhook")
     @classmethod
     def _label_url(cls, value: str) -> str:
@@ -192,14 +213,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL, or empty for no label source")
         return value.strip()
 
-    @field_validator("notify", mode="before")
+    @field_validator("notify", "team_alerts", mode="before")
     @classmethod
     def _split_notify(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("notify")
+    @field_validator("notify", "team_alerts")
     @classmethod
     def _known_notifiers(cls, value: list[str]) -> list[str]:
         for target in value:
