@@ -94,6 +94,13 @@ def _service_account(path: Path) -> tuple[Credentials, str]:
     return cast(Credentials, credentials), str(credentials.service_account_email)
 
 
+def _render(unformatted: bool) -> dict[str, str]:
+    """The render options: as shown, or numbers as numbers and dates as serial numbers."""
+    if unformatted:
+        return {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+    return {"valueRenderOption": "FORMATTED_VALUE"}
+
+
 class SheetsApi:
     """The calls on one spreadsheet, counted, retried and with errors converted.
 
@@ -129,17 +136,19 @@ class SheetsApi:
 
     # -- the calls ------------------------------------------------------------
 
-    def get(self, rng: str, *, major: str = "ROWS") -> list[list[Any]]:
-        """``values.get`` as a person sees the cells (``FORMATTED_VALUE``)."""
-        params: ParamsType = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": major}
+    def get(self, rng: str, *, major: str = "ROWS", unformatted: bool = False) -> list[list[Any]]:
+        """``values.get`` as a person sees the cells (``FORMATTED_VALUE``), or unformatted."""
+        params: ParamsType = {**_render(unformatted), "majorDimension": major}
         answer = self.retrying(
             "get", lambda: self._http.values_get(self.spreadsheet_id, rng, params=params)
         )
         return list(answer.get("values", []))
 
-    def batch_get(self, ranges: Sequence[str], *, major: str = "ROWS") -> list[list[list[Any]]]:
+    def batch_get(
+        self, ranges: Sequence[str], *, major: str = "ROWS", unformatted: bool = False
+    ) -> list[list[list[Any]]]:
         """``values.batchGet``: the values of each range, in order."""
-        params: dict[str, Any] = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": major}
+        params: dict[str, Any] = {**_render(unformatted), "majorDimension": major}
         answer = self.retrying(
             "batch_get",
             lambda: self._http.values_batch_get(self.spreadsheet_id, list(ranges), dict(params)),

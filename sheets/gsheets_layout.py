@@ -45,6 +45,8 @@ def cell_text(value: Any) -> str:
     """A cell as the API returned it, as text (``FORMATTED_VALUE`` gives strings already)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value  # kept as is (a marked date cell keeps its mark)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)

@@ -3,9 +3,12 @@
 Calls per operation (steady state, no retries):
 
 - ``read_requests``: 2 (``spreadsheets.get`` of the tabs' metadata: the
-  column tags of the header contract and the merged cells, no cell values;
-  then ``values.get`` of the whole tab, ``FORMATTED_VALUE``: what a person
-  sees is what is read; text written RAW reads back unchanged);
+  column tags of the header contract and the merged cells, no cell values,
+  and on the first read the spreadsheet's locale and time zone; then
+  ``values.get`` of the whole tab, ``UNFORMATTED_VALUE`` with dates as serial
+  numbers, each cell made text once by :mod:`sheetqueue.sheets.sheet_cells`:
+  ``1001`` reads ``"1001"``, a date cell reads as an ISO time; text written
+  RAW reads back unchanged);
 - ``ensure_header``: those same 2, handed to the ``read_requests`` that
   follows; adopting a tab (adding missing columns, tagging them) costs a few
   calls, once; a broken header raises :class:`HeaderProblem` (see
@@ -53,7 +56,9 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
+from sheetqueue.sheets.order_mapping import FIELDS, key_of
 from sheetqueue.sheets.order_table import OrderTable
+from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells
 from sheetqueue.sheets.store import (
     AddResult,
     CellUpdate,
@@ -69,6 +74,11 @@ log = structlog.get_logger("sheetqueue.gsheets")
 
 _PREFETCH_SECONDS = 10.0
 _LANDED_AT = re.compile(r"!([A-Z]+)(\d+)")
+_ORDER_DATE_KEYS = frozenset(
+    key_of(alias)
+    for name in ("order_date", "shipped_at", "delivered_at", "refunded_at", "cancelled_at")
+    for alias in FIELDS[name]
+)
 
 
 class GsheetsStore:
@@ -103,6 +113,7 @@ class GsheetsStore:
         self._orders_configured = orders_with_queue
         self._orders_with_queue = orders_with_queue
         self._orders_read: tuple[float, list[list[Any]]] | None = None
+        self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
 
     @classmethod
     def from_settings(
@@ -172,7 +183,12 @@ class GsheetsStore:
         """Metadata, then values; the header checked against the contract (or raise)."""
         self._prefetched = None
         self._layout = None
-        tabs = read_tabs(self.api.metadata(METADATA_FIELDS))
+        if self.cells is None:
+            answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
+            self.cells = SheetCells.from_properties(answer)
+        else:
+            answer = self.api.metadata(METADATA_FIELDS)
+        tabs = read_tabs(answer)
         try:
             tab = find_queue_tab(tabs, self.requests_tab)
         except HeaderProblem as problem:
@@ -193,6 +209,7 @@ class GsheetsStore:
         except HeaderProblem as problem:
             self._stop(tab, problem)
             raise
+        values = self._texts(values, layout)
         if tab.alert is not None:
             self._post(tab, layout, None)
         self.tab, self._layout = tab, layout
@@ -243,13 +260,32 @@ class GsheetsStore:
         queue = quote_tab(self.requests_tab)
         if self._orders_with_queue:
             try:
-                values, orders = self.api.batch_get([queue, quote_tab(self.tabs.orders_tab)])
+                values, orders = self.api.batch_get(
+                    [queue, quote_tab(self.tabs.orders_tab)], unformatted=True
+                )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 self._orders_with_queue = False
             else:
-                self._orders_read = (self._clock(), orders)
+                self._orders_read = (self._clock(), self._order_texts(orders))
                 return values
-        return self.api.get(queue)
+        return self.api.get(queue, unformatted=True)
+
+    def _sheet_cells(self) -> SheetCells:
+        """The spreadsheet's locale and time zone (1 call, once, when no queue read had them)."""
+        if self.cells is None:
+            self.cells = SheetCells.from_properties(self.api.metadata(LOCALE_FIELDS))
+        return self.cells
+
+    def _texts(self, values: list[list[Any]], layout: Layout) -> list[list[Any]]:
+        """The queue's cells as text, once, where they enter (dates the sheet's way)."""
+        dates = [layout.columns[name] for name in QUEUE_DATE_FIELDS if name in layout.columns]
+        return list(self._sheet_cells().rows(values, dates, self.requests_tab))
+
+    def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
+        """The Orders tab's cells as text, once; its date columns read the sheet's way."""
+        header = [str(cell) for cell in values[0]] if values else []
+        dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
+        return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
 
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
@@ -431,13 +467,13 @@ class GsheetsStore:
     def _check(self, check: Check, layout: Layout) -> Seen | None:
         """The pre-write read; None when the header moved (nothing may be written)."""
         try:
-            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS")
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
         except Refused as exc:
             if not check.with_log or not self.tabs.ensure_log():
                 raise
-            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS")
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
             log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
-        seen = check.read(blocks)
+        seen = check.read(blocks, self._sheet_cells())
         if not layout.holds_header(seen.header):
             log.warning("sheet.header_moved", tab=self.requests_tab)
             self._layout = None
@@ -486,7 +522,7 @@ class GsheetsStore:
         read, self._orders_read = self._orders_read, None
         if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
             return orders_from_values(read[1])
-        return self.tabs.read_orders()
+        return orders_from_values(self._order_texts(self.tabs.read_order_values(unformatted=True)))
 
     def order_table(self) -> OrderTable:
         """The Orders tab as a table (read with the queue when it was, else 1 call)."""
@@ -494,7 +530,7 @@ class GsheetsStore:
         if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
             values = read[1]
         else:
-            values = self.tabs.read_order_values()
+            values = self._order_texts(self.tabs.read_order_values(unformatted=True))
         return OrderTable(values[0] if values else [], values[1:])
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:

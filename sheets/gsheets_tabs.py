@@ -122,9 +122,9 @@ class Tabs:
         """The Orders tab as records keyed by header, every cell as text (1 call)."""
         return orders_from_values(self.read_order_values())
 
-    def read_order_values(self) -> list[list[Any]]:
+    def read_order_values(self, *, unformatted: bool = False) -> list[list[Any]]:
         """The Orders tab's cells, header first (1 call; none when there is no tab)."""
-        return self._values_or_none(self.orders_tab) or []
+        return self._values_or_none(self.orders_tab, unformatted=unformatted) or []
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Replace the Orders tab with ``records`` (RAW; JSON text for lists and objects).
@@ -157,9 +157,9 @@ class Tabs:
             self.api.update(f"{quote_tab(self.orders_tab)}!A1:{last}{height}", grid)
         return len(records)
 
-    def _values_or_none(self, title: str) -> list[list[Any]] | None:
+    def _values_or_none(self, title: str, *, unformatted: bool = False) -> list[list[Any]] | None:
         try:
-            return self.api.get(quote_tab(title))
+            return self.api.get(quote_tab(title), unformatted=unformatted)
         except Refused:
             if self.properties(title) is None:
                 return None

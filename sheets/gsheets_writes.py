@@ -15,6 +15,7 @@ from typing import Any
 
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab, runs
 from sheetqueue.sheets.model import LOG_HEADER, LogEntry
+from sheetqueue.sheets.sheet_cells import QUEUE_DATE_FIELDS, SheetCells, cell_value
 from sheetqueue.sheets.store import CellUpdate
 
 __all__ = ["Check", "Seen", "Verdict", "judge", "log_ranges", "row_ranges"]
@@ -46,11 +47,16 @@ class Check:
             found.append(f"{quote_tab(self.log_tab)}!A:B")
         return found
 
-    def read(self, blocks: Sequence[list[list[Any]]]) -> Seen:
-        """What the batchGet (``majorDimension=COLUMNS``) answered, by field."""
-        header = [column[0] if column else "" for column in blocks[0]]
+    def read(self, blocks: Sequence[list[list[Any]]], cells: SheetCells | None = None) -> Seen:
+        """What the batchGet (``majorDimension=COLUMNS``) answered, by field.
+
+        With ``cells`` (an unformatted read) each cell is made text as the
+        queue's read makes it, so the check compares like with like.
+        """
+        convert = cells or SheetCells()
+        header = [cell_value(column[0]) if column else "" for column in blocks[0]]
         columns = {
-            name: [cell_text(cell) for cell in (block[0] if block else [])]
+            name: _column_texts(block[0] if block else [], name, convert)
             for name, block in zip(self.fields, blocks[1:], strict=False)
         }
         log_rows: list[tuple[str, str]] = []
@@ -61,6 +67,12 @@ class Check:
             second += [""] * (len(first) - len(second))
             log_rows = list(zip(first, second, strict=False))
         return Seen(Layout.from_header(header), columns, log_rows, tuple(header))
+
+
+def _column_texts(column: Sequence[Any], name: str, cells: SheetCells) -> list[str]:
+    if name not in QUEUE_DATE_FIELDS:
+        return [cell_value(cell) for cell in column]
+    return [cell_value(column[0]) if column else "", *(cells.date_cell(c) for c in column[1:])]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from sheetqueue.config.errors import InputError
@@ -109,6 +110,29 @@ class Order(BaseModel):
     postal_code: str = ""
     payment_method: str = ""
     customer: Customer = Field(default_factory=Customer)
+    unread_dates: tuple[str, ...] = ()  # date cells the sheet's locale does not settle
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unread(cls, data: Any) -> Any:
+        """A date cell the sheet could not read unambiguously is set aside, in plain words."""
+        if not isinstance(data, dict):
+            return data
+        found = []
+        for name in _TIME_FIELDS:
+            value = data.get(name)
+            problem = getattr(value, "problem", None)
+            if isinstance(value, str) and problem is not None:
+                where = getattr(value, "cell", "") or name
+                found.append(f"the cell {where} ({name.replace('_', ' ')}): {problem}")
+        if not found:
+            return data
+        kept = {key: value for key, value in data.items() if key not in _TIME_FIELDS}
+        for name in _TIME_FIELDS:
+            if name in data and getattr(data[name], "problem", None) is None:
+                kept[name] = data[name]
+        kept["unread_dates"] = tuple(found)
+        return kept
 
     @field_validator("order_id", "email", mode="before")
     @classmethod

@@ -44,6 +44,7 @@ class Code(StrEnum):
     SKU_NOT_IN_ORDER = "skuNotInOrder"  # the item named is not on the order
     MISSING_DELIVERY_DATE = "missingDeliveryDate"  # delivered, but no date to count from
     UNREADABLE_TIMESTAMP = "unreadableTimestamp"  # the Timestamp cell is not a time
+    UNREADABLE_ORDER_DATE = "unreadableOrderDate"  # an order date the sheet's locale cannot settle
     UNKNOWN_TYPE = "unknownType"  # the Type cell is not a request type
     SUPPORT_HANDOFF = "supportHandoff"  # the shopper asked for a person
     # wait

@@ -120,6 +120,8 @@ def decide(
         return _review(Code.ORDER_NOT_FOUND, text, NextStep.CHECK_DETAILS)
     if not order.matches_email(request.email):
         return _review(Code.EMAIL_MISMATCH, text, NextStep.CHECK_DETAILS)
+    if order.unread_dates:
+        return _review(Code.UNREADABLE_ORDER_DATE, text, NextStep.TEAM_REVIEW)
     if not_received:
         return _not_received(order, policy, now, text)
     offer = read_partial_refund(request.details) if kind is RequestType.REFUND else None

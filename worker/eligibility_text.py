@@ -248,6 +248,11 @@ _NOTES: dict[Code, Callable[[Texts], str]] = {
         f"The Timestamp cell {t.request.timestamp!r} is not a time the worker can read, so the "
         "window cannot be measured; correct it or decide by hand."
     ),
+    Code.UNREADABLE_ORDER_DATE: lambda t: (
+        f"Order {t.oid} has a date the worker will not guess, so no window was measured: "
+        f"{'; '.join(t.order.unread_dates if t.order else ())}; correct the cell or decide "
+        "by hand."
+    ),
     Code.DAMAGED_ITEM: lambda t: (
         f"The shopper reports {t.what.replace('your order', 'order')} damaged or defective; "
         "offer a replacement or a full refund "

@@ -112,6 +112,8 @@ def _spreadsheets(
             body.get("tabs") or ["Sheet1"],
             body.get("spreadsheet_id"),
             bool(body.get("user_entered", False)),
+            locale=str(body.get("locale") or "en_US"),
+            time_zone=str(body.get("time_zone") or "Etc/GMT"),
         )
         return {"spreadsheetId": book_id}
     if len(rest) == 4 and rest[1] == "tabs":

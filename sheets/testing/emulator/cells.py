@@ -2,7 +2,15 @@
 
 ``RAW`` keeps strings exactly as sent. ``USER_ENTERED`` parses the way the
 Sheets UI does: numbers (``00123`` -> 123), ``TRUE``/``FALSE``, dates, a
-leading apostrophe forcing text, and a leading ``=`` making a formula. A
+leading apostrophe forcing text, and a leading ``=`` making a formula.
+
+A date or time typed (``USER_ENTERED``) becomes a serial number (days since
+1899-12-30) with a display format of the spreadsheet's locale: ``03/04/2026``
+is 4 March on an ``en_US`` sheet (shown ``3/4/2026``) and 3 April on a
+day-first one such as ``en_GB`` (shown ``03/04/2026``); ISO ``2026-04-03``
+reads the same everywhere. Text that is no date in the locale stays text.
+``UNFORMATTED_VALUE`` reads a date as its serial number, or as its display
+text with ``dateTimeRenderOption=FORMATTED_STRING``. A
 formula is stored, never run: only a tiny safe subset (``HYPERLINK``, a quoted
 string, arithmetic on number literals) is evaluated; any other formula reads
 back as its own text.
@@ -21,7 +29,10 @@ Scalar = str | int | float | bool
 
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SLASHED_DATE = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+_MONTH_FIRST_LOCALES = ("en_US", "en_PH", "es_US", "fil")
 _HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]*)"\s*(?:[,;]\s*"([^"]*)"\s*)?\)$', re.IGNORECASE)
 _STRING_LITERAL = re.compile(r'^"((?:[^"]|"")*)"$')
 _EPOCH = datetime(1899, 12, 30)
@@ -41,9 +52,10 @@ class Cell:
     value: Scalar
     formula: str | None = None
     display: str | None = None
+    date: bool = False  # a date or time (a serial number with a date format)
 
 
-def from_input(raw: Any, user_entered: bool) -> Cell | _Skip | None:
+def from_input(raw: Any, user_entered: bool, locale: str = "en_US") -> Cell | _Skip | None:
     """The cell a sent value becomes; ``None`` clears it, :data:`SKIP` leaves it."""
     if raw is None:
         return SKIP
@@ -55,10 +67,10 @@ def from_input(raw: Any, user_entered: bool) -> Cell | _Skip | None:
         return None
     if not user_entered:
         return Cell(raw)
-    return _parse_user_text(raw)
+    return _parse_user_text(raw, locale)
 
 
-def _parse_user_text(text: str) -> Cell:
+def _parse_user_text(text: str, locale: str = "en_US") -> Cell:
     if text.startswith("'"):
         return Cell(text[1:])
     if text.startswith("=") and len(text) > 1:
@@ -69,7 +81,7 @@ def _parse_user_text(text: str) -> Cell:
     number = _parse_number(stripped)
     if number is not None:
         return number
-    moment = _parse_date(stripped)
+    moment = _parse_date(stripped, locale)
     return moment if moment is not None else Cell(text)
 
 
@@ -90,26 +102,31 @@ def _parse_number(text: str) -> Cell | None:
     return Cell(value, display=display)
 
 
-def _parse_date(text: str) -> Cell | None:
+def _parse_date(text: str, locale: str = "en_US") -> Cell | None:
     iso = _ISO_DATE.match(text)
-    us = _US_DATE.match(text)
+    slashed = _SLASHED_DATE.match(text)
+    month_first = locale.replace("-", "_") in _MONTH_FIRST_LOCALES
     try:
         if iso:
             year, month, day, hour, minute, second = iso.groups()
             display = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
-        elif us:
-            month, day, year, hour, minute, second = us.groups()
+        elif slashed and month_first:
+            month, day, year, hour, minute, second = slashed.groups()
             display = f"{int(month)}/{int(day)}/{int(year)}"
+        elif slashed:
+            day, month, year, hour, minute, second = slashed.groups()
+            display = f"{int(day):02d}/{int(month):02d}/{int(year)}"
         else:
             return None
         moment = datetime(int(year), int(month), int(day))
         if hour is not None:
             moment = moment.replace(hour=int(hour), minute=int(minute), second=int(second or 0))
-            display += f" {int(hour)}:{int(minute):02d}:{int(second or 0):02d}"
+            clock = f"{int(hour)}:{int(minute):02d}:{int(second or 0):02d}"
+            display += " " + (clock if month_first or iso else clock.zfill(8))
     except ValueError:
         return None
     serial = (moment - _EPOCH).total_seconds() / 86400
-    return Cell(int(serial) if serial.is_integer() else serial, display=display)
+    return Cell(int(serial) if serial.is_integer() else serial, display=display, date=True)
 
 
 def _evaluate(expression: str, formula: str) -> Scalar:
@@ -180,13 +197,19 @@ class _Arithmetic:
             raise ValueError(f"not a number: {symbol}") from exc
 
 
-def render(cell: Cell | None, option: str) -> Scalar:
-    """The cell as ``FORMATTED_VALUE``, ``UNFORMATTED_VALUE`` or ``FORMULA``."""
+def render(cell: Cell | None, option: str, date_option: str = "SERIAL_NUMBER") -> Scalar:
+    """The cell as ``FORMATTED_VALUE``, ``UNFORMATTED_VALUE`` or ``FORMULA``.
+
+    ``date_option`` (``SERIAL_NUMBER`` or ``FORMATTED_STRING``) says how a date
+    reads when it is not formatted; ``FORMATTED_VALUE`` ignores it, as Google does.
+    """
     if cell is None:
         return ""
     if option == "FORMULA" and cell.formula is not None:
         return cell.formula
     value = cell.value
+    if cell.date and date_option == "FORMATTED_STRING" and cell.display is not None:
+        return cell.display
     if option in ("UNFORMATTED_VALUE", "FORMULA"):
         if isinstance(value, float) and value.is_integer():
             return int(value)

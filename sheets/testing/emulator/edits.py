@@ -17,12 +17,14 @@ from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
 __all__ = ["append_row", "delete_rows", "insert_blank_rows", "set_cell", "sort_rows"]
 
 
-def set_cell(sheet: Sheet, row: int, col: int | str, value: Any) -> None:
+def set_cell(
+    sheet: Sheet, row: int, col: int | str, value: Any, locale: str = "en_US"
+) -> None:
     """Type ``value`` into a cell (parsed as typed: ``=`` makes a formula)."""
     index = column_of(sheet, col)
     if not 1 <= row <= sheet.row_count or index >= sheet.col_count:
         raise ValueError(f"cell {a1.column_letters(index)}{row} is outside the grid")
-    sheet.write(row - 1, index, [[from_input(value, user_entered=True)]])
+    sheet.write(row - 1, index, [[from_input(value, user_entered=True, locale=locale)]])
 
 
 def sort_rows(sheet: Sheet, col: int | str, descending: bool = False, header_rows: int = 1) -> None:
@@ -50,13 +52,13 @@ def delete_rows(sheet: Sheet, row: int, count: int = 1) -> None:
     sheet.delete_rows(row - 1, row - 1 + count)
 
 
-def append_row(sheet: Sheet, values: Sequence[Any]) -> int:
+def append_row(sheet: Sheet, values: Sequence[Any], locale: str = "en_US") -> int:
     """Type a row below the last row holding data; returns its 1-based number."""
     row = sheet.data_height()
     if row >= sheet.row_count:
         sheet.row_count = row + 1
     sheet.col_count = max(sheet.col_count, len(values))
-    cells = [from_input(value, user_entered=True) for value in values]
+    cells = [from_input(value, user_entered=True, locale=locale) for value in values]
     sheet.write(row, 0, [[c if isinstance(c, Cell) else None for c in cells]])
     return row + 1
 

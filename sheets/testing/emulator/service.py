@@ -128,11 +128,14 @@ class SheetsService:
 
     def _values(self, book: Any, method: str, tail: str, query: Query, body: Any) -> Any:
         render_option = _one(query, "valueRenderOption")
+        date_option = _one(query, "dateTimeRenderOption")
         major = _one(query, "majorDimension")
         input_option = _one(query, "valueInputOption") or body.get("valueInputOption")
         include = _one(query, "includeValuesInResponse", "").lower() == "true"
         if tail == ":batchGet" and method == "GET":
-            return values.batch_get(book, _many(query, "ranges"), render_option, major)
+            return values.batch_get(
+                book, _many(query, "ranges"), render_option, major, date_option
+            )
         if tail == ":batchUpdate" and method == "POST":
             include = include or bool(body.get("includeValuesInResponse"))
             return values.batch_update(book, body.get("data", []), input_option, include)
@@ -153,7 +156,7 @@ class SheetsService:
         if method == "POST" and rng.endswith(":clear"):
             return values.clear(book, rng.removesuffix(":clear"))
         if method == "GET":
-            return values.get(book, rng, render_option, major)
+            return values.get(book, rng, render_option, major, date_option)
         if method == "PUT":
             return values.update(
                 book, rng, body.get("values"), input_option, body.get("majorDimension"), include
@@ -175,9 +178,27 @@ class SheetsService:
         tabs: Sequence[str] | Mapping[str, Sequence[Sequence[Any]]] = ("Sheet1",),
         spreadsheet_id: str | None = None,
         user_entered: bool = False,
+        *,
+        locale: str = "en_US",
+        time_zone: str = "Etc/GMT",
     ) -> str:
-        """Create a spreadsheet and return its id; ``tabs`` may map titles to starting rows."""
-        return self.workspace.create(title, tabs, spreadsheet_id, user_entered).spreadsheet_id
+        """Create a spreadsheet and return its id; ``tabs`` may map titles to starting rows.
+
+        ``locale`` and ``time_zone`` are the spreadsheet's (File > Settings):
+        how typed dates are read and shown, and the zone of its serial numbers.
+        """
+        book = self.workspace.create(
+            title, tabs, spreadsheet_id, user_entered, locale=locale, time_zone=time_zone
+        )
+        return book.spreadsheet_id
+
+    def set_locale(self, spreadsheet_id: str, locale: str, time_zone: str | None = None) -> None:
+        """Change the spreadsheet's locale (and time zone): later typing reads by them."""
+        with self.lock:
+            book = self.workspace.get(spreadsheet_id)
+            book.locale = locale
+            if time_zone is not None:
+                book.time_zone = time_zone
 
     def values(
         self, spreadsheet_id: str, tab: str, render_option: str = "FORMATTED_VALUE"
@@ -215,7 +236,8 @@ class SheetsService:
     ) -> None:
         """Type ``value`` into (row, col) as a person would (row 1-based; col letter/name/index)."""
         with self.lock:
-            edits.set_cell(self._sheet(spreadsheet_id, tab), row, col, value)
+            locale = self.workspace.get(spreadsheet_id).locale
+            edits.set_cell(self._sheet(spreadsheet_id, tab), row, col, value, locale)
 
     def sort_rows(
         self,
@@ -244,7 +266,8 @@ class SheetsService:
     def append_row(self, spreadsheet_id: str, tab: str, row_values: Sequence[Any]) -> int:
         """Type a new row under the data; returns its 1-based row number."""
         with self.lock:
-            return edits.append_row(self._sheet(spreadsheet_id, tab), row_values)
+            locale = self.workspace.get(spreadsheet_id).locale
+            return edits.append_row(self._sheet(spreadsheet_id, tab), row_values, locale)
 
     def insert_blank_columns(
         self, spreadsheet_id: str, tab: str, before_col: int | str, count: int = 1

@@ -284,18 +284,27 @@ class Workspace:
         tabs: Sequence[str] | Mapping[str, Sequence[Sequence[Any]]] = ("Sheet1",),
         spreadsheet_id: str | None = None,
         user_entered: bool = False,
+        *,
+        locale: str = "en_US",
+        time_zone: str = "Etc/GMT",
     ) -> Spreadsheet:
         """Create a spreadsheet; ``tabs`` may map titles to rows (RAW unless ``user_entered``)."""
         with self.lock:
             book_id = spreadsheet_id or self._new_id()
             if book_id in self.books:
                 raise bad_request(f"Spreadsheet {book_id} already exists")
-            book = Spreadsheet(book_id, title, seed=self._ids.randrange(1 << 30))
+            book = Spreadsheet(
+                book_id,
+                title,
+                locale=locale,
+                time_zone=time_zone,
+                seed=self._ids.randrange(1 << 30),
+            )
             names = list(tabs) or ["Sheet1"]
             for name in names:
                 sheet = book.add_sheet(name)
                 rows = tabs[name] if isinstance(tabs, Mapping) else []
-                _fill(sheet, rows, user_entered)
+                _fill(sheet, rows, user_entered, locale)
             self.books[book_id] = book
             return book
 
@@ -321,11 +330,13 @@ class Workspace:
         return "".join(self._ids.choice(alphabet) for _ in range(44))
 
 
-def _fill(sheet: Sheet, rows: Sequence[Sequence[Any]], user_entered: bool) -> None:
+def _fill(
+    sheet: Sheet, rows: Sequence[Sequence[Any]], user_entered: bool, locale: str = "en_US"
+) -> None:
     if not rows:
         return
     width = max(len(row) for row in rows)
     sheet.row_count = max(sheet.row_count, len(rows))
     sheet.col_count = max(sheet.col_count, width)
-    block = [[from_input(value, user_entered) for value in row] for row in rows]
+    block = [[from_input(value, user_entered, locale) for value in row] for row in rows]
     sheet.write(0, 0, block)

@@ -20,14 +20,20 @@ __all__ = ["append", "batch_clear", "batch_get", "batch_update", "clear", "get",
 
 _RENDERS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 _INPUTS = ("RAW", "USER_ENTERED")
+_DATE_RENDERS = ("SERIAL_NUMBER", "FORMATTED_STRING")
 Block = list[list[Cell | _Skip | None]]
 
 
 def get(
-    book: Spreadsheet, range_text: str, render_option: str | None = None, major: str | None = None
+    book: Spreadsheet,
+    range_text: str,
+    render_option: str | None = None,
+    major: str | None = None,
+    date_option: str | None = None,
 ) -> dict[str, Any]:
     """``values.get``: the block's values, trailing empty cells and rows trimmed."""
     option = _render_option(render_option)
+    dates = _date_option(date_option, option)
     dimension = _major(major)
     sheet, box = book.resolve(range_text)
     body: dict[str, Any] = {
@@ -37,7 +43,7 @@ def get(
         "majorDimension": dimension,
     }
     rows = [
-        _trim([render(cell, option) for cell in cells])
+        _trim([render(cell, option, dates) for cell in cells])
         for cells in sheet.read(box.start_row, box.end_row, box.start_col, box.end_col)
     ]
     while rows and not rows[-1]:
@@ -54,11 +60,12 @@ def batch_get(
     ranges: Sequence[str],
     render_option: str | None = None,
     major: str | None = None,
+    date_option: str | None = None,
 ) -> dict[str, Any]:
     """``values.batchGet``: one ValueRange per range, in order."""
     return {
         "spreadsheetId": book.spreadsheet_id,
-        "valueRanges": [get(book, text, render_option, major) for text in ranges],
+        "valueRanges": [get(book, text, render_option, major, date_option) for text in ranges],
     }
 
 
@@ -126,7 +133,7 @@ def append(
     if insert not in ("OVERWRITE", "INSERT_ROWS"):
         raise bad_request(f"Invalid value at 'insert_data_option' ({insert})")
     sheet, box = book.resolve(range_text)
-    block = _block(values, user_entered, major)
+    block = _block(values, user_entered, major, book.locale)
     anchor = box.end_row - box.start_row == 1 and box.end_col - box.start_col == 1
     key = (box.start_row, box.start_col, None, not anchor)
     table = sheet.find_table(*key)
@@ -180,7 +187,7 @@ def _prepare(
     book: Spreadsheet, range_text: str, values: Any, user_entered: bool, major: str | None
 ) -> tuple[Sheet, Table, Block]:
     sheet, box = book.resolve(range_text)
-    block = _block(values, user_entered, major)
+    block = _block(values, user_entered, major, book.locale)
     height, width = len(block), max((len(r) for r in block), default=0)
     single = box.end_row - box.start_row == 1 and box.end_col - box.start_col == 1
     if not single and height > box.end_row - box.start_row:
@@ -236,13 +243,13 @@ def _counts(book: Spreadsheet, sheet: Sheet, row: int, col: int, block: Block) -
     }
 
 
-def _block(values: Any, user_entered: bool, major: str | None) -> Block:
+def _block(values: Any, user_entered: bool, major: str | None, locale: str = "en_US") -> Block:
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
         raise bad_request("Invalid value at 'data.values': expected a list of lists")
     try:
-        block: Block = [[from_input(v, user_entered) for v in r] for r in values]
+        block: Block = [[from_input(v, user_entered, locale) for v in r] for r in values]
     except ValueError as exc:
         raise bad_request(f"Invalid values: {exc}") from exc
     if _major(major) == "COLUMNS":
@@ -267,6 +274,13 @@ def _render_option(option: str | None) -> str:
     if chosen not in _RENDERS:
         raise bad_request(f"Invalid value at 'value_render_option' ({chosen})")
     return chosen
+
+
+def _date_option(option: str | None, render_option: str) -> str:
+    chosen = option or "SERIAL_NUMBER"
+    if chosen not in _DATE_RENDERS:
+        raise bad_request(f"Invalid value at 'date_time_render_option' ({chosen})")
+    return chosen if render_option != "FORMATTED_VALUE" else "SERIAL_NUMBER"
 
 
 def _input_option(option: str | None) -> bool:
