@@ -49,7 +49,9 @@ def _store(emulator: Emulator, book: str) -> GsheetsStore:
 def _run_pass(emulator: Emulator, book: str, tmp_path: Path) -> dict[str, str]:
     """One worker pass at a fixed time; the queue row's cells after it, by header."""
     store = _store(emulator, book)
-    settings = gsheets_settings(emulator, book, state_path=tmp_path / "s.db", timezone="Europe/London")
+    settings = gsheets_settings(
+        emulator, book, state_path=tmp_path / "s.db", timezone="Europe/London"
+    )
     worker = build_worker(settings, store)
     worker.run_pass(datetime(2026, 4, 21, 12, 0, tzinfo=UTC))
     worker.ledger.close()

@@ -17,9 +17,7 @@ from sheetqueue.sheets.testing.emulator.grid import Sheet, Table
 __all__ = ["append_row", "delete_rows", "insert_blank_rows", "set_cell", "sort_rows"]
 
 
-def set_cell(
-    sheet: Sheet, row: int, col: int | str, value: Any, locale: str = "en_US"
-) -> None:
+def set_cell(sheet: Sheet, row: int, col: int | str, value: Any, locale: str = "en_US") -> None:
     """Type ``value`` into a cell (parsed as typed: ``=`` makes a formula)."""
     index = column_of(sheet, col)
     if not 1 <= row <= sheet.row_count or index >= sheet.col_count:

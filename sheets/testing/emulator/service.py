@@ -133,9 +133,7 @@ class SheetsService:
         input_option = _one(query, "valueInputOption") or body.get("valueInputOption")
         include = _one(query, "includeValuesInResponse", "").lower() == "true"
         if tail == ":batchGet" and method == "GET":
-            return values.batch_get(
-                book, _many(query, "ranges"), render_option, major, date_option
-            )
+            return values.batch_get(book, _many(query, "ranges"), render_option, major, date_option)
         if tail == ":batchUpdate" and method == "POST":
             include = include or bool(body.get("includeValuesInResponse"))
             return values.batch_update(book, body.get("data", []), input_option, include)
