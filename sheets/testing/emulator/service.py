@@ -184,6 +184,8 @@ class SheetsService:
 
         ``locale`` and ``time_zone`` are the spreadsheet's (File > Settings):
         how typed dates are read and shown, and the zone of its serial numbers.
+        The defaults are ``en_US`` and ``Etc/GMT`` (Google picks the creator's own;
+        a fixed default keeps a test's serials free of daylight saving time).
         """
         book = self.workspace.create(
             title, tabs, spreadsheet_id, user_entered, locale=locale, time_zone=time_zone
