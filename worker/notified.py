@@ -115,6 +115,8 @@ class Entry:
                 f"Could not tell the shopper about {self.status}{said}{why}; "
                 "please contact them another way."
             )
+        if self.kind == "told" and self.gave_up == ("team",):
+            return ""  # only the team's alert failed: the shopper was not to be told
         if self.kind == "told" and self.gave_up and not self.carried and not self.maybe:
             return (
                 f"Could not tell the shopper about {self.status}; please contact them another way."
@@ -257,7 +259,8 @@ def finished_entry(
         return Entry("owed", status, when, carried_c, maybe_c)
     if state is NoticeState.SKIPPED:
         return Entry("not_sent", status, reason="no address to send to")
-    if state is NoticeState.GAVE_UP and not carried_c and not maybe_c:
+    only_team = channels_of(failed) == ("team",)  # the team's alert alone failed
+    if state is NoticeState.GAVE_UP and not carried_c and not maybe_c and not only_team:
         error = _one_line(last_error)
         return Entry("not_sent", status, reason=f"gave up after {attempts} tries: {error}")
     gave_up_c = channels_of(failed) if state is NoticeState.GAVE_UP else ()

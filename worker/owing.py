@@ -90,8 +90,10 @@ class NoticeOwing:
             return True
         if status == Status.PENDING:
             return self.settings.notify_on_received
-        if status == Status.NEEDS_REVIEW:
-            return self.settings.notify_on_review
+        if status == Status.NEEDS_REVIEW:  # the shopper, or the team's alert channel
+            return self.settings.notify_on_review or any(
+                channel_of(n.name) == "team" for n in self.notifiers
+            )
         return False
 
     def _received_due(self, request: Request, now: datetime) -> bool:

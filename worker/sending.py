@@ -186,6 +186,8 @@ def _record(
     if delivery.sent or delivery.maybe:
         result.notified += 1
         _count(metrics, "sheetqueue_notifications_sent_total", delivery.sent)
+        for _alerted in (n for n in delivery.sent if channel_of(n) == "team"):
+            metrics.inc("sheetqueue_team_alerts_total", reason="review")
     if delivery.maybe or owed.recovered:
         result.maybe += 1
         _count(

@@ -21,6 +21,7 @@ from sheetqueue.sheets.store import Store
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.notify.team import with_team_alerts
 from sheetqueue.worker.tick import Worker
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def build_worker(
     return Worker(
         store=store,
         order_source=lambda: open_order_source(settings, store),
-        notifiers=notifiers_from_settings(settings, clock=clock),
+        notifiers=with_team_alerts(notifiers_from_settings(settings, clock=clock), settings),
         ledger=Ledger(settings.state_path, db=_state_db(settings, "ledger")),
         settings=settings,
         metrics=metrics,

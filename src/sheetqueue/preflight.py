@@ -27,13 +27,14 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
 from sheetqueue.worker.notify.factory import notifiers_from_settings
+from sheetqueue.worker.notify.team import with_team_alerts
 
 __all__ = ["bind", "check_settings"]
 
 
 def check_settings(settings: Settings) -> None:
     """Raise ConfigError for the first setting that cannot work."""
-    notifiers_from_settings(settings, clock=utc_now)
+    with_team_alerts(notifiers_from_settings(settings, clock=utc_now), settings)
     for target in settings.notify:
         if target.startswith("maildir:"):
             _writable_file_place("SHEETQUEUE_NOTIFY", Path(target.removeprefix("maildir:")))

@@ -192,3 +192,32 @@ def test_log_shows_the_team_and_worker_changes(cli: SheetqueueCli) -> None:
         (status, "Done", "team"),
     ]
     assert "Log (2)" in cli("log", "--request", request_id).stdout
+
+
+def test_log_table_is_readable_at_80_columns(cli: SheetqueueCli) -> None:
+    """At COLUMNS=80 the log fits, no column is squeezed narrow and no Request ID is cut."""
+    orders = cli.workdir / "orders.json"
+    orders.write_text(
+        '[{"order_id": "ORD-1001", "email": "ana@example.com", "status": "delivered",'
+        ' "order_date": "2026-11-01", "delivered_at": "2026-11-03"}]'
+    )
+    cli.env["SHEETQUEUE_ORDERS"] = f"file:{orders}"
+    ids = [_record(cli), _record(cli)]
+    assert cli("tick").code == 0
+    assert cli("set-status", ids[0], "Done").code == 0
+    assert cli("tick").code == 0
+    entries = cli("log", "--json").json()
+    assert len(entries) >= 3
+    shown = cli("log", COLUMNS="80")
+    assert shown.code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if "Time / by" in line)
+    widths = [len(cell) for cell in header.strip("┃│").split("┃" if "┃" in header else "│")]
+    assert len(widths) == 3 and min(widths) >= 20, header
+    for request_id in ids:
+        assert any(request_id in line for line in lines), request_id
+    for entry in entries:
+        assert any(entry["time"] in line for line in lines)
+    notes = [line.split("│")[3] for line in lines if line.count("│") == 4]
+    assert " ".join(notes).split() == " ".join(e["note"] for e in entries).split()

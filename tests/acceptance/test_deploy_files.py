@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.cli_runner import SCRIPT
 
@@ -114,3 +115,56 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     )
     assert verified.returncode == 0, verified.stderr
     assert "is not executable" not in verified.stderr
+
+
+def test_the_postgres_compose_variant_migrates_first_and_runs_two_workers_on_shared_state() -> None:
+    """deploy/compose.postgres.yaml: a healthy postgres with a volume, migrate, two workers."""
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.postgres.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "sheetqueue", "sheetqueue-2"}
+    postgres = services["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert set(compose["volumes"]) == {v.partition(":")[0] for v in postgres["volumes"]}
+    assert services["migrate"]["command"] == ["sheetqueue", "migrate"]
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    serve = ["sheetqueue", "serve", "--host", "0.0.0.0", "--port", "8000", "--with-worker"]  # noqa: S104
+    for name in ("sheetqueue", "sheetqueue-2"):
+        service = services[name]
+        assert service["command"] == serve
+        assert service["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
+        }
+    for name in ("migrate", "sheetqueue", "sheetqueue-2"):
+        url = services[name]["environment"]["SHEETQUEUE_STATE_URL"]
+        assert url.startswith("postgresql://sheetqueue:")
+        assert url.endswith("@postgres:5432/sheetqueue")
+        assert services[name]["env_file"] == "../sheetqueue.env"
+    ports = [p for name in ("sheetqueue", "sheetqueue-2") for p in services[name]["ports"]]
+    assert len({p.partition(":")[0] for p in ports}) == 2
+
+
+def _has_compose() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    probe = subprocess.run(
+        [docker, "compose", "version"], capture_output=True, timeout=30, check=False
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _has_compose(), reason="docker compose is not installed here")
+def test_docker_compose_accepts_the_postgres_variant() -> None:
+    """`docker compose config` reads deploy/compose.postgres.yaml without an error."""
+    checked = subprocess.run(
+        ["docker", "compose", "-f", str(ROOT / "deploy" / "compose.postgres.yaml"), "config", "-q"],
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "POSTGRES_PASSWORD": "example"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr

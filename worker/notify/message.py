@@ -104,6 +104,7 @@ class OutgoingMessage:
     html: str
     message_id: str  # ``<sq-REQ-7K2M-done@shop.example>``
     idempotency_key: str  # the Message-ID without angle brackets
+    reason: str = ""  # the decision's code (``lateRefund``): for the team's alert, not the shopper
 
     @property
     def event(self) -> str:

@@ -213,6 +213,7 @@ def build_message(
         html=rendered.html,
         message_id=message_id,
         idempotency_key=message_id.strip("<>"),
+        reason=notice.decision_code,
     )
 
 

@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sheetqueue.bootstrap import open_store
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.preflight import check_settings
-from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.model import LogEntry, Request
 from sheetqueue.sheets.store import Store
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "JsonFlag",
     "PassWait",
     "console",
+    "log_table",
     "queue_table",
     "settings_and_store",
     "status_style",
@@ -91,5 +93,27 @@ def queue_table(requests: Sequence[Request], *, title: str = "Requests") -> Tabl
             request.order_id,
             decided,
             style=None,
+        )
+    return table
+
+
+def log_table(entries: Sequence[LogEntry], *, title: str = "Log") -> Table:
+    """The audit log as a terminal table, readable at 80 columns.
+
+    Who made the change goes under its time and the change under the Request
+    ID, so the two never-cut columns stay as wide as a time and an ID and the
+    note gets every spare column. A long editor name wraps under the time; an
+    ID is never cut.
+    """
+    table = Table(title=title, show_lines=True, expand=False)
+    table.add_column("Time / by", overflow="fold", min_width=20, max_width=24)
+    table.add_column("Request / change", no_wrap=True)
+    table.add_column("Note", overflow="fold", ratio=1, min_width=20)
+    for entry in entries:
+        change = f"{escape(entry.from_status)}\n-> [{status_style(entry.to_status)}]"
+        table.add_row(
+            f"{escape(entry.time)}\n[dim]{escape(entry.by)}[/]",
+            f"{escape(entry.request_id)}\n{change}{escape(entry.to_status)}[/]",
+            escape(entry.note),
         )
     return table

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.bot_actions.team import set_status
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonFlag, console, queue_table, settings_and_store
+from sheetqueue.cli.common import JsonFlag, console, log_table, queue_table, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import load_settings
@@ -214,14 +213,4 @@ def show_log(
     if as_json:
         emit_json([entry.model_dump() for entry in entries])
         return
-    table = Table("Time", "Request ID", "From", "To", "By", "Note", title=f"Log ({len(entries)})")
-    for entry in entries:
-        table.add_row(
-            entry.time,
-            entry.request_id,
-            entry.from_status,
-            entry.to_status,
-            entry.by,
-            escape(entry.note),
-        )
-    console.print(table)
+    console.print(log_table(entries, title=f"Log ({len(entries)})"))
