@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # Strict editable mode links each file into one sheetqueue/ tree (mypy reads it);
 # a file added to or removed from a package folder needs a re-link.
 EDITABLE := --config-settings editable_mode=strict
-PACKAGE_DIRS := $(shell find src config sheets worker bot_actions -type d -not -name __pycache__)
+PACKAGE_DIRS := $(shell find src config sheets worker bot_actions apps_script -type d -not -name __pycache__)
 SOURCES := config sheets worker bot_actions src tests bench
 
 .PHONY: demo test lint bench chaos clean install lock postgres
