@@ -17,7 +17,7 @@ from sheetqueue.config.errors import ConfigError, SheetqueueError
 __all__ = ["INSTALL_STEPS", "check_public_url", "filled_script", "manifest_text", "script_text"]
 
 _URL_PLACEHOLDER = "'__SHEETQUEUE_URL__'"
-_SECRET_PLACEHOLDER = "'__SHEETQUEUE_SECRET__'"
+_SECRET_PLACEHOLDER = "'__SHEETQUEUE_SECRET__'"  # noqa: S105 (a placeholder, not a secret)
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 INSTALL_STEPS = """\

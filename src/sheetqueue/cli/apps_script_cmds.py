@@ -14,6 +14,7 @@ from sheetqueue.companion import (
     manifest_text,
 )
 from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import load_settings
 
 
@@ -39,6 +40,8 @@ def apps_script_command(
         return
     try:
         settings = load_settings()
+        if settings.log_level:
+            configure_logging(settings.log_level)
         if url is not None:
             address = check_public_url(url, source="--url")
         elif settings.public_url:
