@@ -203,9 +203,12 @@ function withLock_(work) {
   }
 }
 
+var storedChunks_ = 0; // chunks of the queue as last read (under the lock)
+
 function readQueue_(props) {
   var all = props.getProperties();
   var count = parseInt(all[QUEUE_PREFIX + 'n'] || '0', 10);
+  storedChunks_ = count;
   var text = '';
   for (var i = 0; i < count; i++) text += all[QUEUE_PREFIX + i] || '';
   if (!text) return [];
@@ -218,14 +221,16 @@ function readQueue_(props) {
   }
 }
 
+/** Write the queue read under the same lock; chunks it no longer needs are deleted. */
 function writeQueue_(props, queue) {
-  var before = parseInt(props.getProperty(QUEUE_PREFIX + 'n') || '0', 10);
+  var before = storedChunks_;
   var chunks = queue.length ? chunksOf_(JSON.stringify(queue), CHUNK_BYTES) : [];
   var values = {};
   values[QUEUE_PREFIX + 'n'] = String(chunks.length);
   chunks.forEach(function (chunk, i) { values[QUEUE_PREFIX + i] = chunk; });
   props.setProperties(values);
   for (var i = chunks.length; i < before; i++) props.deleteProperty(QUEUE_PREFIX + i);
+  storedChunks_ = chunks.length;
 }
 
 /** Keep the newest events within the count and size limits, warning about the dropped. */

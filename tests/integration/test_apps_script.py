@@ -120,6 +120,7 @@ def test_the_signature_is_pythons_hmac_over_the_exact_body(sink: EventSink, scri
     )
     assert [step["error"] for step in report["steps"]] == [None, None]
     assert len(sink.posted) == 2
+    assert all(fetch["mute"] for fetch in report["fetches"])
     for posted in sink.posted:
         assert posted.path == "/v1/sheet-events"
         assert posted.headers["Content-Type"] == "application/json"
@@ -258,6 +259,7 @@ def test_the_queue_is_bounded_and_keeps_the_newest(sink: EventSink, script: Path
     delivered = [e["request_id"] for posted in sink.posted[2:] for e in posted.events]
     assert delivered == [f"R-{n}" for n in range(101, 601)]
     assert [len(posted.events) for posted in sink.posted] == [100, 100] + [100] * 5
+    assert sorted(report["props"]) == ["sheetqueue.queue.n"]  # no stale chunk, no flush claim
 
 
 def test_long_values_fit_the_property_store(sink: EventSink, script: Path) -> None:
