@@ -7,10 +7,10 @@ TEST_STAMP := $(VENV)/.installed-test
 # Strict editable mode links each file into one sheetqueue/ tree (mypy reads it);
 # a file added to or removed from a package folder needs a re-link.
 EDITABLE := --config-settings editable_mode=strict
-PACKAGE_DIRS := $(shell find src config sheets worker bot_actions -type d -not -name __pycache__)
+PACKAGE_DIRS := $(shell find src config sheets worker bot_actions apps_script -type d -not -name __pycache__)
 SOURCES := config sheets worker bot_actions src tests bench
 
-.PHONY: demo test lint bench chaos clean install lock postgres
+.PHONY: demo test lint bench chaos clean install lock postgres node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,19 @@ postgres:
 		  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		  --no-install-recommends postgresql >/dev/null; }
 
+# The Apps Script companion's tests run Code.gs under Node; Debian's nodejs package
+# is installed if no node is found.
+node:
+	@command -v node >/dev/null 2>&1 || \
+		{ echo "installing Debian's nodejs package for the tests"; \
+		  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		  --no-install-recommends nodejs >/dev/null; }
+
 demo: $(STAMP)
 	rm -rf demo-run && mkdir -p demo-run
 	cd demo-run && ../$(BIN)/sheetqueue demo
 
-test: $(TEST_STAMP) postgres
+test: $(TEST_STAMP) postgres node
 	$(BIN)/pytest -m "not slow" --cov --cov-report=term
 
 lint: $(TEST_STAMP)

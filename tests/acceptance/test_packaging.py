@@ -79,7 +79,7 @@ def test_the_google_path_loads_no_emulator_and_no_web_server(tmp_path: Path) -> 
 
 
 def test_the_wheel_holds_one_top_level_package(tmp_path: Path) -> None:
-    """The wheel holds ``sheetqueue/`` (py.typed, templates, the emulator) and nothing else."""
+    """The wheel holds ``sheetqueue/`` (py.typed, templates, the emulator, the Apps Script) only."""
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True,
@@ -92,4 +92,6 @@ def test_the_wheel_holds_one_top_level_package(tmp_path: Path) -> None:
     assert "sheetqueue/py.typed" in names
     assert "sheetqueue/worker/templates/done.txt" in names
     assert "sheetqueue/sheets/testing/emulator/server.py" in names
+    assert "sheetqueue/apps_script/Code.gs" in names
+    assert "sheetqueue/apps_script/appsscript.json" in names
     assert f"sheetqueue-{__version__}.dist-info/licenses/LICENSE" in names

@@ -69,6 +69,7 @@ def fail(error: SheetqueueError, *, as_json: bool = False) -> CommandFailed:
 def register_commands() -> None:
     """Import the command modules; each adds its commands to ``app``."""
     from sheetqueue.cli import (  # noqa: F401
+        apps_script_cmds,
         archive_cmds,
         ops_cmds,
         order_cmds,
