@@ -103,6 +103,7 @@ class GsheetsStore:
         self._orders_configured = orders_with_queue
         self._orders_with_queue = orders_with_queue
         self._orders_read: tuple[float, list[list[Any]]] | None = None
+        self.title = ""  # the spreadsheet's title, once read
 
     @classmethod
     def from_settings(
@@ -119,9 +120,9 @@ class GsheetsStore:
             header_names(settings.sheet.aliases)
         except ValueError as exc:
             raise ConfigError(f"[sheet.aliases] (SHEETQUEUE_SHEET__ALIASES): {exc}") from None
-        client, account = open_client(settings)
+        client, sign_in = open_client(settings)
         api = SheetsApi(
-            client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, account=account
+            client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, sign_in=sign_in
         )
         orders_tab = "Orders"
         if settings.orders.startswith("tab:"):
@@ -172,7 +173,9 @@ class GsheetsStore:
         """Metadata, then values; the header checked against the contract (or raise)."""
         self._prefetched = None
         self._layout = None
-        tabs = read_tabs(self.api.metadata(METADATA_FIELDS))
+        answer = self.api.metadata(METADATA_FIELDS)
+        self.title = str(answer.get("properties", {}).get("title", ""))
+        tabs = read_tabs(answer)
         try:
             tab = find_queue_tab(tabs, self.requests_tab)
         except HeaderProblem as problem:

@@ -70,6 +70,7 @@ def register_commands() -> None:
     """Import the command modules; each adds its commands to ``app``."""
     from sheetqueue.cli import (  # noqa: F401
         archive_cmds,
+        login_cmds,
         ops_cmds,
         order_cmds,
         queue_cmds,
