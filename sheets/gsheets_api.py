@@ -87,7 +87,9 @@ def open_client(settings: Settings) -> tuple[gspread.Client, SignIn]:
     sign_in = SignIn("none", "no credentials (the emulator)")
     try:
         if settings.credentials_file is not None:
-            credentials, sign_in = _from_file(settings.credentials_file)
+            credentials, sign_in = _from_file(
+                settings.credentials_file, own_token_uri=settings.uses_emulator
+            )
         elif not settings.uses_emulator:
             import google.auth
 
@@ -107,8 +109,13 @@ def open_client(settings: Settings) -> tuple[gspread.Client, SignIn]:
     return client, sign_in
 
 
-def _from_file(path: Path) -> tuple[Credentials, SignIn]:
-    """Credentials from a service-account key or an ``authorized_user`` file."""
+def _from_file(path: Path, *, own_token_uri: bool) -> tuple[Credentials, SignIn]:
+    """Credentials from a service-account key or an ``authorized_user`` file.
+
+    google-auth sends a user's refresh token to Google's token endpoint whatever
+    the file says; with ``own_token_uri`` (the API URL is not Google's: an
+    emulator) the file's ``token_uri`` is used instead.
+    """
     found = read_credentials_file(path)
     try:
         if found.kind == "service_account":
@@ -122,6 +129,8 @@ def _from_file(path: Path) -> tuple[Credentials, SignIn]:
 
             # The scopes the user granted (the file's own list, if any) are asked again.
             credentials = UserCredentials.from_authorized_user_info(found.info)  # type: ignore[no-untyped-call]
+            if own_token_uri and found.info.get("token_uri"):
+                credentials = credentials.with_token_uri(str(found.info["token_uri"]))
     except (ValueError, KeyError) as exc:
         raise ConfigError(
             f"SHEETQUEUE_CREDENTIALS_FILE: cannot use {str(path)!r} ({found.kind}): {exc}"
