@@ -112,7 +112,5 @@ def read_credentials_file(path: Path) -> CredentialsFile:
             if kind == "service_account"
             else "run `sheetqueue login` again"
         )
-        raise ConfigError(
-            f'{_NAME}: {shown} ("type": "{kind}") has no "{missing[0]}"; {again}'
-        )
+        raise ConfigError(f'{_NAME}: {shown} ("type": "{kind}") has no "{missing[0]}"; {again}')
     return CredentialsFile(path, kind, data)

@@ -28,7 +28,7 @@ LOGIN_SCOPES = (
     "https://www.googleapis.com/auth/userinfo.email",
 )
 _GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
-_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
 _DROPPED = ("token", "expiry")  # the short-lived access token is not kept
 
 
@@ -85,7 +85,7 @@ def login(
     from requests import RequestException
 
     flow = InstalledAppFlow.from_client_config(config, scopes=list(LOGIN_SCOPES))
-    flow.authorization_url = _announcing(flow.authorization_url, announce)  # type: ignore[method-assign]
+    flow.authorization_url = _announcing(flow.authorization_url, announce)
     try:
         credentials = flow.run_local_server(
             host="127.0.0.1",
@@ -130,7 +130,7 @@ def _announcing(make_url: Callable[..., Any], announce: Callable[[str], None]) -
 
 
 def _email(id_token: object) -> str:
-    """The ``email`` claim of the ID token Google sent with the tokens (not verified: shown only)."""
+    """The ``email`` claim of the ID token Google sent (not verified: it is only shown)."""
     if not isinstance(id_token, str) or id_token.count(".") != 2:
         return ""
     payload = id_token.split(".")[1]

@@ -281,7 +281,8 @@ class SheetsApi:
         except requests.RequestException as exc:
             raise StoreError(f"the Sheets API call failed ({kind}): {exc}") from exc
         except GoogleAuthError as exc:
-            again = " (run `sheetqueue login` again)" if self.sign_in.kind == "authorized_user" else ""
+            user = self.sign_in.kind == "authorized_user"
+            again = " (run `sheetqueue login` again)" if user else ""
             raise StoreError(f"Google credentials were refused: {exc}{again}") from exc
 
     def _api_error(self, exc: APIError) -> StoreError:

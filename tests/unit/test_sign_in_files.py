@@ -42,7 +42,7 @@ def test_a_sheet_url_or_a_key_gives_the_key(text: str) -> None:
 )
 def test_anything_else_is_refused_naming_the_accepted_forms(text: str) -> None:
     """Another site, a document, a name with spaces: ValueError saying what works."""
-    with pytest.raises(ValueError, match="docs.google.com/spreadsheets/d/<key>"):
+    with pytest.raises(ValueError, match=r"docs\.google\.com/spreadsheets/d/<key>"):
         spreadsheet_key(text)
 
 
@@ -57,7 +57,7 @@ def test_the_setting_holds_the_key_when_given_the_url(monkeypatch: pytest.Monkey
 def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     """The error names SHEETQUEUE_SPREADSHEET_ID."""
     monkeypatch.setenv("SHEETQUEUE_SPREADSHEET_ID", "https://example.com/x")
-    with pytest.raises(ConfigError, match="^SHEETQUEUE_SPREADSHEET_ID: .*not a spreadsheet key"):
+    with pytest.raises(ConfigError, match=r"^SHEETQUEUE_SPREADSHEET_ID: .*not a spreadsheet key"):
         load_settings()
 
 

@@ -17,6 +17,7 @@ from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
 from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.gsheets_api import SignIn
 from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.store import Store
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.template_check import template_problems
 
@@ -44,6 +45,35 @@ def demo(
         raise fail(error) from None
 
 
+class _Checks:
+    """What ``check`` found: printed line by line, or kept for one JSON document."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.items: list[dict[str, object]] = []
+        self.found: dict[str, object] = {"account": None, "spreadsheet": None}
+
+    def __call__(self, part: str, problem: str | None, detail: str = "") -> None:
+        self.items.append({"name": part, "ok": problem is None, "message": problem or detail})
+        if self.as_json:
+            return
+        if problem is None:
+            text = f"{part}: {detail}" if detail else part
+            console.print(f"[green]ok[/]    {text}", highlight=False)
+        else:
+            console.print(f"[red]fail[/]  {part}: {problem}", highlight=False)
+
+    @property
+    def failed(self) -> bool:
+        return any(not item["ok"] for item in self.items)
+
+    def exit(self, code: int) -> typer.Exit:
+        """The exit with ``code``, after the JSON document under ``--json``."""
+        if self.as_json:
+            emit_json({"ok": not self.failed and code == 0, **self.found, "checks": self.items})
+        return typer.Exit(code)
+
+
 @app.command()
 def check(as_json: JsonDocFlag = False) -> None:
     """Validate the configuration and reach the store, order source and notifiers.
@@ -53,25 +83,7 @@ def check(as_json: JsonDocFlag = False) -> None:
     ``checks``: each ``name``, ``ok``, ``message``) instead of lines. Exit 2
     on bad configuration or state, 1 when any part cannot be reached.
     """
-    checks: list[dict[str, object]] = []
-    found: dict[str, object] = {"account": None, "spreadsheet": None}
-
-    def report(part: str, problem: str | None, detail: str = "") -> None:
-        checks.append({"name": part, "ok": problem is None, "message": problem or detail})
-        if as_json:
-            return
-        if problem is None:
-            text = f"{part}: {detail}" if detail else part
-            console.print(f"[green]ok[/]    {text}", highlight=False)
-        else:
-            console.print(f"[red]fail[/]  {part}: {problem}", highlight=False)
-
-    def finish(code: int) -> typer.Exit:
-        if as_json:
-            failed = any(not item["ok"] for item in checks)
-            emit_json({"ok": not failed and code == 0, **found, "checks": checks})
-        return typer.Exit(code)
-
+    report = _Checks(as_json)
     try:
         settings = load_settings()
         check_settings(settings)
@@ -80,41 +92,20 @@ def check(as_json: JsonDocFlag = False) -> None:
             raise fail(error) from None
         report("configuration", error.message)
         typer.echo(f"error: {error.message}", err=True)
-        raise finish(error.exit_code) from None
+        raise report.exit(error.exit_code) from None
     report("configuration", None)
     templates: list[str | None] = [*template_problems(settings.templates_dir)] or [None]
     for problem in templates:
         report("templates", problem)
-    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_shared_state, open_store
+    from sheetqueue.bootstrap import open_shared_state
 
     try:
         state = open_shared_state(settings)
         report("state", None, "PostgreSQL, schema current" if state else "local file")
     except SheetqueueError as error:
         report("state", error.message)
-        raise finish(2) from None
-
-    store_part = f"store ({settings.backend})"
-    try:
-        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
-    except SheetqueueError as error:
-        report(store_part, error.message)
-        raise finish(1) from None
-    sign_in = _sign_in(store)
-    if sign_in is not None:
-        found["account"] = sign_in.account
-        report("account", None, sign_in.account)
-    try:
-        rows = store.read_requests()
-    except SheetqueueError as error:
-        report(store_part, error.message)
-        store.close()
-        raise finish(1) from None
-    title = getattr(store, "title", None)
-    if settings.backend == "gsheets":
-        found["spreadsheet"] = {"id": settings.spreadsheet_id, "title": title or ""}
-    where = f" in {title!r}" if title else ""
-    report(store_part, None, f"{len(rows)} requests{where}")
+        raise report.exit(2) from None
+    store = _check_store(settings, report)
     try:
         source = open_order_source(settings, store)
         source.get("__sheetqueue_check__", "check@example.com")
@@ -123,9 +114,36 @@ def check(as_json: JsonDocFlag = False) -> None:
         report(f"order source ({settings.orders})", error.message)
     _check_notifiers(settings, report)
     store.close()
-    failed = any(not item["ok"] for item in checks)
-    if failed or as_json:
-        raise finish(1 if failed else 0)
+    if report.failed or as_json:
+        raise report.exit(1 if report.failed else 0)
+
+
+def _check_store(settings: Settings, report: _Checks) -> Store:
+    """The store, reached: the account it acts as, its rows and the sheet's title."""
+    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_store
+
+    part = f"store ({settings.backend})"
+    try:
+        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
+    except SheetqueueError as error:
+        report(part, error.message)
+        raise report.exit(1) from None
+    sign_in = _sign_in(store)
+    if sign_in is not None:
+        report.found["account"] = sign_in.account
+        report("account", None, sign_in.account)
+    try:
+        rows = store.read_requests()
+    except SheetqueueError as error:
+        report(part, error.message)
+        store.close()
+        raise report.exit(1) from None
+    title = getattr(store, "title", None)
+    if settings.backend == "gsheets":
+        report.found["spreadsheet"] = {"id": settings.spreadsheet_id, "title": title or ""}
+    where = f" in {title!r}" if title else ""
+    report(part, None, f"{len(rows)} requests{where}")
+    return store
 
 
 def _sign_in(store: object) -> SignIn | None:
