@@ -28,6 +28,7 @@ from pydantic_settings import (
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.logs import LEVELS
 from sheetqueue.config.policy import Policy
+from sheetqueue.config.sign_in import spreadsheet_key
 
 __all__ = ["NOTIFIER_SCHEMES", "Settings", "known_variables", "load_settings"]
 
@@ -197,6 +198,11 @@ class Settings(BaseSettings):
             if not url.strip().startswith(("https://", "http://")):
                 raise ValueError(f"{key}: must be an http:// or https:// URL")
         return {key: url.strip() for key, url in value.items()}
+
+    @field_validator("spreadsheet_id")
+    @classmethod
+    def _spreadsheet_key(cls, value: str) -> str:
+        return spreadsheet_key(value)
 
     @field_validator("public_url")
     @classmethod

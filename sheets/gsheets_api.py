@@ -7,7 +7,7 @@ timeout of the settings. Errors leave this module as the project's own:
 
 - 404: the spreadsheet is not there (``SHEETQUEUE_SPREADSHEET_ID``);
 - 401/403: the credentials are refused or the sheet is not shared with the
-  service account (named in the message);
+  account (the service account's address is named in the message);
 - 400: :class:`Refused`, with Google's message (a bad range, past the grid);
 - 429, 5xx, timeouts and dropped connections: :class:`Transient`, retried
   with backoff where the call is safe to repeat.
@@ -16,6 +16,7 @@ timeout of the settings. Errors leave this module as the project's own:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,10 +29,18 @@ from gspread.http_client import ParamsType
 
 from sheetqueue.config.errors import ConfigError, StoreError
 from sheetqueue.config.settings import Settings
+from sheetqueue.config.sign_in import read_credentials_file
 from sheetqueue.sheets.gsheets_client import emulator_client
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 
-__all__ = ["GOOGLE_API_URL", "Refused", "SheetsApi", "SpreadsheetNotFound", "open_client"]
+__all__ = [
+    "GOOGLE_API_URL",
+    "Refused",
+    "SheetsApi",
+    "SignIn",
+    "SpreadsheetNotFound",
+    "open_client",
+]
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
 _SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -52,46 +61,82 @@ class SpreadsheetNotFound(StoreError):
     exit_code = 2
 
 
-def open_client(settings: Settings) -> tuple[gspread.Client, str]:
-    """A gspread client for the settings, and the account it acts as (for messages).
+@dataclass(frozen=True)
+class SignIn:
+    """Who the Sheets calls act as, for messages: ``kind``, a description, whom to share with.
 
-    A credentials file is a service account's JSON; without one, Google's
-    default credentials, or none at all when the API URL points at an emulator.
+    ``kind`` is ``service_account``, ``authorized_user`` (an OAuth user file),
+    ``default`` (Google's default credentials) or ``none`` (an emulator
+    without credentials); ``share_with`` is the address the spreadsheet must be
+    shared with, when known.
+    """
+
+    kind: str
+    account: str
+    share_with: str = ""
+
+
+def open_client(settings: Settings) -> tuple[gspread.Client, SignIn]:
+    """A gspread client for the settings, and who it acts as (for messages).
+
+    A credentials file is a service account's JSON key or an ``authorized_user``
+    file (told apart by its ``type``); without one, Google's default
+    credentials, or none at all when the API URL points at an emulator.
     """
     credentials: Credentials | None = None
-    account = ""
+    sign_in = SignIn("none", "no credentials (the emulator)")
     try:
         if settings.credentials_file is not None:
-            credentials, account = _service_account(settings.credentials_file)
+            credentials, sign_in = _from_file(
+                settings.credentials_file, own_token_uri=settings.uses_emulator
+            )
         elif not settings.uses_emulator:
             import google.auth
 
             credentials, _project = google.auth.default(scopes=list(_SCOPES))
-            account = str(getattr(credentials, "service_account_email", "") or "")
+            email = str(getattr(credentials, "service_account_email", "") or "")
+            what = f"service account {email}" if email else "a user"
+            sign_in = SignIn("default", f"Google default credentials ({what})", email)
     except GoogleAuthError as exc:
         raise ConfigError(
             f"SHEETQUEUE_CREDENTIALS_FILE: no usable Google credentials ({exc})"
         ) from exc
     timeout = settings.sheets_timeout_seconds
     if settings.uses_emulator:
-        return emulator_client(settings.sheets_api_url, timeout, credentials), account
+        return emulator_client(settings.sheets_api_url, timeout, credentials), sign_in
     client = gspread.Client(auth=cast(Credentials, credentials))
     client.set_timeout(timeout)
-    return client, account
+    return client, sign_in
 
 
-def _service_account(path: Path) -> tuple[Credentials, str]:
-    from google.oauth2 import service_account
+def _from_file(path: Path, *, own_token_uri: bool) -> tuple[Credentials, SignIn]:
+    """Credentials from a service-account key or an ``authorized_user`` file.
 
+    google-auth sends a user's refresh token to Google's token endpoint whatever
+    the file says; with ``own_token_uri`` (the API URL is not Google's: an
+    emulator) the file's ``token_uri`` is used instead.
+    """
+    found = read_credentials_file(path)
     try:
-        credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-            str(path), scopes=list(_SCOPES)
-        )
-    except (OSError, ValueError) as exc:
+        if found.kind == "service_account":
+            from google.oauth2 import service_account
+
+            credentials: Any = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                found.info, scopes=list(_SCOPES)
+            )
+        else:
+            from google.oauth2.credentials import Credentials as UserCredentials
+
+            # The scopes the user granted (the file's own list, if any) are asked again.
+            credentials = UserCredentials.from_authorized_user_info(found.info)  # type: ignore[no-untyped-call]
+            if own_token_uri and found.info.get("token_uri"):
+                credentials = credentials.with_token_uri(str(found.info["token_uri"]))
+    except (ValueError, KeyError) as exc:
         raise ConfigError(
-            f"SHEETQUEUE_CREDENTIALS_FILE: cannot read a service account from {path} ({exc})"
-        ) from exc
-    return cast(Credentials, credentials), str(credentials.service_account_email)
+            f"SHEETQUEUE_CREDENTIALS_FILE: cannot use {str(path)!r} ({found.kind}): {exc}"
+        ) from None
+    share = found.email
+    return cast(Credentials, credentials), SignIn(found.kind, found.describe(), share)
 
 
 def _render(unformatted: bool) -> dict[str, str]:
@@ -118,6 +163,7 @@ class SheetsApi:
         backoff: Backoff | None = None,
         on_call: Callable[[str, bool], None] | None = None,
         account: str = "",
+        sign_in: SignIn | None = None,
     ) -> None:
         self._http = client.http_client
         self.spreadsheet_id = spreadsheet_id
@@ -125,7 +171,8 @@ class SheetsApi:
         self.on_call = on_call
         self.on_throttled: Callable[[str], None] | None = None  # a call answered 429
         self._next_is_retry = False
-        self.account = account
+        self.account = account or (sign_in.share_with if sign_in else "")
+        self.sign_in = sign_in or SignIn("none", "", self.account)
         self.calls = 0
         self.retries = 0
 
@@ -243,7 +290,9 @@ class SheetsApi:
         except requests.RequestException as exc:
             raise StoreError(f"the Sheets API call failed ({kind}): {exc}") from exc
         except GoogleAuthError as exc:
-            raise StoreError(f"Google credentials were refused: {exc}") from exc
+            user = self.sign_in.kind == "authorized_user"
+            again = " (run `sheetqueue login` again)" if user else ""
+            raise StoreError(f"Google credentials were refused: {exc}{again}") from exc
 
     def _api_error(self, exc: APIError) -> StoreError:
         code = exc.code
@@ -266,14 +315,28 @@ class SheetsApi:
                 f"spreadsheet {book!r} not found: check SHEETQUEUE_SPREADSHEET_ID ({text})"
             )
         if code in (401, 403):
-            who = f"the service account {self.account}" if self.account else "your account"
-            return StoreError(
-                f"no access to spreadsheet {book!r} (HTTP {code}): share it with {who} "
-                f"as an editor ({text})"
-            )
+            return StoreError(self._no_access(code, text))
         if code == 400:
             return Refused(f"the Sheets API refused the request: {text}", text)
         return StoreError(f"the Sheets API answered HTTP {code}: {text}")
+
+    def _no_access(self, code: int, text: str) -> str:
+        """What to do about a 401/403: whom to share the sheet with, or to sign in again."""
+        book = self.spreadsheet_id
+        user = self.sign_in.kind == "authorized_user"
+        if code == 401:
+            again = "run `sheetqueue login` again" if user else "check SHEETQUEUE_CREDENTIALS_FILE"
+            return f"Google refused the credentials (HTTP 401): {again} ({text})"
+        if self.account:
+            who = f"the service account {self.account}" if not user else self.account
+        elif user:
+            who = "the Google account you signed in as with `sheetqueue login`"
+        else:
+            who = "your account"
+        return (
+            f"no access to spreadsheet {book!r} (HTTP 403): share it with {who} "
+            f"(Share -> Editor) ({text})"
+        )
 
     def close(self) -> None:
         """Close the HTTP session."""

@@ -56,6 +56,7 @@ QUEUE_KEY = "sheetqueue:queue"
 ALERT_KEY = "sheetqueue:alert"
 ARCHIVE_KEY = "sheetqueue:archive"
 METADATA_FIELDS = (
+    "properties.title,"  # the spreadsheet's title, for `check`
     "sheets(properties,merges,developerMetadata,data(columnMetadata(developerMetadata)))"
 )
 _NEEDED_WITH_ROWS = ("status", "type", "order_id", "email")

@@ -114,6 +114,7 @@ class GsheetsStore:
         self._orders_with_queue = orders_with_queue
         self._orders_read: tuple[float, list[list[Any]]] | None = None
         self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
+        self.title = ""  # the spreadsheet's title, once read
 
     @classmethod
     def from_settings(
@@ -130,9 +131,9 @@ class GsheetsStore:
             header_names(settings.sheet.aliases)
         except ValueError as exc:
             raise ConfigError(f"[sheet.aliases] (SHEETQUEUE_SHEET__ALIASES): {exc}") from None
-        client, account = open_client(settings)
+        client, sign_in = open_client(settings)
         api = SheetsApi(
-            client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, account=account
+            client, settings.spreadsheet_id, backoff=backoff, on_call=on_call, sign_in=sign_in
         )
         orders_tab = "Orders"
         if settings.orders.startswith("tab:"):
@@ -188,6 +189,7 @@ class GsheetsStore:
             self.cells = SheetCells.from_properties(answer)
         else:
             answer = self.api.metadata(METADATA_FIELDS)
+        self.title = str(answer.get("properties", {}).get("title", self.title))
         tabs = read_tabs(answer)
         try:
             tab = find_queue_tab(tabs, self.requests_tab)

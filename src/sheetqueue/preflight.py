@@ -7,7 +7,8 @@ Nothing here connects to a server; ``sheetqueue check`` does that.
 
 - ``SHEETQUEUE_NOTIFY``: every notifier URL parses (scheme, host, port,
   options) and a maildir's folder can be created;
-- ``SHEETQUEUE_CREDENTIALS_FILE``: a readable file holding a JSON object;
+- ``SHEETQUEUE_CREDENTIALS_FILE``: a readable service-account key or
+  ``authorized_user`` file with every field its kind needs;
 - ``SHEETQUEUE_TEMPLATES_DIR``: an existing folder;
 - ``SHEETQUEUE_STATE_PATH`` and ``SHEETQUEUE_LOCAL_PATH``: a file (not a
   folder) in a folder that exists or can be created, and can be written;
@@ -18,7 +19,6 @@ Nothing here connects to a server; ``sheetqueue check`` does that.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import socket
 from pathlib import Path
@@ -26,6 +26,7 @@ from pathlib import Path
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
+from sheetqueue.config.sign_in import read_credentials_file
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.team import with_team_alerts
 
@@ -39,7 +40,7 @@ def check_settings(settings: Settings) -> None:
         if target.startswith("maildir:"):
             _writable_file_place("SHEETQUEUE_NOTIFY", Path(target.removeprefix("maildir:")))
     if settings.credentials_file is not None:
-        _credentials(settings.credentials_file)
+        read_credentials_file(settings.credentials_file)
     if settings.templates_dir is not None and not settings.templates_dir.is_dir():
         raise ConfigError(
             f"SHEETQUEUE_TEMPLATES_DIR: no such folder {str(settings.templates_dir)!r}"
@@ -47,23 +48,6 @@ def check_settings(settings: Settings) -> None:
     _state_file("SHEETQUEUE_STATE_PATH", settings.state_path)
     if settings.backend == "local":
         _state_file("SHEETQUEUE_LOCAL_PATH", settings.local_path)
-
-
-def _credentials(path: Path) -> None:
-    name = "SHEETQUEUE_CREDENTIALS_FILE"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not readable"
-        raise ConfigError(f"{name}: cannot read {str(path)!r}: {reason}") from None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ConfigError(
-            f"{name}: {str(path)!r} is not JSON (a service-account key file)"
-        ) from None
-    if not isinstance(data, dict) or "type" not in data:
-        raise ConfigError(f'{name}: {str(path)!r} is not a service-account key (no "type")')
 
 
 def _state_file(name: str, path: Path) -> None:

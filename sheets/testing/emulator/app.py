@@ -2,7 +2,8 @@
 
 ``/v4/...`` is the Sheets API (with the configured delay, and a slow append's
 late landing and late answer, applied outside the state lock); ``/_emulator/...``
-is the control API of :mod:`sheetqueue.sheets.testing.emulator.admin`.
+is the control API of :mod:`sheetqueue.sheets.testing.emulator.admin`; ``POST /token``
+is Google's OAuth token endpoint (:mod:`sheetqueue.sheets.testing.emulator.auth`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sheetqueue.sheets.testing.emulator.admin import handle_admin
-from sheetqueue.sheets.testing.emulator.errors import bad_request
+from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request
 from sheetqueue.sheets.testing.emulator.faults import Call
 from sheetqueue.sheets.testing.emulator.service import SheetsService
 
@@ -39,6 +41,13 @@ def build_app(service: SheetsService) -> Starlette:
             with service.lock:
                 service.log.record(Call(request.method, request.url.path, kind, error.code))
             return JSONResponse(error.body(), status_code=error.code)
+        with service.lock:
+            try:
+                service.auth.check(request.headers.get("authorization"))
+            except ApiError as refused:
+                kind = "read" if request.method == "GET" else "write"
+                service.log.record(Call(request.method, request.url.path, kind, refused.code))
+                return JSONResponse(refused.body(), status_code=refused.code)
         slow = None
         if request.method == "POST" and request.url.path.endswith(":append"):
             with service.lock:
@@ -61,8 +70,16 @@ def build_app(service: SheetsService) -> Starlette:
         )
         return JSONResponse(answer, status_code=status)
 
+    async def token(request: Request) -> Response:
+        raw = (await request.body()).decode("utf-8", "replace")
+        fields = dict(parse_qsl(raw, keep_blank_values=True))  # a form, as Google's takes
+        with service.lock:
+            status, answer = service.auth.token(fields)
+        return JSONResponse(answer, status_code=status)
+
     return Starlette(
         routes=[
+            Route("/token", token, methods=["POST"]),
             Route("/v4/{rest:path}", api, methods=_METHODS),
             Route("/_emulator/{rest:path}", control, methods=_METHODS),
         ]

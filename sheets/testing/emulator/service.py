@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sheetqueue.sheets.testing.emulator import batch, edits, metadata, values
+from sheetqueue.sheets.testing.emulator.auth import Auth
 from sheetqueue.sheets.testing.emulator.cells import Cell
 from sheetqueue.sheets.testing.emulator.errors import ApiError, bad_request, not_found
 from sheetqueue.sheets.testing.emulator.faults import (
@@ -40,6 +41,7 @@ class SheetsService:
         self.faults = Faults()
         self.quota = Quota(clock)
         self.log = CallLog()
+        self.auth = Auth()  # sign-in checks: off unless a test turns them on
         self.lock = self.workspace.lock
 
     # -- the API -----------------------------------------------------------
@@ -382,6 +384,7 @@ class SheetsService:
             self.faults.clear()
             self.quota.configure()
             self.log.reset()
+            self.auth.clear()
 
 
 def _quoted(tab: str) -> str:

@@ -71,6 +71,7 @@ def register_commands() -> None:
     from sheetqueue.cli import (  # noqa: F401
         apps_script_cmds,
         archive_cmds,
+        login_cmds,
         ops_cmds,
         order_cmds,
         queue_cmds,

@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 
-from sheetqueue.cli import app, fail
-from sheetqueue.cli.common import console
+from sheetqueue.cli import app, emit_json, fail
+from sheetqueue.cli.common import JsonDocFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
 from sheetqueue.preflight import check_settings
+from sheetqueue.sheets.gsheets_api import SignIn
 from sheetqueue.sheets.order_sources import open_order_source
+from sheetqueue.sheets.store import Store
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.template_check import template_problems
 
@@ -43,44 +45,67 @@ def demo(
         raise fail(error) from None
 
 
-@app.command()
-def check() -> None:
-    """Validate the configuration and reach the store, order source and notifiers."""
-    failures = 0
+class _Checks:
+    """What ``check`` found: printed line by line, or kept for one JSON document."""
 
-    def report(part: str, problem: str | None) -> None:
-        nonlocal failures
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.items: list[dict[str, object]] = []
+        self.found: dict[str, object] = {"account": None, "spreadsheet": None}
+
+    def __call__(self, part: str, problem: str | None, detail: str = "") -> None:
+        self.items.append({"name": part, "ok": problem is None, "message": problem or detail})
+        if self.as_json:
+            return
         if problem is None:
-            console.print(f"[green]ok[/]    {part}")
+            text = f"{part}: {detail}" if detail else part
+            console.print(f"[green]ok[/]    {text}", highlight=False)
         else:
-            failures += 1
             console.print(f"[red]fail[/]  {part}: {problem}", highlight=False)
 
+    @property
+    def failed(self) -> bool:
+        return any(not item["ok"] for item in self.items)
+
+    def exit(self, code: int) -> typer.Exit:
+        """The exit with ``code``, after the JSON document under ``--json``."""
+        if self.as_json:
+            emit_json({"ok": not self.failed and code == 0, **self.found, "checks": self.items})
+        return typer.Exit(code)
+
+
+@app.command()
+def check(as_json: JsonDocFlag = False) -> None:
+    """Validate the configuration and reach the store, order source and notifiers.
+
+    Says who the Sheets calls act as and the title of the spreadsheet reached;
+    ``--json`` prints one document (``ok``, ``account``, ``spreadsheet``,
+    ``checks``: each ``name``, ``ok``, ``message``) instead of lines. Exit 2
+    on bad configuration or state, 1 when any part cannot be reached.
+    """
+    report = _Checks(as_json)
     try:
         settings = load_settings()
         check_settings(settings)
     except SheetqueueError as error:
-        raise fail(error) from None
+        if not as_json:
+            raise fail(error) from None
+        report("configuration", error.message)
+        typer.echo(f"error: {error.message}", err=True)
+        raise report.exit(error.exit_code) from None
     report("configuration", None)
     templates: list[str | None] = [*template_problems(settings.templates_dir)] or [None]
     for problem in templates:
         report("templates", problem)
-    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_shared_state, open_store
+    from sheetqueue.bootstrap import open_shared_state
 
     try:
         state = open_shared_state(settings)
-        report("state: " + ("PostgreSQL, schema current" if state else "local file"), None)
+        report("state", None, "PostgreSQL, schema current" if state else "local file")
     except SheetqueueError as error:
         report("state", error.message)
-        raise typer.Exit(2) from None
-
-    try:
-        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
-        rows = store.read_requests()
-        report(f"store ({settings.backend}): {len(rows)} requests", None)
-    except SheetqueueError as error:
-        report(f"store ({settings.backend})", error.message)
-        raise typer.Exit(1) from None
+        raise report.exit(2) from None
+    store = _check_store(settings, report)
     try:
         source = open_order_source(settings, store)
         source.get("__sheetqueue_check__", "check@example.com")
@@ -89,8 +114,43 @@ def check() -> None:
         report(f"order source ({settings.orders})", error.message)
     _check_notifiers(settings, report)
     store.close()
-    if failures:
-        raise typer.Exit(1)
+    if report.failed or as_json:
+        raise report.exit(1 if report.failed else 0)
+
+
+def _check_store(settings: Settings, report: _Checks) -> Store:
+    """The store, reached: the account it acts as, its rows and the sheet's title."""
+    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_store
+
+    part = f"store ({settings.backend})"
+    try:
+        store = open_store(settings, read_timeout=CHECK_TIMEOUT)
+    except SheetqueueError as error:
+        report(part, error.message)
+        raise report.exit(1) from None
+    sign_in = _sign_in(store)
+    if sign_in is not None:
+        report.found["account"] = sign_in.account
+        report("account", None, sign_in.account)
+    try:
+        rows = store.read_requests()
+    except SheetqueueError as error:
+        report(part, error.message)
+        store.close()
+        raise report.exit(1) from None
+    title = getattr(store, "title", None)
+    if settings.backend == "gsheets":
+        report.found["spreadsheet"] = {"id": settings.spreadsheet_id, "title": title or ""}
+    where = f" in {title!r}" if title else ""
+    report(part, None, f"{len(rows)} requests{where}")
+    return store
+
+
+def _sign_in(store: object) -> SignIn | None:
+    """Who a Google Sheets store's calls act as (None for the local store)."""
+    api = getattr(store, "api", None)
+    sign_in = getattr(api, "sign_in", None)
+    return sign_in if isinstance(sign_in, SignIn) else None
 
 
 def _check_notifiers(settings: Settings, report: Callable[[str, str | None], None]) -> None:
