@@ -15,6 +15,7 @@ timeout of the settings. Errors leave this module as the project's own:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
 from gspread.http_client import ParamsType
+from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 
 from sheetqueue.config.errors import ConfigError, StoreError
 from sheetqueue.config.settings import Settings
@@ -196,10 +198,7 @@ class SheetsApi:
     ) -> list[list[list[Any]]]:
         """``values.batchGet``: the values of each range, in order."""
         params: dict[str, Any] = {**_render(unformatted), "majorDimension": major}
-        answer = self.retrying(
-            "batch_get",
-            lambda: self._http.values_batch_get(self.spreadsheet_id, list(ranges), dict(params)),
-        )
+        answer = self.retrying("batch_get", lambda: self._batch_get(list(ranges), dict(params)))
         return [list(block.get("values", [])) for block in answer.get("valueRanges", [])]
 
     def append(self, rng: str, rows: Sequence[Sequence[str]]) -> dict[str, Any]:
@@ -258,6 +257,17 @@ class SheetsApi:
         )
 
     # -- plumbing -------------------------------------------------------------
+
+    def _batch_get(self, ranges: list[str], params: dict[str, Any]) -> Any:
+        """``values.batchGet`` through gspread's session, the body parsed once from its bytes.
+
+        gspread's ``values_batch_get`` decodes the body to text before parsing
+        it (a second copy of the largest answer a pass reads); ``json.loads``
+        takes the bytes as they came.
+        """
+        url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
+        response = self._http.request("get", url, params={**params, "ranges": ranges})
+        return json.loads(response.content)
 
     def retrying(self, kind: str, call: Callable[[], Any]) -> Any:
         """One call, repeated with backoff on transient failures (safe calls only)."""

@@ -108,6 +108,7 @@ class GsheetsStore:
         self._layout: Layout | None = None
         self._data_width = 0
         self._prefetched: tuple[float, list[list[Any]]] | None = None
+        self._bounded = False  # the last read stopped at the worker's last tagged column
         # With tab:Orders a pass needs the orders right after the queue: read both in
         # one batchGet and keep the orders for the read_orders() that follows.
         self._orders_configured = orders_with_queue
@@ -197,7 +198,7 @@ class GsheetsStore:
             self._stop(next(t for t in tabs if t.title == problem.tab), problem)
             raise
         try:
-            values = self._read_queue_and_orders()
+            values = self._read_queue_and_orders(tab)
         except Refused as exc:
             raise StoreError(
                 f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
@@ -258,19 +259,23 @@ class GsheetsStore:
         if self.on_alert is not None:
             self.on_alert("merged_cells")
 
-    def _read_queue_and_orders(self) -> list[list[Any]]:
+    def _read_queue_and_orders(self, tab: TabTags | None = None) -> list[list[Any]]:
         queue = quote_tab(self.requests_tab)
+        ranges = _queue_ranges(queue, tab)
+        self._bounded = len(ranges) > 1
         if self._orders_with_queue:
             try:
-                values, orders = self.api.batch_get(
-                    [queue, quote_tab(self.tabs.orders_tab)], unformatted=True
+                *blocks, orders = self.api.batch_get(
+                    [*ranges, quote_tab(self.tabs.orders_tab)], unformatted=True
                 )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 self._orders_with_queue = False
             else:
                 self._orders_read = (self._clock(), self._order_texts(orders))
-                return values
-        return self.api.get(queue, unformatted=True)
+                return _joined(blocks)
+        if not self._bounded:
+            return self.api.get(queue, unformatted=True)
+        return _joined(self.api.batch_get(ranges, unformatted=True))
 
     def _sheet_cells(self) -> SheetCells:
         """The spreadsheet's locale and time zone (1 call, once, when no queue read had them)."""
@@ -317,6 +322,9 @@ class GsheetsStore:
 
     def _add_columns(self, layout: Layout, missing: Sequence[str]) -> None:
         """Write ``missing`` headers right of every used column (never moving one)."""
+        if self._bounded:  # the read stopped at the worker's last column: look past it once
+            values = self.api.get(quote_tab(self.requests_tab))
+            self._data_width = max((len(row) for row in values), default=0)
         start = max(layout.width, self._data_width)
         self.tabs.ensure_columns(self.requests_tab, start + len(missing))
         first, last = column_letters(start), column_letters(start + len(missing) - 1)
@@ -602,6 +610,33 @@ def _text_bytes(text: str) -> int:
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return len(text) + 3
     return len(json.dumps(text)) + 1
+
+
+def _queue_ranges(queue: str, tab: TabTags | None) -> list[str]:
+    """The ranges of the queue a pass reads: the whole tab, or the worker's columns only.
+
+    On a tab the worker tagged, the metadata says where each of its columns is
+    before any cell is read, so the read is row 1 whole (the header contract
+    checks every header cell) and, below it, columns A to the rightmost tagged
+    one: team columns right of it are not downloaded. Until every field the tab
+    remembers has its tag, the whole tab is read.
+    """
+    if tab is None or not tab.columns or tab.queue_fields is None:
+        return [queue]
+    if any(name not in tab.columns for name in tab.queue_fields):
+        return [queue]
+    last = max(index for where in tab.columns.values() for index in where)
+    return [f"{queue}!1:1", f"{queue}!A2:{column_letters(last)}"]
+
+
+def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:
+    """Row 1 and the rows below it (read as two ranges) as one table, as a whole-tab read gives."""
+    if len(blocks) == 1:
+        return blocks[0]
+    header, body = blocks
+    if not body:
+        return header
+    return [header[0] if header else [], *body]
 
 
 def _table_end(values: Sequence[Sequence[Any]]) -> int:

@@ -59,7 +59,12 @@ class WatchedEmulator(Emulator):
         status, answer = super().handle(method, path, query, body)
         if status != 200:
             return status, answer
-        if method.upper() == "GET" and path.endswith("values:batchGet"):
+        if method.upper() == "GET" and self._is_pass_read(path, query):
+            with self.lock:
+                self._gap_opened = None
+            if self.after_tab_read is not None:
+                self.after_tab_read()
+        elif method.upper() == "GET" and path.endswith("values:batchGet"):
             with self.lock:
                 self._gap_opened = time.monotonic()
         elif method.upper() == "GET" and self._is_tab_read(path):
@@ -73,6 +78,14 @@ class WatchedEmulator(Emulator):
         """True between a store's pre-write check and its write (hold ``lock`` to rely on it)."""
         opened = self._gap_opened
         return opened is not None and time.monotonic() - opened < _GAP_SECONDS
+
+    def _is_pass_read(self, path: str, query: Any) -> bool:
+        """A pass's read of the queue as a batchGet: row 1, then the rows from A2 down."""
+        if not path.endswith("values:batchGet"):
+            return False
+        ranges = query.get("ranges", []) if isinstance(query, dict) else []
+        ranges = [ranges] if isinstance(ranges, str) else ranges
+        return any(self.tab in str(r) and "!A2:" in str(r) for r in ranges)
 
     def _is_tab_read(self, path: str) -> bool:
         tail = path.rpartition("/values/")[2]

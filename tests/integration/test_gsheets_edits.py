@@ -146,7 +146,7 @@ def test_a_write_that_landed_without_an_answer_is_not_repeated() -> None:
     result = store.update_cells(_to_eligible(rows))
     emu.set_faults()
     assert result.applied == [s.ref for s in rows]
-    assert kinds == ["metadata", "get", "batch_get", "batch_write", "batch_get"]
+    assert kinds == ["metadata", "batch_get", "batch_get", "batch_write", "batch_get"]
     assert sorted(e.request_id for e in store.read_log()) == ["REQ-A", "REQ-B", "REQ-C"]
 
 
