@@ -50,6 +50,7 @@ from sheetqueue.sheets.gsheets_header import (
 )
 from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
+from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
@@ -85,6 +86,7 @@ class GsheetsStore:
         clock: Callable[[], float] = time.monotonic,
         aliases: Mapping[str, Sequence[str]] | None = None,
         on_alert: Callable[[str], None] | None = None,
+        summary_tab: str = "",
     ) -> None:
         self.api = api
         self.names = header_names(aliases)
@@ -103,6 +105,7 @@ class GsheetsStore:
         self._orders_configured = orders_with_queue
         self._orders_with_queue = orders_with_queue
         self._orders_read: tuple[float, list[list[Any]]] | None = None
+        self.summary = SummaryTab(api, self.tabs, summary_tab)
 
     @classmethod
     def from_settings(
@@ -134,6 +137,7 @@ class GsheetsStore:
             orders_with_queue=settings.orders.startswith("tab:"),
             aliases=settings.sheet.aliases,
             on_alert=on_alert,
+            summary_tab=settings.summary_tab,
         )
 
     @property
@@ -172,7 +176,9 @@ class GsheetsStore:
         """Metadata, then values; the header checked against the contract (or raise)."""
         self._prefetched = None
         self._layout = None
-        tabs = read_tabs(self.api.metadata(METADATA_FIELDS))
+        answer = self.api.metadata(METADATA_FIELDS)
+        tabs = read_tabs(answer)
+        self.summary.found(answer)
         try:
             tab = find_queue_tab(tabs, self.requests_tab)
         except HeaderProblem as problem:
@@ -241,14 +247,22 @@ class GsheetsStore:
 
     def _read_queue_and_orders(self) -> list[list[Any]]:
         queue = quote_tab(self.requests_tab)
+        summary = self.summary.read_ranges()  # read in the same call, when the tab exists
         if self._orders_with_queue:
             try:
-                values, orders = self.api.batch_get([queue, quote_tab(self.tabs.orders_tab)])
+                values, orders, *seen = self.api.batch_get(
+                    [queue, quote_tab(self.tabs.orders_tab), *summary]
+                )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 self._orders_with_queue = False
             else:
                 self._orders_read = (self._clock(), orders)
+                self.summary.read(seen)
                 return values
+        if summary:
+            values, *seen = self.api.batch_get([queue, *summary])
+            self.summary.read(seen)
+            return values
         return self.api.get(queue)
 
     def _take_prefetched(self) -> list[list[Any]] | None:
@@ -366,6 +380,7 @@ class GsheetsStore:
     ) -> UpdateResult:
         self._prefetched = None
         if not updates and not log:
+            self.summary.flush()
             return UpdateResult()
         if self._layout is None:
             self._read_tab()
@@ -385,6 +400,7 @@ class GsheetsStore:
         result = UpdateResult(applied, skipped)
         if merged:
             result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
+        self.summary.flush()  # nothing carried it (every row skipped): one write of its own
         return result
 
     def _update_part(
@@ -425,7 +441,9 @@ class GsheetsStore:
             [u.ref for u in updates if id(u) not in applied],
         )
         if data:
-            self._write(data, state, result, (start, entries) if entries else None)
+            summary = self.summary.ranges()
+            self._write([*data, *summary], state, result, (start, entries) if entries else None)
+            self.summary.written(summary)
         return result
 
     def _check(self, check: Check, layout: Layout) -> Seen | None:
@@ -474,6 +492,12 @@ class GsheetsStore:
             raise
 
     # -- side tabs ------------------------------------------------------------
+
+    def summary_seen(self) -> list[list[Any]] | None:
+        return self.summary.seen
+
+    def put_summary(self, table: Sequence[Sequence[str]]) -> None:
+        self.summary.put(table)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         if entries:
