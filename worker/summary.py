@@ -34,6 +34,7 @@ __all__ = [
     "LISTED",
     "SummaryRow",
     "build_summary",
+    "render_grid",
     "rows_after",
     "stage_summary",
     "summary_changed",
@@ -97,7 +98,7 @@ def build_summary(
     overdue = [item for item in open_rows if now - item.since >= deadline]
 
     table: list[list[str]] = [
-        ["Summary", "kept by the sheetqueue worker; edits here are overwritten"],
+        ["Summary", "kept by the worker; edits here are overwritten"],
         [UPDATED, format_time(now)],
         [],
         ["Status", "Requests"],
@@ -107,26 +108,21 @@ def build_summary(
         ["Type", "Requests", "Open"],
         *([name, str(total), str(opened)] for name, (total, opened) in by_type.items()),
         [],
-        ["Oldest open request", "Request ID", "Type", "Since", "Age"],
+        ["Open requests", str(len(open_rows) + undated)],
     ]
     if open_rows:
-        table.append(["", *_listed(open_rows[0], now)])
-    else:
-        table.append(["", "none open"])
+        table.append(["", "Request ID", "Type", "Since", "Age"])
+        table.append(["Oldest open", *_listed(open_rows[0], now)])
     if undated:
-        table.append(["", f"{undated} open with no readable Timestamp"])
-    table += [
-        [],
-        [f"Open over {_days(review_after_days)}", str(len(overdue)), "Type", "Since", "Age"],
-        *(["", *_listed(item, now)] for item in overdue[:LISTED]),
-    ]
+        table.append(["No readable Timestamp", str(undated)])
+    table.append([f"Open over {_days(review_after_days)}", str(len(overdue))])
+    table += (["", *_listed(item, now)] for item in overdue[:LISTED])
     if len(overdue) > LISTED:
         table.append(["", f"and {len(overdue) - LISTED} more"])
-    table += [
-        [],
-        ["Notices not delivered", str(len(undelivered)), "About", "What happened"],
-        *(["", *entry] for entry in undelivered[:LISTED]),
-    ]
+    table += [[], ["Notices not delivered", str(len(undelivered))]]
+    if undelivered:
+        table.append(["", "Request ID", "About", "What happened"])
+    table += (["", *entry] for entry in undelivered[:LISTED])
     if len(undelivered) > LISTED:
         table.append(["", f"and {len(undelivered) - LISTED} more"])
     return [cells[:SUMMARY_COLUMNS] for cells in table[:SUMMARY_ROWS]]
@@ -237,3 +233,23 @@ def stage_summary(
         return None
     store.put_summary(table)
     return table
+
+
+def render_grid(table: Sequence[Sequence[object]], *, columns: int = SUMMARY_COLUMNS) -> str:
+    """The cells as a spreadsheet shows them: column letters on top, row numbers left."""
+    rows = [["" if cell is None else str(cell) for cell in row][:columns] for row in table]
+    while rows and not any(rows[-1]):
+        rows.pop()
+    rows = [[*row, *([""] * (columns - len(row)))] for row in rows]
+    letters = [chr(ord("A") + index) for index in range(columns)]
+    widths = [max([1, *(len(row[index]) for row in rows)]) for index in range(columns)]
+    number = len(str(len(rows)))
+
+    def line(left: str, cells: Sequence[str]) -> str:
+        body = " | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return f"{left.rjust(number)} | {body}".rstrip()
+
+    rule = "-" * number + "-+-" + "-+-".join("-" * width for width in widths)
+    out = [line("", letters), rule]
+    out += [line(str(index), row) for index, row in enumerate(rows, start=1)]
+    return "\n".join(out)
