@@ -72,10 +72,9 @@ def init_sheet(store: GsheetsStore, *, review_after_days: int = 2) -> list[str]:
         if column is not None and column not in protected:
             requests.append(_protect(sheet_id, column))
             changes.append(f"warning on edits to {layout.header[column]!r}")
-    adding = sum(1 for request in requests if "addConditionalFormatRule" in request)
-    overdue = _overdue(tab, sheet_id, layout, review_after_days, adding=adding)
-    if overdue is not None:
-        requests.append(overdue)
+    overdue = _overdue(tab, sheet_id, layout, review_after_days)
+    if overdue is not None:  # first: its index is one of the rules as they stand now
+        requests.insert(0, overdue)
         changes.append(f"colour for rows open over {review_after_days} days")
     if requests:
         store.api.structure(requests)
@@ -289,12 +288,11 @@ def _overdue_rule(sheet_id: int, layout: Layout, review_after_days: int) -> dict
 
 
 def _overdue(
-    tab: dict[str, Any], sheet_id: int, layout: Layout, review_after_days: int, *, adding: int
+    tab: dict[str, Any], sheet_id: int, layout: Layout, review_after_days: int
 ) -> dict[str, Any] | None:
-    """The request adding the overdue rule, or mending it (columns moved); None when in place.
+    """The request adding the overdue rule (after the others), or mending it; None when in place.
 
-    ``adding``: requests already in this batch (the status colours may be among
-    them): the new rule goes after every rule there will be.
+    It mends the rule when the columns moved or the deadline changed.
     """
     if "timestamp" not in layout.columns:
         return None
@@ -309,7 +307,7 @@ def _overdue(
         return {
             "updateConditionalFormatRule": {"index": index, "sheetId": sheet_id, "rule": wanted}
         }
-    return {"addConditionalFormatRule": {"index": len(rules) + adding, "rule": wanted}}
+    return {"addConditionalFormatRule": {"index": len(rules), "rule": wanted}}
 
 
 def _formula(rule: dict[str, Any]) -> str:
