@@ -98,7 +98,7 @@ def build_summary(
     overdue = [item for item in open_rows if now - item.since >= deadline]
 
     table: list[list[str]] = [
-        ["Summary", "kept by the worker; edits here are overwritten"],
+        ["Summary", "kept by the worker"],
         [UPDATED, format_time(now)],
         [],
         ["Status", "Requests"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bench.summary_picture import summary_picture
 from bench.workload import NOW, orders, requests
 from sheetqueue.bootstrap import build_worker
 from sheetqueue.sheets.gsheets_api import SheetsApi
@@ -182,3 +183,11 @@ def _overdue_rules(emulator: Emulator, book: str) -> list[dict[str, object]]:
         for r in rules
         if r["booleanRule"]["condition"].get("type") == "CUSTOM_FORMULA"  # type: ignore[index]
     ]
+
+
+def test_the_readme_shows_the_picture_the_script_prints() -> None:
+    """The README's rendering of the tab is the emulator's cells as the script prints them."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Summary tab", 1)[1]
+    block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert block == summary_picture()
