@@ -1,9 +1,10 @@
-"""The Summary tab on the emulator (real gspread over HTTP): written with the pass's cells, or not at all."""
+"""The Summary tab on the emulator (real gspread over HTTP): in the pass's write, or no write."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.summary_picture import summary_picture
 from bench.workload import NOW, orders, requests
@@ -80,7 +81,7 @@ def test_a_team_edit_updates_the_summary_in_the_same_write_as_its_log_line(
     tmp_path: Path,
 ) -> None:
     """A status a person set is counted on the next pass, written with the audit line."""
-    emulator, book, store, worker = _queue(tmp_path)
+    emulator, book, _unused, worker = _queue(tmp_path)
     worker.run_pass(NOW)
     worker.run_pass(NOW + timedelta(minutes=1))
     done_before = int(_summary(emulator, book)["Done"][0])
@@ -119,7 +120,7 @@ def test_a_missing_tab_is_made_once_and_a_person_s_edit_of_it_is_put_right(
     tmp_path: Path,
 ) -> None:
     """No Summary tab: the first write makes it; typing over a count is undone next pass."""
-    emulator, book, store, worker = _queue(tmp_path, with_tab=False)
+    emulator, book, _unused, worker = _queue(tmp_path, with_tab=False)
     emulator.reset_log()
     worker.run_pass(NOW)
     made = [c for c in emulator.calls if c.path.endswith(":batchUpdate") and "values" not in c.path]
@@ -175,14 +176,10 @@ def test_init_sheet_adds_the_overdue_colour_once_on_the_columns_where_they_are(
     assert init_sheet(_store(emulator, book), review_after_days=3) == []
 
 
-def _overdue_rules(emulator: Emulator, book: str) -> list[dict[str, object]]:
+def _overdue_rules(emulator: Emulator, book: str) -> list[dict[str, Any]]:
     with emulator.lock:
         rules = list(emulator.sheet(book, "Requests").conditional_formats)
-    return [
-        r
-        for r in rules
-        if r["booleanRule"]["condition"].get("type") == "CUSTOM_FORMULA"  # type: ignore[index]
-    ]
+    return [r for r in rules if r["booleanRule"]["condition"].get("type") == "CUSTOM_FORMULA"]
 
 
 def test_the_readme_shows_the_picture_the_script_prints() -> None:
