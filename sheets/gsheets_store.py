@@ -172,8 +172,11 @@ class GsheetsStore:
             found.append(StoredRequest(None, RowRef(index), cells=row, columns=columns))
         return found
 
-    def _read_tab(self) -> list[list[Any]]:
-        """Metadata, then values; the header checked against the contract (or raise)."""
+    def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
+        """Metadata, then values; the header checked against the contract (or raise).
+
+        ``summary``: read the Summary tab in the same call (a worker pass).
+        """
         self._prefetched = None
         self._layout = None
         answer = self.api.metadata(METADATA_FIELDS)
@@ -185,7 +188,7 @@ class GsheetsStore:
             self._stop(next(t for t in tabs if t.title == problem.tab), problem)
             raise
         try:
-            values = self._read_queue_and_orders()
+            values = self._read_queue_and_orders(summary)
         except Refused as exc:
             raise StoreError(
                 f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
@@ -245,9 +248,9 @@ class GsheetsStore:
         if self.on_alert is not None:
             self.on_alert("merged_cells")
 
-    def _read_queue_and_orders(self) -> list[list[Any]]:
+    def _read_queue_and_orders(self, with_summary: bool = False) -> list[list[Any]]:
         queue = quote_tab(self.requests_tab)
-        summary = self.summary.read_ranges()  # read in the same call, when the tab exists
+        summary = self.summary.read_ranges() if with_summary else []  # same call, if the tab is
         if self._orders_with_queue:
             try:
                 values, orders, *seen = self.api.batch_get(
@@ -263,6 +266,8 @@ class GsheetsStore:
             values, *seen = self.api.batch_get([queue, *summary])
             self.summary.read(seen)
             return values
+        if with_summary:
+            self.summary.read([])  # no tab (or none kept): nothing is known to be there
         return self.api.get(queue)
 
     def _take_prefetched(self) -> list[list[Any]] | None:
@@ -274,7 +279,7 @@ class GsheetsStore:
     # -- the header -----------------------------------------------------------
 
     def ensure_header(self) -> list[str]:
-        values = self._read_tab()
+        values = self._read_tab(summary=True)
         self._prefetched = (self._clock(), values)
         return self._adopt()
 

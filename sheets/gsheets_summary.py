@@ -45,7 +45,7 @@ class SummaryTab:
         """Note from a ``spreadsheets.get`` answer whether the tab exists, and its size."""
         if not self.title:
             return
-        self._known, self._grid, self.seen = True, None, None
+        self._known, self._grid = True, None
         for sheet in answer.get("sheets", []):
             props = sheet.get("properties", {})
             if str(props.get("title", "")).lower() == self.title.lower():
@@ -58,7 +58,8 @@ class SummaryTab:
         return [quote_tab(self.title)] if self.title and self._grid is not None else []
 
     def read(self, blocks: Sequence[list[list[Any]]]) -> None:
-        """Keep what the queue's batchGet answered for the tab (its block only)."""
+        """Keep what the queue's batchGet answered for the tab (its block only); none: None."""
+        self.seen = None
         if blocks:
             self.seen = [list(row[:SUMMARY_COLUMNS]) for row in blocks[0][:SUMMARY_ROWS]]
 

@@ -188,3 +188,30 @@ def test_the_readme_shows_the_picture_the_script_prints() -> None:
     section = readme.split("### Summary tab", 1)[1]
     block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert block == summary_picture()
+
+
+def test_with_the_summary_a_pass_costs_the_calls_it_cost_without(tmp_path: Path) -> None:
+    """Decide, mark, send, note: 8 calls; then quiet passes: 2, the tab read with the queue."""
+    _emulator, _book, store, worker = _queue(tmp_path)
+    calls = []
+    for minute in range(3):
+        before = store.calls
+        worker.run_pass(NOW + timedelta(minutes=minute))
+        calls.append(store.calls - before)
+    worker.close()
+    assert calls == [8, 2, 2]
+
+
+def test_a_deleted_tab_comes_back_on_the_next_pass(tmp_path: Path) -> None:
+    """A person deletes the Summary tab: the next pass makes it again and fills it."""
+    emulator, book, store, worker = _queue(tmp_path)
+    worker.run_pass(NOW)
+    picture = emulator.values(book, "Summary")
+    tab = store.tabs.properties("Summary")
+    assert tab is not None
+    store.api.structure([{"deleteSheet": {"sheetId": tab["sheetId"]}}])
+    worker.run_pass(NOW + timedelta(minutes=1))
+    again = emulator.values(book, "Summary")
+    assert again[1] == ["Updated", "2026-11-22T09:31:00Z"]
+    assert again[:1] + again[2:] == picture[:1] + picture[2:]
+    worker.close()
