@@ -151,6 +151,9 @@ class Settings(BaseSettings):
         " or a shopper could not be told",
     )
     summary_tab: str = Field("Summary", description="the tab the worker keeps counts in")
+    review_after_days: int = Field(
+        2, ge=1, description="an open request this many days old is overdue (Summary, colour)"
+    )
     interval_seconds: int = Field(60, ge=1)
     lease_seconds: int = Field(
         60,

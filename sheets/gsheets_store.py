@@ -51,8 +51,9 @@ from sheetqueue.sheets.gsheets_header import (
     read_tabs,
     tag_requests,
 )
-from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
+from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
+from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
@@ -95,6 +96,7 @@ class GsheetsStore:
         clock: Callable[[], float] = time.monotonic,
         aliases: Mapping[str, Sequence[str]] | None = None,
         on_alert: Callable[[str], None] | None = None,
+        summary_tab: str = "",
     ) -> None:
         self.api = api
         self.names = header_names(aliases)
@@ -116,6 +118,7 @@ class GsheetsStore:
         self._orders_read: tuple[float, list[list[Any]]] | None = None
         self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
         self.title = ""  # the spreadsheet's title, once read
+        self.summary = SummaryTab(api, self.tabs, summary_tab)
 
     @classmethod
     def from_settings(
@@ -147,6 +150,7 @@ class GsheetsStore:
             orders_with_queue=settings.orders.startswith("tab:"),
             aliases=settings.sheet.aliases,
             on_alert=on_alert,
+            summary_tab=settings.summary_tab,
         )
 
     @property
@@ -181,8 +185,11 @@ class GsheetsStore:
             found.append(StoredRequest(None, RowRef(index), cells=row, columns=columns))
         return found
 
-    def _read_tab(self) -> list[list[Any]]:
-        """Metadata, then values; the header checked against the contract (or raise)."""
+    def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
+        """Metadata, then values; the header checked against the contract (or raise).
+
+        ``summary``: read the Summary tab in the same call (a worker pass).
+        """
         self._prefetched = None
         self._layout = None
         if self.cells is None:
@@ -192,13 +199,14 @@ class GsheetsStore:
             answer = self.api.metadata(METADATA_FIELDS)
         self.title = str(answer.get("properties", {}).get("title", self.title))
         tabs = read_tabs(answer)
+        self.summary.found(answer)
         try:
             tab = find_queue_tab(tabs, self.requests_tab)
         except HeaderProblem as problem:
             self._stop(next(t for t in tabs if t.title == problem.tab), problem)
             raise
         try:
-            values = self._read_queue_and_orders(tab)
+            values = self._read_queue_and_orders(tab, with_summary=summary)
         except Refused as exc:
             raise StoreError(
                 f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
@@ -259,18 +267,62 @@ class GsheetsStore:
         if self.on_alert is not None:
             self.on_alert("merged_cells")
 
-    def _read_queue_and_orders(self, tab: TabTags | None = None) -> list[list[Any]]:
+    def _read_queue_and_orders(
+        self, tab: TabTags | None = None, *, with_summary: bool = False
+    ) -> list[list[Any]]:
+        """The queue's columns, the Orders tab and (a worker pass) the Summary tab: 1 call."""
         queue = quote_tab(self.requests_tab)
         ranges = _queue_ranges(queue, tab)
         self._bounded = len(ranges) > 1
+        summary = self.summary.read_ranges() if with_summary else []  # same call, if the tab is
         if self._orders_with_queue:
             try:
-                *blocks, orders = self.api.batch_get(
-                    [*ranges, quote_tab(self.tabs.orders_tab)], unformatted=True
+                blocks = self.api.batch_get(
+                    [*ranges, quote_tab(self.tabs.orders_tab), *summary], unformatted=True
                 )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 self._orders_with_queue = False
             else:
+                orders = blocks.pop(len(ranges))
+                self._orders_read = (self._clock(), self._order_texts(orders))
+                return self._split_summary(blocks, len(ranges), with_summary)
+        if summary or self._bounded:
+            blocks = self.api.batch_get([*ranges, *summary], unformatted=True)
+            return self._split_summary(blocks, len(ranges), with_summary)
+        if with_summary:
+            self.summary.read([])  # no tab (or none kept): nothing is known to be there
+        return self.api.get(queue, unformatted=True)
+
+    def _split_summary(
+        self, blocks: list[list[list[Any]]], queue_blocks: int, with_summary: bool
+    ) -> list[list[Any]]:
+        """The queue's rows from its blocks; the Summary tab's block (if read) kept as text."""
+        if with_summary:
+            seen = blocks[queue_blocks:]
+            self.summary.read([[[cell_text(c) for c in row] for row in b] for b in seen])
+        return _joined(blocks[:queue_blocks])
+
+    def _sheet_cells(self) -> SheetCells:
+        """The spreadsheet's locale and time zone (1 call, once, when no queue read had them)."""
+        if self.cells is None:
+            self.cells = SheetCells.from_properties(self.api.metadata(LOCALE_FIELDS))
+        return self.cells
+
+    def _texts(self, values: list[list[Any]], layout: Layout) -> list[list[Any]]:
+        """The queue's cells as text, once, where they enter (dates the sheet's way)."""
+        dates = [layout.columns[name] for name in QUEUE_DATE_FIELDS if name in layout.columns]
+        return list(self._sheet_cells().rows(values, dates, self.requests_tab))
+
+    def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
+        """The Orders tab's cells as text, once; its date columns read the sheet's way."""
+        header = [str(cell) for cell in values[0]] if values else []
+        dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
+        return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
+                )
+            except Refused:  # no Orders tab yet: read the queue alone until one is written
+                self._orders_with_queue = False
+            else:
+<<<<<<< HEAD
                 self._orders_read = (self._clock(), self._order_texts(orders))
                 return _joined(blocks)
         if not self._bounded:
@@ -293,6 +345,18 @@ class GsheetsStore:
         header = [str(cell) for cell in values[0]] if values else []
         dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
         return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
+=======
+                self._orders_read = (self._clock(), orders)
+                self.summary.read(seen)
+                return values
+        if summary:
+            values, *seen = self.api.batch_get([queue, *summary])
+            self.summary.read(seen)
+            return values
+        if with_summary:
+            self.summary.read([])  # no tab (or none kept): nothing is known to be there
+        return self.api.get(queue)
+>>>>>>> c1-summary
 
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
@@ -303,7 +367,7 @@ class GsheetsStore:
     # -- the header -----------------------------------------------------------
 
     def ensure_header(self) -> list[str]:
-        values = self._read_tab()
+        values = self._read_tab(summary=True)
         self._prefetched = (self._clock(), values)
         return self._adopt()
 
@@ -412,6 +476,7 @@ class GsheetsStore:
     ) -> UpdateResult:
         self._prefetched = None
         if not updates and not log:
+            self.summary.flush()
             return UpdateResult()
         if self._layout is None:
             self._read_tab()
@@ -431,6 +496,7 @@ class GsheetsStore:
         result = UpdateResult(applied, skipped)
         if merged:
             result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
+        self.summary.flush()  # nothing carried it (every row skipped): one write of its own
         return result
 
     def _update_part(
@@ -471,7 +537,9 @@ class GsheetsStore:
             [u.ref for u in updates if id(u) not in applied],
         )
         if data:
-            self._write(data, state, result, (start, entries) if entries else None)
+            summary = self.summary.ranges()
+            self._write([*data, *summary], state, result, (start, entries) if entries else None)
+            self.summary.written(summary)
         return result
 
     def _check(self, check: Check, layout: Layout) -> Seen | None:
@@ -520,6 +588,12 @@ class GsheetsStore:
             raise
 
     # -- side tabs ------------------------------------------------------------
+
+    def summary_seen(self) -> list[list[Any]] | None:
+        return self.summary.seen
+
+    def put_summary(self, table: Sequence[Sequence[str]]) -> None:
+        self.summary.put(table)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         if entries:

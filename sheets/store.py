@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.model import LogEntry, Request
 
 __all__ = [
+    "SUMMARY_COLUMNS",
+    "SUMMARY_ROWS",
     "AddResult",
     "CellUpdate",
     "LandingUnknown",
     "RowRef",
     "Store",
     "StoredRequest",
+    "SummaryStore",
     "UpdateResult",
 ]
 
@@ -178,3 +181,22 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+SUMMARY_ROWS = 60
+"""Rows of the Summary tab's block: a table is written padded with blanks to this height."""
+SUMMARY_COLUMNS = 5
+"""Columns of the Summary tab's block (A:E)."""
+
+
+@runtime_checkable
+class SummaryStore(Protocol):
+    """A store that keeps the team's Summary tab (the Google Sheet)."""
+
+    def summary_seen(self) -> list[list[Any]] | None:
+        """The Summary tab as read with the queue; None when there is none (or none known)."""
+        ...
+
+    def put_summary(self, table: Sequence[Sequence[str]]) -> None:
+        """Write ``table`` with the next cell write (its batch), or alone if there is none."""
+        ...

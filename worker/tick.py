@@ -71,6 +71,7 @@ from sheetqueue.worker.pass_plan import (
     with_sentence,
 )
 from sheetqueue.worker.sending import Written, catch_up, note_outcomes, send_due
+from sheetqueue.worker.summary import stage_summary
 from sheetqueue.worker.transitions import worker_move
 
 __all__ = ["RECEIVED_NOTICE_WITHIN", "PassReport", "Worker", "tick"]
@@ -198,6 +199,11 @@ class Worker(NoticeOwing):
             assert self._guard.error is not None
             raise self._guard.error
         self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
+        planned = {position: plan.values for position, plan in plans.items()}
+        days = self.settings.review_after_days
+        stage_summary(
+            self.store, rows, planned, now, review_after_days=days, zone=self.settings.zone
+        )
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows = len(result.skipped)
         applied = {ref.position for ref in result.applied}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
-from sheetqueue.sheets.sheet_setup import PROTECTED_FIELDS, init_sheet
+from sheetqueue.sheets.sheet_setup import PROTECTED_FIELDS, STATUS_COLOURS, init_sheet
 from tests.cli_runner import SheetqueueCli
 from tests.store_backends import open_gsheets, shared_emulator, store_on
 
@@ -26,7 +26,7 @@ def test_a_new_spreadsheet_gets_tab_header_frozen_row_dropdown_colours_and_log()
         (validation,) = sheet.validations
         assert validation["rule"]["strict"] is False
         assert validation["range"]["startColumnIndex"] == CANONICAL_HEADER.index("Status")
-        assert len(sheet.conditional_formats) == 8
+        assert len(sheet.conditional_formats) == len(STATUS_COLOURS) + 1  # and overdue rows
         assert all(p["warningOnly"] for p in sheet.protected_ranges)
         assert len(sheet.protected_ranges) == len(PROTECTED_FIELDS)
 

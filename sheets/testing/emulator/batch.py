@@ -2,7 +2,8 @@
 
 Supported: addSheet, deleteSheet, updateSheetProperties, appendDimension,
 insertDimension, deleteDimension, sortRange, setDataValidation,
-addProtectedRange, addConditionalFormatRule, setBasicFilter,
+addProtectedRange, addConditionalFormatRule, updateConditionalFormatRule
+(a new rule at an index), deleteConditionalFormatRule, setBasicFilter,
 clearBasicFilter, mergeCells, unmergeCells, updateCells (values and cell
 notes), findReplace (see cell_requests), createDeveloperMetadata,
 updateDeveloperMetadata, deleteDeveloperMetadata. repeatCell, updateCells of
@@ -36,8 +37,6 @@ _LOOSE = {
     "addNamedRange",
     "updateProtectedRange",
     "deleteProtectedRange",
-    "deleteConditionalFormatRule",
-    "updateConditionalFormatRule",
 }
 
 
@@ -233,6 +232,43 @@ def _add_conditional(book: Spreadsheet, payload: dict[str, Any]) -> None:
     sheet.conditional_formats.insert(index, rule)
 
 
+def _update_conditional(book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(payload.get("sheetId", 0))
+    index = int(payload.get("index", -1))
+    if not 0 <= index < len(sheet.conditional_formats):
+        raise bad_request(
+            f"Invalid requests[0].updateConditionalFormatRule: No conditional format on sheet: "
+            f"{sheet.sheet_id} at index: {index}"
+        )
+    rule = copy.deepcopy(payload.get("rule", {}))
+    if not rule.get("ranges"):
+        raise bad_request("Invalid requests[0].updateConditionalFormatRule: rule needs ranges")
+    for rng in rule["ranges"]:
+        _grid_range(book, rng)
+    old = sheet.conditional_formats[index]
+    sheet.conditional_formats[index] = rule
+    return {
+        "updateConditionalFormatRule": {
+            "oldIndex": index,
+            "newIndex": index,
+            "oldRule": copy.deepcopy(old),
+            "newRule": copy.deepcopy(rule),
+        }
+    }
+
+
+def _delete_conditional(book: Spreadsheet, payload: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(payload.get("sheetId", 0))
+    index = int(payload.get("index", -1))
+    if not 0 <= index < len(sheet.conditional_formats):
+        raise bad_request(
+            f"Invalid requests[0].deleteConditionalFormatRule: No conditional format on sheet: "
+            f"{sheet.sheet_id} at index: {index}"
+        )
+    rule = sheet.conditional_formats.pop(index)
+    return {"deleteConditionalFormatRule": {"rule": rule}}
+
+
 def _set_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
     flt = copy.deepcopy(payload.get("filter", {}))
     rng = flt.get("range", {})
@@ -381,6 +417,8 @@ def _dimension(value: Any) -> str:
 
 
 _HANDLERS: dict[str, Handler] = {
+    "updateConditionalFormatRule": _update_conditional,
+    "deleteConditionalFormatRule": _delete_conditional,
     "addSheet": _add_sheet,
     "deleteSheet": _delete_sheet,
     "updateSheetProperties": _update_sheet,

@@ -79,6 +79,7 @@ def register_commands() -> None:
         serve_cmds,
         sheet_cmds,
         shops_cmds,
+        summary_cmds,
         worker_cmds,
     )
 

@@ -25,7 +25,7 @@ def init_sheet_command() -> None:
 
         store = GsheetsStore.from_settings(settings)
         try:
-            changes = init_sheet(store)
+            changes = init_sheet(store, review_after_days=settings.review_after_days)
         finally:
             store.close()
     except SheetqueueError as error:
