@@ -318,45 +318,6 @@ class GsheetsStore:
         header = [str(cell) for cell in values[0]] if values else []
         dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
         return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
-                )
-            except Refused:  # no Orders tab yet: read the queue alone until one is written
-                self._orders_with_queue = False
-            else:
-<<<<<<< HEAD
-                self._orders_read = (self._clock(), self._order_texts(orders))
-                return _joined(blocks)
-        if not self._bounded:
-            return self.api.get(queue, unformatted=True)
-        return _joined(self.api.batch_get(ranges, unformatted=True))
-
-    def _sheet_cells(self) -> SheetCells:
-        """The spreadsheet's locale and time zone (1 call, once, when no queue read had them)."""
-        if self.cells is None:
-            self.cells = SheetCells.from_properties(self.api.metadata(LOCALE_FIELDS))
-        return self.cells
-
-    def _texts(self, values: list[list[Any]], layout: Layout) -> list[list[Any]]:
-        """The queue's cells as text, once, where they enter (dates the sheet's way)."""
-        dates = [layout.columns[name] for name in QUEUE_DATE_FIELDS if name in layout.columns]
-        return list(self._sheet_cells().rows(values, dates, self.requests_tab))
-
-    def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
-        """The Orders tab's cells as text, once; its date columns read the sheet's way."""
-        header = [str(cell) for cell in values[0]] if values else []
-        dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
-        return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
-=======
-                self._orders_read = (self._clock(), orders)
-                self.summary.read(seen)
-                return values
-        if summary:
-            values, *seen = self.api.batch_get([queue, *summary])
-            self.summary.read(seen)
-            return values
-        if with_summary:
-            self.summary.read([])  # no tab (or none kept): nothing is known to be there
-        return self.api.get(queue)
->>>>>>> c1-summary
 
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
