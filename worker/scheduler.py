@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Protocol
 
@@ -136,6 +136,17 @@ class PassNow:
 
     def attach(self, scheduler: BaseScheduler) -> None:
         self._scheduler = scheduler
+
+    @property
+    def idle(self) -> bool:
+        """No pass running and none asked for."""
+        with self._lock:
+            return not self._running and not self._wanted
+
+    def next_run(self) -> datetime | None:
+        """When the pass job runs next (None: not scheduled)."""
+        job = self._scheduler.get_job("pass") if self._scheduler is not None else None
+        return job.next_run_time if job is not None else None
 
     def wake(self) -> None:
         """Ask for a pass as soon as one may start."""
