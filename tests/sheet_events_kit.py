@@ -1,4 +1,4 @@
-"""Helpers for the sheet events tests: a batch in the wire format, signed as the Apps Script signs."""
+"""Sheet events for tests: batches in the wire format, signed as the Apps Script signs them."""
 
 from __future__ import annotations
 

@@ -77,6 +77,11 @@ def _signed(api: Api, body: bytes, t: int = T, secret: str = SECRET) -> requests
     )
 
 
+def _post(api: Api, body: bytes, headers: dict[str, str]) -> requests.Response:
+    """A post with exactly these headers (no bearer token unless given)."""
+    return requests.post(api.url + "/v1/sheet-events", data=body, headers=headers, timeout=10)
+
+
 def _team_sets(queue: Queue, status: str) -> None:
     """A person types ``status`` into the row's Status cell."""
     with sqlite3.connect(queue.folder / "queue.db") as db:
@@ -95,12 +100,10 @@ def test_a_signed_batch_is_accepted_and_a_wrong_signature_refused(tmp_path: Path
         assert good.json() == {"accepted": 1, "duplicates": 0, "unknown": []}
         headers = signed_headers(body, T)
         tampered = body.replace(b"Done", b"Rejected")
-        wrong_body = requests.post(api.url + "/v1/sheet-events", data=tampered, headers=headers)
+        wrong_body = _post(api, tampered, headers)
         wrong_key = _signed(api, body, secret="not-the-secret")
-        unsigned = requests.post(api.url + "/v1/sheet-events", data=body, timeout=10)
-        garbled = requests.post(
-            api.url + "/v1/sheet-events", data=body, headers={"X-Sheetqueue-Signature": "v1=abc"}
-        )
+        unsigned = _post(api, body, {})
+        garbled = _post(api, body, {"X-Sheetqueue-Signature": "v1=abc"})
     for answer, reason in (
         (wrong_body, "signature"),
         (wrong_key, "signature"),
@@ -120,7 +123,7 @@ def test_a_stale_timestamp_is_refused_with_the_reason(tmp_path: Path) -> None:
         early = _signed(api, body, t=T + 301)
         inside = _signed(api, body, t=T - 299)
         old_sent_at = batch([event(queue.request_id, "Done")], NOW - timedelta(minutes=6))
-        by_token = api.session.post(api.url + "/v1/sheet-events", data=old_sent_at)
+        by_token = api.session.post(api.url + "/v1/sheet-events", data=old_sent_at, timeout=10)
     for answer in (late, early, by_token):
         assert answer.status_code == 401, answer.text
         assert answer.json()["reason"] == "stale"
@@ -133,10 +136,8 @@ def test_a_bearer_token_with_a_current_sent_at_is_accepted(tmp_path: Path) -> No
     queue = _queue(tmp_path)
     with _served(queue) as api:
         body = batch([event(queue.request_id, "Done")], NOW)
-        ok = api.session.post(api.url + "/v1/sheet-events", data=body)
-        wrong = requests.post(
-            api.url + "/v1/sheet-events", data=body, headers={"Authorization": "Bearer nope"}
-        )
+        ok = api.session.post(api.url + "/v1/sheet-events", data=body, timeout=10)
+        wrong = _post(api, body, {"Authorization": "Bearer nope"})
     assert ok.status_code == 202, ok.text
     assert (wrong.status_code, wrong.json()["reason"]) == (401, "token")
 
@@ -232,12 +233,12 @@ def test_a_wrong_column_or_too_many_events_is_422(tmp_path: Path) -> None:
 
 
 def test_the_route_is_off_without_a_secret_or_a_token(tmp_path: Path) -> None:
-    """No SHEETQUEUE_SHEET_EVENTS_SECRET and no SHEETQUEUE_API_TOKEN: 404 saying how to turn it on."""
+    """No events secret and no API token: 404 saying which setting turns it on."""
     queue = _queue(tmp_path)
     queue.settings = make_settings(tmp_path, api_token="")
     with _served(queue) as api:
         body = batch([event(queue.request_id, "Done")], NOW)
-        answer = requests.post(api.url + "/v1/sheet-events", data=body, timeout=10)
+        answer = _post(api, body, {})
         signed = _signed(api, body)
     for refused in (answer, signed):
         assert refused.status_code == 404
