@@ -44,6 +44,13 @@ def _passes(port: int) -> int:
     return int(float(found.group(1))) if found else 0
 
 
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def _seed(emulator: Emulator, book: str) -> str:
     """One cancellation of a processing order, as the bot records it: Pending."""
     store = store_on(emulator, book)
@@ -160,15 +167,23 @@ def test_a_signed_event_wakes_a_separate_worker_through_the_state_mark(
     with SmtpServer() as smtp:
         cli = _cli(tmp_path, emulator, book, smtp)
         port, metrics_port = free_port(), free_port()
+        logs = (tmp_path / "worker.log").open("w"), (tmp_path / "serve.log").open("w")
         worker = subprocess.Popen(
             [str(SCRIPT), "worker", "--metrics-port", str(metrics_port)],
             cwd=cli.workdir,
             env=cli.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
         )
-        server = start_serve(cli, port)
+        server = subprocess.Popen(
+            [str(SCRIPT), "serve", "--port", str(port)],
+            cwd=cli.workdir,
+            env=cli.env,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+        )
         try:
+            eventually(lambda: _answers(port), 30, "sheetqueue serve answers")
             eventually(lambda: _passes(metrics_port) >= 1, 30, "the worker's first pass")
             polled = time.monotonic()
             assert _status(emulator, book, request_id) == "Eligible"
@@ -177,9 +192,15 @@ def test_a_signed_event_wakes_a_separate_worker_through_the_state_mark(
             arrived = time.monotonic()
             passes = _passes(metrics_port)
         finally:
-            stop(server)
-            stop(worker)  # type: ignore[arg-type]
+            for process in (server, worker):
+                process.terminate()
+                process.wait(30)
+            for log in logs:
+                log.close()
     print(f"\nsheet event -> shopper email (separate worker): {arrived - sent:.2f} s")
+    written = (tmp_path / "serve.log").read_text() + (tmp_path / "worker.log").read_text()
+    assert "sheet_events.received" in written
+    assert EDITOR not in written and "s***@s***.example" in written  # masked in the logs
     assert arrived - polled < INTERVAL
     assert passes == 2
     _editor_logged(cli, emulator, book, request_id)
