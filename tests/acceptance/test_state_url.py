@@ -74,7 +74,7 @@ def test_a_newer_schema_is_refused_by_every_command(tmp_path: Path, pg_server: P
         result = host(command)
         assert result.code == 2, (command, result.stderr)
         line = _one_line(result.stderr)
-        assert "version 99, newer than this sheetqueue's (1)" in line
+        assert f"version 99, newer than this sheetqueue's ({SCHEMA_VERSION})" in line
         assert "pip install --upgrade sheetqueue" in line
 
 

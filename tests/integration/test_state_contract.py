@@ -13,17 +13,20 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from sheetqueue.config.errors import InputError
 from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.pg_state import _MIGRATIONS, SCHEMA_VERSION, PgState, migrate
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import AddResult, LandingUnknown
-from sheetqueue.sheets.team_events import SheetEvent
+from sheetqueue.sheets.team_events import SheetEvent, TeamEvents
 from sheetqueue.worker.ledger import Owed
 from tests.api_kit import NOW, SwitchedStore
 from tests.factories import make_message, make_request
 from tests.outbox_kit import twice
+from tests.pg_server import PgServer
 from tests.state_kit import StateKit
 
 
@@ -299,3 +302,25 @@ def test_the_pass_wanted_mark_is_seen_by_another_instance_and_cleared(state: Sta
     assert worker.pass_wanted()
     worker.clear_pass_wanted()
     assert not worker.pass_wanted() and not api.pass_wanted()
+
+
+def test_a_version_1_schema_is_migrated_to_keep_sheet_events(pg_server: PgServer) -> None:
+    """A database at schema 1 (before sheet events): migrate adds step 2 only; events work."""
+    url = pg_server.fresh_schema()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE sheetqueue_schema (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        connection.execute(_MIGRATIONS[0])
+        connection.execute("INSERT INTO sheetqueue_schema (version) VALUES (1)")
+    assert migrate(url) == (1, SCHEMA_VERSION)
+    state = PgState(url, max_size=2)
+    try:
+        events = TeamEvents(Path("unused"), db=state.db("events"))
+        kept = events.record(
+            [SheetEvent("e-1", "REQ-1", "Status", "Done", "kim@shop.example")], NOW
+        )
+        assert len(kept) == 1 and events.editors([("REQ-1", "Done")])
+    finally:
+        state.close()
