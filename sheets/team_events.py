@@ -115,7 +115,9 @@ class TeamEvents:
         return bool(self._file.select("SELECT 1 FROM pass_wanted WHERE key = ?", (_MARK,)))
 
     def clear_pass_wanted(self) -> None:
-        """A pass starts: what was asked before now is covered by it."""
+        """A pass starts: what was asked before now is covered by it (no write when unset)."""
+        if not self.pass_wanted():
+            return
         with self._file.write(exclusive=False) as db:
             db.execute("DELETE FROM pass_wanted WHERE key = ?", (_MARK,))
 

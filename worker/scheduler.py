@@ -112,8 +112,6 @@ class PassMark(Protocol):
 
     def pass_wanted(self) -> bool: ...
 
-    def clear_pass_wanted(self) -> None: ...
-
 
 class PassNow:
     """Asks for a pass now, coalesced: never two passes at once, one pass for a burst.
@@ -122,7 +120,9 @@ class PassNow:
     while no pass runs moves the pass job's next run to now; asks made while
     a pass runs (after it started, so it may not have seen their edits) give
     exactly one more pass when it ends. A pass clears what was asked before
-    it started, in memory and in the state's ``mark``.
+    it started in memory; the pass itself clears the state's ``mark`` once it
+    holds the lock and the lease (a pass that could not start leaves it set,
+    so the next look asks again).
     """
 
     def __init__(self, clock: Clock, mark: PassMark | None = None) -> None:
@@ -175,11 +175,6 @@ class PassNow:
                 self._wanted = False
                 self.passes += 1
             try:
-                if self.mark is not None:
-                    try:
-                        self.mark.clear_pass_wanted()
-                    except Exception as exc:  # the pass runs anyway
-                        log.warning("pass_now.mark_not_cleared", error=str(exc))
                 job()
             finally:
                 with self._lock:

@@ -489,6 +489,8 @@ def tick(
                 worker._guard = LeaseGuard(worker.lease, clock)
                 worker.lease.acquire(now)
             log.info("tick.started")
+            if worker.team_events is not None:  # asks made before this read are covered
+                worker.team_events.clear_pass_wanted()
             try:
                 report = worker.record_pass(now)
             except BaseException:

@@ -307,3 +307,23 @@ def test_a_burst_of_fifty_events_gives_one_more_pass_never_two_at_once(tmp_path:
     assert metrics.value("sheetqueue_worker_passes_total") == 2
     assert most[0] == 1
     assert next_run is not None and next_run > utc_now() + timedelta(seconds=200)
+
+
+def test_the_pass_wanted_mark_is_cleared_only_by_a_pass_that_starts(tmp_path: Path) -> None:
+    """A pass refused by the lock leaves the mark for the next look; a pass that runs clears it."""
+    queue = _queue(tmp_path)
+    store = queue.store()
+    worker = build_worker(queue.settings, store, clock=lambda: NOW)
+    lock = pass_lock(queue.settings)
+    try:
+        with _served(queue) as api:  # no worker in this process: the state's mark asks
+            assert _signed(api, batch([event(queue.request_id, "Done")], NOW)).status_code == 202
+        assert worker.team_events is not None and worker.team_events.pass_wanted()
+        with pass_lock(queue.settings).acquire(timeout=5):  # a cron tick holds the pass
+            assert tick(worker, NOW, lock) is None
+        assert worker.team_events.pass_wanted()
+        assert tick(worker, NOW, lock) is not None
+        assert not worker.team_events.pass_wanted()
+    finally:
+        worker.close()
+        store.close()
