@@ -124,6 +124,7 @@ _MIGRATIONS: tuple[str, ...] = (
         received_at TEXT NOT NULL
     );
     CREATE INDEX sheet_events_by_row ON sheet_events (request_id, column_name);
+    CREATE INDEX sheet_events_by_age ON sheet_events (received_at);
     CREATE TABLE pass_wanted (key TEXT PRIMARY KEY, wanted_at TEXT NOT NULL);
     """,
 )

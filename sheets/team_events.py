@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sheetqueue.sheets.sqlite_file import SqliteFile
@@ -35,12 +35,15 @@ CREATE TABLE IF NOT EXISTS sheet_events (
     received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sheet_events_by_row ON sheet_events (request_id, column_name);
+CREATE INDEX IF NOT EXISTS sheet_events_by_age ON sheet_events (received_at);
 CREATE TABLE IF NOT EXISTS pass_wanted (
     key TEXT PRIMARY KEY,
     wanted_at TEXT NOT NULL
 );
 """
 _MARK = "queue"
+KEEP_FOR = timedelta(days=2)
+"""How long an event is kept: far past the 5-minute replay window and any poll interval."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,18 @@ class TeamEvents:
         )
 
     def record(self, events: Sequence[SheetEvent], now: datetime) -> list[SheetEvent]:
-        """Keep the events not kept before; returns those (the others are duplicates)."""
+        """Keep the events not kept before; returns those (the others are duplicates).
+
+        Events older than :data:`KEEP_FOR` are dropped on the way: a replay that
+        old is refused by the replay window before it gets here.
+        """
         if not events:
             return []
         kept: list[SheetEvent] = []
         with self._file.write() as db:
+            db.execute(
+                "DELETE FROM sheet_events WHERE received_at < ?", (format_time(now - KEEP_FOR),)
+            )
             for event in events:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO sheet_events (event_id, request_id, column_name, "

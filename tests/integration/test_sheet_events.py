@@ -327,3 +327,16 @@ def test_the_pass_wanted_mark_is_cleared_only_by_a_pass_that_starts(tmp_path: Pa
     finally:
         worker.close()
         store.close()
+
+
+def test_a_batch_from_another_spreadsheet_is_422(tmp_path: Path) -> None:
+    """On the Google backend, a spreadsheet_id that is not the queue's: 422 naming it."""
+    queue = _queue(tmp_path)
+    queue.settings = queue.settings.model_copy(
+        update={"backend": "gsheets", "spreadsheet_id": "BOOK-OURS"}
+    )
+    with _served(queue) as api:
+        ours = _signed(api, batch([event(queue.request_id, "Done")], NOW, "BOOK-OURS"))
+        other = _signed(api, batch([event(queue.request_id, "Done")], NOW, "BOOK-OTHER"))
+    assert ours.status_code == 202, ours.text
+    assert (other.status_code, other.json()["field"]) == (422, "spreadsheet_id")

@@ -324,3 +324,12 @@ def test_a_version_1_schema_is_migrated_to_keep_sheet_events(pg_server: PgServer
         assert len(kept) == 1 and events.editors([("REQ-1", "Done")])
     finally:
         state.close()
+
+
+def test_sheet_events_older_than_the_keep_time_are_dropped(state: StateKit) -> None:
+    """An event kept over two days ago is gone: its id may be kept again (the window refuses it)."""
+    events = state.events()
+    old = SheetEvent("old-1", "REQ-1", "Status", "Done", "sam@shop.example")
+    events.record([old], NOW - timedelta(days=3))
+    assert events.record([old], NOW) == [old]
+    assert events.record([old], NOW + timedelta(seconds=1)) == []
