@@ -112,6 +112,21 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE pass_holders (key TEXT PRIMARY KEY, state TEXT NOT NULL);
     """,
+    # 2: the sheet's edit events (each once, with its editor) and the "pass wanted" mark.
+    """
+    CREATE TABLE sheet_events (
+        event_id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        column_name TEXT NOT NULL,
+        new_value TEXT NOT NULL,
+        editor TEXT NOT NULL DEFAULT '',
+        edited_at TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX sheet_events_by_row ON sheet_events (request_id, column_name);
+    CREATE INDEX sheet_events_by_age ON sheet_events (received_at);
+    CREATE TABLE pass_wanted (key TEXT PRIMARY KEY, wanted_at TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this sheetqueue reads and writes."""
@@ -229,7 +244,7 @@ class PgState:
             return state
 
     def db(self, piece: str) -> PgFile:
-        """The state port for one piece (``outbox``, ``ledger``, ``lookup``, ``rate``)."""
+        """The state port for one piece (``outbox``, ``ledger``, ``lookup``, ``rate``, ...)."""
         return PgFile(self.pool, piece)
 
     def close(self) -> None:

@@ -1,6 +1,6 @@
 """Both state implementations behind one fixture: the SQLite files, or PostgreSQL tables.
 
-:class:`StateKit` opens the outbox, the ledger and the lookup guard on one
+:class:`StateKit` opens the outbox, the ledger, the lookup guard and the sheet events on one
 state; every call opens a new instance (for PostgreSQL, on its own pool, as
 another host would), all closed at the end of the test.
 """
@@ -15,6 +15,7 @@ from sheetqueue.bot_actions.lookup_guard import LookupGuard
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.pg_state import PgState
 from sheetqueue.sheets.state_db import StateDb
+from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.worker.ledger import Ledger
 
 __all__ = ["StateKit"]
@@ -51,6 +52,11 @@ class StateKit:
         guard = LookupGuard(self.folder / "state.db", max_failures, db=self.db("lookup"))
         self._closers.append(guard.close)
         return guard
+
+    def events(self) -> TeamEvents:
+        events = TeamEvents(self.folder / "state.db", db=self.db("events"))
+        self._closers.append(events.close)
+        return events
 
     def close(self) -> None:
         for close in reversed(self._closers):

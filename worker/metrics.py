@@ -61,6 +61,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("route", "code"),
     ),
     "sheetqueue_lookups_limited_total": ("Lookups refused (rate or lockout).", ()),
+    "sheetqueue_sheet_events_total": (
+        "The sheet's edit events, by result (accepted, duplicate, unknown, refused).",
+        ("result",),
+    ),
 }
 
 GAUGES: dict[str, str] = {

@@ -41,6 +41,7 @@ from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, 
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
+from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, decide
 from sheetqueue.worker.inflight import LeaseGuard, mark_sending
@@ -100,8 +101,10 @@ class Worker(NoticeOwing):
         outbox: Outbox | None = None,
         lease: PassLease | None = None,
         labels: LabelSource | None = None,
+        team_events: TeamEvents | None = None,
     ) -> None:
         self.store = store
+        self.team_events = team_events  # the sheet's edit events: who made a team change
         self.outbox = outbox  # drained into the store before each pass
         self.lease = lease  # who may run passes on the store; None: not checked
         self.order_source = order_source
@@ -120,6 +123,8 @@ class Worker(NoticeOwing):
         self.ledger.close()
         if self.outbox is not None:
             self.outbox.close()
+        if self.team_events is not None:
+            self.team_events.close()
 
     def run_pass(self, now: datetime) -> PassReport:
         """One whole pass at ``now``: record, then send (no lock: tests and one-off runs)."""
@@ -169,6 +174,7 @@ class Worker(NoticeOwing):
             for plan in plans.values():
                 count_first_sight(report, plan)
             return report
+        observed = self._with_editors(observed)
         self._write_plans(rows, plans, updates, observed, seen, seen_now, records, report, now)
         if report.adopted:
             log.info(
@@ -241,6 +247,18 @@ class Worker(NoticeOwing):
             note_outcomes(self.store, self.ledger, self._written, lock)
         stopped = {"stopped": "lease lost"} if guard is not None and guard.lost else {}
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows, **stopped)
+
+    def _with_editors(self, observed: list[LogEntry]) -> list[LogEntry]:
+        """The team's changes seen, each by its editor when the sheet's events named one."""
+        if self.team_events is None or not observed:
+            return observed
+        named = self.team_events.editors((e.request_id, e.to_status) for e in observed)
+        return [
+            e.model_copy(update={"by": named[(e.request_id, e.to_status)]})
+            if e.by == "team" and (e.request_id, e.to_status) in named
+            else e
+            for e in observed
+        ]
 
     # -- planning -------------------------------------------------------------
 
@@ -477,6 +495,8 @@ def tick(
                 worker._guard = LeaseGuard(worker.lease, clock)
                 worker.lease.acquire(now)
             log.info("tick.started")
+            if worker.team_events is not None:  # asks made before this read are covered
+                worker.team_events.clear_pass_wanted()
             try:
                 report = worker.record_pass(now)
             except BaseException:

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sheetqueue.bot_actions.api import actions as chat_actions
+from sheetqueue.bot_actions.api import sheet_events
 from sheetqueue.bot_actions.api.auth import BearerAuth, BodyLimit
 from sheetqueue.bot_actions.api.errors import TooManyRequests, install_error_handlers
 from sheetqueue.bot_actions.api.metrics import CountAnswers
@@ -52,6 +53,7 @@ from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox, open_outbox
 from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.worker.health import Readiness, watch_outbox
 from sheetqueue.worker.metrics import CONTENT_TYPE, Metrics
 
@@ -98,6 +100,8 @@ def create_app(
     orders_max_age: float = 30.0,
     orders_budget: float = 2.5,
     readiness: Readiness | None = None,
+    events_opener: Callable[[], TeamEvents] | None = None,
+    pass_now: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The API for these settings; the flusher runs while the app is served.
 
@@ -105,7 +109,9 @@ def create_app(
     request status; the composition root gives one with short timeouts), the
     ``store_opener`` one by default. With ``tab:`` order data, the last good
     copy of the Orders tab is kept beside the state file, and a bot's order
-    read waits at most ``orders_budget`` seconds for Sheets.
+    read waits at most ``orders_budget`` seconds for Sheets. ``events_opener``
+    opens the sheet events' table (the state file by default); ``pass_now``
+    asks this process's worker for a pass (without it, the state's mark asks).
     """
     metrics = metrics or Metrics()
     opener = store_opener
@@ -153,6 +159,8 @@ def create_app(
             access.close()
             outbox.close()
             desk.guard.close()
+            for table in app.state.sheet_events:
+                table.close()
 
     app = FastAPI(
         title="sheetqueue",
@@ -165,6 +173,15 @@ def create_app(
     install_error_handlers(app)
     _routes(app, desk, limiter, metrics)
     _readiness_route(app, readiness)
+    sheet_events.install(
+        app,
+        settings=settings,
+        access=access,
+        events=events_opener or (lambda: TeamEvents(settings.state_path)),
+        clock=clock,
+        metrics=metrics,
+        pass_now=pass_now,
+    )
     _document_auth(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(BearerAuth, token=settings.api_token.get_secret_value())
@@ -379,9 +396,21 @@ def _document_auth(app: FastAPI) -> None:
                 title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
             schema.setdefault("components", {})["securitySchemes"] = {
-                "bearerAuth": {"type": "http", "scheme": "bearer"}
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "sheetSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Sheetqueue-Signature",
+                    "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' + body, "
+                    "keyed with SHEETQUEUE_SHEET_EVENTS_SECRET>",
+                },
             }
+            schema["components"].setdefault("schemas", {}).update(sheet_events.openapi_components())
             schema["security"] = [{"bearerAuth": []}]
+            schema["paths"][sheet_events.PATH]["post"]["security"] = [
+                {"sheetSignature": []},
+                {"bearerAuth": []},
+            ]
             schema["paths"]["/healthz"]["get"]["security"] = []
             schema["paths"]["/readyz"]["get"]["security"] = []
             app.openapi_schema = schema

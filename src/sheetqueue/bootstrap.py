@@ -18,6 +18,7 @@ from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, le
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.outbox import open_outbox
 from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notify.factory import notifiers_from_settings
@@ -39,6 +40,7 @@ __all__ = [
     "open_shared_state",
     "open_shelf",
     "open_store",
+    "open_team_events",
     "store_probe",
 ]
 
@@ -138,7 +140,13 @@ def build_worker(
         metrics=metrics,
         outbox=open_outbox(settings, _state_db(settings, "outbox")),
         lease=open_lease(settings, store),
+        team_events=open_team_events(settings),
     )
+
+
+def open_team_events(settings: Settings) -> TeamEvents:
+    """The sheet's edit events and the "pass wanted" mark: in the state file or shared state."""
+    return TeamEvents(settings.state_path, db=_state_db(settings, "events"))
 
 
 _PG_LEASES: dict[tuple[str, str], PassLease] = {}
@@ -190,6 +198,7 @@ def build_api(
         reads_opener=lambda: open_store(settings, metrics, read_timeout=API_READ_TIMEOUT),
         metrics=metrics,
         clock=clock,
+        events_opener=lambda: open_team_events(settings),
         **options,
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 
+from sheetqueue.sheets.pg_state import SCHEMA_VERSION
 from tests.cli_runner import SheetqueueCli
 from tests.outbox_kit import eventually
 from tests.pg_server import PgServer, free_port
@@ -39,12 +40,12 @@ def _one_line(text: str) -> str:
 def test_migrate_creates_the_schema_once_and_check_passes(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
-    """migrate applies version 1, a second run has nothing to do, check reports the state."""
+    """migrate applies every version, a second run has nothing to do, check reports the state."""
     host = _host(tmp_path, "a", pg_server.fresh_schema())
     (tmp_path / "orders.json").write_text("[]")
     first = host("migrate")
     assert first.code == 0, first.stderr
-    assert "version 0 -> 1" in first.stdout
+    assert f"version 0 -> {SCHEMA_VERSION}" in first.stdout
     again = host("migrate")
     assert again.code == 0 and "already current" in again.stdout
     checked = host("check")
@@ -73,7 +74,7 @@ def test_a_newer_schema_is_refused_by_every_command(tmp_path: Path, pg_server: P
         result = host(command)
         assert result.code == 2, (command, result.stderr)
         line = _one_line(result.stderr)
-        assert "version 99, newer than this sheetqueue's (1)" in line
+        assert f"version 99, newer than this sheetqueue's ({SCHEMA_VERSION})" in line
         assert "pip install --upgrade sheetqueue" in line
 
 

@@ -57,6 +57,7 @@ ROUTES = [
     ("POST", "/v1/returns/initialise"),
     ("POST", "/v1/retention/offer"),
     ("POST", "/actions/{name}"),
+    ("POST", "/v1/sheet-events"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

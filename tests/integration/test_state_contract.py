@@ -1,7 +1,8 @@
 """One contract for every piece of state, run on the SQLite files and on a real PostgreSQL.
 
 The outbox (idempotency keys, exactly-once drains, lost answers waited out),
-the notice ledger and seen statuses, the lookup guard: the same behaviour
+the notice ledger and seen statuses, the lookup guard, the sheet's edit
+events and the "pass wanted" mark: the same behaviour
 whichever implementation the settings choose.
 """
 
@@ -12,16 +13,20 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from sheetqueue.config.errors import InputError
 from sheetqueue.sheets.model import Request, Status
+from sheetqueue.sheets.pg_state import _MIGRATIONS, SCHEMA_VERSION, PgState, migrate
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import AddResult, LandingUnknown
+from sheetqueue.sheets.team_events import SheetEvent, TeamEvents
 from sheetqueue.worker.ledger import Owed
 from tests.api_kit import NOW, SwitchedStore
 from tests.factories import make_message, make_request
 from tests.outbox_kit import twice
+from tests.pg_server import PgServer
 from tests.state_kit import StateKit
 
 
@@ -254,3 +259,77 @@ def test_an_append_still_running_past_the_settle_time_is_not_taken_over(
     assert len(slow.read_requests()) == 4 and second.depth() == 0
     slow.close()
     other.close()
+
+
+# -- sheet events -------------------------------------------------------------
+
+
+def test_each_sheet_event_is_kept_once_across_instances(state: StateKit) -> None:
+    """The same event ids from two instances (two hosts): kept once; the rest are duplicates."""
+    events = [
+        SheetEvent(f"ev-{n}", "REQ-1", "Status", "Done", "sam@shop.example") for n in range(3)
+    ]
+    first = state.events().record(events[:2], NOW)
+    second = state.events().record(events, NOW + timedelta(seconds=1))
+    assert [e.event_id for e in first] == ["ev-0", "ev-1"]
+    assert [e.event_id for e in second] == ["ev-2"]
+
+
+def test_the_editor_of_a_status_change_is_found_by_request_and_status(state: StateKit) -> None:
+    """Status events name their editor per (request, status); notes and blank editors do not."""
+    events = state.events()
+    events.record(
+        [
+            SheetEvent("a", "REQ-1", "Status", "Done", "sam@shop.example"),
+            SheetEvent("b", "REQ-2", "Status", "Rejected", ""),
+            SheetEvent("c", "REQ-3", "Team Note", "Done", "kim@shop.example"),
+        ],
+        NOW,
+    )
+    events.record(
+        [SheetEvent("d", "REQ-1", "Status", "Done", "kim@shop.example")], NOW + timedelta(seconds=5)
+    )
+    found = state.events().editors([("REQ-1", "Done"), ("REQ-2", "Rejected"), ("REQ-3", "Done")])
+    assert found == {("REQ-1", "Done"): "kim@shop.example"}
+
+
+def test_the_pass_wanted_mark_is_seen_by_another_instance_and_cleared(state: StateKit) -> None:
+    """One instance asks for a pass, another sees the mark; a pass starting clears it."""
+    api, worker = state.events(), state.events()
+    assert not worker.pass_wanted()
+    api.want_pass(NOW)
+    api.want_pass(NOW + timedelta(seconds=1))
+    assert worker.pass_wanted()
+    worker.clear_pass_wanted()
+    assert not worker.pass_wanted() and not api.pass_wanted()
+
+
+def test_a_version_1_schema_is_migrated_to_keep_sheet_events(pg_server: PgServer) -> None:
+    """A database at schema 1 (before sheet events): migrate adds step 2 only; events work."""
+    url = pg_server.fresh_schema()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE sheetqueue_schema (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        connection.execute(_MIGRATIONS[0])
+        connection.execute("INSERT INTO sheetqueue_schema (version) VALUES (1)")
+    assert migrate(url) == (1, SCHEMA_VERSION)
+    state = PgState(url, max_size=2)
+    try:
+        events = TeamEvents(Path("unused"), db=state.db("events"))
+        kept = events.record(
+            [SheetEvent("e-1", "REQ-1", "Status", "Done", "kim@shop.example")], NOW
+        )
+        assert len(kept) == 1 and events.editors([("REQ-1", "Done")])
+    finally:
+        state.close()
+
+
+def test_sheet_events_older_than_the_keep_time_are_dropped(state: StateKit) -> None:
+    """An event kept over two days ago is gone: its id may be kept again (the window refuses it)."""
+    events = state.events()
+    old = SheetEvent("old-1", "REQ-1", "Status", "Done", "sam@shop.example")
+    events.record([old], NOW - timedelta(days=3))
+    assert events.record([old], NOW) == [old]
+    assert events.record([old], NOW + timedelta(seconds=1)) == []

@@ -33,7 +33,7 @@ from sheetqueue.preflight import bind, check_settings
 from sheetqueue.worker.health import Readiness
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.scheduler import run_scheduled
+from sheetqueue.worker.scheduler import PassNow, run_scheduled
 from sheetqueue.worker.tick import Worker, tick
 
 log = structlog.get_logger("sheetqueue.serve")
@@ -116,8 +116,13 @@ def serve(
             interval_seconds=settings.interval_seconds if with_worker else None,
             max_missed=settings.ready_missed_passes,
         )
-        api = build_api(settings, metrics, readiness=readiness)
+        waker = PassNow(utc_now) if with_worker else None  # sheet events wake the pass now
+        api = build_api(
+            settings, metrics, readiness=readiness, pass_now=waker.wake if waker else None
+        )
         background = _ServeWorker(settings, metrics) if with_worker else None
+        if waker is not None and background is not None:
+            waker.mark = background.worker.team_events
     except SheetqueueError as error:
         raise fail(error) from None
     stop = threading.Event()
@@ -126,7 +131,7 @@ def serve(
         worker_thread = threading.Thread(
             target=run_scheduled,
             args=(background.run_pass, settings.interval_seconds),
-            kwargs={"stop": stop, "install_signals": False, "clock": utc_now},
+            kwargs={"stop": stop, "install_signals": False, "clock": utc_now, "pass_now": waker},
             name="sheetqueue-worker",
         )
         worker_thread.start()

@@ -19,7 +19,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.worker.health import HealthServer, Readiness, watch_outbox
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.scheduler import run_scheduled
+from sheetqueue.worker.scheduler import PassNow, run_scheduled
 from sheetqueue.worker.tick import PassReport, Worker
 from sheetqueue.worker.tick import tick as run_tick
 
@@ -147,6 +147,7 @@ def worker_command(
                         job,
                         settings.interval_seconds,
                         clock=utc_now,
+                        pass_now=PassNow(utc_now, mark=worker.team_events),
                     )
                 finally:
                     if health is not None:
