@@ -57,7 +57,7 @@ from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
-from sheetqueue.sheets.order_mapping import FIELDS, key_of
+from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells
 from sheetqueue.sheets.store import (
@@ -75,11 +75,6 @@ log = structlog.get_logger("sheetqueue.gsheets")
 
 _PREFETCH_SECONDS = 10.0
 _LANDED_AT = re.compile(r"!([A-Z]+)(\d+)")
-_ORDER_DATE_KEYS = frozenset(
-    key_of(alias)
-    for name in ("order_date", "shipped_at", "delivered_at", "refunded_at", "cancelled_at")
-    for alias in FIELDS[name]
-)
 
 
 class GsheetsStore:
@@ -97,8 +92,10 @@ class GsheetsStore:
         aliases: Mapping[str, Sequence[str]] | None = None,
         on_alert: Callable[[str], None] | None = None,
         summary_tab: str = "",
+        mapping: OrderMapping | None = None,
     ) -> None:
         self.api = api
+        self._order_dates = (mapping or OrderMapping()).date_columns()  # read as dates
         self.names = header_names(aliases)
         self.on_alert = on_alert
         self.tab: TabTags | None = None
@@ -151,6 +148,7 @@ class GsheetsStore:
             aliases=settings.sheet.aliases,
             on_alert=on_alert,
             summary_tab=settings.summary_tab,
+            mapping=mapping_of(settings),
         )
 
     @property
@@ -314,9 +312,9 @@ class GsheetsStore:
         return list(self._sheet_cells().rows(values, dates, self.requests_tab))
 
     def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
-        """The Orders tab's cells as text, once; its date columns read the sheet's way."""
+        """The Orders tab's cells as text, once; the mapping's date columns read the sheet's way."""
         header = [str(cell) for cell in values[0]] if values else []
-        dates = [i for i, name in enumerate(header) if key_of(name) in _ORDER_DATE_KEYS]
+        dates = [i for i, name in enumerate(header) if key_of(name) in self._order_dates]
         return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
 
     def _take_prefetched(self) -> list[list[Any]] | None:

@@ -13,8 +13,11 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidatorFunctionWrapHandler, WrapValidator
+
+from sheetqueue.sheets.times import UnreadTime
 
 __all__ = [
     "CANONICAL_HEADER",
@@ -111,13 +114,21 @@ OPEN_FOR_WORKER = frozenset({Status.PENDING, Status.ELIGIBLE})
 """Statuses the worker re-checks on every pass."""
 
 
+def _keep_unread(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A Timestamp the sheet's locale does not settle keeps its mark to the decision."""
+    return value if isinstance(value, UnreadTime) else handler(value)
+
+
+TimestampText = Annotated[str, WrapValidator(_keep_unread)]
+
+
 class Request(BaseModel):
     """One row of the queue, every cell as text."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     request_id: str = ""
-    timestamp: str = ""
+    timestamp: TimestampText = ""
     type: str = ""
     status: str = ""
     order_id: str = ""

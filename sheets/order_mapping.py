@@ -32,6 +32,7 @@ from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
 
 __all__ = [
+    "DATE_FIELDS",
     "FIELDS",
     "STATUSES",
     "OrderMapping",
@@ -76,6 +77,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "payment_method": ("payment_method", "payment", "payment_method_title"),
     "customer": ("customer",),
 }
+DATE_FIELDS = ("order_date", "shipped_at", "delivered_at", "refunded_at", "cancelled_at")
+"""The order model's fields that hold a date or time (their columns are read as dates)."""
 _ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "sku": ("sku", "variant_sku", "product_sku", "item_sku"),
     "name": ("name", "title", "product_name", "item_name"),
@@ -183,6 +186,18 @@ class OrderMapping:
         _address(out)
         out["status"] = self.status(out.get("status"), out, by_key)
         return out
+
+    def date_columns(self) -> frozenset[str]:
+        """The column names (as matched, :func:`key_of`) a date field is read from.
+
+        The shop's own names in ``[orders.fields]`` and the usual ones: a store that
+        reads a sheet's dates by their cells asks this which columns are dates.
+        """
+        return frozenset(
+            key_of(column)
+            for name in DATE_FIELDS
+            for column in (*self.fields.get(name, ()), *FIELDS[name])
+        )
 
     def number_names(self) -> tuple[str, ...]:
         """The names an order number is read from: the shop's own first, then the usual ones."""

@@ -31,8 +31,8 @@ from pydantic import (
 )
 
 from sheetqueue.config.errors import InputError
-from sheetqueue.sheets.order_mapping import OrderMapping, Row, csv_orders
-from sheetqueue.sheets.times import parse_time
+from sheetqueue.sheets.order_mapping import DATE_FIELDS, OrderMapping, Row, csv_orders
+from sheetqueue.sheets.times import UnreadTime, parse_time
 
 __all__ = [
     "Customer",
@@ -58,7 +58,7 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"  # the money went back
 
 
-_TIME_FIELDS = ("order_date", "shipped_at", "delivered_at", "refunded_at", "cancelled_at")
+_TIME_FIELDS = DATE_FIELDS
 
 
 class Item(BaseModel):
@@ -121,15 +121,13 @@ class Order(BaseModel):
         found = []
         for name in _TIME_FIELDS:
             value = data.get(name)
-            problem = getattr(value, "problem", None)
-            if isinstance(value, str) and problem is not None:
-                where = getattr(value, "cell", "") or name
-                found.append(f"the cell {where} ({name.replace('_', ' ')}): {problem}")
+            if isinstance(value, UnreadTime):
+                found.append(value.describe(name))
         if not found:
             return data
         kept = {key: value for key, value in data.items() if key not in _TIME_FIELDS}
         for name in _TIME_FIELDS:
-            if name in data and getattr(data[name], "problem", None) is None:
+            if name in data and not isinstance(data[name], UnreadTime):
                 kept[name] = data[name]
         kept["unread_dates"] = tuple(found)
         return kept

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheetqueue.sheets.gsheets_layout import column_letters
-from sheetqueue.sheets.times import format_time, from_serial, read_sheet_time
+from sheetqueue.sheets.times import UnreadTime, format_time, from_serial, read_sheet_time
 
 __all__ = ["LOCALE_FIELDS", "QUEUE_DATE_FIELDS", "SheetCells", "UnreadTime", "cell_value"]
 
@@ -38,19 +38,6 @@ QUEUE_DATE_FIELDS = frozenset({"timestamp", "checked_at"})
 
 _SLASHED_OR_SHORT = re.compile(r"^\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[ T,].*)?$")
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-class UnreadTime(str):
-    """The text of a date cell that cannot be read unambiguously; ``problem`` says why."""
-
-    problem: str
-    cell: str
-
-    def __new__(cls, text: str, problem: str, cell: str = "") -> UnreadTime:
-        made = super().__new__(cls, text)
-        made.problem = problem
-        made.cell = cell
-        return made
 
 
 def cell_value(value: Any) -> str:

@@ -95,6 +95,8 @@ class StoredRequest:
 
 
 def _cell_text(value: Any) -> str:
+    if isinstance(value, str):  # a marked cell (UnreadTime) stays itself
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 __all__ = [
     "SheetTime",
+    "UnreadTime",
     "calendar_days",
     "date_order",
     "format_time",
@@ -57,12 +58,18 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(value: object, zone: tzinfo = UTC) -> datetime | None:
-    """An aware UTC datetime, or None when the value is not a time we can read."""
+    """An aware UTC datetime, or None when the value is not a time we can read.
+
+    A cell marked :class:`UnreadTime` (text the sheet's locale does not settle) is
+    None too: it is reported, not read the usual month-first way.
+    """
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
+        if type(value) is not str and isinstance(value, UnreadTime):
+            return None  # the sheet's locale did not settle it: never guessed
         found = _parse_text(value.strip())
         if found is None:
             return None
@@ -115,6 +122,28 @@ class SheetTime:
 
     moment: datetime | None
     problem: str = ""
+
+
+class UnreadTime(str):
+    """The text of a date cell that cannot be read unambiguously; ``problem`` says why.
+
+    It is the cell's text as typed, so it is shown and written back unchanged; the
+    mark travels with it to the decision, which reports it instead of guessing.
+    """
+
+    problem: str
+    cell: str
+
+    def __new__(cls, text: str, problem: str, cell: str = "") -> UnreadTime:
+        made = super().__new__(cls, text)
+        made.problem = problem
+        made.cell = cell
+        return made
+
+    def describe(self, field: str) -> str:
+        """``the cell Orders!D2 (delivered at): '03/04/26' is ambiguous: ...``."""
+        label = field.replace("_", " ")
+        return f"the cell {self.cell or label} ({label}): {self.problem}"
 
 
 def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:

@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, RequestType
 from sheetqueue.sheets.orders import Item, Order, OrderStatus
+from sheetqueue.sheets.times import UnreadTime
 from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.policy_rules import ItemCheck, item_label
 
@@ -244,10 +245,7 @@ _NOTES: dict[Code, Callable[[Texts], str]] = {
         f"Order {t.oid} is marked delivered but has no delivery date, "
         "so the window cannot be measured."
     ),
-    Code.UNREADABLE_TIMESTAMP: lambda t: (
-        f"The Timestamp cell {t.request.timestamp!r} is not a time the worker can read, so the "
-        "window cannot be measured; correct it or decide by hand."
-    ),
+    Code.UNREADABLE_TIMESTAMP: lambda t: _unread_timestamp(t.request.timestamp),
     Code.UNREADABLE_ORDER_DATE: lambda t: (
         f"Order {t.oid} has a date the worker will not guess, so no window was measured: "
         f"{'; '.join(t.order.unread_dates if t.order else ())}; correct the cell or decide "
@@ -509,3 +507,16 @@ _SHOPPER: dict[Code, Callable[[Texts], str]] = {
         "store credit; our team will review it and email you."
     ),
 }
+
+
+def _unread_timestamp(timestamp: str) -> str:
+    """The note for a Timestamp that is no time, or one the sheet's locale does not settle."""
+    if isinstance(timestamp, UnreadTime):
+        return (
+            "The Timestamp is a time the worker will not guess, so the window cannot be "
+            f"measured: {timestamp.describe('timestamp')}; correct the cell or decide by hand."
+        )
+    return (
+        f"The Timestamp cell {timestamp!r} is not a time the worker can read, so the "
+        "window cannot be measured; correct it or decide by hand."
+    )

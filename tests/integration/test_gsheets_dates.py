@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sheetqueue.bootstrap import build_worker
 from sheetqueue.sheets.gsheets_api import SheetsApi
-from sheetqueue.sheets.gsheets_layout import Layout
+from sheetqueue.sheets.gsheets_layout import Layout, column_letters
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.orders import order_from_record
@@ -24,18 +24,25 @@ ITEMS = json.dumps([{"sku": "TEE-1", "name": "Tee", "category": "apparel", "pric
 ASKED = "2026-04-20T10:00:00Z"  # 17 days after 3 April, 47 after 4 March
 
 
-def _uk_book(emulator: Emulator, orders: list[list[Any]]) -> str:
-    """An en_GB spreadsheet in London time: the queue with one return, and ``orders``."""
+def _uk_book(
+    emulator: Emulator,
+    orders: list[list[Any]],
+    *,
+    header: list[str] = ORDER_HEADER,
+    asked: str = ASKED,
+    locale: str = "en_GB",
+) -> str:
+    """A spreadsheet in London time (en_GB unless told): one return asked at ``asked``."""
     layout = Layout.from_header(list(CANONICAL_HEADER))
-    row = layout.row_of(make_request(order_id="1001", timestamp=ASKED, type="return"))
+    row = layout.row_of(make_request(order_id="1001", timestamp=asked, type="return"))
     return emulator.create_spreadsheet(
         "UK shop",
         {
             "Requests": [list(CANONICAL_HEADER), row],
             "Log": [list(LOG_HEADER)],
-            "Orders": [ORDER_HEADER, *orders],
+            "Orders": [header, *orders],
         },
-        locale="en_GB",
+        locale=locale,
         time_zone="Europe/London",
     )
 
@@ -46,12 +53,12 @@ def _store(emulator: Emulator, book: str) -> GsheetsStore:
     return GsheetsStore(api, orders_with_queue=True)
 
 
-def _run_pass(emulator: Emulator, book: str, tmp_path: Path) -> dict[str, str]:
+def _run_pass(emulator: Emulator, book: str, tmp_path: Path, **overrides: Any) -> dict[str, str]:
     """One worker pass at a fixed time; the queue row's cells after it, by header."""
-    store = _store(emulator, book)
     settings = gsheets_settings(
-        emulator, book, state_path=tmp_path / "s.db", timezone="Europe/London"
+        emulator, book, state_path=tmp_path / "s.db", timezone="Europe/London", **overrides
     )
+    store = GsheetsStore.from_settings(settings, backoff=no_sleep_backoff())
     worker = build_worker(settings, store)
     worker.run_pass(datetime(2026, 4, 21, 12, 0, tzinfo=UTC))
     worker.ledger.close()
@@ -144,3 +151,61 @@ def test_emulator_renders_dates_by_option_and_reports_the_locale() -> None:
     props = http.spreadsheets_get(book, params={"fields": "properties(locale,timeZone)"})
     assert props["properties"]["locale"] == "en_GB"
     assert props["properties"]["timeZone"] == "Europe/London"
+
+
+SHOP_HEADER = ["Bestellnummer", "email", "status", "Zugestellt am", "items"]
+SHOP_FIELDS = {"order_id": "Bestellnummer", "delivered_at": "Zugestellt am"}
+
+
+def test_a_date_column_named_only_in_the_order_mapping_is_read_as_a_date(
+    tmp_path: Path,
+) -> None:
+    """[orders.fields] delivered_at = "Zugestellt am": its serial cell is 3 April, not a number."""
+    emulator = shared_emulator()
+    book = _uk_book(
+        emulator, [["1001", "ana@example.com", "delivered", "", ITEMS]], header=SHOP_HEADER
+    )
+    emulator.edit_cell(book, "Orders", 2, "D", "03/04/2026")  # typed: a serial number
+    assert emulator.values(book, "Orders", "UNFORMATTED_VALUE")[1][3] == 46115
+    cells = _run_pass(emulator, book, tmp_path, order_fields=SHOP_FIELDS)
+    assert cells["Decision"].startswith("eligible:"), cells["Worker Note"]
+    assert "17 days after delivery on 2026-04-03" in cells["Worker Note"]
+
+
+def test_an_ambiguous_date_in_a_mapped_column_goes_to_review_naming_the_cell(
+    tmp_path: Path,
+) -> None:
+    """A mapped date column's '03/04/26' is not guessed: unreadableOrderDate, the cell named."""
+    emulator = shared_emulator()
+    book = _uk_book(
+        emulator, [["1001", "ana@example.com", "delivered", "03/04/26", ITEMS]], header=SHOP_HEADER
+    )
+    cells = _run_pass(emulator, book, tmp_path, order_fields=SHOP_FIELDS)
+    assert cells["Status"] == "Needs Review"
+    assert cells["Decision"] == "review:unreadableOrderDate"
+    assert "the cell Orders!D2 (delivered at): '03/04/26'" in cells["Worker Note"]
+
+
+def test_an_ambiguous_typed_timestamp_goes_to_review_naming_the_cell_and_its_text(
+    tmp_path: Path,
+) -> None:
+    """A ja_JP sheet's Timestamp '05/04/2026' is not read month first: Needs Review, cell named."""
+    emulator = shared_emulator()
+    orders = [["1001", "ana@example.com", "delivered", "2026-04-03", ITEMS]]
+    book = _uk_book(emulator, orders, asked="05/04/2026", locale="ja_JP")
+    cells = _run_pass(emulator, book, tmp_path)
+    where = f"Requests!{column_letters(CANONICAL_HEADER.index('Timestamp'))}2"
+    assert cells["Status"] == "Needs Review", cells["Worker Note"]
+    assert cells["Decision"] == "review:unreadableTimestamp"
+    assert f"the cell {where} (timestamp): '05/04/2026' is ambiguous" in cells["Worker Note"]
+    assert cells["Timestamp"] == "05/04/2026"
+
+
+def test_a_typed_timestamp_the_locale_settles_is_read_day_first(tmp_path: Path) -> None:
+    """On an en_GB sheet a Timestamp typed '05/04/2026' is 5 April: 2 days after delivery."""
+    emulator = shared_emulator()
+    orders = [["1001", "ana@example.com", "delivered", "2026-04-03", ITEMS]]
+    book = _uk_book(emulator, orders, asked="05/04/2026")
+    cells = _run_pass(emulator, book, tmp_path)
+    assert cells["Decision"].startswith("eligible:"), cells["Worker Note"]
+    assert "2 days after delivery on 2026-04-03" in cells["Worker Note"]

@@ -11,7 +11,7 @@ import pytest
 
 from sheetqueue.config.policy import Policy
 from sheetqueue.sheets.model import Request, Status
-from sheetqueue.sheets.times import format_time
+from sheetqueue.sheets.times import UnreadTime, format_time
 from sheetqueue.worker.eligibility import NextStep, decide
 from tests import factories
 
@@ -217,3 +217,11 @@ def test_unreadable_timestamp_goes_to_review(timestamp: str) -> None:
     decision = decide(ask("return", timestamp), make_order(), Policy(), NOW)
     assert decision.cell == "review:unreadableTimestamp"
     assert repr(timestamp) in decision.note
+
+
+def test_a_timestamp_the_sheet_did_not_settle_goes_to_review_naming_the_cell() -> None:
+    """A marked Timestamp ('05/04/2026' on a ja_JP sheet) is not read month first: review."""
+    marked = UnreadTime("05/04/2026", "'05/04/2026' is ambiguous", "Requests!B7")
+    decision = decide(ask("return", marked), make_order(), Policy(), NOW)
+    assert decision.cell == "review:unreadableTimestamp"
+    assert "the cell Requests!B7 (timestamp): '05/04/2026' is ambiguous" in decision.note

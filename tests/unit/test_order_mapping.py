@@ -106,3 +106,14 @@ def test_a_structured_address_gives_city_and_postal_code_only() -> None:
     )
     assert (order.city, order.postal_code, order.shipping_address) == ("Paris", "75001", "")
     assert "Rue" not in order.model_dump_json()
+
+
+def test_the_date_columns_are_the_mapped_and_usual_names_of_the_date_fields() -> None:
+    """[orders.fields] names of date fields are date columns; other mapped names are not."""
+    mapping = OrderMapping.from_config(
+        {"delivered_at": "Zugestellt am", "shipped_at": ["Versand", "Sent"], "email": "Mail"}
+    )
+    columns = mapping.date_columns()
+    assert {"zugestelltam", "versand", "sent", "deliveredat", "createdat"} <= columns
+    assert "mail" not in columns and "email" not in columns
+    assert OrderMapping().date_columns() < columns
