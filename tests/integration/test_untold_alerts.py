@@ -16,6 +16,8 @@ from sheetqueue.bootstrap import build_worker
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import Worker, tick
 from tests.smtp_server import SmtpServer
@@ -194,4 +196,31 @@ def test_without_team_alerts_a_given_up_email_changes_nothing(
     assert "not sent (gave up after 2 tries" in cell and "untold" not in cell
     assert _Team.received == []
     worker.close()
+    store.close()
+
+
+def test_an_alert_another_worker_was_sending_is_recorded_maybe_not_sent_again(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """A ``team sending`` mark on the alert that no ledger here wrote: ``team maybe``, no resend."""
+    smtp.refuse_recipients = True
+    settings = _settings(tmp_path, smtp, team)
+    store = SqliteStore(settings.local_path)
+    request_id = _record(store)
+    worker = build_worker(settings, store)
+    _passes(worker, settings, 0, 10)
+    [stored] = [s for s in store.read_requests() if s.request.request_id == request_id]
+    cell = stored.request.notified
+    owed = f"untold owed {format_time(NOW + timedelta(minutes=10))}"
+    assert owed in cell and _Team.received == []
+    marked = f"{cell} team sending {format_time(NOW + timedelta(minutes=11))}"
+    expect = {"request_id": request_id, "notified": cell}
+    store.update_cells([CellUpdate(stored.ref, expect, {"notified": marked})])
+    worker.close()
+    _lose_state(settings)
+    again = build_worker(settings, store)
+    _passes(again, settings, 20, 30)
+    assert _Team.received == []
+    assert "untold" in _notified(store, request_id) and "team maybe" in _notified(store, request_id)
+    again.close()
     store.close()
