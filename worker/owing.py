@@ -259,9 +259,7 @@ class NoticeOwing:
             shoppers = (n.name for n in self.notifiers if channel_of(n.name) != "team")
             channels = channels_of(shoppers)
         log.info("notify.untold_owed", request_id=request.request_id.strip(), status=word)
-        return untold_message(
-            request, status, channels, outcome, mail_from=self.settings.mail_from
-        )
+        return untold_message(request, status, channels, outcome, mail_from=self.settings.mail_from)
 
     def _names(self, channels: Sequence[str]) -> list[str]:
         """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""

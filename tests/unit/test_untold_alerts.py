@@ -74,7 +74,7 @@ def test_a_shopper_could_not_be_told_when_no_shopper_channel_surely_carried_it(
 
 
 def test_catch_up_owes_the_alert_once_and_only_with_team_alerts() -> None:
-    """Settling a given-up notice adds ``Done untold owed``; again, or without alerts, it does not."""
+    """Settling a given-up notice owes ``Done untold``; again, or without alerts, it does not."""
     cell = parse(f"Done owed {AT} email sending {AT}")
     records = {
         ("REQ-A", "Done"): _record(
@@ -125,6 +125,7 @@ def test_the_untold_alert_is_short_plain_and_masked_with_its_own_message_id() ->
         "after 5 tries; shopper a***@e***.com, ***00."
     )
     assert "\n" not in alert.text and len(alert.text) < 200
-    assert alert.notice_word == "Done untold" and alert.message_id.endswith("-done-untold@x.example>")
+    assert alert.notice_word == "Done untold"
+    assert alert.message_id.endswith("-done-untold@x.example>")
     maybe = untold_message(request, Status.DONE, ["email"], "maybe", mail_from="help@x.example")
     assert "email may not have arrived (no answer)" in maybe.text

@@ -134,9 +134,7 @@ def status_slug(status: Status) -> str:
     return status.value.lower().replace(" ", "_")
 
 
-def message_id_for(
-    request_id: str, status: Status, mail_from: str, *, untold: bool = False
-) -> str:
+def message_id_for(request_id: str, status: Status, mail_from: str, *, untold: bool = False) -> str:
     """The deterministic Message-ID of the message about ``request_id`` reaching ``status``."""
     local = _UNSAFE.sub("-", request_id.strip()).strip("-") or "request"
     slug = status_slug(status).replace("_", "-") + ("-untold" if untold else "")

@@ -109,7 +109,7 @@ def untold_message(
 
 
 class TeamNotifier:
-    """One ``SHEETQUEUE_TEAM_ALERTS`` URL: carries ``Needs Review`` notices and ``untold`` alerts."""
+    """One ``SHEETQUEUE_TEAM_ALERTS`` URL: carries review notices and ``untold`` alerts."""
 
     def __init__(self, url: str) -> None:
         url = url.strip()
