@@ -119,6 +119,14 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self._server = server
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self._server.refuse_recipients:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
@@ -158,6 +166,7 @@ class SmtpServer:
         self.peers: set[tuple[Any, ...]] = set()  # one (host, port) per client connection
         self.lock = threading.Lock()
         self.drop_after_data = False
+        self.refuse_recipients = False  # answer every RCPT TO with 550
         context = None
         if cert is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -32,7 +32,7 @@ from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.ledger import Ledger, Owed
 from sheetqueue.worker.notified import Cell, channel_of, parse, sending_entry
 from sheetqueue.worker.notify.base import Notifier
-from sheetqueue.worker.sending import Written
+from sheetqueue.worker.sending import Written, carriers
 
 __all__ = ["LeaseGuard", "mark_sending"]
 
@@ -123,10 +123,10 @@ def mark_sending(
     cells: dict[str, Cell] = {}
     marked: dict[str, list[Owed]] = {}
     for owed in claimed:
-        request_id, status = owed.message.request_id, owed.message.status.value
+        request_id, status = owed.message.request_id, owed.message.notice_word
         channels = [
             channel_of(n.name)
-            for n in notifiers
+            for n in carriers(notifiers, owed.message)
             if n.name not in owed.delivered and n.skip_reason(owed.message) is None
         ]
         if not channels:
@@ -171,6 +171,6 @@ def mark_sending(
             continue
         written[rid] = Written(row.ref, row.request_id, row.status, cell.render())
         going += marked[rid]
-        keys += [(rid, owed.message.status.value) for owed in marked[rid]]
+        keys += [(rid, owed.message.notice_word) for owed in marked[rid]]
     ledger.mark_sheet(keys, at)
     return going

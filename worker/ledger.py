@@ -226,13 +226,13 @@ class Ledger:
             [
                 (
                     m.request_id,
-                    m.status.value,
+                    m.notice_word,
                     _encoded(m),
                     state.value,
                     format_time(now),
                     format_time(now),
-                    json.dumps(sorted(delivered.get((m.request_id, m.status.value), []))),
-                    json.dumps(sorted(unsure.get((m.request_id, m.status.value), []))),
+                    json.dumps(sorted(delivered.get((m.request_id, m.notice_word), []))),
+                    json.dumps(sorted(unsure.get((m.request_id, m.notice_word), []))),
                 )
                 for m in messages
             ],
@@ -304,7 +304,7 @@ class Ledger:
                 (
                     json.dumps(sorted(notifiers)),
                     owed.message.request_id,
-                    owed.message.status.value,
+                    owed.message.notice_word,
                 ),
             )
 
@@ -339,7 +339,7 @@ class Ledger:
         with self._write() as db:
             db.execute(
                 "UPDATE notices SET claimed_until = '' WHERE request_id = ? AND status = ?",
-                (owed.message.request_id, owed.message.status.value),
+                (owed.message.request_id, owed.message.notice_word),
             )
 
     def due(self, now: datetime) -> list[Owed]:
@@ -372,7 +372,7 @@ class Ledger:
     ) -> NoticeState:
         """Note how a try went (and drop the claim); return the notice's new state."""
         attempts = owed.attempts + 1
-        key = (owed.message.request_id, owed.message.status.value)
+        key = (owed.message.request_id, owed.message.notice_word)
         rows = self._select(
             "SELECT delivered, maybe FROM notices WHERE request_id = ? AND status = ?", key
         )

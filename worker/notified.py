@@ -22,9 +22,15 @@ sheet alone:
 ``Done 2026-11-22T09:30:00Z email, webhook gave up``  email carried it, the webhook never did
 ``Done not sent (no address to send to)``      nothing could carry it
 ``Done not sent (gave up after 5 tries: ...)`` every try failed
+``Done untold owed 2026-11-22T09:40:00Z``      the team must be told the shopper could not
+                                               be told (given up, or maybe delivered);
+                                               owed in the write that settles the notice
+``Done untold 2026-11-22T09:45:00Z team``      ... and the team's alert carried it
 =============================================  ==========================================
 
-Channels are ``email`` (SMTP or Maildir), ``webhook`` and ``log``. A cell with
+Channels are ``email`` (SMTP or Maildir), ``webhook``, ``apprise``, ``log`` and
+``team``. An ``untold`` entry is a notice of its own (its own ledger row, sending
+marks and outcome) that only the team's channels carry. A cell with
 at least one entry means "the worker has seen this row"; an empty cell on a
 closed row means the row is history. Text a person typed into the cell is
 kept as it is. :func:`parse` and :meth:`Cell.render` round-trip exactly, so a
@@ -53,6 +59,7 @@ __all__ = [
     "parse",
     "seen_entry",
     "sending_entry",
+    "untold_entry",
 ]
 
 Kind = Literal["seen", "adopted", "owed", "told", "not_sent", "other"]
@@ -62,6 +69,7 @@ _CHANNEL = re.compile(
     r"^([a-z][a-z0-9+._-]*)( maybe| gave up| sending (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z))?$"
 )
 _STATUSES = sorted(Status, key=lambda s: -len(s.value))
+UNTOLD = "untold"
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,22 @@ class Entry:
         return Status.parse(self.status) if self.status.strip() else None
 
     @property
+    def untold(self) -> bool:
+        """The team's alert that the shopper could not be told (``Done untold ...``)."""
+        return self.status.endswith(f" {UNTOLD}")
+
+    @property
+    def could_not_tell(self) -> bool:
+        """A settled shopper notice no shopper channel surely carried: given up, or maybe."""
+        if self.untold or self.kind not in ("told", "not_sent"):
+            return False
+        if self.kind == "not_sent":
+            return self.reason.startswith("gave up")
+        if any(channel != "team" for channel in self.carried):
+            return False
+        return any(channel != "team" for channel in (*self.maybe, *self.gave_up))
+
+    @property
     def is_notice(self) -> bool:
         """An entry about telling the shopper (owed, told or not sent)."""
         return self.kind in ("owed", "told", "not_sent")
@@ -107,6 +131,8 @@ class Entry:
     @property
     def gave_up_sentence(self) -> str:
         """The Worker Note sentence when some or all of this notice never went out."""
+        if self.untold:
+            return ""  # about the team's alert, not the shopper
         if self.kind == "not_sent" and self.reason.startswith("gave up"):
             tries, _, error = self.reason.removeprefix("gave up").strip().partition(": ")
             said = f" {tries}" if tries else ""
@@ -144,6 +170,13 @@ class Cell:
             if entry.kind != "seen" and entry.kind != "other" and entry.parsed_status == status:
                 return entry
         return None
+
+    def entry_for(self, word: str) -> Entry | None:
+        """The notice entry written with this word (``Done``, ``Done untold``), if any."""
+        status = Status.parse(word)
+        if status is not None:
+            return self.notice(status)
+        return next((e for e in self.entries if e.is_notice and e.status == word), None)
 
     def owed(self) -> list[Entry]:
         return [entry for entry in self.entries if entry.kind == "owed"]
@@ -188,8 +221,11 @@ def _entry(text: str) -> Entry:
     if status is None:
         return other
     rest = text[len(status.value) :].strip()
+    word = status.value
+    if rest == UNTOLD or rest.startswith(f"{UNTOLD} "):
+        word, rest = f"{word} {UNTOLD}", rest[len(UNTOLD) :].strip()
     if rest.startswith("not sent (") and rest.endswith(")"):
-        return Entry("not_sent", status=status.value, reason=rest[len("not sent (") : -1])
+        return Entry("not_sent", status=word, reason=rest[len("not sent (") : -1])
     kind: Kind = "told"
     if rest.startswith("owed"):
         kind, rest = "owed", rest[len("owed") :].strip()
@@ -204,7 +240,7 @@ def _entry(text: str) -> Entry:
         return other
     channels = tuple(channel for channel, _at in sending)
     at = times.pop() if times else ""
-    return Entry(kind, status.value, when, carried, maybe, gave_up, channels, at)
+    return Entry(kind, word, when, carried, maybe, gave_up, channels, at)
 
 
 _Channels = tuple[
@@ -287,6 +323,11 @@ def foreign_sending(entry: Entry) -> Entry:
 
 def owed_entry(status: Status, when: str) -> Entry:
     return Entry("owed", status.value, when)
+
+
+def untold_entry(status: str, when: str) -> Entry:
+    """The team's alert owed, about the shopper's notice of ``status`` that did not reach them."""
+    return Entry("owed", f"{status} {UNTOLD}", when)
 
 
 def adopted_entry(status: str, when: str) -> Entry:

@@ -2,7 +2,9 @@
 
 :class:`NoticeOwing` is the part of the :class:`~sheetqueue.worker.tick.Worker`
 that owes notices in the same sheet write as the status, rebuilds a notice the
-sheet owes but the ledger lost, and closes the ones another worker told.
+sheet owes but the ledger lost, and closes the ones another worker told. The
+team's ``untold`` alerts (owed when a shopper's notice is settled as given up
+or maybe delivered) reach the ledger the same way: rebuilt from the cell.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from sheetqueue.worker.notified import (
     Cell,
     Entry,
     channel_of,
+    channels_of,
     owed_entry,
     parse,
 )
 from sheetqueue.worker.notify.base import Notifier
 from sheetqueue.worker.notify.message import Notice, OutgoingMessage
+from sheetqueue.worker.notify.team import untold_message
 from sheetqueue.worker.notify.templates import Templates, build_message
 from sheetqueue.worker.pass_plan import PassReport, RowPlan, with_sentence
 from sheetqueue.worker.sending import Written
@@ -84,6 +88,11 @@ class NoticeOwing:
         self._owe(plan, request, Status.APPROVED, now, message=message, values=values)
 
     # -- notices --------------------------------------------------------------
+
+    @property
+    def _team_alerts(self) -> bool:
+        """Team alerts are configured: a shopper who could not be told is reported to the team."""
+        return any(channel_of(n.name) == "team" for n in self.notifiers)
 
     def _wants_notice(self, status: Status) -> bool:
         if status.is_closed:
@@ -192,10 +201,10 @@ class NoticeOwing:
                 if key in staged:
                     confirm.append(key)
                     continue
-                rebuilt.append(self._rebuilt(request, entry))
+                rebuilt.append(self._rebuilt(request, entry, cell, records))
                 delivered[key] = self._names(entry.carried)
                 maybe[key] = self._names(entry.maybe)
-        rebuilt_keys = {(m.request_id, m.status.value) for m in rebuilt}
+        rebuilt_keys = {(m.request_id, m.notice_word) for m in rebuilt}
         self.ledger.settle(
             confirm,
             rebuilt,
@@ -207,7 +216,15 @@ class NoticeOwing:
         )
         self.ledger.add_maybe({k: v for k, v in maybe.items() if k not in rebuilt_keys})
 
-    def _rebuilt(self, request: Request, entry: Entry) -> OutgoingMessage:
+    def _rebuilt(
+        self,
+        request: Request,
+        entry: Entry,
+        cell: Cell,
+        records: dict[tuple[str, str], NoticeRecord],
+    ) -> OutgoingMessage:
+        if entry.untold:
+            return self._untold(request, entry, cell, records)
         status = entry.parsed_status or Status.PENDING
         link = link_for(self.settings.links, request.parsed_type)
         notice = Notice.from_request(
@@ -215,6 +232,34 @@ class NoticeOwing:
         )
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
+
+    def _untold(
+        self,
+        request: Request,
+        entry: Entry,
+        cell: Cell,
+        records: dict[tuple[str, str], NoticeRecord],
+    ) -> OutgoingMessage:
+        """The team's alert owed in ``entry``, from the shopper's settled notice it is about."""
+        word = entry.status.rpartition(" ")[0]
+        status = Status.parse(word) or Status.PENDING
+        told = cell.entry_for(word)
+        record = records.get((request.request_id.strip(), word))
+        outcome = "gave up"
+        if told is not None and told.kind == "not_sent":
+            outcome = told.reason.partition(":")[0]  # "gave up after 5 tries"
+        if told is not None and told.kind == "told":
+            gave_up = [c for c in told.gave_up if c != "team"]
+            maybe = [c for c in told.maybe if c != "team"]
+            channels: Sequence[str] = gave_up or maybe
+            outcome = "gave up" if gave_up else "maybe"
+        elif record is not None and record.failed:
+            channels = channels_of(record.failed)
+        else:
+            shoppers = (n.name for n in self.notifiers if channel_of(n.name) != "team")
+            channels = channels_of(shoppers)
+        log.info("notify.untold_owed", request_id=request.request_id.strip(), status=word)
+        return untold_message(request, status, channels, outcome, mail_from=self.settings.mail_from)
 
     def _names(self, channels: Sequence[str]) -> list[str]:
         """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""
@@ -249,8 +294,7 @@ def _told_elsewhere(cell: Cell, request_id: str, statuses: Sequence[str]) -> lis
     """Notices this ledger still owes that the cell says are settled (another worker told them)."""
     settled = []
     for word in statuses:
-        status = Status.parse(word)
-        entry = cell.notice(status) if status is not None else None
+        entry = cell.entry_for(word)
         if entry is not None and entry.kind != "owed":
             settled.append((request_id, word))
     return settled

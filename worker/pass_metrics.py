@@ -27,12 +27,13 @@ def by_status(statuses: Iterable[str]) -> dict[str, int]:
 def owed_by_channel(ledger: Ledger, notifiers: Sequence[Notifier]) -> dict[str, int]:
     """Notices still owed, per channel that has not carried them yet."""
     owed: Counter[str] = Counter({channel_of(n.name): 0 for n in notifiers})
-    for record in ledger.records().values():
+    for (_request_id, word), record in ledger.records().items():
         if record.state is not NoticeState.PENDING:
             continue
         done = set(record.delivered) | set(record.maybe)
+        untold = word.endswith(" untold")  # the team's alert: only the team carries it
         for notifier in notifiers:
-            if notifier.name not in done:
+            if notifier.name not in done and (not untold or channel_of(notifier.name) == "team"):
                 owed[channel_of(notifier.name)] += 1
     return dict(owed)
 

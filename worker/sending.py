@@ -11,6 +11,10 @@ step records as maybe delivered instead of sending again (see
 soon as it is known, then the ``Notified`` cells of the rows concerned are
 brought up to date in one compare-and-set write that also expects the cell
 as the pass left it.
+
+With team alerts, a shopper's notice settled as given up (or only maybe
+delivered) owes, in that same cell write, the team's ``untold`` alert: a
+notice of its own, carried by the team's channels alone in a later send step.
 """
 
 from __future__ import annotations
@@ -37,10 +41,12 @@ from sheetqueue.worker.notified import (
     foreign_sending,
     parse,
     sending_entry,
+    untold_entry,
 )
 from sheetqueue.worker.notify.base import Delivery, Notifier, deliver, send_step
+from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["SendResult", "Written", "catch_up", "note_outcomes", "send_due"]
+__all__ = ["SendResult", "Written", "carriers", "catch_up", "note_outcomes", "send_due"]
 
 log = structlog.get_logger("sheetqueue.worker")
 
@@ -65,12 +71,20 @@ class SendResult:
     postponed: int = 0
 
 
-def catch_up(cell: Cell, request_id: str, records: Mapping[tuple[str, str], NoticeRecord]) -> Cell:
+def catch_up(
+    cell: Cell,
+    request_id: str,
+    records: Mapping[tuple[str, str], NoticeRecord],
+    *,
+    untold: bool = False,
+) -> Cell:
     """The cell with each owed entry replaced by how the ledger says it went.
 
     A ``sending`` mark this ledger did not write becomes ``maybe`` (another
     worker, or this host before its state file was lost, was handing it over);
-    one it wrote stays only on the notifiers still in flight.
+    one it wrote stays only on the notifiers still in flight. With ``untold``
+    (team alerts configured), a shopper's notice settled here that no shopper
+    channel surely carried owes the team's ``untold`` alert, once.
     """
     for entry in cell.owed():
         record = records.get((request_id, entry.status))
@@ -93,7 +107,16 @@ def catch_up(cell: Cell, request_id: str, records: Mapping[tuple[str, str], Noti
         if caught.kind == "owed" and record.in_flight and entry.sending:
             caught = sending_entry(caught, channels_of(record.in_flight), entry.sending_at)
         cell = cell.with_entry(caught)
+        if untold and caught.could_not_tell and cell.entry_for(f"{entry.status} untold") is None:
+            cell = cell.with_entry(untold_entry(entry.status, when or entry.time))
     return cell
+
+
+def carriers(notifiers: Sequence[Notifier], message: OutgoingMessage) -> list[Notifier]:
+    """The notifiers that may carry ``message``: the team's alone for an ``untold`` alert."""
+    if not message.untold:
+        return list(notifiers)
+    return [n for n in notifiers if channel_of(n.name) == "team"]
 
 
 def send_due(
@@ -130,7 +153,7 @@ def send_due(
     def attempt(owed: Owed) -> tuple[Owed, Delivery | None]:
         if monotonic() > deadline:
             return owed, None
-        waiting = [n for n in notifiers if n.name not in owed.delivered]
+        waiting = [n for n in carriers(notifiers, owed.message) if n.name not in owed.delivered]
         return owed, deliver(
             waiting, owed.message, before_send=lambda names: ledger.mark_in_flight(owed, names)
         )
@@ -167,7 +190,7 @@ def _record(
         log.warning(
             "notify.maybe_delivered",
             request_id=owed.message.request_id,
-            status=owed.message.status.value,
+            status=owed.message.notice_word,
             message_id=owed.message.message_id,
             notifiers=sorted(owed.recovered),
             error="a pass stopped while sending it: not sent again on these notifiers",
@@ -187,7 +210,8 @@ def _record(
         result.notified += 1
         _count(metrics, "sheetqueue_notifications_sent_total", delivery.sent)
         for _alerted in (n for n in delivery.sent if channel_of(n) == "team"):
-            metrics.inc("sheetqueue_team_alerts_total", reason="review")
+            reason = "untold" if owed.message.untold else "review"
+            metrics.inc("sheetqueue_team_alerts_total", reason=reason)
     if delivery.maybe or owed.recovered:
         result.maybe += 1
         _count(
@@ -202,7 +226,7 @@ def _record(
         log.error(
             "notify.gave_up",
             request_id=owed.message.request_id,
-            status=owed.message.status.value,
+            status=owed.message.notice_word,
             error=error,
         )
 
@@ -217,6 +241,8 @@ def note_outcomes(
     ledger: Ledger,
     written: dict[str, Written],
     lock: BaseFileLock | None,
+    *,
+    untold: bool = False,
 ) -> int:
     """Write the Notified cells the send step changed; return how many.
 
@@ -227,7 +253,7 @@ def note_outcomes(
     updates: list[CellUpdate] = []
     new_cells: dict[str, str] = {}
     for request_id, row in written.items():
-        cell = catch_up(parse(row.notified), request_id, records).render()
+        cell = catch_up(parse(row.notified), request_id, records, untold=untold).render()
         if cell != row.notified:
             expect = {"request_id": row.request_id, "status": row.status, "notified": row.notified}
             updates.append(CellUpdate(row.ref, expect, {"notified": cell}))

@@ -244,7 +244,7 @@ class Worker(NoticeOwing):
         report.maybe_delivered += sent.maybe
         report.postponed += sent.postponed
         if guard is None or guard.renew_if_long("outcome write"):
-            note_outcomes(self.store, self.ledger, self._written, lock)
+            note_outcomes(self.store, self.ledger, self._written, lock, untold=self._team_alerts)
         stopped = {"stopped": "lease lost"} if guard is not None and guard.lost else {}
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows, **stopped)
 
@@ -340,7 +340,7 @@ class Worker(NoticeOwing):
         request_id = request.request_id.strip()
         before = parse(request.notified)
         first = not before.seen_by_worker
-        plan.cell = catch_up(before, request_id, records)
+        plan.cell = catch_up(before, request_id, records, untold=self._team_alerts)
         status = request.parsed_status
         if adopt_only:
             self._plan_first_sight(plan, request.request_id, request.status, now)

@@ -105,6 +105,12 @@ class OutgoingMessage:
     message_id: str  # ``<sq-REQ-7K2M-done@shop.example>``
     idempotency_key: str  # the Message-ID without angle brackets
     reason: str = ""  # the decision's code (``lateRefund``): for the team's alert, not the shopper
+    untold: bool = False  # the team's alert that the shopper could not be told about ``status``
+
+    @property
+    def notice_word(self) -> str:
+        """The word its ledger row and ``Notified`` entry go by: ``Done``, or ``Done untold``."""
+        return f"{self.status.value} untold" if self.untold else self.status.value
 
     @property
     def event(self) -> str:
@@ -128,10 +134,10 @@ def status_slug(status: Status) -> str:
     return status.value.lower().replace(" ", "_")
 
 
-def message_id_for(request_id: str, status: Status, mail_from: str) -> str:
+def message_id_for(request_id: str, status: Status, mail_from: str, *, untold: bool = False) -> str:
     """The deterministic Message-ID of the message about ``request_id`` reaching ``status``."""
     local = _UNSAFE.sub("-", request_id.strip()).strip("-") or "request"
-    slug = status_slug(status).replace("_", "-")
+    slug = status_slug(status).replace("_", "-") + ("-untold" if untold else "")
     return f"<sq-{local}-{slug}@{sender_domain(mail_from)}>"
 
 

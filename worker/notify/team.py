@@ -15,6 +15,12 @@ Teams, Discord, ``mailtos://`` for email, ``json://`` for a plain POST);
 ``log:`` writes it to the log. When shoppers are not told about reviews
 (``SHEETQUEUE_NOTIFY_ON_REVIEW`` off), the shopper's notifiers skip the
 ``Needs Review`` notice and only the team gets it.
+
+The team is also told when a shopper could not be told: a shopper's notice
+given up after its tries, or left maybe delivered, owes an ``untold`` alert
+(``Done untold owed ...`` in ``Notified``) in the write that settles it. That
+alert is a notice of its own, with its own ledger row and Message-ID, that
+only the team's notifiers carry (:func:`untold_message`).
 """
 
 from __future__ import annotations
@@ -24,14 +30,21 @@ from collections.abc import Sequence
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.logs import mask_email, mask_phone
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.model import Status
+from sheetqueue.sheets.model import Request, Status
 from sheetqueue.worker.notify.base import Notifier, Pooled, log_event, skipped
-from sheetqueue.worker.notify.message import OutgoingMessage
+from sheetqueue.worker.notify.message import OutgoingMessage, message_id_for
 
-__all__ = ["TEAM_CHANNEL", "TeamNotifier", "alert_text", "with_team_alerts"]
+__all__ = [
+    "TEAM_CHANNEL",
+    "TeamNotifier",
+    "alert_text",
+    "untold_message",
+    "untold_text",
+    "with_team_alerts",
+]
 
 TEAM_CHANNEL = "team"
-_NOT_FOR_TEAM = "the team is told only about requests that need review"
+_NOT_FOR_TEAM = "the team is told only about reviews and shoppers who could not be told"
 _NOT_FOR_SHOPPER = "shoppers are not told about reviews (SHEETQUEUE_NOTIFY_ON_REVIEW is off)"
 
 
@@ -50,8 +63,53 @@ def alert_text(message: OutgoingMessage) -> str:
     return "; ".join(word for word in words if word) + "."
 
 
+def _shopper(email: str, phone: str) -> str:
+    return ", ".join(part for part in (mask_email(email), mask_phone(phone)) if part)
+
+
+def untold_text(request: Request, status: Status, channels: Sequence[str], outcome: str) -> str:
+    """The alert that the shopper was not told: one short plain line, the address masked.
+
+    ``outcome`` is ``maybe`` (sent, never answered) or how it was given up
+    (``gave up after 5 tries``).
+    """
+    kind = request.parsed_type.value.replace("_", " ") if request.parsed_type else "request"
+    by = ", ".join(channels) or "any channel"
+    what = "may not have arrived (no answer)" if outcome == "maybe" else outcome
+    shopper = _shopper(request.email.strip(), request.phone.strip())
+    words = [
+        f"{request.request_id.strip()} shopper not told: {kind}",
+        f"the {status.value} notice by {by} {what}",
+        f"shopper {shopper}" if shopper else "",
+    ]
+    return "; ".join(word for word in words if word) + "."
+
+
+def untold_message(
+    request: Request, status: Status, channels: Sequence[str], outcome: str, *, mail_from: str
+) -> OutgoingMessage:
+    """The team's ``untold`` alert about ``request``'s notice of ``status``, ready to send."""
+    request_id = request.request_id.strip()
+    message_id = message_id_for(request_id, status, mail_from, untold=True)
+    return OutgoingMessage(
+        request_id=request_id,
+        status=status,
+        request_type=request.parsed_type,
+        order_id=request.order_id.strip(),
+        to_email=request.email.strip(),
+        to_phone=request.phone.strip(),
+        from_email=mail_from,
+        subject=f"Shopper not told: {request_id}",
+        text=untold_text(request, status, channels, outcome),
+        html="",
+        message_id=message_id,
+        idempotency_key=message_id.strip("<>"),
+        untold=True,
+    )
+
+
 class TeamNotifier:
-    """One ``SHEETQUEUE_TEAM_ALERTS`` URL: carries only ``Needs Review`` notices, as alerts."""
+    """One ``SHEETQUEUE_TEAM_ALERTS`` URL: carries review notices and ``untold`` alerts."""
 
     def __init__(self, url: str) -> None:
         url = url.strip()
@@ -81,17 +139,20 @@ class TeamNotifier:
         self.name = f"{TEAM_CHANNEL}:{shown}"
 
     def skip_reason(self, message: OutgoingMessage) -> str | None:
-        return None if message.status is Status.NEEDS_REVIEW else _NOT_FOR_TEAM
+        if message.untold or message.status is Status.NEEDS_REVIEW:
+            return None
+        return _NOT_FOR_TEAM
 
     def send(self, message: OutgoingMessage) -> None:
         if skipped(self, message) is not None:
             return
+        text = message.text if message.untold else alert_text(message)
         if self._apprise:
             from sheetqueue.worker.notify.apprise import send_text
 
-            title = f"Needs review: {message.request_id}"
-            send_text(self._target, alert_text(message), name=self.name, title=title)
-        log_event("notify.team_alerted", self, message, alert=alert_text(message))
+            title = message.subject if message.untold else f"Needs review: {message.request_id}"
+            send_text(self._target, text, name=self.name, title=title)
+        log_event("notify.team_alerted", self, message, alert=text)
 
     def check(self) -> None:
         return None

@@ -1,0 +1,226 @@
+"""Untold alerts: a shopper who could not be told (given up, maybe delivered) is reported once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from sheetqueue.bootstrap import build_worker
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.sqlite_store import SqliteStore
+from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.sheets.times import format_time
+from sheetqueue.worker.lock import pass_lock
+from sheetqueue.worker.tick import Worker, tick
+from tests.smtp_server import SmtpServer
+
+NOW = datetime(2026, 12, 2, 9, 0, 0).astimezone()
+
+
+class _Team(BaseHTTPRequestHandler):
+    """The team's chat: records each JSON alert POSTed to it."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        type(self).received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def team() -> Iterator[str]:
+    """A JSON endpoint on 127.0.0.1 standing for the team's chat; yields ``host:port``."""
+    _Team.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Team)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for the shopper's email."""
+    with SmtpServer() as server:
+        yield server
+
+
+def _settings(tmp_path: Path, smtp: SmtpServer, team: str | None, **overrides: Any) -> Settings:
+    orders = tmp_path / "orders.json"
+    order = {
+        "order_id": "ORD-1001",
+        "email": "ana@example.com",
+        "status": "delivered",
+        "order_date": (NOW - timedelta(days=9)).date().isoformat(),
+        "delivered_at": (NOW - timedelta(days=5)).date().isoformat(),
+    }
+    orders.write_text(json.dumps([order]))
+    return Settings(
+        local_path=tmp_path / "queue.db",
+        state_path=overrides.pop("state_path", tmp_path / "state.db"),
+        orders=f"file:{orders}",
+        notify=[smtp.url()],
+        team_alerts=[f"apprise:json://{team}/alerts"] if team else [],
+        mail_from="help@teeshop.example",
+        notify_max_attempts=2,
+        notify_retry_seconds=1,
+        **overrides,
+    )
+
+
+def _record(store: SqliteStore) -> str:
+    """A cancellation of a delivered order: the worker finds it ineligible and tells the shopper."""
+    fields = {"type": "cancellation", "order_id": "ORD-1001", "email": "ana@example.com"}
+    return record_request(store, parse_new_request(fields), NOW).request_id
+
+
+def _pass(worker: Worker, settings: Settings, now: datetime) -> None:
+    assert tick(worker, now, pass_lock(settings)) is not None
+
+
+def _passes(worker: Worker, settings: Settings, *minutes: int) -> None:
+    for minute in minutes:
+        _pass(worker, settings, NOW + timedelta(minutes=minute))
+
+
+def _notified(store: SqliteStore, request_id: str) -> str:
+    [row] = [s.request for s in store.read_requests() if s.request.request_id == request_id]
+    return row.notified
+
+
+def _lose_state(settings: Settings) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.state_path}{suffix}").unlink(missing_ok=True)
+
+
+def _alerts() -> list[str]:
+    return [str(alert["message"]) for alert in _Team.received]
+
+
+def test_a_given_up_email_alerts_the_team_once_even_after_the_state_file_is_lost(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """Every try refused: one plain alert (ID, type, channel, masked address), never repeated."""
+    smtp.refuse_recipients = True
+    settings = _settings(tmp_path, smtp, team)
+    store = SqliteStore(settings.local_path)
+    request_id = _record(store)
+    worker = build_worker(settings, store)
+    _passes(worker, settings, 0, 10, 20, 30)
+    [text] = _alerts()
+    assert request_id in text and "cancellation" in text and "email gave up after 2 tries" in text
+    assert "a***@e***.com" in text and "ana@example.com" not in json.dumps(_Team.received)
+    assert len(text) < 200
+    cell = _notified(store, request_id)
+    assert "not sent (gave up after 2 tries" in cell and " untold " in cell and "team" in cell
+    assert "owed" not in cell
+    assert worker.metrics.value("sheetqueue_team_alerts_total", reason="untold") == 1
+    worker.close()
+    _lose_state(settings)
+    again = build_worker(settings, store)
+    _passes(again, settings, 40, 120)
+    assert len(_Team.received) == 1 and smtp.messages == []
+    again.close()
+    store.close()
+
+
+def test_a_maybe_delivered_email_alerts_the_team_once_and_is_not_resent(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """The server drops after DATA: the shopper's email is not resent, the team is told once."""
+    smtp.drop_after_data = True
+    settings = _settings(tmp_path, smtp, team)
+    store = SqliteStore(settings.local_path)
+    request_id = _record(store)
+    worker = build_worker(settings, store)
+    _passes(worker, settings, 0, 10, 20)
+    [text] = _alerts()
+    assert request_id in text and "email may not have arrived" in text and "a***@e***.com" in text
+    assert len(smtp.messages) == 1  # the shopper's one email, never the alert, never again
+    assert "email maybe" in _notified(store, request_id)
+    worker.close()
+    _lose_state(settings)
+    again = build_worker(settings, store)
+    _passes(again, settings, 30, 120)
+    assert len(_Team.received) == 1 and len(smtp.messages) == 1
+    again.close()
+    store.close()
+
+
+def test_two_workers_taking_turns_alert_the_team_once(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """Two workers with their own state files, passes alternating: one alert in all."""
+    smtp.refuse_recipients = True
+    first = _settings(tmp_path, smtp, team)
+    second = _settings(tmp_path, smtp, team, state_path=tmp_path / "other-state.db")
+    store = SqliteStore(first.local_path)
+    request_id = _record(store)
+    workers = [(build_worker(first, store), first), (build_worker(second, store), second)]
+    for minute in range(0, 80, 10):
+        worker, settings = workers[(minute // 10) % 2]
+        _pass(worker, settings, NOW + timedelta(minutes=minute))
+    assert len(_alerts()) == 1 and request_id in _alerts()[0]
+    assert "owed" not in _notified(store, request_id)
+    for worker, _settings_used in workers:
+        worker.close()
+    store.close()
+
+
+def test_without_team_alerts_a_given_up_email_changes_nothing(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """No SHEETQUEUE_TEAM_ALERTS: the notice is given up as before, nothing else is owed."""
+    smtp.refuse_recipients = True
+    settings = _settings(tmp_path, smtp, None)
+    store = SqliteStore(settings.local_path)
+    request_id = _record(store)
+    worker = build_worker(settings, store)
+    _passes(worker, settings, 0, 10, 20, 30)
+    cell = _notified(store, request_id)
+    assert "not sent (gave up after 2 tries" in cell and "untold" not in cell
+    assert _Team.received == []
+    worker.close()
+    store.close()
+
+
+def test_an_alert_another_worker_was_sending_is_recorded_maybe_not_sent_again(
+    tmp_path: Path, smtp: SmtpServer, team: str
+) -> None:
+    """A ``team sending`` mark on the alert that no ledger here wrote: ``team maybe``, no resend."""
+    smtp.refuse_recipients = True
+    settings = _settings(tmp_path, smtp, team)
+    store = SqliteStore(settings.local_path)
+    request_id = _record(store)
+    worker = build_worker(settings, store)
+    _passes(worker, settings, 0, 10)
+    [stored] = [s for s in store.read_requests() if s.request.request_id == request_id]
+    cell = stored.request.notified
+    owed = f"untold owed {format_time(NOW + timedelta(minutes=10))}"
+    assert owed in cell and _Team.received == []
+    marked = f"{cell} team sending {format_time(NOW + timedelta(minutes=11))}"
+    expect = {"request_id": request_id, "notified": cell}
+    store.update_cells([CellUpdate(stored.ref, expect, {"notified": marked})])
+    worker.close()
+    _lose_state(settings)
+    again = build_worker(settings, store)
+    _passes(again, settings, 20, 30)
+    assert _Team.received == []
+    assert "untold" in _notified(store, request_id) and "team maybe" in _notified(store, request_id)
+    again.close()
+    store.close()
