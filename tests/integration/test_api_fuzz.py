@@ -100,6 +100,7 @@ OPERATIONS = [
     ("post", "/v1/handoff"),
     ("post", "/v1/retention/offer"),
     ("post", "/actions/{name}"),
+    ("post", "/v1/sheet-events"),
     ("get", "/healthz"),
     ("get", "/metrics"),
     ("get", "/readyz"),
