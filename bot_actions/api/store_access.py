@@ -79,6 +79,7 @@ class StoreAccess:
         self._store: Store | None = None
         self._orders: tuple[float, OrderSource] | None = None
         self._rows: dict[str, Request] = {}
+        self._open_by_key: dict[tuple[str, str, str], Request] = {}
         self._rows_at = -1e18
         self._rows_lock = threading.Lock()
         self._refreshing: Future[None] | None = None
@@ -185,8 +186,14 @@ class StoreAccess:
 
     def _load_rows(self, store: Store) -> None:
         rows = {stored.request.request_id: stored.request for stored in store.read_requests()}
+        open_by_key: dict[tuple[str, str, str], Request] = {}
+        for row in rows.values():  # indexed once per read, not scanned per request
+            key = row.duplicate_key()
+            if key is not None and key not in open_by_key and row.is_open():
+                open_by_key[key] = row
         with self._rows_lock:
             self._rows = rows
+            self._open_by_key = open_by_key
             self._rows_at = self._clock()
 
     def refresh(self) -> None:
@@ -207,16 +214,11 @@ class StoreAccess:
     def open_duplicate(self, key: tuple[str, str, str] | None) -> Request | None:
         """An open row of the same conversation, type and order, from the snapshot as it is."""
         with self._rows_lock:
-            rows = list(self._rows.values())
+            found = self._open_by_key.get(key) if key is not None else None
             stale = self._clock() - self._rows_at > self.max_age
         if stale:
             self._refresh_in_background()
-        if key is None:
-            return None
-        for row in rows:
-            if row.duplicate_key() == key and row.is_open():
-                return row
-        return None
+        return found
 
     def known_closed(self, request_id: str) -> bool:
         """True when the snapshot holds this request as closed (Ineligible, Done, Rejected)."""
