@@ -59,7 +59,7 @@ def _outbox_ids(path: Path) -> set[str]:
 def test_concurrent_requests_answered_201_survive_a_sigkill_right_after_and_land_once(
     tmp_path: Path,
 ) -> None:
-    """120 requests from 20 clients at once, SIGKILL after the last 201: all kept, then landed once."""
+    """120 requests from 20 clients at once, SIGKILL after the last 201: all kept, landed once."""
     cli = SheetqueueCli(tmp_path, SHEETQUEUE_ORDERS=f"file:{write_orders(tmp_path)}")
     port = free_port()
     server = start_serve(cli, port)
