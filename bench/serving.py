@@ -205,6 +205,7 @@ def run_open_loop(
     *,
     threads: int = 32,
     open_client: Callable[[], Any] = lambda: httpx.Client(timeout=60),
+    warm_up: Callable[[Any], object] = lambda _client: None,
 ) -> Load:
     """``rate``/s calls of ``send(client, n)`` for ``seconds``, on a fixed timetable.
 
@@ -212,16 +213,23 @@ def run_open_loop(
     its latency counts from that due time, not from when a thread got to it,
     so a slow server's queueing shows (no coordinated omission). ``threads``
     clients (keep-alive connections) take the next due call as they come free.
+    Each client is made and ``warm_up(client)`` called (to open its
+    connection) before the timetable starts: setting up clients is not the
+    server's latency.
     """
     count = max(1, round(rate * seconds))
-    load = Load(started=time.monotonic() + 0.2)
-    start_perf = time.perf_counter() + (load.started - time.monotonic())
+    load = Load()
     taken = iter(range(count))
     take_lock = threading.Lock()
+    ready = threading.Barrier(threads + 1)
+    start_perf = 0.0
 
     def client_thread() -> None:
         client = open_client()
         try:
+            warm_up(client)
+            ready.wait()
+            ready.wait()  # the start time is set between the two
             while True:
                 with take_lock:
                     n = next(taken, None)
@@ -247,6 +255,10 @@ def run_open_loop(
     workers = [threading.Thread(target=client_thread) for _ in range(threads)]
     for worker in workers:
         worker.start()
+    ready.wait()
+    load.started = time.monotonic() + 0.1
+    start_perf = time.perf_counter() + 0.1
+    ready.wait()
     for worker in workers:
         worker.join()
     load.finished = time.monotonic()
