@@ -20,11 +20,21 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["MAX_CONNECTIONS", "MAX_HEADER_BYTES", "READ_TIMEOUT", "server_config"]
+__all__ = [
+    "MAX_CONNECTIONS",
+    "MAX_HEADER_BYTES",
+    "READ_TIMEOUT",
+    "SWITCH_INTERVAL",
+    "server_config",
+]
 
 READ_TIMEOUT = 10.0
 MAX_HEADER_BYTES = 16 * 1024
 MAX_CONNECTIONS = 500
+SWITCH_INTERVAL = 0.001
+"""Seconds a busy thread (the flusher, a snapshot read) may hold the GIL before it must
+hand over: a request thread back from fsync or the socket waits at most this (Python's
+default is 5 ms, paid several times per request while the flusher works)."""
 _READ = (h11.IDLE, h11.SEND_BODY)
 
 

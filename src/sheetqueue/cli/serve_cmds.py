@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Annotated
@@ -95,7 +96,10 @@ def serve(
     """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
     import uvicorn
 
-    from sheetqueue.bot_actions.api.http_limits import server_config  # uvicorn only when serving
+    from sheetqueue.bot_actions.api.http_limits import (  # uvicorn only when serving
+        SWITCH_INTERVAL,
+        server_config,
+    )
 
     configure_logging("INFO")
     try:
@@ -139,6 +143,7 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+    sys.setswitchinterval(SWITCH_INTERVAL)
     log.info("serve.started", host=host, port=port, with_worker=with_worker)
     # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
     # that was there before it: make that one a no-op so a clean stop exits 0.
