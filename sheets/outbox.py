@@ -2,7 +2,10 @@
 
 ``POST /v1/requests`` writes the new row to a local SQLite file (WAL,
 ``synchronous=FULL``: a commit is on disk before the bot hears "saved") and
-answers at once. :meth:`Outbox.drain` then appends the waiting rows to the
+answers at once. Requests that arrive together share one transaction and one
+sync to disk (:class:`~sheetqueue.sheets.sqlite_file.GroupCommit`): each is
+answered only after the commit that holds it, and one refused (a reused
+``Idempotency-Key``) is rolled back alone. :meth:`Outbox.drain` then appends the waiting rows to the
 store in batches, one ``add_requests`` call (one append) for many rows. Every
 process drains the same way: ``tick`` and ``worker`` before each pass, and
 ``serve`` from its flusher thread.
