@@ -14,6 +14,7 @@ start and runs every scheduled pass on it.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import signal
 import sys
@@ -144,6 +145,8 @@ def serve(
         timeout_graceful_shutdown=10,
     )
     sys.setswitchinterval(SWITCH_INTERVAL)
+    gc.collect()
+    gc.freeze()  # what start-up built lives on: full collections no longer walk it (~50 ms)
     log.info("serve.started", host=host, port=port, with_worker=with_worker)
     # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
     # that was there before it: make that one a no-op so a clean stop exits 0.
