@@ -4,6 +4,12 @@
 2,000 requests from 4 client threads, as fast as the server answers, to a
 server on the local backend and to one on the gsheets backend (the emulator,
 no quota), and waits until every accepted row is in the queue.
+
+Then an open-loop run on the local backend, on a server warmed by 200 requests:
+300 requests/s offered on a fixed timetable for 20 s (``--quick``: 3 s) from 32
+keep-alive clients (each connected before the clock starts), each latency
+counted from the request's due time (so queueing in the server is not hidden
+by clients that wait for it), and the rows counted once landed.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from bench.serving import (
     percentile,
     post_request,
     run_load,
+    run_open_loop,
     serve,
     sheet_ids,
     wait_landed,
@@ -34,6 +41,9 @@ __all__ = ["main", "run"]
 
 REQUESTS = 2_000
 THREADS = 4
+OPEN_RATE = 300.0
+OPEN_SECONDS = 20.0
+OPEN_THREADS = 32
 
 
 def _local_ids(path: Path) -> list[str]:
@@ -77,6 +87,85 @@ def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
     }
 
 
+def run_open(
+    backend: str, rate: float, seconds: float, threads: int = OPEN_THREADS
+) -> dict[str, Any]:
+    """One backend at a fixed offered rate: latency from each request's due time."""
+    with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
+        folder = Path(tmp)
+        env: dict[str, str] = {}
+        read_ids = partial(_local_ids, folder / "queue.db")
+        if backend == "gsheets":
+            book, env = gsheets_env(emulator)
+            read_ids = partial(sheet_ids, emulator, book)
+        with serve(env, folder) as url:
+            warm = run_load(post_request(url, f"warm-{backend}"), 200, threads=4)
+            wait_landed(read_ids, warm.accepted_ids, time.monotonic(), 120)
+            load = run_open_loop(
+                post_request(url, f"open-{backend}"),
+                rate,
+                seconds,
+                threads=threads,
+                warm_up=lambda client: client.get(f"{url}/healthz"),
+            )
+            landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
+    offered = round(rate * seconds)
+    return {
+        "backend": backend,
+        "offered_per_second": rate,
+        "seconds": seconds,
+        "threads": threads,
+        "requests": offered,
+        "achieved_per_second": round(len(load.accepted_ids) / load.seconds, 1),
+        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
+        "p90_ms": round(percentile(load.latencies, 0.90) * 1000, 1),
+        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(load.latencies, default=0.0) * 1000, 1),
+        "errors": offered - len(load.accepted_ids),
+        "landed": landing.landed,
+        "duplicates": landing.duplicates,
+    }
+
+
+def open_table(results: list[dict[str, Any]]) -> Table:
+    """The open-loop results as a Rich table."""
+    out = Table(
+        title="POST /v1/requests at a fixed offered rate (open loop, latency from the due time)"
+    )
+    columns = (
+        "backend",
+        "offered req/s",
+        "seconds",
+        "clients",
+        "achieved req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "rows landed",
+        "duplicates",
+    )
+    for name in columns:
+        out.add_column(name, justify="right")
+    for r in results:
+        out.add_row(
+            r["backend"],
+            str(r["offered_per_second"]),
+            str(r["seconds"]),
+            str(r["threads"]),
+            str(r["achieved_per_second"]),
+            str(r["p50_ms"]),
+            str(r["p90_ms"]),
+            str(r["p99_ms"]),
+            str(r["max_ms"]),
+            str(r["errors"]),
+            f"{r['landed']:,}/{r['requests']:,}",
+            str(r["duplicates"]),
+        )
+    return out
+
+
 def table(results: list[dict[str, Any]]) -> Table:
     """The results as a Rich table."""
     out = Table(title="POST /v1/requests through sheetqueue serve (uvicorn, 127.0.0.1)")
@@ -115,15 +204,26 @@ def table(results: list[dict[str, Any]]) -> Table:
 
 
 def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:
-    """Run both backends and print the table; returns the raw results."""
+    """Closed loop on both backends, then the open loop on local; prints both tables."""
     from sheetqueue.config.logs import configure_logging
 
     configure_logging("ERROR")
     count = 500 if quick else REQUESTS
     results = [run(backend, count) for backend in ("local", "gsheets")]
     console.print(table(results))
-    return results
+    seconds = 3.0 if quick else OPEN_SECONDS
+    opened = [run_open("local", OPEN_RATE, seconds)]
+    console.print(open_table(opened))
+    return results + opened
 
 
 if __name__ == "__main__":
-    main(Console(width=160), quick="--quick" in sys.argv)
+    only_open = "--open" in sys.argv
+    if only_open:
+        from sheetqueue.config.logs import configure_logging
+
+        configure_logging("ERROR")
+        seconds = 3.0 if "--quick" in sys.argv else OPEN_SECONDS
+        Console(width=160).print(open_table([run_open("local", OPEN_RATE, seconds)]))
+    else:
+        main(Console(width=160), quick="--quick" in sys.argv)

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from collections.abc import Callable
@@ -140,7 +141,8 @@ def _append_one(client: _Borrowed, n: int) -> tuple[str, str]:
     body = record_body("plain", n)
     request_id = f"REQ-PLAIN{n:011d}"
     row = {"request_id": request_id, "status": "Pending", **body}
-    cells = [row.get(name.lower().replace(" ", "_"), "") for name in CANONICAL_HEADER]
+    values = [row.get(name.lower().replace(" ", "_"), "") for name in CANONICAL_HEADER]
+    cells = [v if isinstance(v, str) else json.dumps(v) for v in values]
     try:
         client.sheet.append_row(
             cells,

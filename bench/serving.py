@@ -8,6 +8,7 @@ the complete answer.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -37,6 +38,7 @@ __all__ = [
     "post_request",
     "record_body",
     "run_load",
+    "run_open_loop",
     "serve",
     "sheet_ids",
     "wait_landed",
@@ -120,15 +122,19 @@ def sheet_ids(emulator: Emulator, book: str) -> list[str]:
     return [str(row[0]) if row else "" for row in emulator.values(book, "Requests")[1:]]
 
 
-def record_body(run: str, n: int) -> dict[str, str]:
+def record_body(run: str, n: int) -> dict[str, Any]:
     """A ``POST /v1/requests`` body of its own conversation (no two are duplicates)."""
-    return {
-        "type": ("return", "refund", "cancellation", "exchange")[n % 4],
+    kind = ("return", "refund", "cancellation", "exchange")[n % 4]
+    body: dict[str, Any] = {
+        "type": kind,
         "order_id": f"ORD-{n:06d}",
         "email": f"shopper{n}@example.com",
         "conversation_id": f"{run}-{n}",
         "channel": "chat",
     }
+    if kind == "exchange":  # an exchange names what the shopper wants instead
+        body["details"] = {"size": "M"}
+    return body
 
 
 @dataclass
@@ -190,6 +196,76 @@ def run_load(
     for worker in workers:
         worker.join()
     load.finished = time.monotonic()
+    return load
+
+
+def run_open_loop(
+    send: Callable[[Any, int], tuple[str, str]],
+    rate: float,
+    seconds: float,
+    *,
+    threads: int = 32,
+    open_client: Callable[[], Any] = lambda: httpx.Client(timeout=60),
+    warm_up: Callable[[Any], object] = lambda _client: None,
+) -> Load:
+    """``rate``/s calls of ``send(client, n)`` for ``seconds``, on a fixed timetable.
+
+    Call ``n`` is due at ``start + n / rate`` whatever the earlier calls did;
+    its latency counts from that due time, not from when a thread got to it,
+    so a slow server's queueing shows (no coordinated omission). ``threads``
+    clients (keep-alive connections) take the next due call as they come free.
+    Each client is made and ``warm_up(client)`` called (to open its
+    connection) before the timetable starts: setting up clients is not the
+    server's latency.
+    """
+    count = max(1, round(rate * seconds))
+    load = Load()
+    taken = iter(range(count))
+    take_lock = threading.Lock()
+    ready = threading.Barrier(threads + 1)
+    start_perf = 0.0
+
+    def client_thread() -> None:
+        client = open_client()
+        try:
+            warm_up(client)
+            ready.wait()
+            ready.wait()  # the start time is set between the two
+            while True:
+                with take_lock:
+                    n = next(taken, None)
+                if n is None:
+                    return
+                due = start_perf + n / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                try:
+                    outcome, request_id = send(client, n)
+                except Exception as exc:  # a client error is an outcome, not a crash
+                    outcome, request_id = type(exc).__name__, ""
+                spent = time.perf_counter() - due
+                with load.lock:
+                    load.statuses[outcome] += 1
+                    if outcome == "ok":
+                        load.latencies.append(spent)
+                        load.accepted_ids.append(request_id)
+        finally:
+            client.close()
+
+    workers = [threading.Thread(target=client_thread) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    gc.collect()
+    gc.freeze()  # the clients' own collections are not the server's latency
+    load.started = time.monotonic() + 0.1
+    start_perf = time.perf_counter() + 0.1
+    ready.wait()
+    for worker in workers:
+        worker.join()
+    load.finished = time.monotonic()
+    gc.unfreeze()
     return load
 
 

@@ -263,4 +263,5 @@ _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: easy to
 
 def new_request_id() -> str:
     """``REQ-`` and 16 random base32 characters (80 bits): unique and unguessable."""
-    return "REQ-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    bits = int.from_bytes(secrets.token_bytes(10), "big")  # one read of the system's randomness
+    return "REQ-" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(75, -1, -5))

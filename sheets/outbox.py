@@ -2,7 +2,10 @@
 
 ``POST /v1/requests`` writes the new row to a local SQLite file (WAL,
 ``synchronous=FULL``: a commit is on disk before the bot hears "saved") and
-answers at once. :meth:`Outbox.drain` then appends the waiting rows to the
+answers at once. Requests that arrive together share one transaction and one
+sync to disk (:class:`~sheetqueue.sheets.sqlite_file.GroupCommit`): each is
+answered only after the commit that holds it, and one refused (a reused
+``Idempotency-Key``) is rolled back alone. :meth:`Outbox.drain` then appends the waiting rows to the
 store in batches, one ``add_requests`` call (one append) for many rows. Every
 process drains the same way: ``tick`` and ``worker`` before each pass, and
 ``serve`` from its flusher thread.
@@ -43,6 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from filelock import FileLock, Timeout
@@ -50,7 +54,7 @@ from filelock import FileLock, Timeout
 from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request
-from sheetqueue.sheets.sqlite_file import SqliteFile
+from sheetqueue.sheets.sqlite_file import GroupCommit, SqliteFile
 from sheetqueue.sheets.state_db import StateDb
 from sheetqueue.sheets.store import LandingUnknown, Store
 from sheetqueue.sheets.times import format_time
@@ -172,6 +176,7 @@ class Outbox:
         self.lock_path = self.path.with_name(self.path.name + ".drain.lock")
         self._listeners: list[Callable[[], None]] = []
         self._shared = db is not None
+        self._group: GroupCommit | None = None
         if db is not None:
             self.settle = max(settle, CLAIM_SECONDS)
             self._file: StateDb = db
@@ -179,6 +184,7 @@ class Outbox:
             return
         self._file = SqliteFile(self.path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH (outbox)")
         self._transaction = self._file.write
+        self._group = GroupCommit(self._file)
         with self._transaction() as sqlite:
             columns = {row[1] for row in sqlite.execute("PRAGMA table_info(outbox)")}
             if "sent_at" not in columns:
@@ -210,7 +216,8 @@ class Outbox:
         """
         key = request.duplicate_key()
         dup = "\x1f".join(key) if key else None
-        with self._transaction() as db:
+
+        def store(db: Any) -> Accepted:
             if idempotency_key:
                 row = db.execute(
                     "SELECT request_id, record, landed_at, landed_as, fingerprint FROM outbox "
@@ -248,9 +255,18 @@ class Outbox:
                     request.timestamp,
                 ),
             )
+            return Accepted(request, True)
+
+        if self._group is not None:
+            accepted = self._group.run(store)
+        else:
+            with self._transaction() as db:
+                accepted = store(db)
+        if not accepted.created:
+            return accepted
         for listener in self._listeners:
             listener()
-        return Accepted(request, True)
+        return accepted
 
     def find(self, request_id: str) -> OutboxEntry | None:
         """The request with this ID as accepted here, or None."""

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sheetqueue.config.errors import StoreError
 
-__all__ = ["SqliteFile"]
+__all__ = ["GroupCommit", "SqliteFile"]
+
+T = TypeVar("T")
 
 
 class SqliteFile:
@@ -72,3 +74,74 @@ class SqliteFile:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class _Job(Generic[T]):
+    """One caller's work in a group transaction, and its outcome once committed."""
+
+    __slots__ = ("done", "error", "result", "work")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], T]) -> None:
+        self.work = work
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes from many threads committed together: one transaction and one fsync for a group.
+
+    A caller of :meth:`run` queues its work, then waits for the commit lock.
+    The thread that gets it takes every queued work (its own and any that
+    arrived while the previous group was committing), runs each in a savepoint
+    of one ``BEGIN IMMEDIATE`` transaction, and commits once. Each caller
+    returns only after the ``COMMIT`` that holds its work (``synchronous=FULL``:
+    on disk), or raises its own error: a work that raises is rolled back to
+    its savepoint alone, and a failed commit fails every work of the group.
+    Later works in a group see the writes of earlier ones, as if in turn.
+    """
+
+    def __init__(self, file: SqliteFile) -> None:
+        self._file = file
+        self._queue: list[_Job[Any]] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` inside a committed transaction; its result once on disk."""
+        job: _Job[T] = _Job(work)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._commit_lock:
+            if not job.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _commit(self, group: list[_Job[Any]]) -> None:
+        try:
+            with self._file.write() as db:
+                for job in group:
+                    db.execute("SAVEPOINT work")
+                    try:
+                        job.result = job.work(db)
+                    except Exception as exc:  # this caller's error; the others go on
+                        db.execute("ROLLBACK TO work")
+                        job.error = exc
+                    db.execute("RELEASE work")
+        except BaseException as exc:
+            failure = (
+                exc
+                if isinstance(exc, StoreError)
+                else StoreError(f"cannot write {self._file.path}: {exc}")
+            )
+            for job in group:
+                job.result, job.error = None, failure
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for job in group:
+                job.done = True

@@ -32,9 +32,9 @@ import structlog
 from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, source_from_records
 from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.errors import SheetqueueError, StoreError
-from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import OrderSource
-from sheetqueue.sheets.store import Store
+from sheetqueue.sheets.store import Store, StoredRequest
 
 __all__ = ["StoreAccess"]
 
@@ -78,7 +78,9 @@ class StoreAccess:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheetqueue-store")
         self._store: Store | None = None
         self._orders: tuple[float, OrderSource] | None = None
-        self._rows: dict[str, Request] = {}
+        self._rows: dict[str, StoredRequest] = {}
+        self._open_by_key: dict[tuple[str, str, str], StoredRequest] = {}
+        self._closed: set[str] = set()
         self._rows_at = -1e18
         self._rows_lock = threading.Lock()
         self._refreshing: Future[None] | None = None
@@ -184,9 +186,22 @@ class StoreAccess:
     # The queue's rows, cached.
 
     def _load_rows(self, store: Store) -> None:
-        rows = {stored.request.request_id: stored.request for stored in store.read_requests()}
+        # rows stay as cells (a model is built only for a row asked for); the open
+        # duplicates are indexed once per read instead of scanned per request
+        rows = {stored.text("request_id"): stored for stored in store.read_requests()}
+        open_by_key: dict[tuple[str, str, str], StoredRequest] = {}
+        closed: set[str] = set()
+        for request_id, row in rows.items():
+            if not _is_open(row):
+                closed.add(request_id)
+                continue
+            key = _duplicate_key(row)
+            if key is not None and key not in open_by_key:
+                open_by_key[key] = row
         with self._rows_lock:
             self._rows = rows
+            self._open_by_key = open_by_key
+            self._closed = closed
             self._rows_at = self._clock()
 
     def refresh(self) -> None:
@@ -200,29 +215,24 @@ class StoreAccess:
             age = self._clock() - self._rows_at
         if age > self.max_age or (found is None and age > _MISS_REFRESH):
             self.refresh()
-            with self._rows_lock:
-                found = self._rows.get(request_id)
-        return found
+        with self._rows_lock:  # a row's model is built once, by one thread
+            found = self._rows.get(request_id)
+            return found.request if found is not None else None
 
     def open_duplicate(self, key: tuple[str, str, str] | None) -> Request | None:
         """An open row of the same conversation, type and order, from the snapshot as it is."""
         with self._rows_lock:
-            rows = list(self._rows.values())
+            found = self._open_by_key.get(key) if key is not None else None
+            request = found.request if found is not None else None
             stale = self._clock() - self._rows_at > self.max_age
         if stale:
             self._refresh_in_background()
-        if key is None:
-            return None
-        for row in rows:
-            if row.duplicate_key() == key and row.is_open():
-                return row
-        return None
+        return request
 
     def known_closed(self, request_id: str) -> bool:
         """True when the snapshot holds this request as closed (Ineligible, Done, Rejected)."""
         with self._rows_lock:
-            row = self._rows.get(request_id)
-        return row is not None and not row.is_open()
+            return request_id in self._closed
 
     def _refresh_in_background(self) -> None:
         with self._rows_lock:
@@ -250,3 +260,23 @@ class StoreAccess:
             self._executor.submit(_close).result(self._timeout)
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _duplicate_key(row: StoredRequest) -> tuple[str, str, str] | None:
+    """:meth:`Request.duplicate_key` of the row, read from its cells."""
+    conversation = row.text("conversation_id").strip()
+    if not conversation:
+        return None
+    written = row.text("type")
+    kind = RequestType.parse(written)
+    return (
+        conversation,
+        kind.value if kind is not None else written.strip().lower(),
+        row.text("order_id").strip().lower(),
+    )
+
+
+def _is_open(row: StoredRequest) -> bool:
+    """:meth:`Request.is_open` of the row, read from its cells."""
+    status = Status.parse(row.text("status"))
+    return status is None or not status.is_closed
