@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from sheetqueue.config.date_locales import date_order, order_words
+
 __all__ = [
     "SheetTime",
     "UnreadTime",
@@ -35,9 +37,8 @@ _EPOCH = datetime(1899, 12, 30)
 _SLASHED = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
-# Locales that write the month first; most others write the day first (en_GB, fr, de, ...).
-_MONTH_FIRST = ("en_US", "en_PH", "es_US", "fil", "en_CA_MDY")
-_YEAR_FIRST_LANGUAGES = ("ja", "zh", "ko", "hu", "lt", "sv")
+_SHORT_YEAR = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}(?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_PATTERNS = {"DMY": "DD/MM/YYYY", "MDY": "MM/DD/YYYY", "YMD": "YYYY/MM/DD"}
 
 _TYPED_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
@@ -97,18 +98,6 @@ def _parse_text(text: str) -> datetime | None:
     return None
 
 
-def date_order(locale: str) -> str:
-    """``MDY``, ``DMY`` or ``YMD``: how a spreadsheet locale writes a date; ``""`` if unknown."""
-    name = locale.replace("-", "_").strip()
-    if not name:
-        return ""
-    if name in _MONTH_FIRST:
-        return "MDY"
-    if name.split("_")[0] in _YEAR_FIRST_LANGUAGES:
-        return "YMD"
-    return "DMY"
-
-
 def from_serial(serial: float, zone: tzinfo) -> datetime:
     """A sheet's serial number (days since 1899-12-30, local time) as an aware UTC datetime."""
     naive = _EPOCH + timedelta(days=float(serial))
@@ -141,13 +130,23 @@ class UnreadTime(str):
         return made
 
     def describe(self, field: str) -> str:
-        """``the cell Orders!D2 (delivered at): '03/04/26' is ambiguous: ...``."""
+        """``the cell Orders!D2 (delivered at): '03/04/26' is ambiguous: ...``.
+
+        Without a cell (an order API's answer) it names the field: ``delivered_at: ...``.
+        """
         label = field.replace("_", " ")
-        return f"the cell {self.cell or label} ({label}): {self.problem}"
+        if not self.cell:
+            return f"{field}: {self.problem}"
+        return f"the cell {self.cell} ({label}): {self.problem}"
 
 
-def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
-    """A cell as the sheet means it: a serial number, or text in the sheet's locale."""
+def read_sheet_time(
+    value: object, zone: tzinfo, locale: str = "", whose: str = "the sheet's locale"
+) -> SheetTime:
+    """A cell as the sheet means it: a serial number, or text in the sheet's locale.
+
+    ``whose`` names the locale in a problem (the shop's own, outside a Google Sheet).
+    """
     if isinstance(value, bool):
         return SheetTime(None, f"{value!r} is not a date or time")
     if isinstance(value, int | float):
@@ -155,12 +154,21 @@ def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
     text = str(value).strip()
     if not text:
         return SheetTime(None, "no time given")
+    order = date_order(locale)
+    where = f"{whose} ({order_words(locale)})" if order else f"{whose} (unknown)"
+    expected = f"expected {_PATTERNS[order]} or YYYY-MM-DD" if order else "write it as YYYY-MM-DD"
     slashed = _SLASHED.match(text)
     if slashed is None:
         moment = parse_time(text, zone)
-        return SheetTime(moment, "" if moment else f"{text!r} does not read as a date or time")
+        if moment is not None:
+            return SheetTime(moment)
+        if _SHORT_YEAR.match(text):
+            return SheetTime(
+                None, f"{text!r} does not read as a date: {where} does not settle a two-digit "
+                f"year; {expected}"
+            )
+        return SheetTime(None, f"{text!r} does not read as a date or time")
     first, second, year = (int(part) for part in slashed.groups()[:3])
-    order = date_order(locale)
     day_first = _day_month(first, second, year, day_first=True)
     month_first = _day_month(first, second, year, day_first=False)
     chosen: date | None
@@ -169,11 +177,13 @@ def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
     elif order == "MDY" and month_first is not None:
         chosen = month_first
     elif day_first is None and month_first is None:
-        return SheetTime(None, f"{text!r} does not read as a date")
+        return SheetTime(None, f"{text!r} does not read as a date; {expected}")
     elif first == second:
         chosen = day_first or month_first
+    elif order in ("DMY", "MDY") or None in (day_first, month_first):
+        # Only one reading is a date, and it is not the locale's: say so, not "either way".
+        return SheetTime(None, f"{text!r} does not read as a date in {where}; {expected}")
     else:
-        where = f"the sheet's locale ({locale})" if locale else "an unknown locale"
         return SheetTime(
             None,
             f"{text!r} is ambiguous: it does not read as a date in {where}, and day and month "
