@@ -11,7 +11,9 @@ cell read with ``UNFORMATTED_VALUE`` is a serial number (days since
 1899-12-30, in the spreadsheet's time zone); a date typed as text is read in
 the spreadsheet's locale (``03/04/2026`` is 3 April on an ``en_GB`` sheet).
 Text whose day and month could be swapped and that the locale does not settle
-is ambiguous: it is reported, never guessed.
+is ambiguous: it is reported, never guessed. Outside a Google Sheet the same
+function reads text in the shop's locale (``SHEETQUEUE_LOCALE``); the locales and
+their date order are :mod:`sheetqueue.config.date_locales`.
 """
 
 from __future__ import annotations
@@ -159,43 +161,58 @@ def read_sheet_time(
     expected = f"expected {_PATTERNS[order]} or YYYY-MM-DD" if order else "write it as YYYY-MM-DD"
     slashed = _SLASHED.match(text)
     if slashed is None:
-        moment = parse_time(text, zone)
-        if moment is not None:
-            return SheetTime(moment)
-        if _SHORT_YEAR.match(text):
-            return SheetTime(
-                None, f"{text!r} does not read as a date: {where} does not settle a two-digit "
-                f"year; {expected}"
-            )
-        return SheetTime(None, f"{text!r} does not read as a date or time")
+        return _unslashed(text, zone, where, expected)
     first, second, year = (int(part) for part in slashed.groups()[:3])
-    day_first = _day_month(first, second, year, day_first=True)
-    month_first = _day_month(first, second, year, day_first=False)
-    chosen: date | None
-    if order == "DMY" and day_first is not None:
-        chosen = day_first
-    elif order == "MDY" and month_first is not None:
-        chosen = month_first
-    elif day_first is None and month_first is None:
-        return SheetTime(None, f"{text!r} does not read as a date; {expected}")
-    elif first == second:
-        chosen = day_first or month_first
-    elif order in ("DMY", "MDY") or None in (day_first, month_first):
-        # Only one reading is a date, and it is not the locale's: say so, not "either way".
-        return SheetTime(None, f"{text!r} does not read as a date in {where}; {expected}")
-    else:
-        return SheetTime(
-            None,
-            f"{text!r} is ambiguous: it does not read as a date in {where}, and day and month "
-            "could be either way round; write it as YYYY-MM-DD",
-        )
-    assert chosen is not None
+    chosen = _settled(first, second, year, order)
+    if isinstance(chosen, str):
+        problems = {
+            "none": f"{text!r} does not read as a date; {expected}",
+            "other": f"{text!r} does not read as a date in {where}; {expected}",
+            "both": f"{text!r} is ambiguous: it does not read as a date in {where}, and day "
+            "and month could be either way round; write it as YYYY-MM-DD",
+        }
+        return SheetTime(None, problems[chosen])
     hour, minute, second_ = (int(part or 0) for part in slashed.groups()[3:])
     try:
         naive = datetime(chosen.year, chosen.month, chosen.day, hour, minute, second_)
     except ValueError:
         return SheetTime(None, f"{text!r} does not read as a time")
     return SheetTime(naive.replace(tzinfo=zone).astimezone(UTC))
+
+
+def _unslashed(text: str, zone: tzinfo, where: str, expected: str) -> SheetTime:
+    """Text that is not a slashed date with a full year: ISO and the like, or a problem."""
+    moment = parse_time(text, zone)
+    if moment is not None:
+        return SheetTime(moment)
+    if _SHORT_YEAR.match(text):
+        return SheetTime(
+            None,
+            f"{text!r} does not read as a date: {where} does not settle a two-digit year; "
+            f"{expected}",
+        )
+    return SheetTime(None, f"{text!r} does not read as a date or time")
+
+
+def _settled(first: int, second: int, year: int, order: str) -> date | str:
+    """The date a locale's order settles, or why not: ``none``, ``other`` or ``both``.
+
+    ``other``: only one reading is a date and it is not the locale's (``13/04/2026``
+    in ``ja_JP``); ``both``: day and month could be either way round.
+    """
+    day_first = _day_month(first, second, year, day_first=True)
+    month_first = _day_month(first, second, year, day_first=False)
+    if order == "DMY" and day_first is not None:
+        return day_first
+    if order == "MDY" and month_first is not None:
+        return month_first
+    if day_first is None and month_first is None:
+        return "none"
+    if first == second:
+        return day_first or month_first or "none"
+    if order in ("DMY", "MDY") or day_first is None or month_first is None:
+        return "other"
+    return "both"
 
 
 def _day_month(first: int, second: int, year: int, *, day_first: bool) -> date | None:

@@ -43,7 +43,7 @@ def test_the_same_csv_reads_month_first_under_en_us(cli: SheetqueueCli) -> None:
 
 
 def test_a_date_the_locale_does_not_settle_refuses_the_import_by_line(cli: SheetqueueCli) -> None:
-    """A two-digit year on line 3 refuses the whole import, naming line, field and what was expected."""
+    """A two-digit year on line 3 refuses the import, naming line, field and what was expected."""
     orders = _file(
         cli,
         f"ORD-1,{EMAIL},delivered,01/04/2026,03/04/2026",

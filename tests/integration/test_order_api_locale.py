@@ -54,9 +54,7 @@ def test_an_api_date_the_locale_does_not_settle_leaves_the_request_for_review(
     """A two-digit year from the API is not guessed: the pass sets review:unreadableOrderDate."""
     api.script = [("json", (200, _answer("03/04/26")))]
     cli.env.update({"SHEETQUEUE_ORDERS": api.url, "SHEETQUEUE_LOCALE": "en_GB"})
-    recorded = cli(
-        "record", "--type", "refund", "--order", "ORD-1001", "--email", EMAIL, "--json"
-    )
+    recorded = cli("record", "--type", "refund", "--order", "ORD-1001", "--email", EMAIL, "--json")
     assert recorded.code == 0, recorded.stderr
     assert cli("tick").code == 0
     (row,) = cli("list", "--json").json()

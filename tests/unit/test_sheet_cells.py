@@ -167,7 +167,7 @@ def test_a_marked_timestamp_reaches_the_request_and_is_never_parsed() -> None:
 def test_a_date_with_one_valid_reading_is_not_called_either_way_round(
     locale: str, typed: str
 ) -> None:
-    """Only one reading is a date and it is not the locale's: the note says that, not 'either way'."""
+    """Only one reading is a date, not the locale's: the note says so, not 'either way'."""
     read = SheetCells(locale=locale).date_cell(typed, "Requests!B2")
     assert isinstance(read, UnreadTime)
     assert "either way" not in read.problem and "ambiguous" not in read.problem
