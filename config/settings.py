@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sheetqueue.config.date_locales import locale_name
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.logs import LEVELS
 from sheetqueue.config.policy import Policy
@@ -125,6 +126,11 @@ class Settings(BaseSettings):
     mail_from: str = "support@localhost"
     store_name: str = "Our store"
     timezone: str = "UTC"
+    locale: str = Field(
+        "en_US",
+        description="how the shop writes dates outside a Google Sheet (en_GB: 03/04/2026 is"
+        " 3 April): the local store, order files and the order API",
+    )
     templates_dir: Path | None = None
     webhook_secret: SecretStr = SecretStr("")
     notify_on_received: bool = False
@@ -256,6 +262,11 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use a name such as Europe/Paris"
             ) from exc
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return locale_name(value)
 
     @field_validator("orders")
     @classmethod

@@ -48,8 +48,10 @@ class HttpOrderSource:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         mapping: OrderMapping | None = None,
+        locale: str = "",
     ) -> None:
         self._mapping = mapping
+        self._locale = locale  # the shop's: a date it does not settle sends the request to review
         self.url = url
         self._token = token
         self._timeout = timeout
@@ -117,7 +119,14 @@ class HttpOrderSource:
             raise OrderSourceError(f"order API at {self._where} did not answer a JSON object")
         try:
             # An API that answers without an email matched the one it was asked with.
-            return order_from_record(record, self._zone, self._mapping, email=email)
+            return order_from_record(
+                record,
+                self._zone,
+                self._mapping,
+                email=email,
+                locale=self._locale,
+                review_dates=True,
+            )
         except InputError as exc:
             raise OrderSourceError(
                 f"order API at {self._where} answered an invalid order for {order_id}: {exc}"

@@ -45,9 +45,15 @@ class RecordsOrderSource:
 class FileOrderSource(RecordsOrderSource):
     """``file:PATH``: a .json or .csv file, read once."""
 
-    def __init__(self, path: Path, zone: Any = UTC, mapping: OrderMapping | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        zone: Any = UTC,
+        mapping: OrderMapping | None = None,
+        locale: str = "",
+    ) -> None:
         try:
-            orders = load_order_file(path, zone, mapping)
+            orders = load_order_file(path, zone, mapping, locale)
         except InputError as exc:
             raise OrderSourceError(f"SHEETQUEUE_ORDERS: {exc}") from None
         super().__init__(orders)
@@ -64,10 +70,15 @@ class TabOrderSource:
     stop every other order from being checked.
     """
 
-    def __init__(self, store: Store, zone: Any, mapping: OrderMapping | None = None) -> None:
+    def __init__(
+        self, store: Store, zone: Any, mapping: OrderMapping | None = None, locale: str = ""
+    ) -> None:
         self._store = store
         self._zone = zone
         self._mapping = mapping
+        # The shop's locale reads the local store's text dates; a Google Sheet's own
+        # cells are read by the spreadsheet's locale as the store reads them.
+        self._locale = "" if isinstance(store, _Tabular) else locale
         self._rows: Callable[[str], list[Mapping[str, Any]]] | None = None
         self._parsed: dict[str, Order | None] = {}
 
@@ -80,7 +91,13 @@ class TabOrderSource:
         order = None
         for record in reversed(self._rows(key)):  # the last valid row wins
             try:
-                order = order_from_record(record, self._zone, self._mapping)
+                order = order_from_record(
+                    record,
+                    self._zone,
+                    self._mapping,
+                    locale=self._locale,
+                    review_dates=bool(self._locale),
+                )
             except InputError as exc:
                 log.warning("orders.invalid_row", problem=str(exc))
                 continue
@@ -153,7 +170,9 @@ def open_order_source(settings: Settings, store: Store) -> OrderSource:
     where = settings.orders
     mapping = mapping_of(settings)
     if where.startswith("file:"):
-        return FileOrderSource(Path(where.removeprefix("file:")), settings.zone, mapping)
+        return FileOrderSource(
+            Path(where.removeprefix("file:")), settings.zone, mapping, settings.locale
+        )
     if where.startswith(("http://", "https://")):
         from sheetqueue.sheets.order_api import HttpOrderSource
 
@@ -163,8 +182,9 @@ def open_order_source(settings: Settings, store: Store) -> OrderSource:
             timeout=settings.orders_timeout_seconds,
             zone=settings.zone,
             mapping=mapping,
+            locale=settings.locale,
         )
-    return TabOrderSource(store, settings.zone, mapping)
+    return TabOrderSource(store, settings.zone, mapping, settings.locale)
 
 
 def _key(order_id: str) -> str:

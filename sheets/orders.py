@@ -4,7 +4,12 @@ An order is read leniently (a shop's export names things its own way: see
 :mod:`sheetqueue.sheets.order_mapping`) but checked: ``order_id``, ``email``
 and ``status`` must be there, times must be readable. Naive times are taken in
 the store's time zone, passed as the validation context
-``{"zone": ZoneInfo(...)}``. A file is read whole or not at all:
+``{"zone": ZoneInfo(...)}``; text dates are read in the shop's locale
+(``SHEETQUEUE_LOCALE``, ``"locale"`` in the context) by the same rules as a
+Google Sheet's (``03/04/2026`` is 3 April in ``en_GB``; ISO 8601 in any locale).
+A date the locale does not settle refuses the order, or, with ``"review": True``
+(an order API, the local store's Orders tab), is set aside like a sheet's
+unsettled cell, so the request goes to review. A file is read whole or not at all:
 :func:`read_order_file` reports every line it cannot read, by line number.
 """
 
@@ -32,7 +37,7 @@ from pydantic import (
 
 from sheetqueue.config.errors import InputError
 from sheetqueue.sheets.order_mapping import DATE_FIELDS, OrderMapping, Row, csv_orders
-from sheetqueue.sheets.times import UnreadTime, parse_time
+from sheetqueue.sheets.times import SheetTime, UnreadTime, parse_time, read_sheet_time
 
 __all__ = [
     "Customer",
@@ -114,10 +119,19 @@ class Order(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _unread(cls, data: Any) -> Any:
+    def _unread(cls, data: Any, info: ValidationInfo) -> Any:
         """A date cell the sheet could not read unambiguously is set aside, in plain words."""
         if not isinstance(data, dict):
             return data
+        context = info.context or {}
+        if context.get("review") and context.get("locale"):
+            data = {**data}
+            for name in _TIME_FIELDS:
+                value = data.get(name)
+                if type(value) is str and value.strip():
+                    read = _shop_time(value, context)
+                    if read.moment is None:
+                        data[name] = UnreadTime(value, read.problem)
         found = []
         for name in _TIME_FIELDS:
             value = data.get(name)
@@ -166,8 +180,13 @@ class Order(BaseModel):
     def _time(cls, value: object, info: ValidationInfo) -> object:
         if value is None or value == "":
             return None
-        zone = (info.context or {}).get("zone", UTC)
-        moment = parse_time(value, zone)
+        context = info.context or {}
+        if type(value) is str and context.get("locale"):
+            read = _shop_time(value, context)
+            if read.moment is None:
+                raise ValueError(read.problem)
+            return read.moment
+        moment = parse_time(value, context.get("zone", UTC))
         if moment is None:
             raise ValueError(f"cannot read {value!r} as a date or time")
         return moment
@@ -187,6 +206,13 @@ class Order(BaseModel):
         return self.email.strip().lower() == email.strip().lower()
 
 
+def _shop_time(text: str, context: Mapping[str, Any]) -> SheetTime:
+    """A text date read in the shop's locale by the sheet's rules (one rule set)."""
+    return read_sheet_time(
+        text, context.get("zone", UTC), str(context["locale"]), whose="the shop's locale"
+    )
+
+
 def _json_text(value: object, default: object) -> object:
     if value is None or value == "":
         return default
@@ -204,11 +230,14 @@ def order_from_record(
     mapping: OrderMapping | None = None,
     *,
     email: str = "",
+    locale: str = "",
+    review_dates: bool = False,
 ) -> Order:
     """One order from a record in any known shape, or InputError naming the order and field.
 
     ``email`` fills a missing email (an order API that answers without one was
-    asked with it and matched it).
+    asked with it and matched it). ``locale`` (the shop's) reads text dates;
+    with ``review_dates`` one it does not settle is set aside for review, not refused.
     """
     ident = _ident(record)
     try:
@@ -216,7 +245,8 @@ def order_from_record(
     except ValueError as exc:
         raise InputError(f"order {ident}: status: {exc}") from None
     try:
-        return Order.model_validate(canonical, context={"zone": zone})
+        context = {"zone": zone, "locale": locale, "review": review_dates}
+        return Order.model_validate(canonical, context=context)
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(part) for part in error["loc"]) or "order"
@@ -243,9 +273,12 @@ def _ident(record: Mapping[str, Any]) -> str:
 
 
 def orders_from_records(
-    records: Iterable[Mapping[str, Any]], zone: Any = UTC, mapping: OrderMapping | None = None
+    records: Iterable[Mapping[str, Any]],
+    zone: Any = UTC,
+    mapping: OrderMapping | None = None,
+    locale: str = "",
 ) -> list[Order]:
-    return [order_from_record(record, zone, mapping) for record in records]
+    return [order_from_record(record, zone, mapping, locale=locale) for record in records]
 
 
 class OrderFile(BaseModel):
@@ -257,7 +290,9 @@ class OrderFile(BaseModel):
     problems: tuple[str, ...] = ()  # "line 4: order #1002: email: missing; expected ..."
 
 
-def read_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = None) -> OrderFile:
+def read_order_file(
+    path: Path, zone: Any = UTC, mapping: OrderMapping | None = None, locale: str = ""
+) -> OrderFile:
     """Every order of a .json (array) or .csv file, and every entry it cannot read.
 
     A CSV's lines are counted as in the file (the header is line 1); a JSON
@@ -270,7 +305,7 @@ def read_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = 
     seen: dict[str, int] = {}
     for row in rows:
         try:
-            order = order_from_record(row.record, zone, mapping)
+            order = order_from_record(row.record, zone, mapping, locale=locale)
         except InputError as exc:
             problems.append(f"{unit} {row.line}: {exc}")
             continue
@@ -287,10 +322,10 @@ def read_order_file(path: Path, zone: Any = UTC, mapping: OrderMapping | None = 
 
 
 def load_order_file(
-    path: Path, zone: Any = UTC, mapping: OrderMapping | None = None
+    path: Path, zone: Any = UTC, mapping: OrderMapping | None = None, locale: str = ""
 ) -> list[Order]:
     """All the orders of a file, or InputError listing every line it cannot read."""
-    found = read_order_file(path, zone, mapping)
+    found = read_order_file(path, zone, mapping, locale)
     if found.problems:
         lines = list(found.problems)
         shown = "; ".join(lines[:5]) + (f"; and {len(lines) - 5} more" if len(lines) > 5 else "")

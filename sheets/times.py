@@ -11,7 +11,9 @@ cell read with ``UNFORMATTED_VALUE`` is a serial number (days since
 1899-12-30, in the spreadsheet's time zone); a date typed as text is read in
 the spreadsheet's locale (``03/04/2026`` is 3 April on an ``en_GB`` sheet).
 Text whose day and month could be swapped and that the locale does not settle
-is ambiguous: it is reported, never guessed.
+is ambiguous: it is reported, never guessed. Outside a Google Sheet the same
+function reads text in the shop's locale (``SHEETQUEUE_LOCALE``); the locales and
+their date order are :mod:`sheetqueue.config.date_locales`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from sheetqueue.config.date_locales import date_order, order_words
 
 __all__ = [
     "SheetTime",
@@ -35,9 +39,8 @@ _EPOCH = datetime(1899, 12, 30)
 _SLASHED = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
-# Locales that write the month first; most others write the day first (en_GB, fr, de, ...).
-_MONTH_FIRST = ("en_US", "en_PH", "es_US", "fil", "en_CA_MDY")
-_YEAR_FIRST_LANGUAGES = ("ja", "zh", "ko", "hu", "lt", "sv")
+_SHORT_YEAR = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}(?:[ T,]+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_PATTERNS = {"DMY": "DD/MM/YYYY", "MDY": "MM/DD/YYYY", "YMD": "YYYY/MM/DD"}
 
 _TYPED_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
@@ -97,18 +100,6 @@ def _parse_text(text: str) -> datetime | None:
     return None
 
 
-def date_order(locale: str) -> str:
-    """``MDY``, ``DMY`` or ``YMD``: how a spreadsheet locale writes a date; ``""`` if unknown."""
-    name = locale.replace("-", "_").strip()
-    if not name:
-        return ""
-    if name in _MONTH_FIRST:
-        return "MDY"
-    if name.split("_")[0] in _YEAR_FIRST_LANGUAGES:
-        return "YMD"
-    return "DMY"
-
-
 def from_serial(serial: float, zone: tzinfo) -> datetime:
     """A sheet's serial number (days since 1899-12-30, local time) as an aware UTC datetime."""
     naive = _EPOCH + timedelta(days=float(serial))
@@ -141,13 +132,23 @@ class UnreadTime(str):
         return made
 
     def describe(self, field: str) -> str:
-        """``the cell Orders!D2 (delivered at): '03/04/26' is ambiguous: ...``."""
+        """``the cell Orders!D2 (delivered at): '03/04/26' is ambiguous: ...``.
+
+        Without a cell (an order API's answer) it names the field: ``delivered_at: ...``.
+        """
         label = field.replace("_", " ")
-        return f"the cell {self.cell or label} ({label}): {self.problem}"
+        if not self.cell:
+            return f"{field}: {self.problem}"
+        return f"the cell {self.cell} ({label}): {self.problem}"
 
 
-def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
-    """A cell as the sheet means it: a serial number, or text in the sheet's locale."""
+def read_sheet_time(
+    value: object, zone: tzinfo, locale: str = "", whose: str = "the sheet's locale"
+) -> SheetTime:
+    """A cell as the sheet means it: a serial number, or text in the sheet's locale.
+
+    ``whose`` names the locale in a problem (the shop's own, outside a Google Sheet).
+    """
     if isinstance(value, bool):
         return SheetTime(None, f"{value!r} is not a date or time")
     if isinstance(value, int | float):
@@ -155,37 +156,63 @@ def read_sheet_time(value: object, zone: tzinfo, locale: str = "") -> SheetTime:
     text = str(value).strip()
     if not text:
         return SheetTime(None, "no time given")
+    order = date_order(locale)
+    where = f"{whose} ({order_words(locale)})" if order else f"{whose} (unknown)"
+    expected = f"expected {_PATTERNS[order]} or YYYY-MM-DD" if order else "write it as YYYY-MM-DD"
     slashed = _SLASHED.match(text)
     if slashed is None:
-        moment = parse_time(text, zone)
-        return SheetTime(moment, "" if moment else f"{text!r} does not read as a date or time")
+        return _unslashed(text, zone, where, expected)
     first, second, year = (int(part) for part in slashed.groups()[:3])
-    order = date_order(locale)
-    day_first = _day_month(first, second, year, day_first=True)
-    month_first = _day_month(first, second, year, day_first=False)
-    chosen: date | None
-    if order == "DMY" and day_first is not None:
-        chosen = day_first
-    elif order == "MDY" and month_first is not None:
-        chosen = month_first
-    elif day_first is None and month_first is None:
-        return SheetTime(None, f"{text!r} does not read as a date")
-    elif first == second:
-        chosen = day_first or month_first
-    else:
-        where = f"the sheet's locale ({locale})" if locale else "an unknown locale"
-        return SheetTime(
-            None,
-            f"{text!r} is ambiguous: it does not read as a date in {where}, and day and month "
-            "could be either way round; write it as YYYY-MM-DD",
-        )
-    assert chosen is not None
+    chosen = _settled(first, second, year, order)
+    if isinstance(chosen, str):
+        problems = {
+            "none": f"{text!r} does not read as a date; {expected}",
+            "other": f"{text!r} does not read as a date in {where}; {expected}",
+            "both": f"{text!r} is ambiguous: it does not read as a date in {where}, and day "
+            "and month could be either way round; write it as YYYY-MM-DD",
+        }
+        return SheetTime(None, problems[chosen])
     hour, minute, second_ = (int(part or 0) for part in slashed.groups()[3:])
     try:
         naive = datetime(chosen.year, chosen.month, chosen.day, hour, minute, second_)
     except ValueError:
         return SheetTime(None, f"{text!r} does not read as a time")
     return SheetTime(naive.replace(tzinfo=zone).astimezone(UTC))
+
+
+def _unslashed(text: str, zone: tzinfo, where: str, expected: str) -> SheetTime:
+    """Text that is not a slashed date with a full year: ISO and the like, or a problem."""
+    moment = parse_time(text, zone)
+    if moment is not None:
+        return SheetTime(moment)
+    if _SHORT_YEAR.match(text):
+        return SheetTime(
+            None,
+            f"{text!r} does not read as a date: {where} does not settle a two-digit year; "
+            f"{expected}",
+        )
+    return SheetTime(None, f"{text!r} does not read as a date or time")
+
+
+def _settled(first: int, second: int, year: int, order: str) -> date | str:
+    """The date a locale's order settles, or why not: ``none``, ``other`` or ``both``.
+
+    ``other``: only one reading is a date and it is not the locale's (``13/04/2026``
+    in ``ja_JP``); ``both``: day and month could be either way round.
+    """
+    day_first = _day_month(first, second, year, day_first=True)
+    month_first = _day_month(first, second, year, day_first=False)
+    if order == "DMY" and day_first is not None:
+        return day_first
+    if order == "MDY" and month_first is not None:
+        return month_first
+    if day_first is None and month_first is None:
+        return "none"
+    if first == second:
+        return day_first or month_first or "none"
+    if order in ("DMY", "MDY") or day_first is None or month_first is None:
+        return "other"
+    return "both"
 
 
 def _day_month(first: int, second: int, year: int, *, day_first: bool) -> date | None:

@@ -33,6 +33,7 @@ CASES = [
         "did you mean SHEETQUEUE_POLICY__GRACE_DAYS?",
     ),
     ("worker", {"SHEETQUEUE_INTERVAL_SECONDS": "0"}, "SHEETQUEUE_INTERVAL_SECONDS:"),
+    ("tick", {"SHEETQUEUE_LOCALE": "en_XX"}, "SHEETQUEUE_LOCALE: unknown locale 'en_XX'"),
     ("tick", {"SHEETQUEUE_BACKEND": "gsheets"}, "SHEETQUEUE_SPREADSHEET_ID: required"),
 ]
 

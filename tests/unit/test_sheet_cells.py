@@ -107,7 +107,9 @@ def test_a_typed_text_date_is_read_in_the_sheets_zone() -> None:
         ("", "05/04/2026", "is ambiguous"),  # no locale known
         ("en_GB", "03/04/26", "does not read as a date"),  # a two-digit year
         ("en_GB", "31/02/2026", "does not read as a date"),
-        ("en_US", "22/11/2026", "ambiguous"),  # day first on a month-first sheet
+        ("en_US", "22/11/2026", "in the sheet's locale (en_US, month first)"),  # day first
+        ("ja_JP", "13/04/2026", "in the sheet's locale (ja_JP, year first)"),  # one reading
+        ("en_GB", "03/04/26", "two-digit year; expected DD/MM/YYYY or YYYY-MM-DD"),
     ],
 )
 def test_text_the_locale_does_not_settle_stays_as_typed_and_marked(
@@ -159,3 +161,14 @@ def test_a_marked_timestamp_reaches_the_request_and_is_never_parsed() -> None:
     assert isinstance(request.model_copy(update={"status": "Pending"}).timestamp, UnreadTime)
     assert parse_time(request.timestamp) is None
     assert parse_time(Request(timestamp="05/04/2026").timestamp) is not None  # unmarked text
+
+
+@pytest.mark.parametrize(("locale", "typed"), [("ja_JP", "13/04/2026"), ("en_US", "22/11/2026")])
+def test_a_date_with_one_valid_reading_is_not_called_either_way_round(
+    locale: str, typed: str
+) -> None:
+    """Only one reading is a date, not the locale's: the note says so, not 'either way'."""
+    read = SheetCells(locale=locale).date_cell(typed, "Requests!B2")
+    assert isinstance(read, UnreadTime)
+    assert "either way" not in read.problem and "ambiguous" not in read.problem
+    assert f"does not read as a date in the sheet's locale ({locale}" in read.problem

@@ -138,10 +138,10 @@ def import_orders(
     try:
         if dry_run:
             settings = load_settings()
-            found = read_order_file(file, settings.zone, mapping_of(settings))
+            found = read_order_file(file, settings.zone, mapping_of(settings), settings.locale)
         else:
             with settings_and_store() as (settings, store):
-                found = read_order_file(file, settings.zone, mapping_of(settings))
+                found = read_order_file(file, settings.zone, mapping_of(settings), settings.locale)
                 if found.problems:
                     raise InputError(_refusal(file, found.problems))
                 count = store.replace_orders(
