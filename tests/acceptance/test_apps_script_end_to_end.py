@@ -1,0 +1,222 @@
+"""Acceptance: the Apps Script companion and ``serve --with-worker``, end to end with real parts.
+
+The sheet is the Sheets emulator over HTTP (edited through gspread, as a
+person's typing reaches it), the mail a real SMTP server on 127.0.0.1,
+``sheetqueue serve --with-worker`` and ``sheetqueue apps-script`` real
+processes, and the script the latter prints runs under Node with stand-ins
+for Google's services whose UrlFetchApp makes real HTTP requests to serve.
+The poll interval is 300 s, so only the script's event can explain a pass
+before then. The seconds from the edit to the shopper's email are printed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sheetqueue.bot_actions.record import parse_new_request, record_request
+from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
+from tests.apps_script_kit import NODE, run_script
+from tests.cli_runner import SheetqueueCli
+from tests.outbox_kit import eventually, gsheets_cli, new_book, start_serve, stop
+from tests.smtp_server import SmtpServer, free_port
+from tests.store_backends import shared_emulator, store_on
+
+pytestmark = pytest.mark.skipif(
+    NODE is None, reason="node (Node.js) is not on PATH; `make test` installs it with apt-get"
+)
+
+INTERVAL = 300
+SECRET = "shop-secret-e2e-7c1d"
+TOKEN = "serve-token-e2e-4a90"
+EDITOR = "sam.team@shop.example"
+QUEUE_COUNT = "sheetqueue.queue.n"
+_PASSES = re.compile(r"^sheetqueue_worker_passes_total (\S+)", re.MULTILINE)
+
+
+@dataclass
+class Shop:
+    emulator: Emulator
+    book: str
+    cli: SheetqueueCli
+    port: int
+    smtp: SmtpServer
+    requests: list[str]
+    folder: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _seed(emulator: Emulator, book: str, count: int) -> list[str]:
+    """``count`` cancellations of one processing order (the first by its buyer): Pending."""
+    store = store_on(emulator, book)
+    try:
+        return [
+            record_request(
+                store,
+                parse_new_request(
+                    {
+                        "type": "cancellation",
+                        "order_id": "ORD-1002",
+                        "email": "ben@example.com" if n == 0 else f"ben.{n}@example.com",
+                        "conversation_id": f"conv-e2e-{n}",
+                    }
+                ),
+                datetime.now(UTC),
+            ).request_id
+            for n in range(count)
+        ]
+    finally:
+        store.close()
+
+
+def _passes(shop: Shop) -> int:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    text = httpx.get(f"{shop.url}/metrics", headers=headers, timeout=5).text
+    found = _PASSES.search(text)
+    return int(float(found.group(1))) if found else 0
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """serve --with-worker on a fresh emulator sheet of three requests, after its first pass."""
+    emulator = shared_emulator()
+    book = new_book(emulator)
+    requests = _seed(emulator, book, 3)
+    with SmtpServer() as smtp:
+        cli = gsheets_cli(
+            tmp_path,
+            emulator,
+            book,
+            SHEETQUEUE_NOTIFY=smtp.url(),
+            SHEETQUEUE_MAIL_FROM="help@teeshop.example",
+            SHEETQUEUE_INTERVAL_SECONDS=str(INTERVAL),
+            SHEETQUEUE_SHEET_EVENTS_SECRET=SECRET,
+            SHEETQUEUE_API_TOKEN=TOKEN,
+        )
+        port = free_port()
+        server = start_serve(cli, port, "--with-worker")
+        shop = Shop(emulator, book, cli, port, smtp, requests, tmp_path)
+        try:
+            eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
+            yield shop
+        finally:
+            stop(server)
+
+
+def _script(shop: Shop, secret: str = SECRET) -> Path:
+    """The script as ``sheetqueue apps-script --url <serve>`` prints it (a subprocess)."""
+    done = shop.cli("apps-script", "--url", shop.url, SHEETQUEUE_SHEET_EVENTS_SECRET=secret)
+    assert done.code == 0, done.stderr
+    path = shop.folder / f"Code-{len(secret)}-{secret[:4]}.gs"
+    path.write_text(done.stdout, encoding="utf-8")
+    return path
+
+
+def _type(shop: Shop, request_id: str, column: str, value: str) -> tuple[int, int, str]:
+    """A team member types ``value`` into the row's cell, through gspread: (row, column, old)."""
+    assert shop.emulator.url is not None
+    sheet = emulator_client(shop.emulator.url).open_by_key(shop.book).worksheet("Requests")
+    rows = sheet.get_all_values()
+    ids = rows[0].index("Request ID")
+    row = next(n for n, r in enumerate(rows, start=1) if r[ids] == request_id)
+    col = rows[0].index(column) + 1
+    old = rows[row - 1][col - 1]
+    sheet.update_cell(row, col, value)
+    return row, col, old
+
+
+def _tabs(shop: Shop) -> dict[str, list[list[str]]]:
+    """The sheet as the script's SpreadsheetApp sees it: the emulator's display values now."""
+    assert shop.emulator.url is not None
+    book = emulator_client(shop.emulator.url).open_by_key(shop.book)
+    return {tab: book.worksheet(tab).get_all_values() for tab in ("Requests", "Log")}
+
+
+def _fire(
+    shop: Shop, code: Path, edit: tuple[int, int, str], value: str, **scenario: Any
+) -> dict[str, Any]:
+    """Run the script's onSheetEdit under Node for that edit, by the editor; its report."""
+    row, col, old = edit
+    step = {
+        "call": "onSheetEdit",
+        "edit": {"tab": "Requests", "row": row, "column": col, "old": old, "value": value,
+                 "user": EDITOR},
+    }
+    report = run_script(code, _tabs(shop), [step], spreadsheet_id=shop.book, **scenario)
+    assert report["forbidden"] == [] and report["locks_held"] == 0
+    return report
+
+
+def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
+    with smtp.lock:
+        return any(
+            m.message["X-Sheetqueue-Request"] == request_id
+            and "-done@" in str(m.message["Message-ID"])
+            for m in smtp.messages
+        )
+
+
+def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(shop: Shop) -> None:
+    """Status typed, script fires: 202, queue empty, email before the next poll, log by editor."""
+    request_id = shop.requests[0]
+    code = _script(shop)
+    polled = time.monotonic()
+    before = _passes(shop)
+    edited = time.monotonic()
+    report = _fire(shop, code, _type(shop, request_id, "Status", "Done"), "Done")
+    assert [f["code"] for f in report["fetches"]] == [202], report["console"]
+    assert report["props"][QUEUE_COUNT] == "0"
+    eventually(lambda: _done_mail(shop.smtp, request_id), 60, "the shopper's Done email")
+    arrived = time.monotonic()
+    print(f"\nsheet edit -> Apps Script -> shopper email: {arrived - edited:.2f} s")
+    assert arrived - polled < INTERVAL  # no poll could have run: the event asked for this pass
+    assert _passes(shop) == before + 1
+    shown = shop.cli("log", "--request", request_id, "--json")
+    assert shown.code == 0, shown.stderr
+    done = [e for e in shown.json() if e["to_status"] == "Done"]
+    assert [(e["from_status"], e["by"]) for e in done] == [("Eligible", EDITOR)]
+
+
+def test_non_ascii_notes_and_messages_are_accepted_over_their_exact_bytes(shop: Shop) -> None:
+    """A Team Note and a Shopper Message in other scripts (sent as \\uXXXX): both 202."""
+    code = _script(shop)
+    for request_id, column, text in (
+        (shop.requests[1], "Team Note", "Adresse geändert: Straße 5 — 東京 🚚"),
+        (shop.requests[2], "Shopper Message", "Ваш заказ отменён. ¡Gracias! 😊"),
+    ):
+        report = _fire(shop, code, _type(shop, request_id, column, text), text)
+        assert [f["code"] for f in report["fetches"]] == [202], report["console"]
+        assert report["props"][QUEUE_COUNT] == "0"
+
+
+def test_a_script_with_the_wrong_secret_is_refused_and_keeps_its_batch(shop: Shop) -> None:
+    """Wrong secret: 401, the event stays queued; the right script sends it on its next flush."""
+    request_id = shop.requests[1]
+    wrong = _fire(
+        shop, _script(shop, "not-the-shop-secret"), _type(shop, request_id, "Team Note", "x"), "x"
+    )
+    assert [f["code"] for f in wrong["fetches"]] == [401]
+    assert wrong["props"][QUEUE_COUNT] == "1"
+    assert any("HTTP 401" in line["text"] for line in wrong["console"])
+    queued = {k: v for k, v in wrong["props"].items() if k.startswith("sheetqueue.queue.")}
+    right = run_script(
+        _script(shop),
+        _tabs(shop),
+        [{"call": "flushSheetEvents"}],
+        spreadsheet_id=shop.book,
+        props=queued,
+    )
+    assert [f["code"] for f in right["fetches"]] == [202], right["console"]
+    assert right["props"][QUEUE_COUNT] == "0"
+
