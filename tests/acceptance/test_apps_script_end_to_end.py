@@ -11,9 +11,11 @@ before then. The seconds from the edit to the shopper's email are printed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,15 +89,15 @@ def _passes(shop: Shop) -> int:
     return int(float(found.group(1))) if found else 0
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Iterator[Shop]:
+@contextmanager
+def _shop_at(folder: Path) -> Iterator[Shop]:
     """serve --with-worker on a fresh emulator sheet of three requests, after its first pass."""
     emulator = shared_emulator()
     book = new_book(emulator)
     requests = _seed(emulator, book, 3)
     with SmtpServer() as smtp:
         cli = gsheets_cli(
-            tmp_path,
+            folder,
             emulator,
             book,
             SHEETQUEUE_NOTIFY=smtp.url(),
@@ -106,7 +108,7 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
         )
         port = free_port()
         server = start_serve(cli, port, "--with-worker")
-        shop = Shop(emulator, book, cli, port, smtp, requests, tmp_path)
+        shop = Shop(emulator, book, cli, port, smtp, requests, folder)
         try:
             eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
             yield shop
@@ -114,11 +116,25 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
             stop(server)
 
 
+@pytest.fixture
+def fresh_shop(tmp_path: Path) -> Iterator[Shop]:
+    """A serve of this test alone (its passes are counted)."""
+    with _shop_at(tmp_path) as shop:
+        yield shop
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """One serve for the tests that look only at what the endpoint answers the script."""
+    with _shop_at(tmp_path_factory.mktemp("shop")) as shop:
+        yield shop
+
+
 def _script(shop: Shop, secret: str = SECRET) -> Path:
     """The script as ``sheetqueue apps-script --url <serve>`` prints it (a subprocess)."""
     done = shop.cli("apps-script", "--url", shop.url, SHEETQUEUE_SHEET_EVENTS_SECRET=secret)
     assert done.code == 0, done.stderr
-    path = shop.folder / f"Code-{len(secret)}-{secret[:4]}.gs"
+    path = shop.folder / f"Code-{hashlib.sha256(secret.encode()).hexdigest()[:8]}.gs"
     path.write_text(done.stdout, encoding="utf-8")
     return path
 
@@ -167,8 +183,11 @@ def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
         )
 
 
-def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(shop: Shop) -> None:
+def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
+    fresh_shop: Shop,
+) -> None:
     """Status typed, script fires: 202, queue empty, email before the next poll, log by editor."""
+    shop = fresh_shop
     request_id = shop.requests[0]
     code = _script(shop)
     polled = time.monotonic()
@@ -220,3 +239,50 @@ def test_a_script_with_the_wrong_secret_is_refused_and_keeps_its_batch(shop: Sho
     assert [f["code"] for f in right["fetches"]] == [202], right["console"]
     assert right["props"][QUEUE_COUNT] == "0"
 
+
+
+def test_a_value_cut_at_the_limit_keeps_whole_characters_and_is_accepted(shop: Shop) -> None:
+    """A note longer than the script's 2,000-char cut, an emoji at the cut: 202, not refused."""
+    text = "a" * 1999 + "🚚" + "b" * 50
+    report = _fire(shop, _script(shop), _type(shop, shop.requests[1], "Team Note", text), text)
+    assert [f["code"] for f in report["fetches"]] == [202], report["console"]
+    assert report["props"][QUEUE_COUNT] == "0"
+
+
+def test_a_paste_of_a_hundred_long_notes_is_sent_in_bodies_the_endpoint_takes(shop: Shop) -> None:
+    """100 pasted 1,500-char notes (over 64 KiB in one body): every event sent, none dropped."""
+    header = _tabs(shop)["Requests"][0]
+    note = header.index("Team Note") + 1
+    rows = [[""] * len(header) for _ in range(100)]
+    for n, line in enumerate(rows):
+        line[header.index("Request ID")] = f"REQ-PASTED{n:08d}"
+    paste = [["Nachricht für das Lager: " + "é" * 1475] for _ in rows]
+    step = {
+        "call": "onSheetEdit",
+        "edit": {"tab": "Requests", "row": 2, "column": note, "rows": 100, "columns": 1,
+                 "values": paste, "user": EDITOR},
+    }
+    tabs = {"Requests": [header, *rows]}
+    report = run_script(_script(shop), tabs, [step], spreadsheet_id=shop.book)
+    assert report["forbidden"] == []
+    assert len(report["fetches"]) > 1, "one body of 100 such notes is over 64 KiB"
+    assert {f["code"] for f in report["fetches"]} == {202}, report["console"]
+    assert report["props"][QUEUE_COUNT] == "0"
+
+
+def test_a_row_whose_request_id_is_no_queue_id_does_not_sink_the_batch(shop: Shop) -> None:
+    """A pasted row with a 70-char Request ID is skipped; the other row's event is accepted."""
+    header = _tabs(shop)["Requests"][0]
+    status = header.index("Status") + 1
+    rows = [[""] * len(header) for _ in range(2)]
+    rows[0][header.index("Request ID")] = "pasted by mistake: " + "x" * 51
+    rows[1][header.index("Request ID")] = "REQ-PASTEDOK0000001"
+    step = {
+        "call": "onSheetEdit",
+        "edit": {"tab": "Requests", "row": 2, "column": status, "rows": 2, "columns": 1,
+                 "values": [["Approved"], ["Approved"]], "user": EDITOR},
+    }
+    report = run_script(_script(shop), {"Requests": [header, *rows]}, [step],
+                        spreadsheet_id=shop.book)
+    assert [f["code"] for f in report["fetches"]] == [202], report["console"]
+    assert report["props"][QUEUE_COUNT] == "0"
