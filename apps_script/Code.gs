@@ -5,7 +5,7 @@
  *
  * It only reads the sheet. Each edit of a watched cell becomes one event in a
  * small queue (script properties); the queue is posted, signed with the shared
- * secret, to POST <SHEETQUEUE_URL>/v1/sheet-events in batches of up to 100.
+ * secret, to POST <SHEETQUEUE_URL>/v1/sheet-events in batches of up to 100 (60 KB).
  * A batch that fails stays queued for the next flush (every minute). The
  * worker's regular poll stays the safety net: a lost event costs speed only.
  *

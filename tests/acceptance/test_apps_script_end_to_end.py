@@ -12,7 +12,9 @@ before then. The seconds from the edit to the shopper's email are printed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,8 +29,8 @@ import pytest
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 from tests.apps_script_kit import NODE, run_script
-from tests.cli_runner import SheetqueueCli
-from tests.outbox_kit import eventually, gsheets_cli, new_book, start_serve, stop
+from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.outbox_kit import eventually, gsheets_cli, new_book, stop
 from tests.smtp_server import SmtpServer, free_port
 from tests.store_backends import shared_emulator, store_on
 
@@ -53,6 +55,11 @@ class Shop:
     smtp: SmtpServer
     requests: list[str]
     folder: Path
+
+    @property
+    def log(self) -> Path:
+        """What serve wrote (stdout and stderr)."""
+        return self.folder / "serve.log"
 
     @property
     def url(self) -> str:
@@ -82,6 +89,13 @@ def _seed(emulator: Emulator, book: str, count: int) -> list[str]:
         store.close()
 
 
+def _answers(shop: Shop) -> bool:
+    try:
+        return httpx.get(f"{shop.url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def _passes(shop: Shop) -> int:
     headers = {"Authorization": f"Bearer {TOKEN}"}
     text = httpx.get(f"{shop.url}/metrics", headers=headers, timeout=5).text
@@ -107,13 +121,21 @@ def _shop_at(folder: Path) -> Iterator[Shop]:
             SHEETQUEUE_API_TOKEN=TOKEN,
         )
         port = free_port()
-        server = start_serve(cli, port, "--with-worker")
         shop = Shop(emulator, book, cli, port, smtp, requests, folder)
-        try:
-            eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
-            yield shop
-        finally:
-            stop(server)
+        with shop.log.open("wb") as log:
+            server = subprocess.Popen(
+                [str(SCRIPT), "serve", "--port", str(port), "--with-worker"],
+                cwd=cli.workdir,
+                env=cli.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                eventually(lambda: server.poll() is None and _answers(shop), 30, "serve answers")
+                eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
+                yield shop
+            finally:
+                stop(server)
 
 
 @pytest.fixture
@@ -166,8 +188,14 @@ def _fire(
     row, col, old = edit
     step = {
         "call": "onSheetEdit",
-        "edit": {"tab": "Requests", "row": row, "column": col, "old": old, "value": value,
-                 "user": EDITOR},
+        "edit": {
+            "tab": "Requests",
+            "row": row,
+            "column": col,
+            "old": old,
+            "value": value,
+            "user": EDITOR,
+        },
     }
     report = run_script(code, _tabs(shop), [step], spreadsheet_id=shop.book, **scenario)
     assert report["forbidden"] == [] and report["locks_held"] == 0
@@ -200,11 +228,17 @@ def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
     arrived = time.monotonic()
     print(f"\nsheet edit -> Apps Script -> shopper email: {arrived - edited:.2f} s")
     assert arrived - polled < INTERVAL  # no poll could have run: the event asked for this pass
+    # the email goes out inside the pass; the pass counts once it has finished
+    eventually(lambda: _passes(shop) > before, 30, "the event's pass finished")
     assert _passes(shop) == before + 1
     shown = shop.cli("log", "--request", request_id, "--json")
     assert shown.code == 0, shown.stderr
     done = [e for e in shown.json() if e["to_status"] == "Done"]
     assert [(e["from_status"], e["by"]) for e in done] == [("Eligible", EDITOR)]
+    lines = [json.loads(line) for line in shop.log.read_text().splitlines() if line[:1] == "{"]
+    received = [line for line in lines if line["event"] == "sheet_events.received"]
+    assert [line["accepted"] for line in received] == [1]  # what install step 4 looks for
+    assert EDITOR not in shop.log.read_text()  # masked
 
 
 def test_non_ascii_notes_and_messages_are_accepted_over_their_exact_bytes(shop: Shop) -> None:
@@ -228,6 +262,7 @@ def test_a_script_with_the_wrong_secret_is_refused_and_keeps_its_batch(shop: Sho
     assert [f["code"] for f in wrong["fetches"]] == [401]
     assert wrong["props"][QUEUE_COUNT] == "1"
     assert any("HTTP 401" in line["text"] for line in wrong["console"])
+    assert "sheet_events.refused" in shop.log.read_text()
     queued = {k: v for k, v in wrong["props"].items() if k.startswith("sheetqueue.queue.")}
     right = run_script(
         _script(shop),
@@ -238,7 +273,6 @@ def test_a_script_with_the_wrong_secret_is_refused_and_keeps_its_batch(shop: Sho
     )
     assert [f["code"] for f in right["fetches"]] == [202], right["console"]
     assert right["props"][QUEUE_COUNT] == "0"
-
 
 
 def test_a_value_cut_at_the_limit_keeps_whole_characters_and_is_accepted(shop: Shop) -> None:
@@ -259,8 +293,15 @@ def test_a_paste_of_a_hundred_long_notes_is_sent_in_bodies_the_endpoint_takes(sh
     paste = [["Nachricht für das Lager: " + "é" * 1475] for _ in rows]
     step = {
         "call": "onSheetEdit",
-        "edit": {"tab": "Requests", "row": 2, "column": note, "rows": 100, "columns": 1,
-                 "values": paste, "user": EDITOR},
+        "edit": {
+            "tab": "Requests",
+            "row": 2,
+            "column": note,
+            "rows": 100,
+            "columns": 1,
+            "values": paste,
+            "user": EDITOR,
+        },
     }
     tabs = {"Requests": [header, *rows]}
     report = run_script(_script(shop), tabs, [step], spreadsheet_id=shop.book)
@@ -279,10 +320,18 @@ def test_a_row_whose_request_id_is_no_queue_id_does_not_sink_the_batch(shop: Sho
     rows[1][header.index("Request ID")] = "REQ-PASTEDOK0000001"
     step = {
         "call": "onSheetEdit",
-        "edit": {"tab": "Requests", "row": 2, "column": status, "rows": 2, "columns": 1,
-                 "values": [["Approved"], ["Approved"]], "user": EDITOR},
+        "edit": {
+            "tab": "Requests",
+            "row": 2,
+            "column": status,
+            "rows": 2,
+            "columns": 1,
+            "values": [["Approved"], ["Approved"]],
+            "user": EDITOR,
+        },
     }
-    report = run_script(_script(shop), {"Requests": [header, *rows]}, [step],
-                        spreadsheet_id=shop.book)
+    report = run_script(
+        _script(shop), {"Requests": [header, *rows]}, [step], spreadsheet_id=shop.book
+    )
     assert [f["code"] for f in report["fetches"]] == [202], report["console"]
     assert report["props"][QUEUE_COUNT] == "0"
