@@ -5,7 +5,7 @@
  *
  * It only reads the sheet. Each edit of a watched cell becomes one event in a
  * small queue (script properties); the queue is posted, signed with the shared
- * secret, to POST <SHEETQUEUE_URL>/v1/sheet-events in batches of up to 100.
+ * secret, to POST <SHEETQUEUE_URL>/v1/sheet-events in batches of up to 100 (60 KB).
  * A batch that fails stays queued for the next flush (every minute). The
  * worker's regular poll stays the safety net: a lost event costs speed only.
  *
@@ -25,10 +25,12 @@ var EDIT_HANDLER = 'onSheetEdit';
 var FLUSH_HANDLER = 'flushSheetEvents';
 
 var BATCH_SIZE = 100; // events per POST (the endpoint takes 1..100)
+var MAX_BODY_BYTES = 60000; // bytes per POST (the endpoint takes 64 KiB)
 var MAX_QUEUED = 500; // oldest events dropped beyond this
 var MAX_QUEUE_BYTES = 400000; // script properties hold 500 KB in all
 var CHUNK_BYTES = 8000; // one property value holds 9 KB
 var MAX_VALUE_CHARS = 2000; // longer old/new values are cut
+var MAX_ID_CHARS = 64; // a longer Request ID cell is not a queue row (the endpoint takes 64)
 var RUN_BUDGET_MS = 20000; // no new batch after this long (runs stay well under 30 s)
 var LOCK_WAIT_MS = 10000;
 var FLUSH_HOLD_MS = 60000; // a flush that died frees the queue after this long
@@ -131,7 +133,7 @@ function eventsFromEdit_(e, now) {
   var events = [];
   for (var r = 0; r < rows; r++) {
     var requestId = String(ids[r][0]).trim();
-    if (!requestId) continue;
+    if (!requestId || requestId.length > MAX_ID_CHARS) continue;
     hit.forEach(function (name) {
       var offset = columns.watched[name] - firstColumn;
       events.push({
@@ -177,9 +179,13 @@ function singleNewValue_(e) {
   return text_(e.range.getDisplayValue()); // a cleared cell gives no value
 }
 
+/** The value as text, cut to MAX_VALUE_CHARS without splitting a character in two. */
 function text_(value) {
   if (value === undefined || value === null || typeof value === 'object') return '';
-  return String(value).slice(0, MAX_VALUE_CHARS);
+  var text = String(value);
+  if (text.length <= MAX_VALUE_CHARS) return text;
+  var last = text.charCodeAt(MAX_VALUE_CHARS - 1);
+  return text.slice(0, last >= 0xd800 && last < 0xdc00 ? MAX_VALUE_CHARS - 1 : MAX_VALUE_CHARS);
 }
 
 function editorEmail_(e) {
@@ -291,7 +297,7 @@ function flushClaimed_() {
   var started = Date.now();
   var released = false;
   try {
-    var batch = withLock_(function (props) { return readQueue_(props).slice(0, BATCH_SIZE); });
+    var batch = withLock_(function (props) { return nextBatch_(readQueue_(props)); });
     while (batch && batch.length) {
       var outcome = sendBatch_(batch);
       var sent = outcome !== 'failed';
@@ -307,7 +313,7 @@ function flushClaimed_() {
         }
         if (again && queue.length) {
           props.setProperty(FLUSHING_KEY, String(Date.now() + FLUSH_HOLD_MS));
-          return queue.slice(0, BATCH_SIZE);
+          return nextBatch_(queue);
         }
         props.deleteProperty(FLUSHING_KEY);
         released = true;
@@ -317,6 +323,19 @@ function flushClaimed_() {
   } finally {
     if (!released) withLock_(function (props) { props.deleteProperty(FLUSHING_KEY); });
   }
+}
+
+/** The oldest queued events that fit one POST: at most BATCH_SIZE, the body under MAX_BODY_BYTES. */
+function nextBatch_(queue) {
+  var batch = [];
+  var bytes = 200; // sent_at, spreadsheet_id and the braces around the events
+  for (var i = 0; i < queue.length && batch.length < BATCH_SIZE; i++) {
+    var size = asciiJson_(queue[i]).length + 1; // ASCII: one byte a character
+    if (batch.length && bytes + size > MAX_BODY_BYTES) break;
+    batch.push(queue[i]);
+    bytes += size;
+  }
+  return batch;
 }
 
 /** 'sent' (2xx), 'rejected' (the endpoint refuses the batch for good) or 'failed' (kept). */

@@ -30,8 +30,9 @@ Install the Apps Script companion in four steps:
 3. In the editor pick the function "install" and press Run; accept the
    permissions it asks for (read this spreadsheet, connect to sheetqueue, run
    triggers, see your email address). Running it again changes nothing.
-4. Change a Status cell on the Requests tab: within seconds serve logs a
-   POST /v1/sheet-events answered 202 (the editor's Executions page shows any error).
+4. Change a Status cell on the Requests tab: within seconds serve logs
+   sheet_events.received with accepted 1 (a wrong secret logs sheet_events.refused;
+   the editor's Executions page shows any error).
 """
 
 

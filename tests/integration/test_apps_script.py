@@ -263,7 +263,8 @@ def test_the_queue_is_bounded_and_keeps_the_newest(sink: EventSink, script: Path
 
 
 def test_long_values_fit_the_property_store(sink: EventSink, script: Path) -> None:
-    """Long non-ASCII messages are cut to 2000 characters and the queue stays under 500 KB."""
+    """Long non-ASCII messages are cut to 2000 characters, the queue stays under 500 KB and
+    each body under the endpoint's 64 KiB."""
     sink.answers.extend([503])
     long_text = "é" * 3000
     tabs = {"Requests": requests_tab(*rows(300))}
@@ -274,7 +275,8 @@ def test_long_values_fit_the_property_store(sink: EventSink, script: Path) -> No
     )
     assert [step["error"] for step in report["steps"]] == [None, None]
     assert any("oldest event(s)" in line["text"] for line in report["console"])
-    sent = list(sink.posted[1].events)
+    sent = [e for posted in sink.posted[1:] for e in posted.events]
+    assert all(len(posted.body) <= 64 * 1024 for posted in sink.posted)
     assert sent and all(e["new"] == "é" * 2000 for e in sent)
     assert sent[-1]["request_id"] == "R-300"
 
