@@ -201,6 +201,8 @@ def _no_clashes(shops: list[Shop], where: str) -> None:
             else ("local_path", str(settings.local_path.resolve()))
         )
         keys = [("name", shop.name), store, ("state_path", str(settings.state_path.resolve()))]
+        if settings.archive_spreadsheet_id:
+            keys.append(("archive_spreadsheet_id", settings.archive_spreadsheet_id))
         for key in keys:
             other = seen.get(key)
             if other is not None:
