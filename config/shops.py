@@ -158,6 +158,11 @@ def _shop(table: Any, index: int, base: Settings, folder: Path, where: str) -> S
             f"{label}: spreadsheet_id: required for a Google Sheets shop "
             "(or give local_path for a local one)"
         ) from None
+    if settings.backend == "local" and settings.archive_spreadsheet_id:
+        raise ConfigError(
+            f"{label}: archive_spreadsheet_id: needs a Google Sheets shop "
+            "(a local shop archives into its own file)"
+        )
     return Shop(name, settings)
 
 

@@ -68,11 +68,11 @@ def _live(emulator: Emulator, book: str) -> list[str]:
 
 
 def _archive_lines(emulator: Emulator, book: str) -> Counter[str]:
-    log = _tab_ids_rows(emulator, book, "Log")
+    log = _tab_rows(emulator, book, "Log")
     return Counter(line[1] for line in log if len(line) > 4 and line[4] == "archive")
 
 
-def _tab_ids_rows(emulator: Emulator, book: str, tab: str) -> list[list[str]]:
+def _tab_rows(emulator: Emulator, book: str, tab: str) -> list[list[str]]:
     try:
         return [list(map(str, row)) for row in emulator.values(book, tab)]
     except Exception:  # no such tab
@@ -121,7 +121,7 @@ def test_history_over_two_years_moves_to_two_dated_tabs_of_the_other_spreadsheet
     assert set(live) == {r["Request ID"] for r in rows} - set(tabs)
     lines = _archive_lines(emulator, queue)
     assert set(lines) == set(tabs) and set(lines.values()) == {1}
-    note = next(line[5] for line in _tab_ids_rows(emulator, queue, "Log") if line[4] == "archive")
+    note = next(line[5] for line in _tab_rows(emulator, queue, "Log") if line[4] == "archive")
     assert target in note
     archive = emulator.values(target, "Archive 2026")
     assert tuple(archive[0]) == ARCHIVE_HEADER
@@ -233,7 +233,7 @@ def test_an_archive_spreadsheet_not_shared_leaves_every_live_row_and_names_the_a
 def test_a_missing_archive_spreadsheet_exits_2_and_check_reaches_a_good_one(
     tmp_path: Path,
 ) -> None:
-    """No such archive sheet: exit 2 naming the setting, rows kept; check shows a good one's title."""
+    """No such archive sheet: exit 2 naming the setting, rows kept; check shows a good title."""
     emulator = shared_emulator()
     assert emulator.url is not None
     rows = archive_rows(10)
@@ -266,3 +266,45 @@ def test_an_archive_spreadsheet_on_the_local_store_is_refused(tmp_path: Path) ->
         "error: SHEETQUEUE_ARCHIVE_SPREADSHEET_ID: needs SHEETQUEUE_BACKEND=gsheets "
         "(the local store archives into its own file)"
     )
+
+
+def test_the_scheduled_archive_of_each_shop_goes_to_that_shops_archive_spreadsheet(
+    tmp_path: Path,
+) -> None:
+    """Shops file: north archives into its own other spreadsheet, south into its own sheet."""
+    emulator = shared_emulator()
+    assert emulator.url is not None
+    rows = archive_rows(20)
+    wanted = expected_archived(rows)
+    north, south = _queue(emulator, rows), _queue(emulator, rows)
+    target = emulator.create_spreadsheet("North archive", {"Sheet1": []})
+    (tmp_path / "orders.json").write_text("[]")
+    lines = []
+    for name, book, extra in (
+        ("north", north, f'archive_spreadsheet_id = "{_url(target)}"'),
+        ("south", south, ""),
+    ):
+        lines += [
+            "[[shop]]",
+            f'name = "{name}"',
+            f'spreadsheet_id = "{book}"',
+            'orders = "file:orders.json"',
+            f'notify = "maildir:mail-{name}"',
+            f"archive_closed_after_days = {_days()}",
+            extra,
+            "",
+        ]
+    (tmp_path / "shops.toml").write_text("\n".join(lines))
+    cli = SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_SHOPS=str(tmp_path / "shops.toml"),
+        SHEETQUEUE_SHEETS_API_URL=emulator.url,
+    )
+    result = cli("tick", "--json", timeout=120)
+    assert result.code == 0, result.stderr[-3000:]
+    assert sorted(_tab_ids(emulator, target, "Archive 2026")) == sorted(wanted)
+    assert not _tab_ids(emulator, north, "Archive 2026")
+    assert sorted(_tab_ids(emulator, south, "Archive 2026")) == sorted(wanted)
+    for book in (north, south):
+        assert not set(_live(emulator, book)) & wanted
+        assert set(_archive_lines(emulator, book)) == wanted

@@ -103,8 +103,7 @@ class Auth:
         return 200, answer
 
     def check(self, authorization: str | None, spreadsheet: str = "") -> None:
-        """Raise the ApiError Google answers a Sheets call (on ``spreadsheet``) with these
-        credentials."""
+        """Raise the ApiError Google answers a call on ``spreadsheet`` with these credentials."""
         if not self.required:
             return
         scheme, _sep, token = (authorization or "").partition(" ")
