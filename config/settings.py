@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     archive_closed_after_days: int | None = Field(
         None, ge=1, description="the worker archives rows closed this many days ago; off if unset"
     )
+    archive_spreadsheet_id: str = Field(
+        "", description="archive to this other spreadsheet (key or URL); empty: the queue's own"
+    )
     links: dict[str, str] = Field(
         default_factory=dict, description="self-service and policy pages by request type"
     )
@@ -208,7 +211,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{key}: must be an http:// or https:// URL")
         return {key: url.strip() for key, url in value.items()}
 
-    @field_validator("spreadsheet_id")
+    @field_validator("spreadsheet_id", "archive_spreadsheet_id")
     @classmethod
     def _spreadsheet_key(cls, value: str) -> str:
         return spreadsheet_key(value)

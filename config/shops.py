@@ -158,6 +158,11 @@ def _shop(table: Any, index: int, base: Settings, folder: Path, where: str) -> S
             f"{label}: spreadsheet_id: required for a Google Sheets shop "
             "(or give local_path for a local one)"
         ) from None
+    if settings.backend == "local" and settings.archive_spreadsheet_id:
+        raise ConfigError(
+            f"{label}: archive_spreadsheet_id: needs a Google Sheets shop "
+            "(a local shop archives into its own file)"
+        )
     return Shop(name, settings)
 
 
@@ -201,6 +206,8 @@ def _no_clashes(shops: list[Shop], where: str) -> None:
             else ("local_path", str(settings.local_path.resolve()))
         )
         keys = [("name", shop.name), store, ("state_path", str(settings.state_path.resolve()))]
+        if settings.archive_spreadsheet_id:
+            keys.append(("archive_spreadsheet_id", settings.archive_spreadsheet_id))
         for key in keys:
             other = seen.get(key)
             if other is not None:

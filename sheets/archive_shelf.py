@@ -34,6 +34,9 @@ class ArchivedRow:
 class ArchiveShelf(Protocol):
     """What archiving needs from a store: its live rows, its archive tabs, a delete by ID."""
 
+    target: str
+    """The other spreadsheet holding the archive tabs, or "" (the store's own)."""
+
     def live_rows(self) -> list[ArchivedRow]:
         """Every row of the live queue (header contract checked), in sheet order."""
         ...

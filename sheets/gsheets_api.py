@@ -166,8 +166,10 @@ class SheetsApi:
         on_call: Callable[[str, bool], None] | None = None,
         account: str = "",
         sign_in: SignIn | None = None,
+        setting: str = "SHEETQUEUE_SPREADSHEET_ID",
     ) -> None:
         self._http = client.http_client
+        self.setting = setting  # the setting that names this spreadsheet, for messages
         self.spreadsheet_id = spreadsheet_id
         self.backoff = backoff or Backoff()
         self.on_call = on_call
@@ -322,7 +324,7 @@ class SheetsApi:
             )
         if code == 404:
             return SpreadsheetNotFound(
-                f"spreadsheet {book!r} not found: check SHEETQUEUE_SPREADSHEET_ID ({text})"
+                f"spreadsheet {book!r} not found: check {self.setting} ({text})"
             )
         if code in (401, 403):
             return StoreError(self._no_access(code, text))
@@ -343,8 +345,9 @@ class SheetsApi:
             who = "the Google account you signed in as with `sheetqueue login`"
         else:
             who = "your account"
+        named = "" if self.setting == "SHEETQUEUE_SPREADSHEET_ID" else f" ({self.setting})"
         return (
-            f"no access to spreadsheet {book!r} (HTTP 403): share it with {who} "
+            f"no access to spreadsheet {book!r}{named} (HTTP 403): share it with {who} "
             f"(Share -> Editor) ({text})"
         )
 

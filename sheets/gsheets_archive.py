@@ -10,6 +10,10 @@ just before one ``deleteDimension`` batch (all or nothing), and a read after it
 checks what went. A row the team moved into a deleted position in between (a
 sort in that instant) is found missing by its ID and appended back from the
 read taken before.
+
+With another spreadsheet for the archive (``SHEETQUEUE_ARCHIVE_SPREADSHEET_ID``)
+the archive tabs are that spreadsheet's, reached with the same credentials;
+the live rows and the audit log stay in the queue's spreadsheet.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import structlog
 
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.archive_shelf import ARCHIVE_EXTRA_HEADER, ArchivedRow
+from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_header import ARCHIVE_KEY
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab, runs
 from sheetqueue.sheets.gsheets_retry import Transient
 from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.gsheets_tabs import Tabs
 from sheetqueue.sheets.model import CANONICAL_HEADER, HEADER_BY_FIELD, Request, header_key
 
 __all__ = ["ARCHIVE_HEADER", "GsheetsShelf"]
@@ -39,11 +45,17 @@ _DELETE_TRIES = 3
 
 
 class GsheetsShelf:
-    """Archiving on a :class:`GsheetsStore`'s spreadsheet."""
+    """Archiving on a :class:`GsheetsStore`'s spreadsheet, or into another one (``archive``)."""
 
-    def __init__(self, store: GsheetsStore) -> None:
+    def __init__(self, store: GsheetsStore, archive: SheetsApi | None = None) -> None:
         self.store = store
         self.api = store.api
+        self._own = archive  # the other spreadsheet's calls: this shelf closes them
+        self.archive_api = archive or store.api
+        self.archive_tabs = store.tabs
+        if archive is not None:
+            self.archive_tabs = Tabs(archive, log_tab=store.log_tab, orders_tab="")
+        self.target = archive.spreadsheet_id if archive is not None else ""
         self._queue = quote_tab(store.requests_tab)
         self._positions: dict[str, dict[str, int]] = {}
         self._headed: dict[str, bool] = {}
@@ -152,11 +164,11 @@ class GsheetsShelf:
     # -- the archive tabs -----------------------------------------------------
 
     def archived(self, tab: str) -> dict[str, ArchivedRow]:
-        if self.store.tabs.properties(tab) is None:
+        if self.archive_tabs.properties(tab) is None:
             self._positions[tab] = {}
             self._headed[tab] = False
             return {}
-        values = self.api.get(quote_tab(tab))
+        values = self.archive_api.get(quote_tab(tab))
         header = [header_key(cell_text(cell)) for cell in (values[0] if values else [])]
         self._headed[tab] = bool(values) and any(header)
         found: dict[str, ArchivedRow] = {}
@@ -177,18 +189,20 @@ class GsheetsShelf:
     def copy(self, tab: str, rows: Sequence[ArchivedRow], archived_at: str) -> None:
         if tab not in self._headed:
             self.archived(tab)
-        if self.store.tabs.properties(tab) is None:
-            sheet_id = self.store.tabs.add_tab(
+        if self.archive_tabs.properties(tab) is None:
+            sheet_id = self.archive_tabs.add_tab(
                 tab, rows=max(1000, len(rows) + 1), columns=len(ARCHIVE_HEADER)
             )
-            self.api.structure([_archive_mark(sheet_id)])
+            self.archive_api.structure([_archive_mark(sheet_id)])
             self._headed[tab] = False
         if not self._headed.get(tab):
             last = column_letters(len(ARCHIVE_HEADER) - 1)
-            self.api.update(f"{quote_tab(tab)}!A1:{last}1", [list(ARCHIVE_HEADER)])
+            self.archive_api.update(f"{quote_tab(tab)}!A1:{last}1", [list(ARCHIVE_HEADER)])
             self._headed[tab] = True
         try:
-            self.api.append(f"{quote_tab(tab)}!A1", [_cells(row, archived_at) for row in rows])
+            self.archive_api.append(
+                f"{quote_tab(tab)}!A1", [_cells(row, archived_at) for row in rows]
+            )
         except Transient as exc:
             if exc.maybe_applied:
                 raise StoreError(
@@ -212,10 +226,12 @@ class GsheetsShelf:
                 {"range": f"{quote_tab(tab)}!{where}{number}", "values": [[cells[-1]]]},
             ]
         if data:
-            self.api.batch_write(data, retry=True)
+            self.archive_api.batch_write(data, retry=True)
 
     def close(self) -> None:
-        """The store is the caller's to close."""
+        """The store is the caller's to close; the other spreadsheet's calls are this shelf's."""
+        if self._own is not None:
+            self._own.close()
 
 
 def _cells(row: ArchivedRow, archived_at: str) -> list[str]:

@@ -33,6 +33,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS archive_by_id ON archive (request_id);
 class SqliteShelf:
     """Archiving on a local queue file (``SHEETQUEUE_LOCAL_PATH``)."""
 
+    target = ""  # the archive is always in the same file
+
     def __init__(self, path: Path) -> None:
         SqliteStore(path).close()  # the requests table is the store's: make sure it exists
         self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_LOCAL_PATH")

@@ -17,7 +17,8 @@ moment is finished by the next one and no row is lost or copied twice:
 
 Every archived row leaves one ``archive`` line in the audit log (written
 before the delete, and not again on a repeat); the log itself is never
-trimmed. Rows are never found by position: the team sorts.
+trimmed. Rows are never found by position: the team sorts. The archive tabs
+may be in another spreadsheet (the shelf's ``target``); the order is the same.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ArchiveReport:
 
     cutoff: str
     dry_run: bool = False
+    spreadsheet: str = ""  # the other spreadsheet the tabs are in; "" for the queue's own
     archived: int = 0
     tabs: dict[str, int] = field(default_factory=dict)
     copied: int = 0  # new copies written (a resumed run copies fewer than it archives)
@@ -67,6 +69,7 @@ class ArchiveReport:
         return {
             "dry_run": self.dry_run,
             "cutoff": self.cutoff,
+            "spreadsheet": self.spreadsheet or None,
             "archived": self.archived,
             "tabs": dict(sorted(self.tabs.items())),
             "copied": self.copied,
@@ -105,7 +108,7 @@ def archive_closed(
 ) -> ArchiveReport:
     """Move the rows closed more than ``closed_for`` before ``now`` to their archive tabs."""
     cutoff = now - closed_for
-    report = ArchiveReport(cutoff=format_time(cutoff), dry_run=dry_run)
+    report = ArchiveReport(cutoff=format_time(cutoff), dry_run=dry_run, spreadsheet=shelf.target)
     chosen: dict[str, list[ArchivedRow]] = {}
     for row in shelf.live_rows():
         tab = _due_tab(row, cutoff, zone, report)
@@ -157,6 +160,7 @@ def _one_batch(
     report: ArchiveReport,
 ) -> None:
     held = shelf.archived(tab)
+    where = f"the tab {tab!r}" + (f" of spreadsheet {shelf.target!r}" if shelf.target else "")
     fresh = [row for row in rows if row.request_id not in held]
     if fresh:
         shelf.copy(tab, fresh, when)
@@ -174,7 +178,7 @@ def _one_batch(
             from_status=row.request.status,
             to_status=row.request.status,
             by=ARCHIVE_BY,
-            note=f"moved to the tab {tab!r}",
+            note=f"moved to {where}",
         )
         for row in verified
         if row.request_id not in logged

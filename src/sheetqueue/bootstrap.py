@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sheetqueue.config.clock import Clock, utc_now
+from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.archive_shelf import ArchiveShelf
 from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, lease_ttl
@@ -29,12 +30,15 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from sheetqueue.bot_actions.lookup_guard import LookupGuard
+    from sheetqueue.sheets.gsheets_api import SheetsApi
     from sheetqueue.sheets.pg_state import PgState
     from sheetqueue.sheets.state_db import StateDb
 
 __all__ = [
+    "ARCHIVE_SETTING",
     "build_api",
     "build_worker",
+    "open_archive_api",
     "open_guard",
     "open_lease",
     "open_shared_state",
@@ -203,15 +207,62 @@ def build_api(
     )
 
 
+ARCHIVE_SETTING = "SHEETQUEUE_ARCHIVE_SPREADSHEET_ID"
+
+
+def open_archive_api(
+    settings: Settings,
+    *,
+    timeout: float | None = None,
+    on_call: Callable[[str, bool], None] | None = None,
+) -> SheetsApi | None:
+    """The calls on the other spreadsheet archived into (same credentials), or None.
+
+    None when ``archive_spreadsheet_id`` is unset or names the queue's own
+    spreadsheet. ``timeout``: each call times out within it and is tried once.
+    ``on_call``: told of each call, as the store's own (quota, metrics).
+    """
+    key = settings.archive_spreadsheet_id
+    if not key or key == settings.spreadsheet_id:
+        return None
+    if settings.backend != "gsheets":
+        raise ConfigError(
+            f"{ARCHIVE_SETTING}: needs SHEETQUEUE_BACKEND=gsheets "
+            "(the local store archives into its own file)"
+        )
+    from sheetqueue.sheets.gsheets_api import SheetsApi, open_client
+    from sheetqueue.sheets.gsheets_retry import Backoff
+
+    backoff = None
+    if timeout is not None:
+        timeout = min(settings.sheets_timeout_seconds, timeout)
+        settings = settings.model_copy(update={"sheets_timeout_seconds": timeout})
+        backoff = Backoff(max_tries=1)
+    client, sign_in = open_client(settings)
+    return SheetsApi(
+        client,
+        key,
+        backoff=backoff,
+        on_call=on_call,
+        sign_in=sign_in,
+        setting=f"{ARCHIVE_SETTING} or --to-spreadsheet",
+    )
+
+
 def open_shelf(settings: Settings, store: Store) -> ArchiveShelf:
-    """Where closed rows are archived: the sheet's archive tabs or the file's archive table."""
+    """Where closed rows are archived: the sheet's archive tabs or the file's archive table.
+
+    With ``archive_spreadsheet_id`` the archive tabs are another spreadsheet's.
+    """
+    on_call = getattr(getattr(store, "api", None), "on_call", None)
+    archive = open_archive_api(settings, on_call=on_call)
     if settings.backend == "gsheets":
         from sheetqueue.sheets.gsheets_archive import GsheetsShelf
         from sheetqueue.sheets.gsheets_store import GsheetsStore
 
         if not isinstance(store, GsheetsStore):
             raise TypeError("a Google Sheets shelf needs the Google Sheets store")
-        return GsheetsShelf(store)
+        return GsheetsShelf(store, archive)
     from sheetqueue.sheets.sqlite_archive import SqliteShelf
 
     return SqliteShelf(settings.local_path)

@@ -48,6 +48,11 @@ def check_settings(settings: Settings) -> None:
     _state_file("SHEETQUEUE_STATE_PATH", settings.state_path)
     if settings.backend == "local":
         _state_file("SHEETQUEUE_LOCAL_PATH", settings.local_path)
+        if settings.archive_spreadsheet_id:
+            raise ConfigError(
+                "SHEETQUEUE_ARCHIVE_SPREADSHEET_ID: needs SHEETQUEUE_BACKEND=gsheets "
+                "(the local store archives into its own file)"
+            )
 
 
 def _state_file(name: str, path: Path) -> None:

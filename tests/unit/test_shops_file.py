@@ -8,7 +8,7 @@ import pytest
 
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
-from sheetqueue.config.shops import load_shops
+from sheetqueue.config.shops import Shops, load_shops
 
 GOOD = """
 concurrency = 2
@@ -109,6 +109,19 @@ def test_each_shop_is_the_base_settings_plus_its_own(tmp_path: Path) -> None:
             '[[shop]]\nname = "a"\nlocal_path = "a.db"\nshops = "x.toml"\n',
             "shops: cannot be set per shop",
         ),
+        (
+            '[[shop]]\nname = "a"\nspreadsheet_id = "A"\narchive_spreadsheet_id = "OLD"\n'
+            '[[shop]]\nname = "b"\nspreadsheet_id = "B"\narchive_spreadsheet_id = "OLD"\n',
+            "shop 'b': archive_spreadsheet_id: the same as shop 'a'",
+        ),
+        (
+            '[[shop]]\nname = "a"\nspreadsheet_id = "A"\narchive_spreadsheet_id = "a b"\n',
+            "shop 'a': archive_spreadsheet_id: not a spreadsheet key or URL",
+        ),
+        (
+            '[[shop]]\nname = "a"\nlocal_path = "a.db"\narchive_spreadsheet_id = "OLD"\n',
+            "shop 'a': archive_spreadsheet_id: needs a Google Sheets shop",
+        ),
         ("concurrency = 0\n[[shop]]\nname = 'a'\nlocal_path = 'a.db'\n", "concurrency: must be"),
         ("[[shop]\n", "not valid TOML"),
     ],
@@ -123,6 +136,19 @@ def test_a_bad_shops_file_is_one_line_naming_the_shop_and_the_field(
     assert message.startswith("SHEETQUEUE_SHOPS") and "\n" not in message
     assert expected in message, message
     assert caught.value.exit_code == 2
+
+
+def test_each_shop_may_archive_into_its_own_other_spreadsheet(tmp_path: Path) -> None:
+    """archive_spreadsheet_id per shop, a URL or a key, read as the key; unset elsewhere."""
+    text = (
+        '[[shop]]\nname = "a"\nspreadsheet_id = "BOOK-A"\narchive_spreadsheet_id = '
+        '"https://docs.google.com/spreadsheets/d/OLD-A_1/edit#gid=0"\n'
+        '[[shop]]\nname = "b"\nspreadsheet_id = "BOOK-B"\n'
+    )
+    shops = _load(tmp_path, text)
+    assert isinstance(shops, Shops)
+    a, b = (shop.settings for shop in shops.shops)
+    assert (a.archive_spreadsheet_id, b.archive_spreadsheet_id) == ("OLD-A_1", "")
 
 
 def test_a_missing_shops_file_is_named(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def build_app(service: SheetsService) -> Starlette:
             return JSONResponse(error.body(), status_code=error.code)
         with service.lock:
             try:
-                service.auth.check(request.headers.get("authorization"))
+                service.auth.check(request.headers.get("authorization"), _book(request.url.path))
             except ApiError as refused:
                 kind = "read" if request.method == "GET" else "write"
                 service.log.record(Call(request.method, request.url.path, kind, refused.code))
@@ -94,3 +94,11 @@ async def _json_body(request: Request) -> tuple[Any, Any]:
         return json.loads(raw), None
     except ValueError:
         return None, bad_request("Invalid JSON payload received.")
+
+
+def _book(path: str) -> str:
+    """The spreadsheet key of a ``/v4/spreadsheets/<key>...`` path ("" for none)."""
+    rest = path.removeprefix("/v4/spreadsheets/")
+    if rest == path:
+        return ""
+    return rest.split("/", 1)[0].split(":", 1)[0]

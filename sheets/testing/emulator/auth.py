@@ -12,7 +12,8 @@ Off by default (every call is let in, as before). A test turns it on:
   signature.
 - :attr:`Auth.required`: Sheets calls without a token it issued are answered
   401 ``UNAUTHENTICATED``; :meth:`Auth.deny` makes one account's calls 403
-  ``PERMISSION_DENIED`` (a sheet not shared with it).
+  ``PERMISSION_DENIED`` (a sheet not shared with it), on every spreadsheet or
+  on one.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Auth:
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> client id
     access_tokens: dict[str, str] = field(default_factory=dict)  # token -> who
     denied: set[str] = field(default_factory=set)
+    denied_on: set[tuple[str, str]] = field(default_factory=set)  # (who, spreadsheet)
     grants: int = 0  # access tokens issued
 
     def add_user(
@@ -50,9 +52,15 @@ class Auth:
         self.refresh_tokens[refresh_token] = client_id
         self.required = self.required or required
 
-    def deny(self, who: str) -> None:
-        """Answer 403 to the calls of ``who`` (an OAuth client id or a service account)."""
-        self.denied.add(who)
+    def deny(self, who: str, spreadsheet: str = "") -> None:
+        """Answer 403 to the calls of ``who`` (an OAuth client id or a service account).
+
+        With ``spreadsheet``, only its calls on that spreadsheet (not shared with it).
+        """
+        if spreadsheet:
+            self.denied_on.add((who, spreadsheet))
+        else:
+            self.denied.add(who)
 
     def clear(self) -> None:
         """Back to no sign-in checks."""
@@ -61,6 +69,7 @@ class Auth:
         self.refresh_tokens.clear()
         self.access_tokens.clear()
         self.denied.clear()
+        self.denied_on.clear()
         self.grants = 0
 
     def token(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
@@ -93,8 +102,8 @@ class Auth:
             answer["scope"] = form["scope"]
         return 200, answer
 
-    def check(self, authorization: str | None) -> None:
-        """Raise the ApiError Google answers a Sheets call with these credentials."""
+    def check(self, authorization: str | None, spreadsheet: str = "") -> None:
+        """Raise the ApiError Google answers a call on ``spreadsheet`` with these credentials."""
         if not self.required:
             return
         scheme, _sep, token = (authorization or "").partition(" ")
@@ -105,7 +114,7 @@ class Auth:
                 "Request is missing required authentication credential.",
                 "UNAUTHENTICATED",
             )
-        if who in self.denied:
+        if who in self.denied or (who, spreadsheet) in self.denied_on:
             raise ApiError(403, "The caller does not have permission", "PERMISSION_DENIED")
 
 

@@ -11,7 +11,8 @@ from sheetqueue.archiving import run_archive
 from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
 from sheetqueue.config.clock import utc_now
-from sheetqueue.config.errors import SheetqueueError
+from sheetqueue.config.errors import InputError, SheetqueueError
+from sheetqueue.config.sign_in import spreadsheet_key
 from sheetqueue.worker.archive import ArchiveReport
 
 
@@ -29,10 +30,22 @@ def archive(
     as_json: JsonDocFlag = False,
     batch: Annotated[int, typer.Option(min=1, help="Rows copied and deleted per step.")] = 500,
     wait: PassWait = 120.0,
+    to_spreadsheet: Annotated[
+        str,
+        typer.Option(
+            "--to-spreadsheet",
+            metavar="ID",
+            help="Archive into this other spreadsheet (key or URL); "
+            "default SHEETQUEUE_ARCHIVE_SPREADSHEET_ID, else the queue's own.",
+        ),
+    ] = "",
 ) -> None:
     """Move closed rows (Done, Rejected, Ineligible) to the archive tab of their year."""
     try:
+        target = _target(to_spreadsheet)
         with settings_and_store() as (settings, store):
+            if target:
+                settings = settings.model_copy(update={"archive_spreadsheet_id": target})
             report = run_archive(
                 settings,
                 store,
@@ -50,11 +63,20 @@ def archive(
     typer.echo(_describe(report))
 
 
+def _target(text: str) -> str:
+    """The key in ``--to-spreadsheet`` (a key or a sheet's URL), or InputError (exit 2)."""
+    try:
+        return spreadsheet_key(text)
+    except ValueError as exc:
+        raise InputError(f"--to-spreadsheet: {exc}") from None
+
+
 def _describe(report: ArchiveReport) -> str:
     verb = "would archive" if report.dry_run else "archived"
     where = ", ".join(f"{tab} {count}" for tab, count in sorted(report.tabs.items()))
     line = f"{verb} {report.archived} rows closed before {report.cutoff}"
     line += f" ({where})" if where else ""
+    line += f" to spreadsheet {report.spreadsheet!r}" if report.spreadsheet else ""
     kept = report.document()["kept"]
     assert isinstance(kept, dict)
     left = ", ".join(f"{why} {count}" for why, count in kept.items() if count)

@@ -106,6 +106,7 @@ def check(as_json: JsonDocFlag = False) -> None:
         report("state", error.message)
         raise report.exit(2) from None
     store = _check_store(settings, report)
+    _check_archive(settings, report)
     try:
         source = open_order_source(settings, store)
         source.get("__sheetqueue_check__", "check@example.com")
@@ -144,6 +145,26 @@ def _check_store(settings: Settings, report: _Checks) -> Store:
     where = f" in {title!r}" if title else ""
     report(part, None, f"{len(rows)} requests{where}")
     return store
+
+
+def _check_archive(settings: Settings, report: _Checks) -> None:
+    """The other spreadsheet archived into, when set: reached, and its title."""
+    from sheetqueue.bootstrap import CHECK_TIMEOUT, open_archive_api
+
+    try:
+        api = open_archive_api(settings, timeout=CHECK_TIMEOUT)
+    except SheetqueueError as error:
+        report("archive spreadsheet", error.message)
+        return
+    if api is None:
+        return
+    try:
+        title = str(api.metadata("properties.title").get("properties", {}).get("title", ""))
+        report("archive spreadsheet", None, f"{api.spreadsheet_id} {title!r}")
+    except SheetqueueError as error:
+        report("archive spreadsheet", error.message)
+    finally:
+        api.close()
 
 
 def _sign_in(store: object) -> SignIn | None:
