@@ -9,7 +9,7 @@ import typer
 
 from sheetqueue.archiving import run_archive
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
+from sheetqueue.cli.common import JsonDocFlag, PassWait, ShopFlag, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import SheetqueueError
 from sheetqueue.worker.archive import ArchiveReport
@@ -29,10 +29,11 @@ def archive(
     as_json: JsonDocFlag = False,
     batch: Annotated[int, typer.Option(min=1, help="Rows copied and deleted per step.")] = 500,
     wait: PassWait = 120.0,
+    shop: ShopFlag = None,
 ) -> None:
     """Move closed rows (Done, Rejected, Ineligible) to the archive tab of their year."""
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             report = run_archive(
                 settings,
                 store,
