@@ -1,4 +1,4 @@
-"""``--shop NAME``: the per-shop commands act on one shop of the shops file.
+"""Many shops for every command: ``--shop NAME``, and ``serve`` with every shop's API.
 
 Two local shops (``north`` and ``corner``) in one shops file; real
 ``sheetqueue`` subprocesses.
@@ -7,9 +7,13 @@ Two local shops (``north`` and ``corner``) in one shops file; real
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli
@@ -139,3 +143,64 @@ def test_shop_without_a_shops_file_exits_2(tmp_path: Path) -> None:
     done = SheetqueueCli(tmp_path)("list", "--shop", "north")
     assert done.code == 2
     assert "SHEETQUEUE_SHOPS is not set" in done.stderr
+
+
+def test_serve_with_worker_serves_and_passes_every_shop(tmp_path: Path) -> None:
+    """`serve --with-worker` with a shops file: a request to each shop's API is checked there."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    cli = SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_SHOPS=str(two_shops(tmp_path)),
+        SHEETQUEUE_API_TOKEN="base-token",
+        SHEETQUEUE_INTERVAL_SECONDS="1",
+    )
+    process = cli.popen("serve", "--port", str(port), "--with-worker")
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer base-token"}
+    posted: dict[str, str] = {}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        for shop in SHOPS:
+            body = {"type": "cancellation", "order_id": f"{shop.upper()}-1"}
+            body["email"] = f"a@{shop}.example"
+            answer = requests.post(
+                f"{url}/shops/{shop}/v1/requests", json=body, headers=headers, timeout=5
+            )
+            assert answer.status_code == 201, answer.text
+            posted[shop] = answer.json()["request_id"]
+        statuses = {shop: "Pending" for shop in SHOPS}
+        while "Pending" in statuses.values() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            for shop in SHOPS:
+                answer = requests.get(
+                    f"{url}/shops/{shop}/v1/requests/{posted[shop]}",
+                    params={"email": f"a@{shop}.example"},
+                    headers=headers,
+                    timeout=5,
+                )
+                statuses[shop] = answer.json()["status"]
+        assert statuses == {"north": "Eligible", "corner": "Eligible"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    for shop in SHOPS:
+        assert _ids(tmp_path, shop) == [posted[shop]]
+
+
+def test_serve_on_a_public_host_needs_every_shops_token(tmp_path: Path) -> None:
+    """With a shops file and no token for a shop, --host 0.0.0.0 exits 2 naming that shop."""
+    cli = SheetqueueCli(tmp_path, SHEETQUEUE_SHOPS=str(two_shops(tmp_path)))
+    done = cli("serve", "--host", "0.0.0.0", timeout=30)  # noqa: S104 (refused, never bound)
+    assert done.code == 2
+    assert "shop 'north' has none" in done.stderr
+    assert "Traceback" not in done.stderr
