@@ -204,3 +204,16 @@ def test_serve_on_a_public_host_needs_every_shops_token(tmp_path: Path) -> None:
     assert done.code == 2
     assert "shop 'north' has none" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_apps_script_for_a_shop_posts_under_its_prefix(cli: SheetqueueCli) -> None:
+    """`apps-script --shop north` fills in the address serve answers north's sheet events at."""
+    done = cli(
+        "apps-script",
+        "--shop",
+        "north",
+        SHEETQUEUE_PUBLIC_URL="https://queue.example.com",
+        SHEETQUEUE_SHEET_EVENTS_SECRET="s" * 32,
+    )
+    assert done.code == 0, done.stderr
+    assert "var SHEETQUEUE_URL = \"https://queue.example.com/shops/north\";" in done.stdout

@@ -20,6 +20,7 @@ from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.api_kit import NOW, TOKEN, Api, make_settings, serve
 from tests.factories import make_order_record
+from tests.sheet_events_kit import SECRET, batch, event, signed_headers
 
 NORTH_TOKEN = "north-token-5d2a"
 
@@ -36,6 +37,7 @@ def _shops_file(folder: Path) -> Path:
         'local_path = "north.db"\n'
         'orders = "file:north-orders.json"\n'
         f'api_token = "{NORTH_TOKEN}"\n'
+        f'sheet_events_secret = "{SECRET}"\n'
         "\n"
         "[[shop]]\n"
         'name = "corner"\n'
@@ -146,3 +148,17 @@ def test_openapi_documents_the_shop_routes(api: Api) -> None:
     assert "RecordBody" in document["components"]["schemas"]
     assert "/v1/requests" not in document["paths"]
     assert document["paths"]["/readyz"]["get"]["security"] == []
+
+
+def test_sheet_events_are_signed_with_the_shops_own_secret(api: Api) -> None:
+    """A signed batch to /shops/north/v1/sheet-events needs no bearer token; corner has no secret."""
+    body = batch([event("REQ-UNKNOWN0000001", "Done")], NOW)
+    headers = signed_headers(body, int(NOW.timestamp()))
+    north = requests.post(
+        api.url + "/shops/north/v1/sheet-events", data=body, headers=headers, timeout=10
+    )
+    assert north.status_code == 202, north.text
+    corner = requests.post(
+        api.url + "/shops/corner/v1/sheet-events", data=body, headers=headers, timeout=10
+    )
+    assert corner.status_code != 202
