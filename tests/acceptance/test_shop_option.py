@@ -216,4 +216,4 @@ def test_apps_script_for_a_shop_posts_under_its_prefix(cli: SheetqueueCli) -> No
         SHEETQUEUE_SHEET_EVENTS_SECRET="s" * 32,
     )
     assert done.code == 0, done.stderr
-    assert "var SHEETQUEUE_URL = \"https://queue.example.com/shops/north\";" in done.stdout
+    assert 'var SHEETQUEUE_URL = "https://queue.example.com/shops/north";' in done.stdout

@@ -143,7 +143,11 @@ def test_openapi_documents_the_shop_routes(api: Api) -> None:
     document = api.get("/openapi.json").json()
     operation = document["paths"]["/shops/{shop}/v1/requests"]["post"]
     shop = operation["parameters"][0]
-    assert (shop["name"], shop["in"], shop["schema"]["enum"]) == ("shop", "path", ["north", "corner"])
+    assert (shop["name"], shop["in"], shop["schema"]["enum"]) == (
+        "shop",
+        "path",
+        ["north", "corner"],
+    )
     assert "404" in operation["responses"]
     assert "RecordBody" in document["components"]["schemas"]
     assert "/v1/requests" not in document["paths"]
@@ -151,7 +155,7 @@ def test_openapi_documents_the_shop_routes(api: Api) -> None:
 
 
 def test_sheet_events_are_signed_with_the_shops_own_secret(api: Api) -> None:
-    """A signed batch to /shops/north/v1/sheet-events needs no bearer token; corner has no secret."""
+    """A signed batch to north's sheet-events needs no bearer token; corner has no secret."""
     body = batch([event("REQ-UNKNOWN0000001", "Done")], NOW)
     headers = signed_headers(body, int(NOW.timestamp()))
     north = requests.post(
