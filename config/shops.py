@@ -14,6 +14,8 @@ file's folder. Top-level keys:
   minute each service account (credentials file) may make across all its
   shops (default 60, Google's per-user quota).
 
+Shared PostgreSQL state (``SHEETQUEUE_STATE_URL``) is refused with a shops
+file: its tables hold no shop, so the shops' outboxes and ledgers would mix.
 Each shop keeps its own state file (``state_path``, by default
 ``<state folder>/shops/<name>/state.db``), so its ledger, pass lock and lease
 are its own. Every problem is a :class:`ConfigError` naming the shop and the
@@ -41,7 +43,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _TOP = {"concurrency", "sheets_reads_per_minute", "sheets_writes_per_minute", "shop"}
 _PATHS = ("local_path", "state_path", "credentials_file", "templates_dir")
 _NESTED = ("policy", "sheet")
-_NOT_PER_SHOP = ("shops",)
+_NOT_PER_SHOP = ("shops", "state_url")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class Shops:
 def load_shops(path: Path, base: Settings) -> Shops:
     """Read and check the shops file; raise ConfigError naming the shop and the field."""
     where = f"SHEETQUEUE_SHOPS ({path})"
+    if base.state_url.get_secret_value():  # its tables hold no shop: shops would mix
+        raise ConfigError(
+            "SHEETQUEUE_STATE_URL: shared PostgreSQL state is not kept per shop; unset it "
+            f"with SHEETQUEUE_SHOPS ({path}): each shop keeps its state in its own state file"
+        )
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -57,7 +57,7 @@ class BearerAuth:
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        open_path = scope.get("path") in OPEN_PATHS | SELF_CHECKED_PATHS
+        open_path = _route_path(scope) in OPEN_PATHS | SELF_CHECKED_PATHS
         if scope["type"] != "http" or not self.token or open_path:
             await self.app(scope, receive, send)
             return
@@ -74,6 +74,13 @@ class BearerAuth:
             {"error": "Missing or wrong API token: send 'Authorization: Bearer <token>'."},
             [(b"www-authenticate", b"Bearer")],
         )
+
+
+def _route_path(scope: Scope) -> str:
+    """The path within this app (a shop's app mounted under ``/shops/<name>`` sees its own)."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class BodyLimit:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sheetqueue.config.clock import Clock, utc_now
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
+from sheetqueue.config.shops import Shops
 from sheetqueue.sheets.archive_shelf import ArchiveShelf
 from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, lease_ttl
 from sheetqueue.sheets.order_sources import open_order_source
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ARCHIVE_SETTING",
     "build_api",
+    "build_shops_api",
     "build_worker",
     "open_archive_api",
     "open_guard",
@@ -247,6 +249,39 @@ def open_archive_api(
         sign_in=sign_in,
         setting=f"{ARCHIVE_SETTING} or --to-spreadsheet",
     )
+
+
+def build_shops_api(
+    shops: Shops,
+    *,
+    clock: Clock = utc_now,
+    pass_now: Callable[[], None] | None = None,
+    **options: Any,
+) -> FastAPI:
+    """The HTTP API of every shop of the shops file: each shop's own API under /shops/<name>.
+
+    Each shop's app is :func:`build_api` on that shop's settings, with its own
+    metrics and a readiness that probes its store; ``pass_now`` asks the
+    process's worker (every shop's pass) for a pass now.
+    """
+    from sheetqueue.bot_actions.api.shops import mount_shops
+    from sheetqueue.worker.health import Readiness
+
+    apps: dict[str, FastAPI] = {}
+    readiness: dict[str, Readiness] = {}
+    for shop in shops.shops:
+        metrics = Metrics()
+        ready = Readiness(
+            metrics,
+            clock=clock,
+            probe=store_probe(shop.settings, metrics),
+            max_missed=shop.settings.ready_missed_passes,
+        )
+        readiness[shop.name] = ready
+        apps[shop.name] = build_api(
+            shop.settings, metrics, clock=clock, readiness=ready, pass_now=pass_now, **options
+        )
+    return mount_shops(apps, readiness)
 
 
 def open_shelf(settings: Settings, store: Store) -> ArchiveShelf:

@@ -30,7 +30,7 @@ import structlog
 from sheetqueue.archiving import Archiver
 from sheetqueue.bootstrap import build_worker, open_lease, open_store
 from sheetqueue.config.clock import Clock
-from sheetqueue.config.errors import SheetqueueError
+from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.settings import Settings
 from sheetqueue.config.shops import Shop, Shops, load_shops
 from sheetqueue.sheets.lease import LeaseHeld
@@ -44,6 +44,7 @@ __all__ = [
     "ShopOutcome",
     "ShopPasses",
     "last_pass",
+    "shop_settings",
     "shops_from_settings",
     "status_path",
 ]
@@ -54,6 +55,31 @@ log = structlog.get_logger("sheetqueue.shops")
 def shops_from_settings(settings: Settings) -> Shops | None:
     """The shops of ``SHEETQUEUE_SHOPS`` (checked), or None for a one-shop deployment."""
     return load_shops(settings.shops, settings) if settings.shops is not None else None
+
+
+def shop_settings(base: Settings, name: str | None) -> Settings:
+    """The settings one command acts with: the named shop's, or the base ones without a file.
+
+    With a shops file the shop must be named (``--shop``) and known; without one,
+    naming a shop is a mistake. Every problem is a ConfigError (exit 2) listing
+    the shops to choose from.
+    """
+    shops = shops_from_settings(base)
+    if shops is None:
+        if name is not None:
+            raise ConfigError(
+                f"--shop: no shops file (SHEETQUEUE_SHOPS is not set); leave out --shop {name!r}"
+            )
+        return base
+    known = ", ".join(shops.names())
+    if name is None:
+        raise ConfigError(
+            f"--shop: required with SHEETQUEUE_SHOPS ({shops.path}); choose one of {known}"
+        )
+    for shop in shops.shops:
+        if shop.name == name:
+            return shop.settings
+    raise ConfigError(f"--shop: unknown shop {name!r}; choose one of {known}")
 
 
 @dataclass

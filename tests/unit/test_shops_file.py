@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
@@ -155,3 +156,15 @@ def test_a_missing_shops_file_is_named(tmp_path: Path) -> None:
     """SHEETQUEUE_SHOPS pointing nowhere says so, exit 2."""
     with pytest.raises(ConfigError, match="no such file"):
         load_shops(tmp_path / "nope.toml", _base(tmp_path))
+
+
+def test_shared_postgresql_state_is_refused_with_a_shops_file(tmp_path: Path) -> None:
+    """SHEETQUEUE_STATE_URL (base or per shop) with a shops file is one line, not mixed state."""
+    path = tmp_path / "shops.toml"
+    path.write_text('[[shop]]\nname = "north"\nlocal_path = "north.db"\n')
+    base = _base(tmp_path).model_copy(update={"state_url": SecretStr("postgresql://db/sq")})
+    with pytest.raises(ConfigError, match="SHEETQUEUE_STATE_URL: shared PostgreSQL state"):
+        load_shops(path, base)
+    path.write_text('[[shop]]\nname = "north"\nstate_url = "postgresql://db/sq"\n')
+    with pytest.raises(ConfigError, match="state_url: cannot be set per shop"):
+        load_shops(path, _base(tmp_path))

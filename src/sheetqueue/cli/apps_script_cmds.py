@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sheetqueue.cli import app, fail
+from sheetqueue.cli.common import ShopFlag
 from sheetqueue.companion import (
     INSTALL_STEPS,
     check_public_url,
@@ -16,6 +17,7 @@ from sheetqueue.companion import (
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import load_settings
+from sheetqueue.shops import shop_settings
 
 
 @app.command("apps-script")
@@ -30,6 +32,7 @@ def apps_script_command(
     manifest: Annotated[
         bool, typer.Option("--manifest", help="Print appsscript.json instead of Code.gs.")
     ] = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Print Code.gs with this shop's URL and secret filled in; the install steps go to stderr."""
     if guide:
@@ -39,7 +42,8 @@ def apps_script_command(
         typer.echo(manifest_text(), nl=False)
         return
     try:
-        settings = load_settings()
+        base = load_settings()
+        settings = shop_settings(base, shop)
         if settings.log_level:
             configure_logging(settings.log_level)
         if url is not None:
@@ -51,6 +55,8 @@ def apps_script_command(
                 "SHEETQUEUE_PUBLIC_URL: not set; set it (or pass --url) to the https:// address"
                 " serve is reached at, e.g. https://queue.example.com"
             )
+        if shop is not None and base.shops is not None:  # serve answers it under /shops/<name>
+            address = f"{address.rstrip('/')}/shops/{shop}"
         secret = settings.sheet_events_secret.get_secret_value()
         if not secret:
             raise ConfigError(

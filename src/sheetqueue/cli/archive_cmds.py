@@ -9,7 +9,7 @@ import typer
 
 from sheetqueue.archiving import run_archive
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
+from sheetqueue.cli.common import JsonDocFlag, PassWait, ShopFlag, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.sign_in import spreadsheet_key
@@ -39,11 +39,12 @@ def archive(
             "default SHEETQUEUE_ARCHIVE_SPREADSHEET_ID, else the queue's own.",
         ),
     ] = "",
+    shop: ShopFlag = None,
 ) -> None:
     """Move closed rows (Done, Rejected, Ineligible) to the archive tab of their year."""
     try:
         target = _target(to_spreadsheet)
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             if target:
                 settings = settings.model_copy(update={"archive_spreadsheet_id": target})
             report = run_archive(

@@ -17,15 +17,18 @@ from sheetqueue.config.settings import Settings, load_settings
 from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.model import LogEntry, Request
 from sheetqueue.sheets.store import Store
+from sheetqueue.shops import shop_settings
 
 __all__ = [
     "JsonDocFlag",
     "JsonFlag",
     "PassWait",
+    "ShopFlag",
     "console",
     "log_table",
     "queue_table",
     "settings_and_store",
+    "shop_settings_of",
     "status_style",
 ]
 
@@ -33,6 +36,14 @@ console = Console()
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 JsonDocFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ShopFlag = Annotated[
+    str | None,
+    typer.Option(
+        "--shop",
+        metavar="NAME",
+        help="The shop of SHEETQUEUE_SHOPS to act on (required with a shops file).",
+    ),
+]
 PassWait = Annotated[
     float, typer.Option(help="Seconds to wait for a pass already running to finish.")
 ]
@@ -53,18 +64,27 @@ def status_style(status: str) -> str:
     return _STYLES.get(status, "white")
 
 
+def shop_settings_of(shop: str | None) -> Settings:
+    """The settings a per-shop command acts with: ``--shop``'s with a shops file, else the base."""
+    settings = shop_settings(load_settings(), shop)
+    if settings.log_level:
+        configure_logging(settings.log_level)
+    return settings
+
+
 @contextmanager
 def settings_and_store(
-    read_timeout: float | None = None, *, preflight: bool = False
+    shop: str | None,
+    read_timeout: float | None = None,
+    *,
+    preflight: bool = False,
 ) -> Iterator[tuple[Settings, Store]]:
-    """Load the settings, open the store, close it when the command ends.
+    """Load the settings (of ``shop`` with a shops file), open the store, close it at the end.
 
     ``read_timeout``: a store for quick reads (see :func:`sheetqueue.bootstrap.open_store`).
     ``preflight``: check every setting first (:func:`sheetqueue.preflight.check_settings`).
     """
-    settings = load_settings()
-    if settings.log_level:
-        configure_logging(settings.log_level)
+    settings = shop_settings_of(shop)
     if preflight:
         check_settings(settings)
     store = open_store(settings, read_timeout=read_timeout)

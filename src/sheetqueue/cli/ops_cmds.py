@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonDocFlag, console
+from sheetqueue.cli.common import JsonDocFlag, ShopFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings, load_settings
@@ -18,6 +18,7 @@ from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.gsheets_api import SignIn
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store
+from sheetqueue.shops import shop_settings
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.template_check import template_problems
 
@@ -75,7 +76,7 @@ class _Checks:
 
 
 @app.command()
-def check(as_json: JsonDocFlag = False) -> None:
+def check(as_json: JsonDocFlag = False, shop: ShopFlag = None) -> None:
     """Validate the configuration and reach the store, order source and notifiers.
 
     Says who the Sheets calls act as and the title of the spreadsheet reached;
@@ -85,7 +86,7 @@ def check(as_json: JsonDocFlag = False) -> None:
     """
     report = _Checks(as_json)
     try:
-        settings = load_settings()
+        settings = shop_settings(load_settings(), shop)
         check_settings(settings)
     except SheetqueueError as error:
         if not as_json:

@@ -15,7 +15,7 @@ from sheetqueue.bot_actions.lookup import OrderView, answer_eligibility, lookup_
 from sheetqueue.bot_actions.lookup_guard import LookupGuard
 from sheetqueue.bot_actions.order_copy import BotOrders, OrderCopy, read_or_copy
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonFlag, console, settings_and_store
+from sheetqueue.cli.common import JsonFlag, ShopFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings
@@ -37,11 +37,12 @@ def lookup(
         str, typer.Option(help="The bot's conversation ID; failed tries are counted per one.")
     ] = "",
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Show what a verified shopper may see of an order (misses are limited as for the API)."""
     try:
         _require(order=order, email=email)
-        with _orders_and_guard() as (settings, orders, guard):
+        with _orders_and_guard(shop) as (settings, orders, guard):
             view = lookup_order(
                 orders.source,
                 order,
@@ -70,11 +71,12 @@ def eligibility(
     sku: Annotated[str, typer.Option(help="Check one item of the order only.")] = "",
     damaged: Annotated[bool, typer.Option("--damaged", help="The item is damaged.")] = False,
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Show the decision the bot would get for this request, checked now."""
     try:
         _require(type=type_, order=order, email=email)
-        with _orders_and_guard() as (settings, orders, guard):
+        with _orders_and_guard(shop) as (settings, orders, guard):
             answer = answer_eligibility(
                 orders.source,
                 order,
@@ -105,10 +107,10 @@ def eligibility(
 
 
 @contextmanager
-def _orders_and_guard() -> Iterator[tuple[Settings, BotOrders, LookupGuard]]:
+def _orders_and_guard(shop: str | None) -> Iterator[tuple[Settings, BotOrders, LookupGuard]]:
     """The settings, the order data and the miss guard a read command checks against."""
     with (
-        settings_and_store(CLI_READ_TIMEOUT) as (settings, store),
+        settings_and_store(shop, CLI_READ_TIMEOUT) as (settings, store),
         closing(open_guard(settings)) as guard,
     ):
         yield settings, _orders(settings, store), guard

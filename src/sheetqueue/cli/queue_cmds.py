@@ -12,10 +12,17 @@ from rich.markup import escape
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.bot_actions.team import set_status
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonFlag, console, log_table, queue_table, settings_and_store
+from sheetqueue.cli.common import (
+    JsonFlag,
+    ShopFlag,
+    console,
+    log_table,
+    queue_table,
+    settings_and_store,
+    shop_settings_of,
+)
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
-from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.order_mapping import mapping_of
 from sheetqueue.sheets.orders import read_order_file
@@ -37,6 +44,7 @@ def record(
     phone: Annotated[str, typer.Option(help="The shopper's phone, for SMS.")] = "",
     language: Annotated[str, typer.Option(help="The shopper's language: en, es, de, ...")] = "",
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Record one request from a shopper; prints its Request ID."""
     try:
@@ -62,7 +70,7 @@ def record(
             },
             complete=True,
         )
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             problem = retention_problem(new.details, settings.policy)
             if problem:
                 raise InputError(problem)
@@ -84,11 +92,12 @@ def record(
 def list_requests(
     status: Annotated[str, typer.Option(help="Only requests with this status.")] = "",
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Show the queue."""
     try:
         wanted = _parse_status(status) if status else None
-        with settings_and_store() as (_settings, store):
+        with settings_and_store(shop) as (_settings, store):
             rows = [stored.request for stored in store.read_requests()]
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
@@ -109,11 +118,12 @@ def set_status_command(
         str, typer.Option("--message", help="Words for the shopper (Shopper Message).")
     ] = "",
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Change a request's status as a team member would in the sheet."""
     try:
         wanted = _parse_status(status)
-        with settings_and_store() as (_settings, store):
+        with settings_and_store(shop) as (_settings, store):
             updated = set_status(store, request_id, wanted, team_note=note, shopper_message=message)
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
@@ -133,14 +143,15 @@ def import_orders(
         ),
     ] = False,
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Load orders into the store's Orders tab (replacing it), all or nothing."""
     try:
         if dry_run:
-            settings = load_settings()
+            settings = shop_settings_of(shop)
             found = read_order_file(file, settings.zone, mapping_of(settings), settings.locale)
         else:
-            with settings_and_store() as (settings, store):
+            with settings_and_store(shop) as (settings, store):
                 found = read_order_file(file, settings.zone, mapping_of(settings), settings.locale)
                 if found.problems:
                     raise InputError(_refusal(file, found.problems))
@@ -201,10 +212,11 @@ def _parse_status(text: str) -> Status:
 def show_log(
     request_id: Annotated[str, typer.Option("--request", help="Only this request.")] = "",
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Show the audit log: every status change, by the worker or the team."""
     try:
-        with settings_and_store() as (_settings, store):
+        with settings_and_store(shop) as (_settings, store):
             entries = store.read_log()
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None

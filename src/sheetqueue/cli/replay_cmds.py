@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonFlag, console, settings_and_store
+from sheetqueue.cli.common import JsonFlag, ShopFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.sheets.order_sources import open_order_source
@@ -25,13 +25,14 @@ def replay_policy(
         int | None, typer.Option("--since", help="Only requests asked in the last DAYS days.")
     ] = None,
     as_json: JsonFlag = False,
+    shop: ShopFlag = None,
 ) -> None:
     """Decide the queue again under another policy and show what would change; writes nothing."""
     try:
         if since is not None and since < 0:
             raise InputError("--since: must be 0 or more days")
         trial = load_policy_file(policy)
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             rows = [stored.request for stored in store.read_requests()]
             source = open_order_source(settings, store)
             seen: dict[tuple[str, str], Order | None] = {}

@@ -17,26 +17,32 @@ from __future__ import annotations
 import gc
 import ipaddress
 import signal
+import socket
 import sys
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import structlog
 import typer
 
-from sheetqueue.bootstrap import build_api, build_worker, open_store, store_probe
+from sheetqueue.bootstrap import build_api, build_shops_api, build_worker, open_store, store_probe
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
 from sheetqueue.config.logs import configure_logging
 from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.shops import Shops
 from sheetqueue.preflight import bind, check_settings
+from sheetqueue.shops import ShopPasses, shops_from_settings
 from sheetqueue.worker.health import Readiness
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.scheduler import PassNow, run_scheduled
 from sheetqueue.worker.tick import Worker, tick
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = structlog.get_logger("sheetqueue.serve")
 
@@ -94,25 +100,24 @@ def serve(
         bool, typer.Option("--with-worker", help="Run the scheduled worker in this process too.")
     ] = False,
 ) -> None:
-    """Serve the bot-facing HTTP API until SIGTERM/SIGINT."""
-    import uvicorn
-
-    from sheetqueue.bot_actions.api.http_limits import (  # uvicorn only when serving
-        SWITCH_INTERVAL,
-        server_config,
-    )
-
+    """Serve the bot-facing HTTP API until SIGTERM/SIGINT (every shop's, with SHEETQUEUE_SHOPS)."""
     configure_logging("INFO")
     try:
         settings = load_settings()
         configure_logging(settings.log_level or "INFO")
-        if not settings.api_token.get_secret_value() and not is_loopback(host):
-            raise ConfigError(
-                f"SHEETQUEUE_API_TOKEN: required to listen on {host}; set a token, "
-                "or leave --host at 127.0.0.1"
-            )
-        check_settings(settings)
+        shops = shops_from_settings(settings)
+        for name, each in _served(settings, shops):
+            if not each.api_token.get_secret_value() and not is_loopback(host):
+                whose = f" (shop {name!r} has none: set api_token in its table)" if name else ""
+                raise ConfigError(
+                    f"SHEETQUEUE_API_TOKEN: required to listen on {host}{whose}; set a token, "
+                    "or leave --host at 127.0.0.1"
+                )
+            check_settings(each)
         listening = bind(host, port)
+        if shops is not None:
+            _serve_shops(shops, host, port, listening, with_worker)
+            return
         metrics = Metrics()
         readiness = Readiness(
             metrics,
@@ -130,12 +135,69 @@ def serve(
             waker.mark = background.worker.team_events
     except SheetqueueError as error:
         raise fail(error) from None
+    _run(api, host, port, listening, background, settings.interval_seconds, waker)
+
+
+class _Background(Protocol):
+    def run_pass(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _ServeShops:
+    """The worker of ``serve --with-worker`` with a shops file: every shop's pass, as ``worker``."""
+
+    def __init__(self, shops: Shops) -> None:
+        self.passes = ShopPasses(shops, clock=utc_now)
+
+    def run_pass(self) -> None:
+        self.passes.run()
+
+    def close(self) -> None:
+        self.passes.release()
+
+
+def _served(settings: Settings, shops: Shops | None) -> list[tuple[str, Settings]]:
+    """The settings each served API runs with: every shop's, or the one shop's (no name)."""
+    if shops is None:
+        return [("", settings)]
+    return [(shop.name, shop.settings) for shop in shops.shops]
+
+
+def _serve_shops(
+    shops: Shops, host: str, port: int, listening: socket.socket, with_worker: bool
+) -> None:
+    """Serve every shop's API under /shops/<name>, with every shop's worker pass if asked."""
+    try:
+        waker = PassNow(utc_now) if with_worker else None
+        api = build_shops_api(shops, clock=utc_now, pass_now=waker.wake if waker else None)
+        background = _ServeShops(shops) if with_worker else None
+    except SheetqueueError as error:
+        raise fail(error) from None
+    interval = min(shop.settings.interval_seconds for shop in shops.shops)
+    _run(api, host, port, listening, background, interval, waker)
+
+
+def _run(
+    api: FastAPI,
+    host: str,
+    port: int,
+    listening: socket.socket,
+    background: _Background | None,
+    interval: float,
+    waker: PassNow | None,
+) -> None:
+    """Serve ``api`` on the bound socket until SIGTERM/SIGINT; the worker beside it if any."""
+    import uvicorn
+
+    from sheetqueue.bot_actions.api.http_limits import SWITCH_INTERVAL, server_config
+
     stop = threading.Event()
     worker_thread: threading.Thread | None = None
     if background is not None:
         worker_thread = threading.Thread(
             target=run_scheduled,
-            args=(background.run_pass, settings.interval_seconds),
+            args=(background.run_pass, interval),
             kwargs={"stop": stop, "install_signals": False, "clock": utc_now, "pass_now": waker},
             name="sheetqueue-worker",
         )
@@ -152,7 +214,7 @@ def serve(
     sys.setswitchinterval(SWITCH_INTERVAL)
     gc.collect()
     gc.freeze()  # what start-up built lives on: full collections no longer walk it (~50 ms)
-    log.info("serve.started", host=host, port=port, with_worker=with_worker)
+    log.info("serve.started", host=host, port=port, with_worker=background is not None)
     # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
     # that was there before it: make that one a no-op so a clean stop exits 0.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):

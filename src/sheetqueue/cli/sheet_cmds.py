@@ -8,16 +8,15 @@ import typer
 from rich.markup import escape
 
 from sheetqueue.cli import app, fail
-from sheetqueue.cli.common import console
+from sheetqueue.cli.common import ShopFlag, console, shop_settings_of
 from sheetqueue.config.errors import ConfigError, SheetqueueError
-from sheetqueue.config.settings import load_settings
 
 
 @app.command("init-sheet")
-def init_sheet_command() -> None:
+def init_sheet_command(shop: ShopFlag = None) -> None:
     """Create or upgrade the Requests tab: header, frozen row, status dropdown, colours, Log tab."""
     try:
-        settings = load_settings()
+        settings = shop_settings_of(shop)
         if settings.backend != "gsheets":
             raise ConfigError("SHEETQUEUE_BACKEND: init-sheet needs gsheets (the Google Sheet)")
         from sheetqueue.sheets.gsheets_store import GsheetsStore

@@ -6,17 +6,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonFlag, console, settings_and_store
+from sheetqueue.cli.common import JsonFlag, ShopFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import SheetqueueError
 from sheetqueue.worker.summary import build_summary, rows_after
 
 
 @app.command("summary")
-def summary_command(as_json: JsonFlag = False) -> None:
+def summary_command(as_json: JsonFlag = False, shop: ShopFlag = None) -> None:
     """Show counts by status and type, the oldest open request, overdue ones, lost notices."""
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             rows = store.read_requests()
             table = build_summary(
                 rows_after(rows, {}),

@@ -10,7 +10,7 @@ from filelock import Timeout
 from sheetqueue.archiving import Archiver
 from sheetqueue.bootstrap import build_worker, store_probe
 from sheetqueue.cli import app, emit_json, fail
-from sheetqueue.cli.common import JsonDocFlag, PassWait, settings_and_store
+from sheetqueue.cli.common import JsonDocFlag, PassWait, ShopFlag, settings_and_store
 from sheetqueue.cli.shops_cmds import shops_tick, shops_worker
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError, StoreError
@@ -33,7 +33,7 @@ def tick(
     if shops_tick(as_json, wait):
         return
     try:
-        with settings_and_store(preflight=True) as (settings, store):
+        with settings_and_store(None, preflight=True) as (settings, store):
             worker = build_worker(settings, store)
             try:
                 report = run_tick(worker, utc_now(), pass_lock(settings), wait=wait)
@@ -63,10 +63,11 @@ def adopt(
     ] = False,
     as_json: JsonDocFlag = False,
     wait: PassWait = 120.0,
+    shop: ShopFlag = None,
 ) -> None:
     """Mark every row the worker has never seen as history: closed rows are never notified."""
     try:
-        with settings_and_store() as (settings, store):
+        with settings_and_store(shop) as (settings, store):
             worker = build_worker(settings, store)
             try:
                 with pass_lock(settings).acquire(timeout=wait):
@@ -129,7 +130,7 @@ def worker_command(
         return
     configure_logging("INFO")
     try:
-        with settings_and_store(preflight=True) as (settings, store):
+        with settings_and_store(None, preflight=True) as (settings, store):
             configure_logging(settings.log_level or "INFO")
             metrics = Metrics()
             worker = build_worker(settings, store, metrics)
