@@ -149,3 +149,39 @@ def test_a_label_webhook_that_is_not_a_url_is_bad_configuration(tmp_path: Path) 
     result = SheetqueueCli(tmp_path, SHEETQUEUE_LABEL_WEBHOOK="ftp://x")("tick")
     assert result.code == 2
     assert "label_webhook" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_the_label_column_holds_the_approval_until_the_team_pastes_the_link(
+    tmp_path: Path,
+) -> None:
+    """SHEETQUEUE_LABEL_SOURCE=column: no email while Label is empty; one once set-status --label."""
+    _delivered_order(tmp_path)
+    link = "https://labels.example/by-hand/ORD-1001.pdf"
+    with SmtpServer() as smtp:
+        cli = SheetqueueCli(
+            tmp_path, SHEETQUEUE_NOTIFY=smtp.url(), SHEETQUEUE_LABEL_SOURCE="column"
+        )
+        request_id = _approved_return(cli)
+        waited = cli("tick", "--json")
+        before = [m for m in smtp.messages if "approved" in str(m.message["Message-ID"])]
+        held = cli("list", "--json").json()[0]
+        labelled = cli("set-status", request_id, "Approved", "--label", f"{link} 1Z42 DHL")
+        for _ in range(2):
+            assert cli("tick").code == 0
+        after = [m for m in smtp.messages if "approved" in str(m.message["Message-ID"])]
+
+    assert waited.code == 0 and waited.json()["failed"] == 0
+    assert before == []
+    assert "waiting for a label in the Label column" in held["worker_note"]
+    assert labelled.code == 0, labelled.stderr
+    assert len(after) == 1
+    assert link in after[0].body() and "1Z42" in after[0].body()
+
+
+def test_two_label_sources_are_bad_configuration(tmp_path: Path) -> None:
+    """SHEETQUEUE_LABEL_SOURCE=column with a label webhook too: exit 2 and one line."""
+    result = SheetqueueCli(
+        tmp_path, SHEETQUEUE_LABEL_SOURCE="column", SHEETQUEUE_LABEL_WEBHOOK="https://x.example"
+    )("tick")
+    assert result.code == 2
+    assert "SHEETQUEUE_LABEL_SOURCE" in result.stderr and "Traceback" not in result.stderr

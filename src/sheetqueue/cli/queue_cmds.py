@@ -108,13 +108,18 @@ def set_status_command(
     message: Annotated[
         str, typer.Option("--message", help="Words for the shopper (Shopper Message).")
     ] = "",
+    label: Annotated[
+        str, typer.Option("--label", help="A return label: its link, then tracking and carrier.")
+    ] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Change a request's status as a team member would in the sheet."""
     try:
         wanted = _parse_status(status)
         with settings_and_store() as (_settings, store):
-            updated = set_status(store, request_id, wanted, team_note=note, shopper_message=message)
+            updated = set_status(
+                store, request_id, wanted, team_note=note, shopper_message=message, label=label
+            )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
