@@ -25,6 +25,7 @@ from sheetqueue.worker.labels import (
     LabelError,
     LabelSource,
     LabelWaiting,
+    approval_ships_back,
     label_values,
     ship_back_note,
 )
@@ -238,11 +239,26 @@ class NoticeOwing:
             return self._untold(request, entry, cell, records)
         status = entry.parsed_status or Status.PENDING
         link = link_for(self.settings.links, request.parsed_type)
+        values = {"help_link": link, **self._ship_back_again(request, status, entry)}
         notice = Notice.from_request(
-            request, status, store_name=self.settings.store_name, values=(("help_link", link),)
+            request, status, store_name=self.settings.store_name, values=tuple(values.items())
         )
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
+
+    def _ship_back_again(self, request: Request, status: Status, entry: Entry) -> dict[str, str]:
+        """A rebuilt approval's deadline (from when it was owed) and the Label column's label."""
+        owed_at = parse_time(entry.time, self.settings.zone)
+        if owed_at is None or not approval_ships_back(request, status):
+            return {}
+        label = None
+        if isinstance(self.labels, ColumnLabels):  # the webhook is not asked twice
+            try:
+                label = self.labels.label_for(request)
+            except LabelError:
+                return {}
+        days = self.settings.policy.return_ship_back_days
+        return label_values(label, now=owed_at, ship_back_days=days)
 
     def _untold(
         self,

@@ -154,7 +154,7 @@ def test_a_label_webhook_that_is_not_a_url_is_bad_configuration(tmp_path: Path) 
 def test_the_label_column_holds_the_approval_until_the_team_pastes_the_link(
     tmp_path: Path,
 ) -> None:
-    """SHEETQUEUE_LABEL_SOURCE=column: no email while Label is empty; one once set-status --label."""
+    """LABEL_SOURCE=column: no email while Label is empty; one after set-status --label."""
     _delivered_order(tmp_path)
     link = "https://labels.example/by-hand/ORD-1001.pdf"
     with SmtpServer() as smtp:
@@ -185,3 +185,14 @@ def test_two_label_sources_are_bad_configuration(tmp_path: Path) -> None:
     )("tick")
     assert result.code == 2
     assert "SHEETQUEUE_LABEL_SOURCE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_set_status_label_without_the_column_source_is_refused(tmp_path: Path) -> None:
+    """--label when the Label column is not the label source: exit 2, nothing written."""
+    _delivered_order(tmp_path)
+    cli = SheetqueueCli(tmp_path)
+    request_id = _approved_return(cli)
+    result = cli("set-status", request_id, "Approved", "--label", "https://labels.example/a")
+    assert result.code == 2
+    assert "SHEETQUEUE_LABEL_SOURCE=column" in result.stderr and "Traceback" not in result.stderr
+    assert "label" not in cli("list", "--json").json()[0]

@@ -168,3 +168,22 @@ def test_a_label_cell_that_is_not_a_link_sends_nothing_and_says_what_is_expected
     [body] = _approvals(smtp)
     assert LINK in body and "Carrier:" not in body
     assert "not a label link" not in shop.row(request_id).worker_note
+
+
+def test_an_approval_owed_when_the_state_file_is_lost_still_carries_the_label(
+    shop: _Shop, smtp: SmtpServer
+) -> None:
+    """Owed in the sheet, state file deleted before sending: the rebuilt email has the link."""
+    request_id = shop.record()
+    shop.worker.run_pass(day(3.1))
+    shop.type_into(request_id, status="Approved")
+    shop.type_into(request_id, label=f"{LINK} 1Z77 UPS")
+    shop.worker.record_pass(day(3.5))  # owed in the same write as the note; not sent yet
+    assert _approvals(smtp) == []
+
+    shop.lose_state()
+    shop.worker.run_pass(day(3.6))
+    shop.worker.run_pass(day(3.7))
+    [body] = _approvals(smtp)
+    assert LINK in body and "1Z77" in body
+    assert "by 2026-11-12" in body  # 7 days from when it was owed, not from the resend
