@@ -11,9 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from sheetqueue.sheets.model import CANONICAL_HEADER
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
 from tests.smtp_server import SmtpServer
+from tests.store_backends import shared_emulator, store_on
 
 
 class _LabelService:
@@ -196,3 +198,30 @@ def test_set_status_label_without_the_column_source_is_refused(tmp_path: Path) -
     assert result.code == 2
     assert "SHEETQUEUE_LABEL_SOURCE=column" in result.stderr and "Traceback" not in result.stderr
     assert "label" not in cli("list", "--json").json()[0]
+
+
+def test_check_says_when_the_sheet_has_no_label_column(tmp_path: Path) -> None:
+    """``check --json`` with the column source: fails without a Label column, ok once added."""
+    emulator = shared_emulator()
+    book = emulator.create_spreadsheet(
+        "Queue", {"Requests": [list(CANONICAL_HEADER)], "Orders": [["order_id", "email"]]}
+    )
+    cli = SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_BACKEND="gsheets",
+        SHEETQUEUE_SPREADSHEET_ID=book,
+        SHEETQUEUE_SHEETS_API_URL=str(emulator.url),
+        SHEETQUEUE_LABEL_SOURCE="column",
+    )
+
+    def label_check() -> dict[str, Any]:
+        checks = cli("check", "--json", timeout=60).json()["checks"]
+        [found] = [c for c in checks if c["name"] == "label source (column)"]
+        return dict(found)
+
+    missing = label_check()
+    store_on(emulator, book).api.update("'Requests'!T1", [["Label"]])
+    present = label_check()
+
+    assert missing["ok"] is False and "no column headed 'Label'" in missing["message"]
+    assert present == {"name": "label source (column)", "ok": True, "message": "the Label column"}
