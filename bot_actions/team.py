@@ -17,6 +17,7 @@ def set_status(
     *,
     team_note: str = "",
     shopper_message: str = "",
+    label: str = "",
 ) -> Request:
     """Set the status (and notes, when given) of one request, found by its ID.
 
@@ -34,6 +35,8 @@ def set_status(
             values["team_note"] = team_note
         if shopper_message:
             values["shopper_message"] = shopper_message
+        if label:
+            values["label"] = label
         expect = {"request_id": found.request.request_id, "status": found.request.status}
         result = store.update_cells([CellUpdate(found.ref, expect, values)])
         if result.applied:

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -198,6 +206,11 @@ class Settings(BaseSettings):
     label_webhook: str = Field(
         "", description="URL that makes a return label on approval; empty: no label source"
     )
+    label_source: Literal["", "webhook", "column"] = Field(
+        "",
+        description="where return labels come from: webhook (label_webhook), column (the "
+        "team pastes the link in the Requests tab's Label column); empty: the webhook if set",
+    )
     policy: Policy = Field(default_factory=Policy)
     sheet: SheetSettings = Field(default_factory=SheetSettings)
 
@@ -230,6 +243,21 @@ class Settings(BaseSettings):
         if value.strip() and not value.strip().startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL, or empty for no label source")
         return value.strip()
+
+    @field_validator("label_source", mode="before")
+    @classmethod
+    def _label_source_word(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("label_source")
+    @classmethod
+    def _one_label_source(cls, value: str, info: ValidationInfo) -> str:
+        webhook = info.data.get("label_webhook", "")
+        if value == "webhook" and not webhook:
+            raise ValueError("webhook needs SHEETQUEUE_LABEL_WEBHOOK (the label service's URL)")
+        if value == "column" and webhook:
+            raise ValueError("column and SHEETQUEUE_LABEL_WEBHOOK are two label sources; keep one")
+        return value
 
     @field_validator("notify", "team_alerts", mode="before")
     @classmethod

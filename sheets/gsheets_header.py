@@ -32,7 +32,7 @@ from typing import Any
 
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters
-from sheetqueue.sheets.model import HEADER_BY_FIELD, WORKER_FIELDS, header_key
+from sheetqueue.sheets.model import HEADER_BY_FIELD, OPTIONAL_HEADER, WORKER_FIELDS, header_key
 
 __all__ = [
     "ALERT_KEY",
@@ -179,7 +179,9 @@ def find_queue_tab(tabs: Sequence[TabTags], title: str) -> TabTags:
 def check_tagged(values: Sequence[Sequence[Any]], tab: TabTags, names: Mapping[str, str]) -> Layout:
     """The layout of a tab the worker adopted before, or the HeaderProblem it shows."""
     header = _row(values, 0)
-    remembered = tab.queue_fields if tab.queue_fields is not None else tuple(tab.columns)
+    remembered = tab.queue_fields
+    if remembered is None:
+        remembered = tuple(name for name in tab.columns if name not in OPTIONAL_HEADER)
     columns: dict[str, int] = {}
     for name in remembered:
         where = tab.columns.get(name, [])
@@ -194,6 +196,7 @@ def check_tagged(values: Sequence[Sequence[Any]], tab: TabTags, names: Mapping[s
                 tab=tab.title,
             )
         columns[name] = where[0]
+    _optional_columns(header, names, columns)
     wrong = [name for name, index in columns.items() if names.get(_key(header, index)) != name]
     if wrong:
         moved = _header_below(values, columns, names)
@@ -332,7 +335,21 @@ def _key(row: Sequence[Any], index: int) -> str:
 
 
 def _label(name: str) -> str:
-    return repr(HEADER_BY_FIELD.get(name, name))
+    return repr(HEADER_BY_FIELD.get(name) or OPTIONAL_HEADER.get(name, name))
+
+
+def _optional_columns(
+    header: Sequence[Any], names: Mapping[str, str], columns: dict[str, int]
+) -> None:
+    """Add the first column headed like each optional field (``Label``) the tab has, if any.
+
+    Optional columns are found by their header on every read, never remembered:
+    adding, moving or deleting one is the team's business and stops nothing.
+    """
+    for index in range(len(header)):
+        name = names.get(_key(header, index))
+        if name in OPTIONAL_HEADER and name not in columns:
+            columns[name] = index
 
 
 def _missing(tab: str, name: str) -> HeaderProblem:
@@ -387,6 +404,8 @@ def _no_duplicates(
     for index in range(len(header)):
         name = names.get(_key(header, index))
         if name is None or name not in columns or columns[name] == index:
+            continue
+        if name in OPTIONAL_HEADER:  # the first one is read; a copy is the team's own
             continue
         ours, other = column_letters(columns[name]), column_letters(index)
         if tagged:

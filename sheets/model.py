@@ -26,6 +26,7 @@ __all__ = [
     "HEADER_BY_FIELD",
     "LOG_HEADER",
     "OPEN_FOR_WORKER",
+    "OPTIONAL_HEADER",
     "WORKER_FIELDS",
     "LogEntry",
     "Request",
@@ -144,6 +145,7 @@ class Request(BaseModel):
     notified: str = ""
     team_note: str = ""
     shopper_message: str = ""
+    label: str = ""  # the optional Label column (OPTIONAL_HEADER)
 
     @property
     def parsed_status(self) -> Status | None:
@@ -198,8 +200,15 @@ def header_key(header: str) -> str:
 HEADER_BY_FIELD: dict[str, str] = {
     re.sub(r"\s+", "_", header).lower(): header for header in CANONICAL_HEADER
 }
+OPTIONAL_HEADER: dict[str, str] = {"label": "Label"}
+"""Team columns the queue reads when a tab has them, by field; never added to a tab.
+
+``Label``: the return label the team pastes for an approved return or exchange
+(read when ``SHEETQUEUE_LABEL_SOURCE=column``).
+"""
 FIELD_BY_HEADER: dict[str, str] = {
-    header_key(header): field for field, header in HEADER_BY_FIELD.items()
+    header_key(header): field
+    for field, header in (*HEADER_BY_FIELD.items(), *OPTIONAL_HEADER.items())
 }
 WORKER_FIELDS = frozenset(
     {"request_id", "status", "decision", "worker_note", "checked_at", "notified"}

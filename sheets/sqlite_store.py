@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sheetqueue.config.errors import StoreError
-from sheetqueue.sheets.model import HEADER_BY_FIELD, LogEntry, Request
+from sheetqueue.sheets.model import HEADER_BY_FIELD, OPTIONAL_HEADER, LogEntry, Request
 from sheetqueue.sheets.sqlite_file import SqliteFile
 from sheetqueue.sheets.store import AddResult, CellUpdate, RowRef, StoredRequest, UpdateResult
 
 __all__ = ["SqliteStore"]
 
-_FIELDS = tuple(HEADER_BY_FIELD)
+_FIELDS = (*HEADER_BY_FIELD, *OPTIONAL_HEADER)
 _COLUMNS = {name: index for index, name in enumerate(_FIELDS, start=1)}  # after position
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS requests (
@@ -51,6 +51,11 @@ class SqliteStore:
         self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_LOCAL_PATH", timeout=timeout)
         self._write = self._file.write
         self._select = self._file.select
+        with self._write() as db:  # a file made before the optional columns: add them
+            have = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
+            for name in OPTIONAL_HEADER:
+                if name not in have:
+                    db.execute(f"ALTER TABLE requests ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
 
     def read_requests(self) -> list[StoredRequest]:
         rows = self._select(

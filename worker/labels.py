@@ -5,7 +5,9 @@ tells the shopper once: the ship-back deadline (``return_ship_back_days``
 from the approval, a policy value) and, when the store has a label source,
 the label itself.
 
-The one label source built today is a webhook (``SHEETQUEUE_LABEL_WEBHOOK``):
+A label source is either a webhook (``SHEETQUEUE_LABEL_WEBHOOK``) or the
+``Label`` column the team fills by hand (``SHEETQUEUE_LABEL_SOURCE=column``,
+:class:`ColumnLabels`). The webhook:
 the worker POSTs ``{"requestId", "orderId", "type", "email"}`` with an
 ``Idempotency-Key`` header (the request ID and ``-label``, the same on every
 try) and expects a 2xx JSON answer shaped like a shipping provider's::
@@ -17,13 +19,23 @@ try) and expects a 2xx JSON answer shaped like a shipping provider's::
 answer (an error status, no JSON, no ``labelUrl``, no answer) is a
 :class:`LabelError`: the approval notice waits, and the next pass asks again,
 so the shopper never gets an approval without the label the store promised.
+
+The column: the team pastes the label's link in the row's ``Label`` cell,
+optionally followed by the tracking number and then the carrier
+(``https://labels.example/123.pdf 1Z999AA10123456784 UPS``; commas,
+semicolons and ``|`` separate as spaces do). An empty cell is
+:class:`LabelWaiting` (the team has not pasted it yet); a cell whose first
+word is not an http or https link is a :class:`LabelError` saying what is
+expected. Either way nothing is sent, and the next pass reads the cell again.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,13 +44,16 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request, RequestType, Status
 
 __all__ = [
+    "ColumnLabels",
     "Label",
     "LabelError",
     "LabelSource",
+    "LabelWaiting",
     "WebhookLabels",
     "approval_ships_back",
     "label_values",
     "labels_from_settings",
+    "parse_label_cell",
     "ship_back_note",
 ]
 
@@ -47,6 +62,10 @@ _TIMEOUT_SECONDS = 10.0
 
 class LabelError(SheetqueueError):
     """The label source did not give a usable label."""
+
+
+class LabelWaiting(LabelError):
+    """No label yet, and none is late: the team has still to paste it (not a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +126,46 @@ def _parse_label(data: object) -> Label:
     )
 
 
+_SEPARATORS = re.compile(r"[\s,;|]+")
+_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")  # nothing that could leave a link in HTML or text
+
+
+class ColumnLabels:
+    """The label the team pasted in the row's ``Label`` column."""
+
+    def label_for(self, request: Request) -> Label:
+        return parse_label_cell(request.label)
+
+
+def parse_label_cell(text: str) -> Label:
+    """A ``Label`` cell: a link, then optionally a tracking number, then a carrier."""
+    words = [word for word in _SEPARATORS.split(text.strip()) if word]
+    if not words:
+        raise LabelWaiting(
+            "waiting for a label in the Label column (paste the label's https:// link there)"
+        )
+    url = words[0]
+    if not _is_link(url):
+        shown = text.strip()
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        raise LabelError(
+            f"the Label column holds {shown!r}, not a label link: paste the label's https:// "
+            "link first, optionally followed by the tracking number and the carrier"
+        )
+    tracking = words[1] if len(words) > 1 else ""
+    return Label(url=url, tracking_number=tracking, carrier=" ".join(words[2:]))
+
+
+def _is_link(word: str) -> bool:
+    if _UNSAFE.search(word):
+        return False
+    try:
+        parts = urlsplit(word)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def _text(value: object) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
@@ -127,6 +186,8 @@ def label_values(label: Label | None, *, now: datetime, ship_back_days: int) -> 
 
 def labels_from_settings(settings: Settings) -> LabelSource | None:
     """The configured label source, or None when the store has none."""
+    if settings.label_source == "column":
+        return ColumnLabels()
     return WebhookLabels(settings.label_webhook) if settings.label_webhook else None
 
 

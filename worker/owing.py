@@ -9,6 +9,7 @@ or maybe delivered) reach the ledger the same way: rebuilt from the cell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -20,8 +21,11 @@ from sheetqueue.sheets.store import StoredRequest
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision
 from sheetqueue.worker.labels import (
+    ColumnLabels,
     LabelError,
     LabelSource,
+    LabelWaiting,
+    approval_ships_back,
     label_values,
     ship_back_note,
 )
@@ -49,6 +53,13 @@ log = structlog.get_logger("sheetqueue.worker")
 RECEIVED_NOTICE_WITHIN = timedelta(days=1)
 """A "received" notice goes only to a request first seen this soon after it was asked."""
 
+_ASKS_AGAIN = "the next pass asks again."
+_COLUMN_AGAIN = "the approval email goes once the Label cell holds a link."
+_LABEL_NOTES = re.compile(
+    r"(Approved: waiting for a label in the Label column|No return label yet: )"
+    r".*?" + re.escape(_COLUMN_AGAIN) + r"\s*"
+)
+
 
 class NoticeOwing:
     """The notice side of a pass (a part of the Worker, which sets these attributes)."""
@@ -68,22 +79,23 @@ class NoticeOwing:
         if self.labels is not None:
             try:
                 label = self.labels.label_for(request)
+            except LabelWaiting as exc:  # the team has still to paste it: not a failure
+                log.info("labels.waiting", request_id=request.request_id.strip())
+                _label_note(plan, request, f"Approved: {exc}; {_COLUMN_AGAIN}")
+                return
             except LabelError as exc:
                 report.failed += 1
                 report.problems.append(f"{request.request_id.strip()}: {exc}")
                 log.warning("labels.failed", request_id=request.request_id, error=str(exc))
-                note = with_sentence(
-                    request.worker_note, f"No return label yet: {exc}; the next pass asks again."
-                )
-                if note != request.worker_note:
-                    plan.values["worker_note"] = note
+                again = _COLUMN_AGAIN if isinstance(self.labels, ColumnLabels) else _ASKS_AGAIN
+                _label_note(plan, request, f"No return label yet: {exc}; {again}")
                 return
         values = label_values(
             label, now=now, ship_back_days=self.settings.policy.return_ship_back_days
         )
         message = "" if label else "Our team will email you where to send them."
         plan.values["worker_note"] = with_sentence(
-            request.worker_note, ship_back_note(label, values["ship_back_by"])
+            _without_label_notes(request.worker_note), ship_back_note(label, values["ship_back_by"])
         )
         self._owe(plan, request, Status.APPROVED, now, message=message, values=values)
 
@@ -227,11 +239,26 @@ class NoticeOwing:
             return self._untold(request, entry, cell, records)
         status = entry.parsed_status or Status.PENDING
         link = link_for(self.settings.links, request.parsed_type)
+        values = {"help_link": link, **self._ship_back_again(request, status, entry)}
         notice = Notice.from_request(
-            request, status, store_name=self.settings.store_name, values=(("help_link", link),)
+            request, status, store_name=self.settings.store_name, values=tuple(values.items())
         )
         log.info("notify.rebuilt", request_id=notice.request_id, status=status.value)
         return self._message(notice)
+
+    def _ship_back_again(self, request: Request, status: Status, entry: Entry) -> dict[str, str]:
+        """A rebuilt approval's deadline (from when it was owed) and the Label column's label."""
+        owed_at = parse_time(entry.time, self.settings.zone)
+        if owed_at is None or not approval_ships_back(request, status):
+            return {}
+        label = None
+        if isinstance(self.labels, ColumnLabels):  # the webhook is not asked twice
+            try:
+                label = self.labels.label_for(request)
+            except LabelError:
+                return {}
+        days = self.settings.policy.return_ship_back_days
+        return label_values(label, now=owed_at, ship_back_days=days)
 
     def _untold(
         self,
@@ -264,6 +291,18 @@ class NoticeOwing:
     def _names(self, channels: Sequence[str]) -> list[str]:
         """The notifiers of these channels (those the cell says carried, or maybe carried, it)."""
         return [n.name for n in self.notifiers if channel_of(n.name) in channels]
+
+
+def _label_note(plan: RowPlan, request: Request, sentence: str) -> None:
+    """Say why the approval waits: this sentence in place of an earlier one about the label."""
+    note = with_sentence(_without_label_notes(request.worker_note), sentence)
+    if note != request.worker_note:
+        plan.values["worker_note"] = note
+
+
+def _without_label_notes(note: str) -> str:
+    """The Worker Note without the sentences that said the Label column was not ready."""
+    return _LABEL_NOTES.sub("", note).strip()
 
 
 def _note_foreign_marks(request: Request, records: dict[tuple[str, str], NoticeRecord]) -> None:

@@ -11,9 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from sheetqueue.sheets.model import CANONICAL_HEADER
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
 from tests.smtp_server import SmtpServer
+from tests.store_backends import shared_emulator, store_on
 
 
 class _LabelService:
@@ -149,3 +151,77 @@ def test_a_label_webhook_that_is_not_a_url_is_bad_configuration(tmp_path: Path) 
     result = SheetqueueCli(tmp_path, SHEETQUEUE_LABEL_WEBHOOK="ftp://x")("tick")
     assert result.code == 2
     assert "label_webhook" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_the_label_column_holds_the_approval_until_the_team_pastes_the_link(
+    tmp_path: Path,
+) -> None:
+    """LABEL_SOURCE=column: no email while Label is empty; one after set-status --label."""
+    _delivered_order(tmp_path)
+    link = "https://labels.example/by-hand/ORD-1001.pdf"
+    with SmtpServer() as smtp:
+        cli = SheetqueueCli(
+            tmp_path, SHEETQUEUE_NOTIFY=smtp.url(), SHEETQUEUE_LABEL_SOURCE="column"
+        )
+        request_id = _approved_return(cli)
+        waited = cli("tick", "--json")
+        before = [m for m in smtp.messages if "approved" in str(m.message["Message-ID"])]
+        held = cli("list", "--json").json()[0]
+        labelled = cli("set-status", request_id, "Approved", "--label", f"{link} 1Z42 DHL")
+        for _ in range(2):
+            assert cli("tick").code == 0
+        after = [m for m in smtp.messages if "approved" in str(m.message["Message-ID"])]
+
+    assert waited.code == 0 and waited.json()["failed"] == 0
+    assert before == []
+    assert "waiting for a label in the Label column" in held["worker_note"]
+    assert labelled.code == 0, labelled.stderr
+    assert len(after) == 1
+    assert link in after[0].body() and "1Z42" in after[0].body()
+
+
+def test_two_label_sources_are_bad_configuration(tmp_path: Path) -> None:
+    """SHEETQUEUE_LABEL_SOURCE=column with a label webhook too: exit 2 and one line."""
+    result = SheetqueueCli(
+        tmp_path, SHEETQUEUE_LABEL_SOURCE="column", SHEETQUEUE_LABEL_WEBHOOK="https://x.example"
+    )("tick")
+    assert result.code == 2
+    assert "SHEETQUEUE_LABEL_SOURCE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_set_status_label_without_the_column_source_is_refused(tmp_path: Path) -> None:
+    """--label when the Label column is not the label source: exit 2, nothing written."""
+    _delivered_order(tmp_path)
+    cli = SheetqueueCli(tmp_path)
+    request_id = _approved_return(cli)
+    result = cli("set-status", request_id, "Approved", "--label", "https://labels.example/a")
+    assert result.code == 2
+    assert "SHEETQUEUE_LABEL_SOURCE=column" in result.stderr and "Traceback" not in result.stderr
+    assert "label" not in cli("list", "--json").json()[0]
+
+
+def test_check_says_when_the_sheet_has_no_label_column(tmp_path: Path) -> None:
+    """``check --json`` with the column source: fails without a Label column, ok once added."""
+    emulator = shared_emulator()
+    book = emulator.create_spreadsheet(
+        "Queue", {"Requests": [list(CANONICAL_HEADER)], "Orders": [["order_id", "email"]]}
+    )
+    cli = SheetqueueCli(
+        tmp_path,
+        SHEETQUEUE_BACKEND="gsheets",
+        SHEETQUEUE_SPREADSHEET_ID=book,
+        SHEETQUEUE_SHEETS_API_URL=str(emulator.url),
+        SHEETQUEUE_LABEL_SOURCE="column",
+    )
+
+    def label_check() -> dict[str, Any]:
+        checks = cli("check", "--json", timeout=60).json()["checks"]
+        [found] = [c for c in checks if c["name"] == "label source (column)"]
+        return dict(found)
+
+    missing = label_check()
+    store_on(emulator, book).api.update("'Requests'!T1", [["Label"]])
+    present = label_check()
+
+    assert missing["ok"] is False and "no column headed 'Label'" in missing["message"]
+    assert present == {"name": "label source (column)", "ok": True, "message": "the Label column"}

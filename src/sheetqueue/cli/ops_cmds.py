@@ -108,6 +108,7 @@ def check(as_json: JsonDocFlag = False, shop: ShopFlag = None) -> None:
         raise report.exit(2) from None
     store = _check_store(settings, report)
     _check_archive(settings, report)
+    _check_label_column(settings, store, report)
     try:
         source = open_order_source(settings, store)
         source.get("__sheetqueue_check__", "check@example.com")
@@ -166,6 +167,21 @@ def _check_archive(settings: Settings, report: _Checks) -> None:
         report("archive spreadsheet", error.message)
     finally:
         api.close()
+
+
+def _check_label_column(settings: Settings, store: Store, report: _Checks) -> None:
+    """With ``SHEETQUEUE_LABEL_SOURCE=column``: the Requests tab has its Label column."""
+    if settings.label_source != "column":
+        return
+    layout = getattr(store, "layout", None)  # the sheet's header; the local store has the column
+    if layout is not None and "label" not in layout.columns:
+        report(
+            "label source (column)",
+            "no column headed 'Label' in the Requests tab: add one and paste each approved "
+            "return's label link there (approval emails wait for it)",
+        )
+        return
+    report("label source (column)", None, "the Label column")
 
 
 def _sign_in(store: object) -> SignIn | None:

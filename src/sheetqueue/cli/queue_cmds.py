@@ -23,7 +23,8 @@ from sheetqueue.cli.common import (
 )
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
-from sheetqueue.sheets.model import Status
+from sheetqueue.config.settings import Settings
+from sheetqueue.sheets.model import Request, Status
 from sheetqueue.sheets.order_mapping import mapping_of
 from sheetqueue.sheets.orders import read_order_file
 from sheetqueue.worker.links import link_for, with_link
@@ -97,16 +98,24 @@ def list_requests(
     """Show the queue."""
     try:
         wanted = _parse_status(status) if status else None
-        with settings_and_store(shop) as (_settings, store):
+        with settings_and_store(shop) as (settings, store):
             rows = [stored.request for stored in store.read_requests()]
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if wanted is not None:
         rows = [row for row in rows if row.parsed_status == wanted]
     if as_json:
-        emit_json([row.model_dump() for row in rows])
+        emit_json([_dumped(row, settings) for row in rows])
     else:
         console.print(queue_table(rows, title=f"Requests ({len(rows)})"))
+
+
+def _dumped(row: Request, settings: Settings) -> dict[str, str]:
+    """A request as JSON: the canonical columns, and ``label`` when the Label column is read."""
+    dumped = row.model_dump()
+    if settings.label_source != "column":
+        dumped.pop("label")
+    return dumped
 
 
 @app.command("set-status")
@@ -117,18 +126,27 @@ def set_status_command(
     message: Annotated[
         str, typer.Option("--message", help="Words for the shopper (Shopper Message).")
     ] = "",
+    label: Annotated[
+        str, typer.Option("--label", help="A return label: its link, then tracking and carrier.")
+    ] = "",
     as_json: JsonFlag = False,
     shop: ShopFlag = None,
 ) -> None:
     """Change a request's status as a team member would in the sheet."""
     try:
         wanted = _parse_status(status)
-        with settings_and_store(shop) as (_settings, store):
-            updated = set_status(store, request_id, wanted, team_note=note, shopper_message=message)
+        with settings_and_store(shop) as (settings, store):
+            if label and settings.label_source != "column":
+                raise InputError(
+                    "--label: the Label column is read only with SHEETQUEUE_LABEL_SOURCE=column"
+                )
+            updated = set_status(
+                store, request_id, wanted, team_note=note, shopper_message=message, label=label
+            )
     except SheetqueueError as error:
         raise fail(error, as_json=as_json) from None
     if as_json:
-        emit_json(updated.model_dump())
+        emit_json(_dumped(updated, settings))
     else:
         typer.echo(f"{updated.request_id}: {updated.status}")
 
