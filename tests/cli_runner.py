@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CliResult", "SheetqueueCli"]
+from sheetqueue.sheets.testing.emulator import Emulator
+
+__all__ = ["CliResult", "SheetqueueCli", "cli_on_sheet"]
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
 
@@ -65,3 +67,15 @@ class SheetqueueCli:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+
+def cli_on_sheet(workdir: Path, emulator: Emulator, book: str, **env: str) -> SheetqueueCli:
+    """A :class:`SheetqueueCli` on spreadsheet ``book`` of the emulator, plus ``env``."""
+    assert emulator.url is not None
+    return SheetqueueCli(
+        workdir,
+        SHEETQUEUE_BACKEND="gsheets",
+        SHEETQUEUE_SPREADSHEET_ID=book,
+        SHEETQUEUE_SHEETS_API_URL=emulator.url,
+        **env,
+    )

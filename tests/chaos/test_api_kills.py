@@ -27,7 +27,7 @@ import pytest
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.chaos.audit import ChaosAudit, audit_queue
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import cli_on_sheet
 from tests.outbox_kit import new_book, start_serve
 from tests.smtp_server import free_port
 from tests.store_backends import store_on
@@ -87,11 +87,10 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
     with Emulator() as emulator:
         assert emulator.url is not None
         book = new_book(emulator)
-        cli = SheetqueueCli(
+        cli = cli_on_sheet(
             tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=book,
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
+            emulator,
+            book,
             SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
             SHEETQUEUE_SHEETS_LANDING_SECONDS="3",
         )
@@ -130,11 +129,10 @@ def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
     with Emulator() as emulator:
         assert emulator.url is not None
         book = new_book(emulator)
-        cli = SheetqueueCli(
+        cli = cli_on_sheet(
             tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=book,
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
+            emulator,
+            book,
             SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="1",
             SHEETQUEUE_SHEETS_LANDING_SECONDS="4",
             SHEETQUEUE_INTERVAL_SECONDS="1",
