@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sheetqueue.sheets.testing.emulator import Emulator
 
@@ -66,6 +66,16 @@ class SheetqueueCli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+        )
+
+    def popen_logged(self, log: IO[Any], *args: str) -> subprocess.Popen[bytes]:
+        """``sheetqueue ARGS`` started, its stdout and stderr both into the open file ``log``."""
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
 

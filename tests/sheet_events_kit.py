@@ -17,11 +17,13 @@ import httpx
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.cli_runner import SheetqueueCli
 from tests.outbox_kit import gsheets_cli
+from tests.smtp_server import SmtpServer
 
 __all__ = [
     "SECRET",
     "answers_health",
     "batch",
+    "done_mail",
     "event",
     "event_driven_cli",
     "signed_headers",
@@ -104,3 +106,13 @@ def answers_health(base_url: str) -> bool:
         return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def done_mail(smtp: SmtpServer, request_id: str) -> bool:
+    """Whether the shopper's Done email for ``request_id`` has reached ``smtp``."""
+    with smtp.lock:
+        return any(
+            m.message["X-Sheetqueue-Request"] == request_id
+            and "-done@" in str(m.message["Message-ID"])
+            for m in smtp.messages
+        )

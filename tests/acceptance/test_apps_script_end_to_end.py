@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,9 +26,9 @@ import pytest
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 from tests.apps_script_kit import NODE, run_script
-from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.cli_runner import SheetqueueCli
 from tests.outbox_kit import eventually, new_book, stop
-from tests.sheet_events_kit import answers_health, event_driven_cli, worker_passes
+from tests.sheet_events_kit import answers_health, done_mail, event_driven_cli, worker_passes
 from tests.smtp_server import SmtpServer, free_port
 from tests.store_backends import shared_emulator, store_on
 
@@ -108,13 +107,7 @@ def _shop_at(folder: Path) -> Iterator[Shop]:
         port = free_port()
         shop = Shop(emulator, book, cli, port, smtp, requests, folder)
         with shop.log.open("wb") as log:
-            server = subprocess.Popen(
-                [str(SCRIPT), "serve", "--port", str(port), "--with-worker"],
-                cwd=cli.workdir,
-                env=cli.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            server = cli.popen_logged(log, "serve", "--port", str(port), "--with-worker")
             try:
                 eventually(lambda: server.poll() is None and _answers(shop), 30, "serve answers")
                 eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
@@ -187,15 +180,6 @@ def _fire(
     return report
 
 
-def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
-    with smtp.lock:
-        return any(
-            m.message["X-Sheetqueue-Request"] == request_id
-            and "-done@" in str(m.message["Message-ID"])
-            for m in smtp.messages
-        )
-
-
 def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
     fresh_shop: Shop,
 ) -> None:
@@ -209,7 +193,7 @@ def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
     report = _fire(shop, code, _type(shop, request_id, "Status", "Done"), "Done")
     assert [f["code"] for f in report["fetches"]] == [202], report["console"]
     assert report["props"][QUEUE_COUNT] == "0"
-    eventually(lambda: _done_mail(shop.smtp, request_id), 60, "the shopper's Done email")
+    eventually(lambda: done_mail(shop.smtp, request_id), 60, "the shopper's Done email")
     arrived = time.monotonic()
     print(f"\nsheet edit -> Apps Script -> shopper email: {arrived - edited:.2f} s")
     assert arrived - polled < INTERVAL  # no poll could have run: the event asked for this pass

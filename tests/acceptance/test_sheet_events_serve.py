@@ -8,7 +8,6 @@ poll is the behaviour under test. The seconds it took are printed.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +19,13 @@ import pytest
 
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.testing.emulator import Emulator
-from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.cli_runner import SheetqueueCli
 from tests.outbox_kit import eventually, new_book, start_serve, stop
 from tests.sheet_events_kit import (
     SECRET,
     answers_health,
     batch,
+    done_mail,
     event,
     event_driven_cli,
     signed_headers,
@@ -81,15 +81,6 @@ def _row(emulator: Emulator, book: str, request_id: str) -> int:
     return next(n for n, r in enumerate(rows[1:], start=2) if len(r) > ids and r[ids] == request_id)
 
 
-def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
-    with smtp.lock:
-        return any(
-            m.message["X-Sheetqueue-Request"] == request_id
-            and "-done@" in str(m.message["Message-ID"])
-            for m in smtp.messages
-        )
-
-
 def _cli(tmp_path: Path, emulator: Emulator, book: str, smtp: SmtpServer) -> SheetqueueCli:
     return event_driven_cli(
         tmp_path, emulator, book, smtp.url(), interval=INTERVAL, secret=SECRET, token=TOKEN
@@ -131,7 +122,7 @@ def _event_to_email(
     polled = time.monotonic()
     assert _status(emulator, book, request_id) == "Eligible"
     sent = _team_marks_done(emulator, book, request_id, port)
-    eventually(lambda: _done_mail(smtp, request_id), 60, "the shopper's Done email")
+    eventually(lambda: done_mail(smtp, request_id), 60, "the shopper's Done email")
     arrived = time.monotonic()
     # the email goes out inside the pass; the pass counts once it has finished
     eventually(lambda: _passes(metrics_port) >= 2, 30, "the event's pass finished")
@@ -182,20 +173,8 @@ def test_a_signed_event_wakes_a_separate_worker_through_the_state_mark(
         cli = _cli(tmp_path, emulator, book, smtp)
         port, metrics_port = free_port(), free_port()
         logs = (tmp_path / "worker.log").open("w"), (tmp_path / "serve.log").open("w")
-        worker = subprocess.Popen(
-            [str(SCRIPT), "worker", "--metrics-port", str(metrics_port)],
-            cwd=cli.workdir,
-            env=cli.env,
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-        )
-        server = subprocess.Popen(
-            [str(SCRIPT), "serve", "--port", str(port)],
-            cwd=cli.workdir,
-            env=cli.env,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-        )
+        worker = cli.popen_logged(logs[0], "worker", "--metrics-port", str(metrics_port))
+        server = cli.popen_logged(logs[1], "serve", "--port", str(port))
         try:
             eventually(lambda: _answers(port), 30, "sheetqueue serve answers")
             times = _event_to_email(emulator, book, request_id, smtp, port, metrics_port)
