@@ -13,7 +13,7 @@ from sheetqueue.worker.notify.base import deliver
 from sheetqueue.worker.notify.factory import notifier_from_url
 from sheetqueue.worker.notify.sms import SMS_LIMIT
 from tests.factories import make_message
-from tests.json_endpoint_kit import JsonEndpoint, json_endpoint
+from tests.http_server_kit import JsonEndpoint, json_endpoint
 
 
 @pytest.fixture

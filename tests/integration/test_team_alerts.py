@@ -17,7 +17,7 @@ from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import Worker, tick
-from tests.json_endpoint_kit import JsonEndpoint, json_endpoint
+from tests.http_server_kit import JsonEndpoint, json_endpoint
 
 NOW = datetime(2026, 12, 2, 9, 0, 0).astimezone()
 

@@ -20,7 +20,7 @@ from sheetqueue.sheets.store import CellUpdate
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import Worker, tick
-from tests.json_endpoint_kit import JsonEndpoint, json_endpoint
+from tests.http_server_kit import JsonEndpoint, json_endpoint
 from tests.smtp_server import SmtpServer
 
 NOW = datetime(2026, 12, 2, 9, 0, 0).astimezone()

@@ -1,4 +1,4 @@
-"""A JSON endpoint on 127.0.0.1 that keeps what it accepts (an Apprise ``json://`` target)."""
+"""HTTP servers on 127.0.0.1 for tests: any server run in a thread, and a JSON endpoint."""
 
 from __future__ import annotations
 
@@ -10,7 +10,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["JsonEndpoint", "json_endpoint"]
+__all__ = ["JsonEndpoint", "json_endpoint", "served_in_thread"]
+
+
+@contextmanager
+def served_in_thread(server: ThreadingHTTPServer, poll_interval: float = 0.5) -> Iterator[str]:
+    """``server`` answering from a daemon thread; yields ``http://127.0.0.1:<port>``.
+
+    At the end the server stops and its socket is closed.
+    """
+    thread = threading.Thread(target=server.serve_forever, args=(poll_interval,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @dataclass
@@ -46,12 +62,6 @@ def json_endpoint() -> Iterator[JsonEndpoint]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    endpoint.address = f"127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with served_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        endpoint.address = url.removeprefix("http://")
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()
