@@ -33,13 +33,6 @@ def team() -> Iterator[JsonEndpoint]:
         yield endpoint
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1 for the shopper's email."""
-    with SmtpServer() as server:
-        yield server
-
-
 def _settings(
     tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint | None, **overrides: Any
 ) -> Settings:
