@@ -17,6 +17,8 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.serving import (
+    Cell,
     gsheets_env,
-    percentile,
+    percentile_ms,
     post_request,
+    results_table,
     run_load,
     run_open_loop,
     serve,
@@ -56,8 +60,9 @@ def _local_ids(path: Path) -> list[str]:
         store.close()
 
 
-def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
-    """One backend: the load, its latencies, and when the rows had all landed."""
+@contextmanager
+def _served(backend: str) -> Iterator[tuple[str, Callable[[], list[str]], Emulator]]:
+    """``sheetqueue serve`` on ``backend`` in a new folder: (its URL, the queue's IDs, emulator)."""
     with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
         folder = Path(tmp)
         env: dict[str, str] = {}
@@ -66,18 +71,24 @@ def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
             book, env = gsheets_env(emulator)
             read_ids = partial(sheet_ids, emulator, book)
         with serve(env, folder) as url:
-            emulator.reset_log()
-            load = run_load(post_request(url, f"api-{backend}"), count, threads=threads)
-            landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
-            calls = emulator.counts()["total"] if backend == "gsheets" else None
+            yield url, read_ids, emulator
+
+
+def run(backend: str, count: int, threads: int = THREADS) -> dict[str, Any]:
+    """One backend: the load, its latencies, and when the rows had all landed."""
+    with _served(backend) as (url, read_ids, emulator):
+        emulator.reset_log()
+        load = run_load(post_request(url, f"api-{backend}"), count, threads=threads)
+        landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
+        calls = emulator.counts()["total"] if backend == "gsheets" else None
     return {
         "backend": backend,
         "requests": count,
         "threads": threads,
         "seconds": round(load.seconds, 2),
         "per_second": round(count / load.seconds, 1),
-        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "p50_ms": percentile_ms(load.latencies, 0.50),
+        "p99_ms": percentile_ms(load.latencies, 0.99),
         "accepted": len(load.accepted_ids),
         "failed": count - len(load.accepted_ids),
         "landed": landing.landed,
@@ -91,24 +102,17 @@ def run_open(
     backend: str, rate: float, seconds: float, threads: int = OPEN_THREADS
 ) -> dict[str, Any]:
     """One backend at a fixed offered rate: latency from each request's due time."""
-    with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
-        folder = Path(tmp)
-        env: dict[str, str] = {}
-        read_ids = partial(_local_ids, folder / "queue.db")
-        if backend == "gsheets":
-            book, env = gsheets_env(emulator)
-            read_ids = partial(sheet_ids, emulator, book)
-        with serve(env, folder) as url:
-            warm = run_load(post_request(url, f"warm-{backend}"), 200, threads=4)
-            wait_landed(read_ids, warm.accepted_ids, time.monotonic(), 120)
-            load = run_open_loop(
-                post_request(url, f"open-{backend}"),
-                rate,
-                seconds,
-                threads=threads,
-                warm_up=lambda client: client.get(f"{url}/healthz"),
-            )
-            landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
+    with _served(backend) as (url, read_ids, _emulator):
+        warm = run_load(post_request(url, f"warm-{backend}"), 200, threads=4)
+        wait_landed(read_ids, warm.accepted_ids, time.monotonic(), 120)
+        load = run_open_loop(
+            post_request(url, f"open-{backend}"),
+            rate,
+            seconds,
+            threads=threads,
+            warm_up=lambda client: client.get(f"{url}/healthz"),
+        )
+        landing = wait_landed(read_ids, load.accepted_ids, time.monotonic(), 120)
     offered = round(rate * seconds)
     return {
         "backend": backend,
@@ -117,9 +121,9 @@ def run_open(
         "threads": threads,
         "requests": offered,
         "achieved_per_second": round(len(load.accepted_ids) / load.seconds, 1),
-        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
-        "p90_ms": round(percentile(load.latencies, 0.90) * 1000, 1),
-        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "p50_ms": percentile_ms(load.latencies, 0.50),
+        "p90_ms": percentile_ms(load.latencies, 0.90),
+        "p99_ms": percentile_ms(load.latencies, 0.99),
         "max_ms": round(max(load.latencies, default=0.0) * 1000, 1),
         "errors": offered - len(load.accepted_ids),
         "landed": landing.landed,
@@ -127,80 +131,51 @@ def run_open(
     }
 
 
+def _dash_if_none(key: str) -> Callable[[dict[str, Any]], str]:
+    return lambda r: "-" if r[key] is None else str(r[key])
+
+
+OPEN_COLUMNS: tuple[tuple[str, Cell], ...] = (
+    ("backend", "backend"),
+    ("offered req/s", "offered_per_second"),
+    ("seconds", "seconds"),
+    ("clients", "threads"),
+    ("achieved req/s", "achieved_per_second"),
+    ("p50 ms", "p50_ms"),
+    ("p90 ms", "p90_ms"),
+    ("p99 ms", "p99_ms"),
+    ("max ms", "max_ms"),
+    ("errors", "errors"),
+    ("rows landed", lambda r: f"{r['landed']:,}/{r['requests']:,}"),
+    ("duplicates", "duplicates"),
+)
+
+COLUMNS: tuple[tuple[str, Cell], ...] = (
+    ("backend", "backend"),
+    ("requests", lambda r: f"{r['requests']:,}"),
+    ("client threads", "threads"),
+    ("seconds", "seconds"),
+    ("req/s", "per_second"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("failed", "failed"),
+    ("rows landed", lambda r: f"{r['landed']:,}"),
+    ("duplicates", "duplicates"),
+    ("all landed after s", _dash_if_none("landed_after_s")),
+    ("Sheets calls", _dash_if_none("sheets_calls")),
+)
+
+
 def open_table(results: list[dict[str, Any]]) -> Table:
     """The open-loop results as a Rich table."""
-    out = Table(
-        title="POST /v1/requests at a fixed offered rate (open loop, latency from the due time)"
-    )
-    columns = (
-        "backend",
-        "offered req/s",
-        "seconds",
-        "clients",
-        "achieved req/s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "max ms",
-        "errors",
-        "rows landed",
-        "duplicates",
-    )
-    for name in columns:
-        out.add_column(name, justify="right")
-    for r in results:
-        out.add_row(
-            r["backend"],
-            str(r["offered_per_second"]),
-            str(r["seconds"]),
-            str(r["threads"]),
-            str(r["achieved_per_second"]),
-            str(r["p50_ms"]),
-            str(r["p90_ms"]),
-            str(r["p99_ms"]),
-            str(r["max_ms"]),
-            str(r["errors"]),
-            f"{r['landed']:,}/{r['requests']:,}",
-            str(r["duplicates"]),
-        )
-    return out
+    title = "POST /v1/requests at a fixed offered rate (open loop, latency from the due time)"
+    return results_table(title, OPEN_COLUMNS, results)
 
 
 def table(results: list[dict[str, Any]]) -> Table:
     """The results as a Rich table."""
-    out = Table(title="POST /v1/requests through sheetqueue serve (uvicorn, 127.0.0.1)")
-    columns = (
-        "backend",
-        "requests",
-        "client threads",
-        "seconds",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "failed",
-        "rows landed",
-        "duplicates",
-        "all landed after s",
-        "Sheets calls",
-    )
-    for name in columns:
-        out.add_column(name, justify="right")
-    for r in results:
-        out.add_row(
-            r["backend"],
-            f"{r['requests']:,}",
-            str(r["threads"]),
-            str(r["seconds"]),
-            str(r["per_second"]),
-            str(r["p50_ms"]),
-            str(r["p99_ms"]),
-            str(r["failed"]),
-            f"{r['landed']:,}",
-            str(r["duplicates"]),
-            "-" if r["landed_after_s"] is None else str(r["landed_after_s"]),
-            "-" if r["sheets_calls"] is None else str(r["sheets_calls"]),
-        )
-    return out
+    title = "POST /v1/requests through sheetqueue serve (uvicorn, 127.0.0.1)"
+    return results_table(title, COLUMNS, results)
 
 
 def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.serving import (
+    Cell,
     Load,
     count_rows,
     gsheets_env,
     new_book,
-    percentile,
+    percentile_ms,
     post_request,
     record_body,
+    results_table,
     run_load,
     serve,
     sheet_ids,
@@ -63,8 +64,8 @@ def _summary(pattern: str, load: Load, count: int, emulator: Emulator) -> dict[s
         "accepted": len(load.accepted_ids),
         "refused": count - len(load.accepted_ids),
         "refusals": {k: v for k, v in load.statuses.items() if k != "ok"},
-        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "p50_ms": percentile_ms(load.latencies, 0.50),
+        "p99_ms": percentile_ms(load.latencies, 0.99),
         "sheets_calls": counts["total"],
         "sheets_429": counts.get("429", 0),
     }
@@ -157,27 +158,23 @@ def _append_one(client: _Borrowed, n: int) -> tuple[str, str]:
 
 def table(results: list[dict[str, Any]]) -> Table:
     """Both patterns side by side."""
-    out = Table(
-        title=f"{results[0]['sent']:,} requests in {results[0]['load_seconds']} s "
+    title = (
+        f"{results[0]['sent']:,} requests in {results[0]['load_seconds']} s "
         f"({THREADS} client threads) against a sheet with {QUOTA} writes/min and {QUOTA} reads/min"
     )
-    columns: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
-        ("pattern", lambda r: str(r["pattern"])),
+    columns: list[tuple[str, Cell]] = [
+        ("pattern", "pattern"),
         ("accepted", lambda r: f"{r['accepted']:,}"),
         ("refused", lambda r: f"{r['refused']:,}"),
-        ("p50 ms", lambda r: str(r["p50_ms"])),
-        ("p99 ms", lambda r: str(r["p99_ms"])),
+        ("p50 ms", "p50_ms"),
+        ("p99 ms", "p99_ms"),
         ("rows landed", lambda r: f"{r['landed']:,}"),
-        ("duplicates", lambda r: str(r["duplicates"])),
+        ("duplicates", "duplicates"),
         ("all in after last answer, s", _after),
-        ("Sheets calls", lambda r: str(r["sheets_calls"])),
-        ("429s from Sheets", lambda r: str(r["sheets_429"])),
+        ("Sheets calls", "sheets_calls"),
+        ("429s from Sheets", "sheets_429"),
     ]
-    for name, _cell in columns:
-        out.add_column(name, justify="right")
-    for result in results:
-        out.add_row(*(cell(result) for _name, cell in columns))
-    return out
+    return results_table(title, columns, results)
 
 
 def _after(result: dict[str, Any]) -> str:

@@ -24,19 +24,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rich.table import Table
 
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.testing.emulator import Emulator
 
 __all__ = [
+    "Cell",
     "Landing",
     "Load",
     "count_rows",
     "gsheets_env",
     "new_book",
     "percentile",
+    "percentile_ms",
     "post_request",
     "record_body",
+    "results_table",
     "run_load",
     "run_open_loop",
     "serve",
@@ -152,6 +156,25 @@ class Load:
     def seconds(self) -> float:
         return self.finished - self.started
 
+    def count_call(
+        self, send: Callable[[Any, int], tuple[str, str]], client: Any, n: int, *, since: float
+    ) -> None:
+        """Call ``send(client, n)`` and count its outcome; on ``ok``, its ID and latency.
+
+        The latency counts from ``since`` (a :func:`time.perf_counter` reading); an
+        exception is an outcome by its name.
+        """
+        try:
+            outcome, request_id = send(client, n)
+        except Exception as exc:  # a client error is an outcome, not a crash
+            outcome, request_id = type(exc).__name__, ""
+        spent = time.perf_counter() - since
+        with self.lock:
+            self.statuses[outcome] += 1
+            if outcome == "ok":
+                self.latencies.append(spent)
+                self.accepted_ids.append(request_id)
+
 
 def run_load(
     send: Callable[[Any, int], tuple[str, str]],
@@ -176,17 +199,7 @@ def run_load(
                     delay = load.started + n / rate - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-                began = time.perf_counter()
-                try:
-                    outcome, request_id = send(client, n)
-                except Exception as exc:  # a client error is an outcome, not a crash
-                    outcome, request_id = type(exc).__name__, ""
-                spent = time.perf_counter() - began
-                with load.lock:
-                    load.statuses[outcome] += 1
-                    if outcome == "ok":
-                        load.latencies.append(spent)
-                        load.accepted_ids.append(request_id)
+                load.count_call(send, client, n, since=time.perf_counter())
         finally:
             client.close()
 
@@ -240,16 +253,7 @@ def run_open_loop(
                 delay = due - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                try:
-                    outcome, request_id = send(client, n)
-                except Exception as exc:  # a client error is an outcome, not a crash
-                    outcome, request_id = type(exc).__name__, ""
-                spent = time.perf_counter() - due
-                with load.lock:
-                    load.statuses[outcome] += 1
-                    if outcome == "ok":
-                        load.latencies.append(spent)
-                        load.accepted_ids.append(request_id)
+                load.count_call(send, client, n, since=due)
         finally:
             client.close()
 
@@ -288,6 +292,31 @@ def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     rank = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+def percentile_ms(values: Sequence[float], share: float) -> float:
+    """:func:`percentile` of latencies in seconds, as milliseconds rounded to 0.1."""
+    return round(percentile(values, share) * 1000, 1)
+
+
+Cell = str | Callable[[dict[str, Any]], str]
+
+
+def results_table(
+    title: str, columns: Sequence[tuple[str, Cell]], results: Sequence[dict[str, Any]]
+) -> Table:
+    """A Rich table, right-aligned, a row per result; a column is (heading, key or formatter).
+
+    A key shows ``str(result[key])``; a formatter is called with the result.
+    """
+    out = Table(title=title)
+    for heading, _cell in columns:
+        out.add_column(heading, justify="right")
+    for result in results:
+        out.add_row(
+            *(str(result[cell]) if isinstance(cell, str) else cell(result) for _h, cell in columns)
+        )
+    return out
 
 
 def count_rows(ids: Sequence[str]) -> tuple[int, int]:

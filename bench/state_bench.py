@@ -21,9 +21,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.serving import (
+    Cell,
     gsheets_env,
-    percentile,
+    percentile_ms,
     record_body,
+    results_table,
     run_load,
     serve,
     sheet_ids,
@@ -67,32 +69,30 @@ def run(state_url: str, replicas: int, count: int, threads: int = THREADS) -> di
         "replicas": replicas,
         "requests": count,
         "per_second": round(count / load.seconds, 1),
-        "p50_ms": round(percentile(load.latencies, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 1),
+        "p50_ms": percentile_ms(load.latencies, 0.50),
+        "p99_ms": percentile_ms(load.latencies, 0.99),
         "failed": count - len(load.accepted_ids),
         "landed": landing.landed,
         "duplicates": landing.duplicates,
     }
 
 
+COLUMNS: tuple[tuple[str, Cell], ...] = (
+    ("state", "state"),
+    ("replicas", "replicas"),
+    ("requests", lambda r: f"{r['requests']:,}"),
+    ("req/s", "per_second"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("failed", "failed"),
+    ("landed", lambda r: f"{r['landed']:,}"),
+    ("duplicates", "duplicates"),
+)
+
+
 def table(results: list[dict[str, Any]]) -> Table:
-    out = Table(title="POST /v1/requests by state: SQLite on one host, PostgreSQL on 1 and 2")
-    columns = ("state", "replicas", "requests", "req/s", "p50 ms", "p99 ms", "failed", "landed")
-    for name in (*columns, "duplicates"):
-        out.add_column(name, justify="right")
-    for r in results:
-        out.add_row(
-            r["state"],
-            str(r["replicas"]),
-            f"{r['requests']:,}",
-            str(r["per_second"]),
-            str(r["p50_ms"]),
-            str(r["p99_ms"]),
-            str(r["failed"]),
-            f"{r['landed']:,}",
-            str(r["duplicates"]),
-        )
-    return out
+    title = "POST /v1/requests by state: SQLite on one host, PostgreSQL on 1 and 2"
+    return results_table(title, COLUMNS, results)
 
 
 def main(console: Console, quick: bool = False) -> list[dict[str, Any]]:

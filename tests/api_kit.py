@@ -152,13 +152,18 @@ def serve(app: FastAPI, token: str = TOKEN, *, read_timeout: float = 10.0) -> It
 
 
 @contextmanager
-def serve_whole_app(folder: Path, *, lookup_rate_per_minute: int) -> Iterator[Api]:
-    """The whole app (every route, a returns portal) on a SQLite queue in ``folder``, served."""
+def serve_whole_app(
+    folder: Path, *, portal: ReturnsPortal | None = None, **settings: Any
+) -> Iterator[Api]:
+    """The whole app (every route, a returns portal) on a SQLite queue in ``folder``, served.
+
+    ``settings`` go to :func:`make_settings`; the portal is ``flow-1``/``acct-1`` unless given.
+    """
     app = create_app(
-        make_settings(folder, lookup_rate_per_minute=lookup_rate_per_minute),
+        make_settings(folder, **settings),
         store_opener=SwitchedStore(folder / "queue.db").open,
         clock=lambda: NOW,
-        portal=ReturnsPortal("flow-1", "acct-1"),
+        portal=portal or ReturnsPortal("flow-1", "acct-1"),
         flush_interval=0.01,
     )
     with serve(app) as api:

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["CliResult", "SheetqueueCli"]
+from sheetqueue.sheets.testing.emulator import Emulator
+
+__all__ = ["CliResult", "SheetqueueCli", "cli_on_sheet"]
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
 
@@ -65,3 +67,25 @@ class SheetqueueCli:
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def popen_logged(self, log: IO[Any], *args: str) -> subprocess.Popen[bytes]:
+        """``sheetqueue ARGS`` started, its stdout and stderr both into the open file ``log``."""
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def cli_on_sheet(workdir: Path, emulator: Emulator, book: str, **env: str) -> SheetqueueCli:
+    """A :class:`SheetqueueCli` on spreadsheet ``book`` of the emulator, plus ``env``."""
+    assert emulator.url is not None
+    return SheetqueueCli(
+        workdir,
+        SHEETQUEUE_BACKEND="gsheets",
+        SHEETQUEUE_SPREADSHEET_ID=book,
+        SHEETQUEUE_SHEETS_API_URL=emulator.url,
+        **env,
+    )

@@ -5,12 +5,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-__all__ = ["SECRET", "batch", "event", "signed_headers"]
+import httpx
+
+from sheetqueue.sheets.testing.emulator import Emulator
+from tests.cli_runner import SheetqueueCli
+from tests.outbox_kit import gsheets_cli
+from tests.smtp_server import SmtpServer
+
+__all__ = [
+    "SECRET",
+    "answers_health",
+    "batch",
+    "done_mail",
+    "event",
+    "event_driven_cli",
+    "signed_headers",
+    "worker_passes",
+]
 
 SECRET = "sheet-secret-5d2a"
 
@@ -46,3 +64,55 @@ def signed_headers(body: bytes, t: int, secret: str = SECRET) -> dict[str, str]:
     """``X-Sheetqueue-Signature: t=<t>,v1=<hex HMAC-SHA256 of "<t>." + body>``."""
     digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-Sheetqueue-Signature": f"t={t},v1={digest}"}
+
+
+_PASSES = re.compile(r"^sheetqueue_worker_passes_total (\S+)", re.MULTILINE)
+
+
+def event_driven_cli(
+    folder: Path,
+    emulator: Emulator,
+    book: str,
+    smtp_url: str,
+    *,
+    interval: int,
+    secret: str,
+    token: str,
+) -> SheetqueueCli:
+    """``sheetqueue`` on ``book``: mail to ``smtp_url``, polls ``interval`` s apart, events on."""
+    return gsheets_cli(
+        folder,
+        emulator,
+        book,
+        SHEETQUEUE_NOTIFY=smtp_url,
+        SHEETQUEUE_MAIL_FROM="help@teeshop.example",
+        SHEETQUEUE_INTERVAL_SECONDS=str(interval),
+        SHEETQUEUE_SHEET_EVENTS_SECRET=secret,
+        SHEETQUEUE_API_TOKEN=token,
+    )
+
+
+def worker_passes(base_url: str, token: str) -> int:
+    """The finished passes ``/metrics`` at ``base_url`` counts (0 before the first)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    text = httpx.get(f"{base_url}/metrics", headers=headers, timeout=5).text
+    found = _PASSES.search(text)
+    return int(float(found.group(1))) if found else 0
+
+
+def answers_health(base_url: str) -> bool:
+    """Whether ``GET /healthz`` at ``base_url`` answers 200 now."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def done_mail(smtp: SmtpServer, request_id: str) -> bool:
+    """Whether the shopper's Done email for ``request_id`` has reached ``smtp``."""
+    with smtp.lock:
+        return any(
+            m.message["X-Sheetqueue-Request"] == request_id
+            and "-done@" in str(m.message["Message-ID"])
+            for m in smtp.messages
+        )

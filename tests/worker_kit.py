@@ -14,12 +14,13 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.order_sources import RecordsOrderSource
 from sheetqueue.sheets.orders import orders_from_records
 from sheetqueue.sheets.sqlite_store import SqliteStore
-from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.sheets.store import CellUpdate, Store
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.tick import PassReport, Worker
+from tests.factories import TYPES
 
-__all__ = ["WorkerKit"]
+__all__ = ["WorkerKit", "record_types_in_turn"]
 
 
 @dataclass
@@ -73,3 +74,25 @@ class WorkerKit:
     def close(self) -> None:
         self.ledger.close()
         self.store.close()
+
+
+def record_types_in_turn(
+    store: Store, count: int, now: datetime, *, conversation: str = "c"
+) -> list[str]:
+    """Record ``count`` requests as the bot does, the types in turn; their Request IDs.
+
+    Request ``n`` is for order ``ORD-<n:04d>`` by ``s<n>@example.com``, in
+    conversation ``<conversation><n>``.
+    """
+    recorded = []
+    for n in range(count):
+        new = parse_new_request(
+            {
+                "type": TYPES[n % len(TYPES)],
+                "order_id": f"ORD-{n:04d}",
+                "email": f"s{n}@example.com",
+                "conversation_id": f"{conversation}{n}",
+            }
+        )
+        recorded.append(record_request(store, new, now).request_id)
+    return recorded

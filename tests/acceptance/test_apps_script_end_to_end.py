@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,14 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
 from tests.apps_script_kit import NODE, run_script
-from tests.cli_runner import SCRIPT, SheetqueueCli
-from tests.outbox_kit import eventually, gsheets_cli, new_book, stop
+from tests.cli_runner import SheetqueueCli
+from tests.outbox_kit import eventually, new_book, stop
+from tests.sheet_events_kit import answers_health, done_mail, event_driven_cli, worker_passes
 from tests.smtp_server import SmtpServer, free_port
 from tests.store_backends import shared_emulator, store_on
 
@@ -43,7 +41,6 @@ SECRET = "shop-secret-e2e-7c1d"
 TOKEN = "serve-token-e2e-4a90"
 EDITOR = "sam.team@shop.example"
 QUEUE_COUNT = "sheetqueue.queue.n"
-_PASSES = re.compile(r"^sheetqueue_worker_passes_total (\S+)", re.MULTILINE)
 
 
 @dataclass
@@ -90,17 +87,11 @@ def _seed(emulator: Emulator, book: str, count: int) -> list[str]:
 
 
 def _answers(shop: Shop) -> bool:
-    try:
-        return httpx.get(f"{shop.url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers_health(shop.url)
 
 
 def _passes(shop: Shop) -> int:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    text = httpx.get(f"{shop.url}/metrics", headers=headers, timeout=5).text
-    found = _PASSES.search(text)
-    return int(float(found.group(1))) if found else 0
+    return worker_passes(shop.url, TOKEN)
 
 
 @contextmanager
@@ -110,26 +101,13 @@ def _shop_at(folder: Path) -> Iterator[Shop]:
     book = new_book(emulator)
     requests = _seed(emulator, book, 3)
     with SmtpServer() as smtp:
-        cli = gsheets_cli(
-            folder,
-            emulator,
-            book,
-            SHEETQUEUE_NOTIFY=smtp.url(),
-            SHEETQUEUE_MAIL_FROM="help@teeshop.example",
-            SHEETQUEUE_INTERVAL_SECONDS=str(INTERVAL),
-            SHEETQUEUE_SHEET_EVENTS_SECRET=SECRET,
-            SHEETQUEUE_API_TOKEN=TOKEN,
+        cli = event_driven_cli(
+            folder, emulator, book, smtp.url(), interval=INTERVAL, secret=SECRET, token=TOKEN
         )
         port = free_port()
         shop = Shop(emulator, book, cli, port, smtp, requests, folder)
         with shop.log.open("wb") as log:
-            server = subprocess.Popen(
-                [str(SCRIPT), "serve", "--port", str(port), "--with-worker"],
-                cwd=cli.workdir,
-                env=cli.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            server = cli.popen_logged(log, "serve", "--port", str(port), "--with-worker")
             try:
                 eventually(lambda: server.poll() is None and _answers(shop), 30, "serve answers")
                 eventually(lambda: _passes(shop) >= 1, 30, "the first pass at start")
@@ -202,15 +180,6 @@ def _fire(
     return report
 
 
-def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
-    with smtp.lock:
-        return any(
-            m.message["X-Sheetqueue-Request"] == request_id
-            and "-done@" in str(m.message["Message-ID"])
-            for m in smtp.messages
-        )
-
-
 def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
     fresh_shop: Shop,
 ) -> None:
@@ -224,7 +193,7 @@ def test_a_status_typed_in_the_sheet_reaches_the_shopper_through_the_script(
     report = _fire(shop, code, _type(shop, request_id, "Status", "Done"), "Done")
     assert [f["code"] for f in report["fetches"]] == [202], report["console"]
     assert report["props"][QUEUE_COUNT] == "0"
-    eventually(lambda: _done_mail(shop.smtp, request_id), 60, "the shopper's Done email")
+    eventually(lambda: done_mail(shop.smtp, request_id), 60, "the shopper's Done email")
     arrived = time.monotonic()
     print(f"\nsheet edit -> Apps Script -> shopper email: {arrived - edited:.2f} s")
     assert arrived - polled < INTERVAL  # no poll could have run: the event asked for this pass

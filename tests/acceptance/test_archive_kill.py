@@ -16,7 +16,7 @@ from pathlib import Path
 from sheetqueue.sheets.testing.emulator import Emulator
 from sheetqueue.sheets.times import parse_time
 from tests.archive_kit import HEADER, RECENT, archive_rows, expected_archived, sheet_row
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import cli_on_sheet
 from tests.store_backends import shared_emulator
 
 KILL_AFTER_CALLS = (6, 11, 17, 23, 29, 37)
@@ -41,12 +41,7 @@ def test_archive_killed_anywhere_and_run_again_loses_and_duplicates_nothing(
     recent = parse_time(RECENT)
     assert recent is not None
     days = (datetime.now(UTC) - recent).days + 30  # the cut-off falls between OLD and RECENT
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=book,
-        SHEETQUEUE_SHEETS_API_URL=emulator.url,
-    )
+    cli = cli_on_sheet(tmp_path, emulator, book)
     args = ("archive", "--closed-before", str(days), "--batch", "3", "--json")
     killed = 0
     for threshold in KILL_AFTER_CALLS:

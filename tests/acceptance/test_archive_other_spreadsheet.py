@@ -19,7 +19,7 @@ from sheetqueue.sheets.testing.emulator import Emulator
 from sheetqueue.sheets.testing.emulator.faults import Call
 from sheetqueue.sheets.times import parse_time
 from tests.archive_kit import HEADER, OLD, RECENT, archive_rows, expected_archived, sheet_row
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, cli_on_sheet
 from tests.google_sign_in_kit import service_account_file
 from tests.store_backends import shared_emulator
 
@@ -92,12 +92,7 @@ def test_history_over_two_years_moves_to_two_dated_tabs_of_the_other_spreadsheet
     rows, tabs = _history(300)
     queue = _queue(emulator, rows)
     target = emulator.create_spreadsheet("Archive book", {"Sheet1": []})
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=queue,
-        SHEETQUEUE_SHEETS_API_URL=emulator.url,
-    )
+    cli = cli_on_sheet(tmp_path, emulator, queue)
     args = ("archive", "--closed-before", _days(), "--to-spreadsheet", _url(target))
     dry = cli(*args, "--dry-run")
     assert dry.code == 0, dry.stderr
@@ -155,12 +150,11 @@ def test_archive_to_another_spreadsheet_killed_at_copy_verify_and_delete_loses_n
     wanted = expected_archived(rows)
     queue = _queue(emulator, rows)
     target = emulator.create_spreadsheet("Archive book", {"Sheet1": []})
-    cli = SheetqueueCli(
+    cli = cli_on_sheet(
         tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=queue,
+        emulator,
+        queue,
         SHEETQUEUE_ARCHIVE_SPREADSHEET_ID=_url(target),
-        SHEETQUEUE_SHEETS_API_URL=emulator.url,
     )
     args = ("archive", "--closed-before", _days(), "--batch", "3", "--json")
     points = [  # (step, the calls to wait for, how many) before the SIGKILL
@@ -206,13 +200,12 @@ def test_an_archive_spreadsheet_not_shared_leaves_every_live_row_and_names_the_a
         target = emulator.create_spreadsheet("Archive book", {"Sheet1": []})
         creds = service_account_file(emulator, tmp_path / "sa.json", SA_EMAIL)
         emulator.auth.deny(SA_EMAIL, target)
-        cli = SheetqueueCli(
+        cli = cli_on_sheet(
             tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=queue,
+            emulator,
+            queue,
             SHEETQUEUE_ARCHIVE_SPREADSHEET_ID=target,
             SHEETQUEUE_CREDENTIALS_FILE=str(creds),
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
         )
         before = emulator.values(queue, "Requests")
         result = cli("archive", "--closed-before", _days())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, cli_on_sheet
 from tests.store_backends import shared_emulator
 
 CASES = [
@@ -121,12 +121,7 @@ def _healthz_v6(port: int) -> bool:
 def test_a_wrong_spreadsheet_id_exits_2(tmp_path: Path) -> None:
     """``tick`` on a spreadsheet id the Sheets API does not know: exit 2, naming the setting."""
     emulator = shared_emulator()
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID="no-such-sheet",
-        SHEETQUEUE_SHEETS_API_URL=str(emulator.url),
-    )
+    cli = cli_on_sheet(tmp_path, emulator, "no-such-sheet")
     result = cli("tick", timeout=60)
     assert result.code == 2, result.stderr
     assert "SHEETQUEUE_SPREADSHEET_ID" in result.stderr and "Traceback" not in result.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.sheet_setup import PROTECTED_FIELDS, STATUS_COLOURS, init_sheet
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import cli_on_sheet
 from tests.store_backends import open_gsheets, shared_emulator, store_on
 
 SEVEN = ["Timestamp", "Type", "Email", "Order ID", "Reason", "Conversation ID", "Status"]
@@ -67,12 +67,7 @@ def test_cli_init_sheet_reports_then_finds_nothing_to_do(tmp_path: Path) -> None
     """The command prints what it did, and on a second run that nothing changed."""
     emu = shared_emulator()
     _store, book = open_gsheets(emu, {"Requests": []})
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=book,
-        SHEETQUEUE_SHEETS_API_URL=str(emu.url),
-    )
+    cli = cli_on_sheet(tmp_path, emu, book)
     first = cli("init-sheet")
     assert first.code == 0, first.stderr
     assert "froze row 1" in first.stdout
@@ -83,12 +78,7 @@ def test_cli_init_sheet_reports_then_finds_nothing_to_do(tmp_path: Path) -> None
 def test_cli_init_sheet_on_an_unknown_spreadsheet_fails_in_one_line(tmp_path: Path) -> None:
     """A wrong spreadsheet id: exit 2 (bad configuration) and one line naming the setting."""
     emu = shared_emulator()
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID="missing",
-        SHEETQUEUE_SHEETS_API_URL=str(emu.url),
-    )
+    cli = cli_on_sheet(tmp_path, emu, "missing")
     result = cli("init-sheet")
     assert result.code == 2
     assert "SHEETQUEUE_SPREADSHEET_ID" in result.stderr and "Traceback" not in result.stderr

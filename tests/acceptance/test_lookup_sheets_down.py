@@ -22,7 +22,7 @@ from sheetqueue.sheets.model import CANONICAL_HEADER
 from sheetqueue.sheets.testing.emulator import Emulator
 from sheetqueue.worker.metrics import Metrics
 from tests.api_kit import TOKEN, serve
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import cli_on_sheet
 from tests.factories import make_order_record
 from tests.store_backends import shared_emulator, store_on
 
@@ -138,12 +138,7 @@ def test_cli_lookup_uses_the_copy_when_sheets_is_down(emulator: Emulator, tmp_pa
     """``sheetqueue lookup --json``: the copy from its last good read, marked; none: exit 1."""
     book = _book(emulator)
     assert emulator.url is not None
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=book,
-        SHEETQUEUE_SHEETS_API_URL=emulator.url,
-    )
+    cli = cli_on_sheet(tmp_path, emulator, book)
     args = ("lookup", "--order", "ORD-1001", "--email", "ana@example.com", "--json")
     fresh = cli(*args)
     assert fresh.code == 0 and "stale" not in fresh.json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from typing import Any
 from sheetqueue.sheets.model import CANONICAL_HEADER
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
+from tests.http_server_kit import served_in_thread
 from tests.smtp_server import SmtpServer
 from tests.store_backends import shared_emulator, store_on
 
@@ -55,14 +55,8 @@ def _serving(service: _LabelService) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/labels"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield f"{url}/labels"
 
 
 def _delivered_order(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@ poll is the behaviour under test. The seconds it took are printed.
 
 from __future__ import annotations
 
-import re
-import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,16 +19,24 @@ import pytest
 
 from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.testing.emulator import Emulator
-from tests.cli_runner import SCRIPT, SheetqueueCli
-from tests.outbox_kit import eventually, gsheets_cli, new_book, start_serve, stop
-from tests.sheet_events_kit import SECRET, batch, event, signed_headers
+from tests.cli_runner import SheetqueueCli
+from tests.outbox_kit import eventually, new_book, start_serve, stop
+from tests.sheet_events_kit import (
+    SECRET,
+    answers_health,
+    batch,
+    done_mail,
+    event,
+    event_driven_cli,
+    signed_headers,
+    worker_passes,
+)
 from tests.smtp_server import SmtpServer, free_port
 from tests.store_backends import shared_emulator, store_on
 
 INTERVAL = 300
 EDITOR = "sam.team@shop.example"
 TOKEN = "serve-token-1b7e"
-_PASSES = re.compile(r"^sheetqueue_worker_passes_total (\S+)", re.MULTILINE)
 
 
 @pytest.fixture
@@ -38,17 +45,11 @@ def emulator() -> Iterator[Emulator]:
 
 
 def _passes(port: int) -> int:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=headers, timeout=5).text
-    found = _PASSES.search(text)
-    return int(float(found.group(1))) if found else 0
+    return worker_passes(f"http://127.0.0.1:{port}", TOKEN)
 
 
 def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers_health(f"http://127.0.0.1:{port}")
 
 
 def _seed(emulator: Emulator, book: str) -> str:
@@ -80,25 +81,9 @@ def _row(emulator: Emulator, book: str, request_id: str) -> int:
     return next(n for n, r in enumerate(rows[1:], start=2) if len(r) > ids and r[ids] == request_id)
 
 
-def _done_mail(smtp: SmtpServer, request_id: str) -> bool:
-    with smtp.lock:
-        return any(
-            m.message["X-Sheetqueue-Request"] == request_id
-            and "-done@" in str(m.message["Message-ID"])
-            for m in smtp.messages
-        )
-
-
 def _cli(tmp_path: Path, emulator: Emulator, book: str, smtp: SmtpServer) -> SheetqueueCli:
-    return gsheets_cli(
-        tmp_path,
-        emulator,
-        book,
-        SHEETQUEUE_NOTIFY=smtp.url(),
-        SHEETQUEUE_MAIL_FROM="help@teeshop.example",
-        SHEETQUEUE_INTERVAL_SECONDS=str(INTERVAL),
-        SHEETQUEUE_SHEET_EVENTS_SECRET=SECRET,
-        SHEETQUEUE_API_TOKEN=TOKEN,
+    return event_driven_cli(
+        tmp_path, emulator, book, smtp.url(), interval=INTERVAL, secret=SECRET, token=TOKEN
     )
 
 
@@ -117,6 +102,31 @@ def _team_marks_done(emulator: Emulator, book: str, request_id: str, port: int) 
     assert answer.status_code == 202, answer.text
     assert answer.json() == {"accepted": 1, "duplicates": 0, "unknown": []}
     return sent
+
+
+@dataclass(frozen=True)
+class _EventTimes:
+    """When the last poll had run, the event was posted, the email arrived; passes after it."""
+
+    polled: float
+    sent: float
+    arrived: float
+    passes: int
+
+
+def _event_to_email(
+    emulator: Emulator, book: str, request_id: str, smtp: SmtpServer, port: int, metrics_port: int
+) -> _EventTimes:
+    """After the worker's first pass, the team marks Done (event to ``port``) until the email."""
+    eventually(lambda: _passes(metrics_port) >= 1, 30, "the worker's first pass")
+    polled = time.monotonic()
+    assert _status(emulator, book, request_id) == "Eligible"
+    sent = _team_marks_done(emulator, book, request_id, port)
+    eventually(lambda: done_mail(smtp, request_id), 60, "the shopper's Done email")
+    arrived = time.monotonic()
+    # the email goes out inside the pass; the pass counts once it has finished
+    eventually(lambda: _passes(metrics_port) >= 2, 30, "the event's pass finished")
+    return _EventTimes(polled, sent, arrived, _passes(metrics_port))
 
 
 def _editor_logged(cli: SheetqueueCli, emulator: Emulator, book: str, request_id: str) -> None:
@@ -143,20 +153,13 @@ def test_a_signed_event_reaches_the_shopper_before_the_next_poll_with_worker_in_
         port = free_port()
         server = start_serve(cli, port, "--with-worker")
         try:
-            eventually(lambda: _passes(port) >= 1, 30, "the first pass at start")
-            polled = time.monotonic()
-            assert _status(emulator, book, request_id) == "Eligible"
-            sent = _team_marks_done(emulator, book, request_id, port)
-            eventually(lambda: _done_mail(smtp, request_id), 60, "the shopper's Done email")
-            arrived = time.monotonic()
-            # the email goes out inside the pass; the pass counts once it has finished
-            eventually(lambda: _passes(port) >= 2, 30, "the event's pass finished")
-            passes = _passes(port)
+            times = _event_to_email(emulator, book, request_id, smtp, port, port)
         finally:
             stop(server)
-    print(f"\nsheet event -> shopper email (serve --with-worker): {arrived - sent:.2f} s")
-    assert arrived - polled < INTERVAL  # no poll could have run: the event asked for this pass
-    assert passes == 2
+    took = times.arrived - times.sent
+    print(f"\nsheet event -> shopper email (serve --with-worker): {took:.2f} s")
+    assert times.arrived - times.polled < INTERVAL  # no poll ran: the event asked for this pass
+    assert times.passes == 2
     _editor_logged(cli, emulator, book, request_id)
 
 
@@ -170,41 +173,22 @@ def test_a_signed_event_wakes_a_separate_worker_through_the_state_mark(
         cli = _cli(tmp_path, emulator, book, smtp)
         port, metrics_port = free_port(), free_port()
         logs = (tmp_path / "worker.log").open("w"), (tmp_path / "serve.log").open("w")
-        worker = subprocess.Popen(
-            [str(SCRIPT), "worker", "--metrics-port", str(metrics_port)],
-            cwd=cli.workdir,
-            env=cli.env,
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-        )
-        server = subprocess.Popen(
-            [str(SCRIPT), "serve", "--port", str(port)],
-            cwd=cli.workdir,
-            env=cli.env,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-        )
+        worker = cli.popen_logged(logs[0], "worker", "--metrics-port", str(metrics_port))
+        server = cli.popen_logged(logs[1], "serve", "--port", str(port))
         try:
             eventually(lambda: _answers(port), 30, "sheetqueue serve answers")
-            eventually(lambda: _passes(metrics_port) >= 1, 30, "the worker's first pass")
-            polled = time.monotonic()
-            assert _status(emulator, book, request_id) == "Eligible"
-            sent = _team_marks_done(emulator, book, request_id, port)
-            eventually(lambda: _done_mail(smtp, request_id), 60, "the shopper's Done email")
-            arrived = time.monotonic()
-            # the email goes out inside the pass; the pass counts once it has finished
-            eventually(lambda: _passes(metrics_port) >= 2, 30, "the event's pass finished")
-            passes = _passes(metrics_port)
+            times = _event_to_email(emulator, book, request_id, smtp, port, metrics_port)
         finally:
             for process in (server, worker):
                 process.terminate()
                 process.wait(30)
             for log in logs:
                 log.close()
-    print(f"\nsheet event -> shopper email (separate worker): {arrived - sent:.2f} s")
+    took = times.arrived - times.sent
+    print(f"\nsheet event -> shopper email (separate worker): {took:.2f} s")
     written = (tmp_path / "serve.log").read_text() + (tmp_path / "worker.log").read_text()
     assert "sheet_events.received" in written
     assert EDITOR not in written and "s***@s***.example" in written  # masked in the logs
-    assert arrived - polled < INTERVAL
-    assert passes == 2
+    assert times.arrived - times.polled < INTERVAL
+    assert times.passes == 2
     _editor_logged(cli, emulator, book, request_id)

@@ -13,23 +13,14 @@ from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.worker import notified
 from tests.cli_runner import SheetqueueCli
-from tests.factories import TYPES, make_order_record, orders_in_every_state
+from tests.factories import make_order_record, orders_in_every_state
 from tests.smtp_server import SmtpServer
+from tests.worker_kit import record_types_in_turn
 
 
 def _record_all(queue: Path, count: int) -> None:
     store = SqliteStore(queue)
-    now = datetime.now(UTC)
-    for n in range(count):
-        new = parse_new_request(
-            {
-                "type": TYPES[n % len(TYPES)],
-                "order_id": f"ORD-{n:04d}",
-                "email": f"s{n}@example.com",
-                "conversation_id": f"conv-{n}",
-            }
-        )
-        record_request(store, new, now)
+    record_types_in_turn(store, count, datetime.now(UTC), conversation="conv-")
     store.close()
 
 

@@ -16,6 +16,7 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.worker.scheduler import run_scheduled
 from tests.cli_runner import SheetqueueCli
 from tests.factories import make_order_record
+from tests.http_server_kit import served_in_thread
 
 
 def test_passes_never_overlap_and_stop_waits_for_the_one_in_flight() -> None:
@@ -71,12 +72,8 @@ class _SlowOrders(BaseHTTPRequestHandler):
 def slow_order_api() -> Iterator[str]:
     """A real HTTP order API on 127.0.0.1 that answers after two seconds."""
     _SlowOrders.asked.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowOrders)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/orders"
-    server.shutdown()
-    server.server_close()
+    with served_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), _SlowOrders)) as url:
+        yield f"{url}/orders"
 
 
 def test_sigterm_finishes_the_pass_in_flight_then_exits_0(

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,7 +31,7 @@ import pytest
 from sheetqueue.sheets.model import Request
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.chaos.audit import ChaosAudit, audit_queue
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, cli_on_sheet
 from tests.outbox_kit import new_book, start_serve
 from tests.smtp_server import free_port
 from tests.store_backends import store_on
@@ -80,42 +84,77 @@ class _Bot:
                 raise AssertionError(f"{answer.status_code}: {answer.text}")
 
 
-def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
-    """Every 2xx-answered request lands exactly once, through SIGKILLs and restarts."""
-    rng = random.Random(1122)
+@dataclass
+class _ServeUnderLoad:
+    """``sheetqueue serve ARGS`` on an emulator sheet, the bots posting to it all along."""
+
+    emulator: Emulator
+    book: str
+    cli: SheetqueueCli
+    port: int
+    args: tuple[str, ...]
+    bots: list[_Bot]
+    server: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL the server and wait for it to be gone."""
+        self.server.send_signal(signal.SIGKILL)
+        self.server.wait(10)
+
+    def restart(self) -> None:
+        self.server = start_serve(self.cli, self.port, *self.args)
+
+    def stop_bots_once_landed(self, *, timeout: float) -> tuple[dict[str, str], list[Request]]:
+        """Stop the bots; what was answered 2xx, and the rows once it has all landed."""
+        acked = _stopped(self.bots)
+        return acked, _rows_once_landed(self.emulator, self.book, acked, timeout=timeout)
+
+
+@contextmanager
+def _serve_under_load(
+    tmp_path: Path, *args: str, fault_rate: float = 0.0, **env: str
+) -> Iterator[_ServeUnderLoad]:
+    """A fresh sheet, ``serve ARGS`` with ``env``, the bots posting; SIGTERM at the end.
+
+    With ``fault_rate``, that share of the sheet's calls fails (seeded) from before the start.
+    """
     port = free_port()
     with Emulator() as emulator:
-        assert emulator.url is not None
         book = new_book(emulator)
-        cli = SheetqueueCli(
-            tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=book,
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
-            SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
-            SHEETQUEUE_SHEETS_LANDING_SECONDS="3",
-        )
-        emulator.set_faults(rate=0.1, seed=5)
+        cli = cli_on_sheet(tmp_path, emulator, book, **env)
+        if fault_rate:
+            emulator.set_faults(rate=fault_rate, seed=5)
         bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
-        server = start_serve(cli, port)
+        run = _ServeUnderLoad(emulator, book, cli, port, args, bots, start_serve(cli, port, *args))
         for bot in bots:
             bot.thread.start()
         try:
-            for _ in range(KILLS):
-                time.sleep(rng.uniform(0.3, 3.0))
-                server.send_signal(signal.SIGKILL)
-                server.wait(10)
-                time.sleep(rng.uniform(0.0, 0.5))
-                server = start_serve(cli, port)
-            acked = _stopped(bots)
-            emulator.set_faults()
-            rows = _rows_once_landed(emulator, book, acked, timeout=60)
+            yield run
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+            run.server.send_signal(signal.SIGTERM)
+            run.server.wait(30)
+
+
+def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
+    """Every 2xx-answered request lands exactly once, through SIGKILLs and restarts."""
+    rng = random.Random(1122)
+    with _serve_under_load(
+        tmp_path,
+        fault_rate=0.1,
+        SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
+        SHEETQUEUE_SHEETS_LANDING_SECONDS="3",
+    ) as run:
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(0.3, 3.0))
+            run.kill()
+            time.sleep(rng.uniform(0.0, 0.5))
+            run.restart()
+        acked = _stopped(run.bots)
+        run.emulator.set_faults()
+        rows = _rows_once_landed(run.emulator, run.book, acked, timeout=60)
     audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
     twice = _under_two_ids(rows)
-    resent = sum(bot.resent for bot in bots)
+    resent = sum(bot.resent for bot in run.bots)
     print(
         f"\nchaos api: {KILLS} kills, {len(acked)} requests answered 2xx, {resent} resends "
         f"by the bots, {len(rows)} rows: {audit.line()}, requests under two IDs {twice}"
@@ -126,42 +165,26 @@ def test_api_server_killed_at_random_points(tmp_path: Path) -> None:
 def test_serve_with_worker_restarted_with_a_full_outbox(tmp_path: Path) -> None:
     """SIGKILLs of ``serve --with-worker`` while rows wait or are in flight: each lands once."""
     rng = random.Random(1103)
-    port = free_port()
-    with Emulator() as emulator:
-        assert emulator.url is not None
-        book = new_book(emulator)
-        cli = SheetqueueCli(
-            tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=book,
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
-            SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="1",
-            SHEETQUEUE_SHEETS_LANDING_SECONDS="4",
-            SHEETQUEUE_INTERVAL_SECONDS="1",
-        )
-        bots = [_Bot(f"http://127.0.0.1:{port}", i) for i in range(CLIENTS)]
-        server = start_serve(cli, port, "--with-worker")
-        for bot in bots:
-            bot.thread.start()
-        spells = Counter[str]()
-        try:
-            for _ in range(KILLS):
-                spell = rng.choice(["refused", "slow", "open"])
-                spells[spell] += 1
-                if spell == "refused":
-                    emulator.set_quota(write_per_minute=0)
-                elif spell == "slow":
-                    emulator.slow_appends(3, land_after=2.5)
-                time.sleep(rng.uniform(1.0, 3.0))
-                server.send_signal(signal.SIGKILL)
-                server.wait(10)
-                emulator.set_quota()
-                server = start_serve(cli, port, "--with-worker")
-            acked = _stopped(bots)
-            rows = _rows_once_landed(emulator, book, acked, timeout=90)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+    spells = Counter[str]()
+    with _serve_under_load(
+        tmp_path,
+        "--with-worker",
+        SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="1",
+        SHEETQUEUE_SHEETS_LANDING_SECONDS="4",
+        SHEETQUEUE_INTERVAL_SECONDS="1",
+    ) as run:
+        for _ in range(KILLS):
+            spell = rng.choice(["refused", "slow", "open"])
+            spells[spell] += 1
+            if spell == "refused":
+                run.emulator.set_quota(write_per_minute=0)
+            elif spell == "slow":
+                run.emulator.slow_appends(3, land_after=2.5)
+            time.sleep(rng.uniform(1.0, 3.0))
+            run.kill()
+            run.emulator.set_quota()
+            run.restart()
+        acked, rows = run.stop_bots_once_landed(timeout=90)
     audit = audit_queue(rows, acked.values(), {}, [], kills=KILLS)
     twice = _under_two_ids(rows)
     print(

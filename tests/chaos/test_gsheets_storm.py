@@ -32,7 +32,7 @@ from sheetqueue.sheets.orders import orders_from_records
 from sheetqueue.worker.ledger import Ledger
 from tests.chaos.audit import audit_queue
 from tests.chaos.sheet_team import Team, WatchedEmulator, misplaced_decisions, received_by_smtp
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, cli_on_sheet
 from tests.factories import orders_in_every_state, request_for_order
 from tests.smtp_server import SmtpServer
 from tests.store_backends import add_until_landed, store_on
@@ -95,11 +95,10 @@ def test_worker_on_a_failing_sheet_with_a_busy_team(tmp_path: Path, mode: str, r
         store = store_on(
             emulator, book, backoff=Backoff(max_backoff=2.0, max_total=20.0), timeout=1.0
         )
-        cli = SheetqueueCli(
+        cli = cli_on_sheet(
             tmp_path,
-            SHEETQUEUE_BACKEND="gsheets",
-            SHEETQUEUE_SPREADSHEET_ID=book,
-            SHEETQUEUE_SHEETS_API_URL=emulator.url,
+            emulator,
+            book,
             SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="1",
             SHEETQUEUE_ORDERS=f"file:{tmp_path / 'orders.json'}",
             SHEETQUEUE_NOTIFY=smtp.url(),

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.model import Request, Status
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import CellUpdate
 from tests.cli_runner import SheetqueueCli
-from tests.factories import TYPES, orders_in_every_state
+from tests.factories import orders_in_every_state
 from tests.smtp_server import Received, SmtpServer
+from tests.worker_kit import record_types_in_turn
 
 pytestmark = pytest.mark.slow
 
@@ -70,17 +70,7 @@ def test_kills_around_the_write_and_lost_state_files(tmp_path: Path) -> None:
             for n in range(HISTORY)
         ]
     )
-    recorded = []
-    for n in range(REQUESTS):
-        new = parse_new_request(
-            {
-                "type": TYPES[n % len(TYPES)],
-                "order_id": f"ORD-{n:04d}",
-                "email": f"s{n}@example.com",
-                "conversation_id": f"c{n}",
-            }
-        )
-        recorded.append(record_request(store, new, now).request_id)
+    recorded = record_types_in_turn(store, REQUESTS, now)
     kills_after_send = deletions = kills_after_write = 0
     unsettled: set[tuple[str, str]] = set()  # sent by passes killed mid-send, no clean pass since
     exposed: set[tuple[str, str]] = set()  # ... and then the state file was deleted

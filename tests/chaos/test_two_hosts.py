@@ -30,7 +30,7 @@ import pytest
 from sheetqueue.sheets.testing.emulator import Emulator
 from tests.api_kit import write_orders
 from tests.chaos.audit import audit_queue
-from tests.cli_runner import SCRIPT, SheetqueueCli
+from tests.cli_runner import SCRIPT, SheetqueueCli, cli_on_sheet
 from tests.outbox_kit import new_book
 from tests.smtp_server import SmtpServer, free_port
 from tests.store_backends import store_on
@@ -133,12 +133,11 @@ def _host(
     folder = tmp_path / name
     folder.mkdir()
     assert emulator.url is not None
-    return SheetqueueCli(
+    return cli_on_sheet(
         folder,
+        emulator,
+        book,
         SHEETQUEUE_STATE_URL=url,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=book,
-        SHEETQUEUE_SHEETS_API_URL=emulator.url,
         SHEETQUEUE_SHEETS_TIMEOUT_SECONDS="2",
         SHEETQUEUE_SHEETS_LANDING_SECONDS="2",
         SHEETQUEUE_ORDERS=f"file:{write_orders(tmp_path)}",

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.bot_actions.record import parse_new_request, record_request
 from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import CellUpdate
 from sheetqueue.worker.ledger import Ledger
 from tests.chaos.audit import audit_queue
 from tests.cli_runner import SheetqueueCli
-from tests.factories import TYPES, orders_in_every_state
+from tests.factories import orders_in_every_state
 from tests.smtp_server import SmtpServer, free_port
+from tests.worker_kit import record_types_in_turn
 
 pytestmark = pytest.mark.slow
 
@@ -63,17 +63,7 @@ def test_worker_killed_at_random_points(tmp_path: Path) -> None:
         SHEETQUEUE_NOTIFY_MAX_ATTEMPTS="1000",
     )
     store = SqliteStore(tmp_path / "queue.db")
-    recorded = []
-    for n in range(REQUESTS):
-        new = parse_new_request(
-            {
-                "type": TYPES[n % len(TYPES)],
-                "order_id": f"ORD-{n:04d}",
-                "email": f"s{n}@example.com",
-                "conversation_id": f"c{n}",
-            }
-        )
-        recorded.append(record_request(store, new, datetime.now(UTC)).request_id)
+    recorded = record_types_in_turn(store, REQUESTS, datetime.now(UTC))
     team: dict[str, dict[str, str]] = {}
     kills = outages = 0
     smtp_up = False

@@ -13,7 +13,7 @@ import pytest
 from sheetqueue.bot_actions.api import create_app
 from sheetqueue.bot_actions.returns import ReturnsPortal
 from sheetqueue.sheets.times import format_time
-from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
+from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve, serve_whole_app
 from tests.factories import make_order_record
 
 
@@ -30,14 +30,7 @@ def _orders(folder: Path) -> Path:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    app = create_app(
-        make_settings(tmp_path, orders=f"file:{_orders(tmp_path)}"),
-        store_opener=SwitchedStore(tmp_path / "queue.db").open,
-        clock=lambda: NOW,
-        portal=ReturnsPortal("flow-1", "acct-1"),
-        flush_interval=0.01,
-    )
-    with serve(app) as running:
+    with serve_whole_app(tmp_path, orders=f"file:{_orders(tmp_path)}") as running:
         yield running
 
 

@@ -8,22 +8,14 @@ from typing import Any
 
 import pytest
 
-from sheetqueue.bot_actions.api import create_app
 from sheetqueue.bot_actions.returns import ReturnsPortal
-from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
+from tests.api_kit import Api, serve_whole_app
 
 ANA = {"order_id": "ORD-1001", "email": "ana@example.com"}
 
 
 def _api(tmp_path: Path, portal: ReturnsPortal, **settings: Any) -> Iterator[Api]:
-    app = create_app(
-        make_settings(tmp_path, **settings),
-        store_opener=SwitchedStore(tmp_path / "queue.db").open,
-        clock=lambda: NOW,
-        portal=portal,
-        flush_interval=0.01,
-    )
-    with serve(app) as running:
+    with serve_whole_app(tmp_path, portal=portal, **settings) as running:
         yield running
 
 

@@ -22,7 +22,7 @@ from sheetqueue.sheets.gsheets_header import (
 )
 from sheetqueue.sheets.gsheets_layout import Layout
 from sheetqueue.sheets.model import CANONICAL_HEADER
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import cli_on_sheet
 from tests.sheet_contract_kit import CLOSED, WorkedSheet
 from tests.store_backends import open_gsheets, shared_emulator
 
@@ -127,11 +127,10 @@ def test_a_title_row_above_the_header_stops_work(tmp_path: Path) -> None:
     sheet.emulator.edit_cell(sheet.book, "Requests", 1, "A", "Team queue - December")
     problem = _stopped(sheet, "header_moved")
     assert "row 2" in problem.problem
-    cli = SheetqueueCli(
+    cli = cli_on_sheet(
         tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=sheet.book,
-        SHEETQUEUE_SHEETS_API_URL=str(sheet.emulator.url),
+        sheet.emulator,
+        sheet.book,
         SHEETQUEUE_STATE_PATH=str(tmp_path / "state.db"),
     )
     result = cli("tick")
@@ -175,12 +174,7 @@ def test_a_renamed_tab_stops_work_and_init_sheet_names_it(tmp_path: Path) -> Non
     problem = _stopped(sheet, "tab_renamed", "Queue (old)")
     assert "SHEETQUEUE_REQUESTS_TAB='Queue (old)'" in problem.fix
     assert sheet.emulator.note(sheet.book, "Queue (old)", "A1").startswith("sheetqueue stopped")
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=sheet.book,
-        SHEETQUEUE_SHEETS_API_URL=str(sheet.emulator.url),
-    )
+    cli = cli_on_sheet(tmp_path, sheet.emulator, sheet.book)
     result = cli("init-sheet")
     assert result.code == 2, result.stdout
     assert "'Queue (old)'" in result.stderr and "SHEETQUEUE_REQUESTS_TAB" in result.stderr
@@ -192,12 +186,7 @@ def test_init_sheet_finds_an_untagged_queue_under_another_name(tmp_path: Path) -
     """A queue never tagged, in a tab named otherwise: init-sheet says so (exit 2)."""
     emu = shared_emulator()
     _store, book = open_gsheets(emu, {"Team queue": [list(CANONICAL_HEADER)], "_sheetqueue": []})
-    cli = SheetqueueCli(
-        tmp_path,
-        SHEETQUEUE_BACKEND="gsheets",
-        SHEETQUEUE_SPREADSHEET_ID=book,
-        SHEETQUEUE_SHEETS_API_URL=str(emu.url),
-    )
+    cli = cli_on_sheet(tmp_path, emu, book)
     result = cli("init-sheet")
     assert result.code == 2 and "'Team queue'" in result.stderr
 

@@ -19,6 +19,7 @@ from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.notify.webhook import WebhookNotifier
 from sheetqueue.worker.tick import Worker, tick
 from tests.factories import PROCESSING, SHIPPED, day
+from tests.http_server_kit import served_in_thread
 from tests.smtp_server import SmtpServer, free_port
 from tests.worker_kit import WorkerKit
 
@@ -224,13 +225,9 @@ class HangingReceiver:
 @pytest.fixture
 def hanging() -> Iterator[HangingReceiver]:
     hook = HangingReceiver()
-    thread = threading.Thread(target=hook.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield hook
-    hook.release.set()
-    hook.server.shutdown()
-    hook.server.server_close()
-    thread.join(timeout=5)
+    with served_in_thread(hook.server, poll_interval=0.05):
+        yield hook
+        hook.release.set()
 
 
 def _webhook_kit(tmp_path: Path, url: str, **overrides: Any) -> WorkerKit:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import mailbox
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -29,6 +28,7 @@ from sheetqueue.worker.notify import (
     verify_signature,
 )
 from tests import factories
+from tests.http_server_kit import served_in_thread
 from tests.smtp_server import free_port
 
 FIXED = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -71,12 +71,8 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     hook = Receiver()
-    thread = threading.Thread(target=hook.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield hook
-    hook.server.shutdown()
-    hook.server.server_close()
-    thread.join(timeout=5)
+    with served_in_thread(hook.server, poll_interval=0.05):
+        yield hook
 
 
 def test_maildir_is_created_and_holds_the_message(tmp_path: Path) -> None:

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from sheetqueue.bot_actions.api import create_app
-from sheetqueue.bot_actions.returns import ReturnsPortal
-from tests.api_kit import NOW, Api, SwitchedStore, make_settings, serve
+from tests.api_kit import Api, SwitchedStore, serve_whole_app
 from tests.cli_runner import SheetqueueCli
 from tests.smtp_server import SmtpServer
 
@@ -19,14 +17,7 @@ BEN = {"order_id": "ORD-1002", "email": "ben@example.com"}
 
 
 def _api(tmp_path: Path, **settings: Any) -> Iterator[Api]:
-    app = create_app(
-        make_settings(tmp_path, **settings),
-        store_opener=SwitchedStore(tmp_path / "queue.db").open,
-        clock=lambda: NOW,
-        portal=ReturnsPortal("flow-1", "acct-1"),
-        flush_interval=0.01,
-    )
-    with serve(app) as running:
+    with serve_whole_app(tmp_path, **settings) as running:
         yield running
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -19,42 +17,19 @@ from sheetqueue.sheets.model import Status
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import Worker, tick
+from tests.http_server_kit import JsonEndpoint, json_endpoint
 
 NOW = datetime(2026, 12, 2, 9, 0, 0).astimezone()
 
 
-class _Team(BaseHTTPRequestHandler):
-    """The team's chat: records each JSON alert POSTed to it; answers ``answer``."""
-
-    received: ClassVar[list[dict[str, Any]]] = []
-    answer: ClassVar[int] = 200
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length))
-        if type(self).answer == 200:
-            type(self).received.append(body)
-        self.send_response(type(self).answer)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
 @pytest.fixture
-def team() -> Iterator[str]:
-    """A JSON endpoint on 127.0.0.1 standing for the team's chat; yields ``host:port``."""
-    _Team.received, _Team.answer = [], 200
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Team)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def team() -> Iterator[JsonEndpoint]:
+    """A JSON endpoint on 127.0.0.1 standing for the team's chat."""
+    with json_endpoint() as endpoint:
+        yield endpoint
 
 
-def _settings(tmp_path: Path, team: str, **overrides: Any) -> Settings:
+def _settings(tmp_path: Path, team: JsonEndpoint, **overrides: Any) -> Settings:
     orders = tmp_path / "orders.json"
     delivered = (NOW - timedelta(days=29)).date().isoformat()
     ordered = (NOW - timedelta(days=31)).date().isoformat()
@@ -76,7 +51,7 @@ def _settings(tmp_path: Path, team: str, **overrides: Any) -> Settings:
         state_path=tmp_path / "state.db",
         orders=f"file:{orders}",
         notify=[f"maildir:{tmp_path / 'outbox'}"],
-        team_alerts=[f"apprise:json://{team}/alerts"],
+        team_alerts=[f"apprise:json://{team.address}/alerts"],
         mail_from="help@teeshop.example",
         **overrides,
     )
@@ -103,7 +78,7 @@ def _notified(store: SqliteStore, request_id: str) -> str:
 
 
 def test_a_review_alerts_the_team_once_even_after_the_state_file_is_lost(
-    tmp_path: Path, team: str
+    tmp_path: Path, team: JsonEndpoint
 ) -> None:
     """The alert (ID, type, reason, masked email) goes once; the sheet remembers it after a loss."""
     settings = _settings(tmp_path, team)
@@ -111,7 +86,7 @@ def test_a_review_alerts_the_team_once_even_after_the_state_file_is_lost(
     request_id = _record(store)
     worker = build_worker(settings, store)
     _pass(worker, settings, NOW)
-    [alert] = _Team.received
+    [alert] = team.bodies
     text = alert["message"]
     assert request_id in text and "refund" in text and "reason " in text
     assert "ana@example.com" not in json.dumps(alert) and "a***@e***.com" in text
@@ -124,35 +99,35 @@ def test_a_review_alerts_the_team_once_even_after_the_state_file_is_lost(
     again = build_worker(settings, store)
     _pass(again, settings, NOW + timedelta(minutes=5))
     _pass(again, settings, NOW + timedelta(hours=2))
-    assert len(_Team.received) == 1
+    assert len(team.bodies) == 1
     again.close()
     store.close()
 
 
 def test_a_failing_team_channel_is_retried_next_pass_and_never_holds_the_shopper(
-    tmp_path: Path, team: str
+    tmp_path: Path, team: JsonEndpoint
 ) -> None:
     """Team endpoint down: the shopper's email still goes once; the alert goes on a later pass."""
     settings = _settings(tmp_path, team, notify_on_review=True)
     store = SqliteStore(settings.local_path)
     request_id = _record(store)
     worker = build_worker(settings, store)
-    _Team.answer = 500
+    team.answer = 500
     _pass(worker, settings, NOW)
-    assert _Team.received == []
+    assert team.bodies == []
     assert len(_mails(tmp_path)) == 1
     cell = _notified(store, request_id)
     assert "Needs Review owed" in cell and "email" in cell
     assert worker.metrics.value("sheetqueue_notifications_failed_total", channel="team") == 1
     assert worker.metrics.value("sheetqueue_notifications_failed_total", channel="email") == 0
-    _Team.answer = 200
+    team.answer = 200
     _pass(worker, settings, NOW + timedelta(minutes=5))
-    assert len(_Team.received) == 1
+    assert len(team.bodies) == 1
     assert len(_mails(tmp_path)) == 1
     cell = _notified(store, request_id)
     assert "owed" not in cell and "email, team" in cell
     assert worker.metrics.value("sheetqueue_team_alerts_total", reason="review") == 1
     _pass(worker, settings, NOW + timedelta(hours=2))
-    assert len(_Team.received) == 1 and len(_mails(tmp_path)) == 1
+    assert len(team.bodies) == 1 and len(_mails(tmp_path)) == 1
     worker.close()
     store.close()

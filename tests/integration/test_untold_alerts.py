@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -20,47 +20,22 @@ from sheetqueue.sheets.store import CellUpdate
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import Worker, tick
+from tests.http_server_kit import JsonEndpoint, json_endpoint
 from tests.smtp_server import SmtpServer
 
 NOW = datetime(2026, 12, 2, 9, 0, 0).astimezone()
 
 
-class _Team(BaseHTTPRequestHandler):
-    """The team's chat: records each JSON alert POSTed to it."""
-
-    received: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        type(self).received.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
 @pytest.fixture
-def team() -> Iterator[str]:
-    """A JSON endpoint on 127.0.0.1 standing for the team's chat; yields ``host:port``."""
-    _Team.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Team)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def team() -> Iterator[JsonEndpoint]:
+    """A JSON endpoint on 127.0.0.1 standing for the team's chat."""
+    with json_endpoint() as endpoint:
+        yield endpoint
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1 for the shopper's email."""
-    with SmtpServer() as server:
-        yield server
-
-
-def _settings(tmp_path: Path, smtp: SmtpServer, team: str | None, **overrides: Any) -> Settings:
+def _settings(
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint | None, **overrides: Any
+) -> Settings:
     orders = tmp_path / "orders.json"
     order = {
         "order_id": "ORD-1001",
@@ -75,7 +50,7 @@ def _settings(tmp_path: Path, smtp: SmtpServer, team: str | None, **overrides: A
         state_path=overrides.pop("state_path", tmp_path / "state.db"),
         orders=f"file:{orders}",
         notify=[smtp.url()],
-        team_alerts=[f"apprise:json://{team}/alerts"] if team else [],
+        team_alerts=[f"apprise:json://{team.address}/alerts"] if team else [],
         mail_from="help@teeshop.example",
         notify_max_attempts=2,
         notify_retry_seconds=1,
@@ -103,67 +78,85 @@ def _notified(store: SqliteStore, request_id: str) -> str:
     return row.notified
 
 
-def _lose_state(settings: Settings) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{settings.state_path}{suffix}").unlink(missing_ok=True)
+@dataclass
+class _OneRequest:
+    """One recorded cancellation and the worker passing over it."""
+
+    settings: Settings
+    store: SqliteStore
+    request_id: str
+    worker: Worker
+
+    def passes(self, *minutes: int) -> None:
+        _passes(self.worker, self.settings, *minutes)
+
+    def notified(self) -> str:
+        return _notified(self.store, self.request_id)
+
+    def restart_without_state(self) -> None:
+        """The worker stops, its state file is deleted, a new worker starts on the same queue."""
+        self.worker.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.settings.state_path}{suffix}").unlink(missing_ok=True)
+        self.worker = build_worker(self.settings, self.store)
 
 
-def _alerts() -> list[str]:
-    return [str(alert["message"]) for alert in _Team.received]
+@contextmanager
+def _one_request(settings: Settings) -> Iterator[_OneRequest]:
+    """The queue at ``settings`` with :func:`_record`'s request and a worker; closed at the end."""
+    store = SqliteStore(settings.local_path)
+    queue = _OneRequest(settings, store, _record(store), build_worker(settings, store))
+    try:
+        yield queue
+    finally:
+        queue.worker.close()
+        store.close()
+
+
+def _alerts(team: JsonEndpoint) -> list[str]:
+    return [str(alert["message"]) for alert in team.bodies]
 
 
 def test_a_given_up_email_alerts_the_team_once_even_after_the_state_file_is_lost(
-    tmp_path: Path, smtp: SmtpServer, team: str
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint
 ) -> None:
     """Every try refused: one plain alert (ID, type, channel, masked address), never repeated."""
     smtp.refuse_recipients = True
-    settings = _settings(tmp_path, smtp, team)
-    store = SqliteStore(settings.local_path)
-    request_id = _record(store)
-    worker = build_worker(settings, store)
-    _passes(worker, settings, 0, 10, 20, 30)
-    [text] = _alerts()
-    assert request_id in text and "cancellation" in text and "email gave up after 2 tries" in text
-    assert "a***@e***.com" in text and "ana@example.com" not in json.dumps(_Team.received)
-    assert len(text) < 200
-    cell = _notified(store, request_id)
-    assert "not sent (gave up after 2 tries" in cell and " untold " in cell and "team" in cell
-    assert "owed" not in cell
-    assert worker.metrics.value("sheetqueue_team_alerts_total", reason="untold") == 1
-    worker.close()
-    _lose_state(settings)
-    again = build_worker(settings, store)
-    _passes(again, settings, 40, 120)
-    assert len(_Team.received) == 1 and smtp.messages == []
-    again.close()
-    store.close()
+    with _one_request(_settings(tmp_path, smtp, team)) as queue:
+        queue.passes(0, 10, 20, 30)
+        [text] = _alerts(team)
+        assert queue.request_id in text and "cancellation" in text
+        assert "email gave up after 2 tries" in text
+        assert "a***@e***.com" in text and "ana@example.com" not in json.dumps(team.bodies)
+        assert len(text) < 200
+        cell = queue.notified()
+        assert "not sent (gave up after 2 tries" in cell and " untold " in cell and "team" in cell
+        assert "owed" not in cell
+        assert queue.worker.metrics.value("sheetqueue_team_alerts_total", reason="untold") == 1
+        queue.restart_without_state()
+        queue.passes(40, 120)
+        assert len(team.bodies) == 1 and smtp.messages == []
 
 
 def test_a_maybe_delivered_email_alerts_the_team_once_and_is_not_resent(
-    tmp_path: Path, smtp: SmtpServer, team: str
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint
 ) -> None:
     """The server drops after DATA: the shopper's email is not resent, the team is told once."""
     smtp.drop_after_data = True
-    settings = _settings(tmp_path, smtp, team)
-    store = SqliteStore(settings.local_path)
-    request_id = _record(store)
-    worker = build_worker(settings, store)
-    _passes(worker, settings, 0, 10, 20)
-    [text] = _alerts()
-    assert request_id in text and "email may not have arrived" in text and "a***@e***.com" in text
-    assert len(smtp.messages) == 1  # the shopper's one email, never the alert, never again
-    assert "email maybe" in _notified(store, request_id)
-    worker.close()
-    _lose_state(settings)
-    again = build_worker(settings, store)
-    _passes(again, settings, 30, 120)
-    assert len(_Team.received) == 1 and len(smtp.messages) == 1
-    again.close()
-    store.close()
+    with _one_request(_settings(tmp_path, smtp, team)) as queue:
+        queue.passes(0, 10, 20)
+        [text] = _alerts(team)
+        assert queue.request_id in text and "email may not have arrived" in text
+        assert "a***@e***.com" in text
+        assert len(smtp.messages) == 1  # the shopper's one email, never the alert, never again
+        assert "email maybe" in queue.notified()
+        queue.restart_without_state()
+        queue.passes(30, 120)
+        assert len(team.bodies) == 1 and len(smtp.messages) == 1
 
 
 def test_two_workers_taking_turns_alert_the_team_once(
-    tmp_path: Path, smtp: SmtpServer, team: str
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint
 ) -> None:
     """Two workers with their own state files, passes alternating: one alert in all."""
     smtp.refuse_recipients = True
@@ -175,7 +168,7 @@ def test_two_workers_taking_turns_alert_the_team_once(
     for minute in range(0, 80, 10):
         worker, settings = workers[(minute // 10) % 2]
         _pass(worker, settings, NOW + timedelta(minutes=minute))
-    assert len(_alerts()) == 1 and request_id in _alerts()[0]
+    assert len(_alerts(team)) == 1 and request_id in _alerts(team)[0]
     assert "owed" not in _notified(store, request_id)
     for worker, _settings_used in workers:
         worker.close()
@@ -183,44 +176,33 @@ def test_two_workers_taking_turns_alert_the_team_once(
 
 
 def test_without_team_alerts_a_given_up_email_changes_nothing(
-    tmp_path: Path, smtp: SmtpServer, team: str
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint
 ) -> None:
     """No SHEETQUEUE_TEAM_ALERTS: the notice is given up as before, nothing else is owed."""
     smtp.refuse_recipients = True
-    settings = _settings(tmp_path, smtp, None)
-    store = SqliteStore(settings.local_path)
-    request_id = _record(store)
-    worker = build_worker(settings, store)
-    _passes(worker, settings, 0, 10, 20, 30)
-    cell = _notified(store, request_id)
-    assert "not sent (gave up after 2 tries" in cell and "untold" not in cell
-    assert _Team.received == []
-    worker.close()
-    store.close()
+    with _one_request(_settings(tmp_path, smtp, None)) as queue:
+        queue.passes(0, 10, 20, 30)
+        cell = queue.notified()
+        assert "not sent (gave up after 2 tries" in cell and "untold" not in cell
+        assert team.bodies == []
 
 
 def test_an_alert_another_worker_was_sending_is_recorded_maybe_not_sent_again(
-    tmp_path: Path, smtp: SmtpServer, team: str
+    tmp_path: Path, smtp: SmtpServer, team: JsonEndpoint
 ) -> None:
     """A ``team sending`` mark on the alert that no ledger here wrote: ``team maybe``, no resend."""
     smtp.refuse_recipients = True
-    settings = _settings(tmp_path, smtp, team)
-    store = SqliteStore(settings.local_path)
-    request_id = _record(store)
-    worker = build_worker(settings, store)
-    _passes(worker, settings, 0, 10)
-    [stored] = [s for s in store.read_requests() if s.request.request_id == request_id]
-    cell = stored.request.notified
-    owed = f"untold owed {format_time(NOW + timedelta(minutes=10))}"
-    assert owed in cell and _Team.received == []
-    marked = f"{cell} team sending {format_time(NOW + timedelta(minutes=11))}"
-    expect = {"request_id": request_id, "notified": cell}
-    store.update_cells([CellUpdate(stored.ref, expect, {"notified": marked})])
-    worker.close()
-    _lose_state(settings)
-    again = build_worker(settings, store)
-    _passes(again, settings, 20, 30)
-    assert _Team.received == []
-    assert "untold" in _notified(store, request_id) and "team maybe" in _notified(store, request_id)
-    again.close()
-    store.close()
+    with _one_request(_settings(tmp_path, smtp, team)) as queue:
+        queue.passes(0, 10)
+        request_id, store = queue.request_id, queue.store
+        [stored] = [s for s in store.read_requests() if s.request.request_id == request_id]
+        cell = stored.request.notified
+        owed = f"untold owed {format_time(NOW + timedelta(minutes=10))}"
+        assert owed in cell and team.bodies == []
+        marked = f"{cell} team sending {format_time(NOW + timedelta(minutes=11))}"
+        expect = {"request_id": request_id, "notified": cell}
+        store.update_cells([CellUpdate(stored.ref, expect, {"notified": marked})])
+        queue.restart_without_state()
+        queue.passes(20, 30)
+        assert team.bodies == []
+        assert "untold" in queue.notified() and "team maybe" in queue.notified()
