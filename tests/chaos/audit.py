@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sheetqueue.sheets.model import Request
+from sheetqueue.sheets.model import Request, Status
+from sheetqueue.worker import notified
 
-__all__ = ["ChaosAudit", "audit_queue"]
+__all__ = ["ChaosAudit", "audit_queue", "marked_maybe", "status_of"]
 
 _ORDER_IN_NOTE = re.compile(r"\bORD-[0-9A-Z-]+\b")
 _TOLD = ("Ineligible", "Done", "Rejected")
@@ -27,6 +28,7 @@ class ChaosAudit:
     team_cells_overwritten: int = 0
     wrong_row_writes: int = 0
     resends_after_kill: int = 0
+    maybe_never_received: int = 0  # the row's cell says "maybe" (in flight when killed)
     details: list[str] = field(default_factory=list)
 
     def must_be_zero(self) -> dict[str, int]:
@@ -43,6 +45,7 @@ class ChaosAudit:
     def line(self) -> str:
         parts = [f"{name} {value}" for name, value in self.must_be_zero().items()]
         parts.append(f"resends after a kill {self.resends_after_kill}")
+        parts.append(f"marked maybe and never received {self.maybe_never_received}")
         return ", ".join(parts)
 
 
@@ -80,13 +83,25 @@ def audit_queue(
     resends = sum(count - 1 for count in copies.values() if count > 1)
     audit.resends_after_kill = min(resends, kills)
     audit.duplicate_notifications = resends - audit.resends_after_kill
-    got = {(request_id, _status_of(message_id)) for request_id, message_id in copies}
+    got = {(request_id, status_of(message_id)) for request_id, message_id in copies}
     expected = {(row.request_id, row.status) for row in rows if row.status in _TOLD}
-    audit.missing_notifications = len(expected - got)
+    missing = expected - got
+    maybe = {(rid, status) for rid, status in missing if marked_maybe(by_id[rid], status)}
+    audit.maybe_never_received = len(maybe)
+    audit.missing_notifications = len(missing - maybe)
+    audit.details += [f"{rid} {status}: never received" for rid, status in sorted(missing - maybe)]
     audit.unexpected_notifications = len(got - expected)
     return audit
 
 
-def _status_of(message_id: str) -> str:
+def marked_maybe(row: Request, status: str) -> bool:
+    """The row's Notified cell says its ``status`` notice maybe went (a worker died mid-send)."""
+    parsed = Status.parse(status)
+    entry = notified.parse(row.notified).notice(parsed) if parsed else None
+    return entry is not None and bool(entry.maybe)
+
+
+def status_of(message_id: str) -> str:
+    """The status a notice's Message-ID names (``<sq-REQ-...-done@host>`` -> Done)."""
     slug = message_id.strip("<>").split("@")[0].rsplit("-", 1)[-1]
     return {"ineligible": "Ineligible", "done": "Done", "rejected": "Rejected"}.get(slug, slug)

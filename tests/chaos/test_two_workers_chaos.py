@@ -30,9 +30,8 @@ import pytest
 from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, Request, Status
-from sheetqueue.worker import notified
 from sheetqueue.worker.ledger import Ledger
-from tests.chaos.audit import audit_queue
+from tests.chaos.audit import audit_queue, marked_maybe, status_of
 from tests.chaos.sheet_team import Team, WatchedEmulator, received_by_smtp
 from tests.cli_runner import SCRIPT, SheetqueueCli
 from tests.factories import TYPES, orders_in_every_state, request_for_order
@@ -260,9 +259,10 @@ def test_two_workers_killed_and_restarted_on_one_failing_sheet(tmp_path: Path) -
     ids_twice = _ids_given_twice(rows, hand_ids)
     unknown_ids = sum(1 for rid, _mid in received if rid not in {row.request_id for row in rows})
     overlaps = _overlaps(hosts)
-    got = {(rid, _status_word(mid)) for rid, mid in received}
+    got = {(rid, status_of(mid)) for rid, mid in received}
     missing = {(r.request_id, r.status) for r in rows if r.status in _TOLD} - got
-    maybe = {(rid, st) for rid, st in missing if _marked_maybe(rows, rid, st)}
+    by_id = {r.request_id: r for r in rows}
+    maybe = {(rid, st) for rid, st in missing if marked_maybe(by_id[rid], st)}
     kills = sum(host.kills for host in hosts)
     takeovers = sum(1 for h in hosts for e in h.events("lease.taken") if e.get("previous"))
     lost_leases = sum(len(h.events("lease.lost")) for h in hosts)
@@ -288,21 +288,6 @@ def test_two_workers_killed_and_restarted_on_one_failing_sheet(tmp_path: Path) -
 
 
 _TOLD = (Status.INELIGIBLE.value, Status.DONE.value, Status.REJECTED.value)
-
-
-def _status_word(message_id: str) -> str:
-    slug = message_id.strip("<>").split("@")[0].rsplit("-", 1)[-1]
-    return {"ineligible": "Ineligible", "done": "Done", "rejected": "Rejected"}.get(slug, slug)
-
-
-def _marked_maybe(rows: list[Request], request_id: str, status: str) -> bool:
-    """The row's Notified cell says the notice maybe went (a worker died mid-send)."""
-    for row in rows:
-        parsed = Status.parse(status)
-        entry = notified.parse(row.notified).notice(parsed) if parsed else None
-        if row.request_id == request_id and entry is not None and entry.maybe:
-            return True
-    return False
 
 
 def _note_hand_ids(values: list[list[object]], hand_ids: dict[str, set[str]]) -> None:
