@@ -18,10 +18,10 @@ import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.gsheets_layout import cell_text
 from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
+from sheetqueue.sheets.sheet_cells import cell_value
 from sheetqueue.sheets.store import Store
 
 __all__ = ["FileOrderSource", "RecordsOrderSource", "TabOrderSource", "open_order_source"]
@@ -120,9 +120,17 @@ def _table_index(
     rows: dict[str, list[int]] = {}
     if column is not None:
         for index, row in enumerate(table.rows):
-            number = cell_text(row[column]).strip() if column < len(row) else ""
+            if column >= len(row):
+                continue
+            value = row[column]
+            number = (value if type(value) is str else cell_value(value)).strip()
             if number:
-                rows.setdefault(_key(number), []).append(index)
+                key = number.lower()
+                found = rows.get(key)
+                if found is None:
+                    rows[key] = [index]
+                else:
+                    found.append(index)
 
     def records(key: str) -> list[Mapping[str, Any]]:
         built = (table.record(index) for index in rows.get(key, []))
