@@ -117,7 +117,8 @@ def _table_index(
 ) -> Callable[[str], list[Mapping[str, Any]]]:
     """Rows by the number's column alone; a row becomes a record when its number is asked."""
     column = _first_column([key_of(name) for name in table.header], keys)
-    rows: dict[str, list[int]] = {}
+    rows: dict[str, int] = {}  # number -> its one row (most numbers)
+    more: dict[str, list[int]] = {}  # number -> every row, for a number on several rows
     if column is not None:
         for index, row in enumerate(table.rows):
             if column >= len(row):
@@ -126,14 +127,17 @@ def _table_index(
             number = (value if type(value) is str else cell_value(value)).strip()
             if number:
                 key = number.lower()
-                found = rows.get(key)
-                if found is None:
-                    rows[key] = [index]
-                else:
-                    found.append(index)
+                if key == number:
+                    key = number  # the cell's own text: no second copy
+                first = rows.setdefault(key, index)
+                if first != index:
+                    more.setdefault(key, [first]).append(index)
 
     def records(key: str) -> list[Mapping[str, Any]]:
-        built = (table.record(index) for index in rows.get(key, []))
+        found = more.get(key)
+        if found is None:
+            found = [rows[key]] if key in rows else []
+        built = (table.record(index) for index in found)
         return [record for record in built if record is not None]
 
     return records

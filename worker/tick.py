@@ -29,7 +29,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 import structlog
 from filelock import BaseFileLock, Timeout
@@ -89,6 +88,7 @@ _KNOWN = ", ".join(status.value for status in Status)
 
 _TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _QUIET_MEMO_SIZE = 4096
+ADOPTED_NOTE = "first seen already closed: history, the shopper is not notified"
 ADOPT_PART_ROWS = 5000
 """Rows first seen closed are marked ``adopted`` in writes of at most this many rows."""
 
@@ -159,7 +159,7 @@ class Worker(NoticeOwing):
         plans: dict[int, RowPlan] = {}
         planned: list[StoredRequest] = []
         seen_now: dict[str, str] = {}
-        adopting = _Adopting(self, report, dry_run)
+        adopting = _Adopting(rows, report, dry_run, now)
         ids, statuses, cells = (
             rows.texts("request_id"),
             rows.texts("status"),
@@ -184,9 +184,9 @@ class Worker(NoticeOwing):
             if request_id and plan.new_status == "":
                 observed.extend(team_change(stored, seen.get(request_id), now))
                 seen_now[request_id] = stored.text("status")
-            if plan.adopted and request_id and request_id not in pending and not plan.notices:
-                adopting.add(stored, plan)  # history: written in parts, never held all at once
-                continue
+            adoptable = plan.adopted and request_id and not plan.notices
+            if adoptable and request_id not in pending and adopting.take(index, plan):
+                continue  # history: written in parts once the read is let go
             plans[stored.ref.position] = plan
             planned.append(stored)
             if plan.values:
@@ -198,7 +198,7 @@ class Worker(NoticeOwing):
             return report
         del orders  # the rows are decided: let the Orders tab go,
         rows.release()  # and every cell but the three columns read above
-        adopting.write()
+        adopting.write(self)
         self._write_plans(
             rows, planned, plans, updates, observed, seen, seen_now, records, report, now
         )
@@ -432,7 +432,7 @@ class Worker(NoticeOwing):
                 from_status=word,
                 to_status=word,
                 by="adopted",
-                note="first seen already closed: history, the shopper is not notified",
+                note=ADOPTED_NOTE,
             )
         )
 
@@ -488,80 +488,82 @@ class Worker(NoticeOwing):
             plan.values["worker_note"] = note
 
 
-_Adopted = tuple[
-    int, str, str, tuple[tuple[str, str], ...], tuple[str, tuple[tuple[str, ...], ...]]
-]
-"""An adopted row, compact: position, Request ID, Status, cells to set, (status word, log lines)."""
-
-
 class _Adopting:
     """Rows first seen closed (history), kept compact, then written ``adopted`` in parts.
 
     Such a row owes nothing and is not in the ledger, so its write stands
-    alone. The pass keeps only its few cells (row, Request ID, Status, the
-    cells to set, the log line's words); :meth:`write` runs once the rows
-    have been decided and the read let go, and builds each part's updates
-    and log lines just before the part's own compare-and-set write, so a
-    first pass over a large sheet never holds a plan, a log line and an
-    update for every row at once.
+    alone. The pass keeps three things a row (its index in the read, the
+    ``Notified`` text to set, the status word; the Request ID and Status are
+    the read's own columns), and :meth:`write` runs once the rows have been
+    decided and the read let go: each part's updates and log lines are built
+    just before the part's own compare-and-set write, so a first pass over a
+    large sheet never holds a plan, a log line and an update for every row.
     """
 
-    def __init__(self, worker: Worker, report: PassReport, dry_run: bool) -> None:
-        self._worker = worker
+    def __init__(self, rows: QueueRead, report: PassReport, dry_run: bool, now: datetime) -> None:
+        self._read = rows
         self._report = report
         self._dry_run = dry_run
-        self._rows: list[_Adopted] = []
-        self._same: dict[Any, Any] = {}  # one object per repeated text (a time, a rendered cell)
+        self._when = format_time(now)
+        self._rows: list[tuple[int, str, str]] = []
+        self._same: dict[str, str] = {}  # one object per rendered cell (they repeat)
         self.planned = 0
 
-    def add(self, stored: StoredRequest, plan: RowPlan) -> None:
-        if self._dry_run:
-            count_first_sight(self._report, plan)
-        if not plan.values:
-            return
+    def take(self, index: int, plan: RowPlan) -> bool:
+        """Keep the plan of row ``index`` when it only marks the row adopted (True)."""
+        if set(plan.values) != {"notified"} or len(plan.log) != 1:
+            return False
+        entry = plan.log[0]
+        if (entry.by, entry.note, entry.time) != ("adopted", ADOPTED_NOTE, self._when):
+            return False
+        if not (entry.from_status == entry.to_status == plan.adopted):
+            return False
         self.planned += 1
         if self._dry_run:
-            return
-        same = self._same
-        values = tuple((k, same.setdefault(v, v)) for k, v in plan.values.items())
-        lines = tuple(
-            tuple(same.setdefault(cell, cell) for cell in entry.cells()) for entry in plan.log
-        )
-        text = stored.text
-        self._rows.append(
-            (stored.ref.position, text("request_id"), text("status"), values, (plan.adopted, lines))
-        )
+            count_first_sight(self._report, plan)
+            return True
+        cell = plan.values["notified"]
+        self._rows.append((index, self._same.setdefault(cell, cell), plan.adopted))
+        return True
 
-    def write(self) -> None:
+    def write(self, worker: Worker) -> None:
         """Every part, in sheet order, each its own compare-and-set write."""
         rows, self._rows, self._same = self._rows, [], {}
         while rows:
             part = rows[:ADOPT_PART_ROWS]
             del rows[:ADOPT_PART_ROWS]  # each part let go once written
-            self._write_part(part)
+            self._write_part(worker, part)
 
-    def _write_part(self, part: Sequence[_Adopted]) -> None:
+    def _write_part(self, worker: Worker, part: Sequence[tuple[int, str, str]]) -> None:
+        ids, statuses = self._read.texts("request_id"), self._read.texts("status")
+        positions = self._read.positions
         updates = [
             CellUpdate(
-                RowRef(position),
-                {"request_id": request_id, "status": status},
-                dict(values),
-                log=tuple(LogEntry(**dict(zip(_LOG_FIELDS, line, strict=True))) for line in lines),
+                RowRef(positions[index]),
+                {"request_id": ids[index], "status": statuses[index]},
+                {"notified": cell},
+                log=(
+                    LogEntry(
+                        time=self._when,
+                        request_id=ids[index].strip(),
+                        from_status=word,
+                        to_status=word,
+                        by="adopted",
+                        note=ADOPTED_NOTE,
+                    ),
+                ),
             )
-            for position, request_id, status, values, (_, lines) in part
+            for index, cell, word in part
         ]
-        self._worker._renew("adoption write")
-        result = self._worker.store.update_cells(updates)
+        worker._renew("adoption write")
+        result = worker.store.update_cells(updates)
         del updates
         applied = {ref.position for ref in result.applied}
         adopted = self._report.adopted
-        for position, *_, (word, _) in part:
-            if position in applied:
+        for index, _, word in part:
+            if positions[index] in applied:
                 adopted[word] = adopted.get(word, 0) + 1
         self._report.skipped_rows += len(result.skipped)
-
-
-_LOG_FIELDS = ("time", "request_id", "from_status", "to_status", "by", "note")
 
 
 def _statuses_after(
