@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,8 @@ from bench.workload import NOW, orders, requests
 from sheetqueue.bootstrap import build_worker
 from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
+from sheetqueue.sheets.store import CellUpdate, UpdateResult
 from sheetqueue.sheets.testing.emulator import emulator_client
 from sheetqueue.worker import tick as tick_module
 from sheetqueue.worker.tick import PassReport, Worker
@@ -148,3 +150,106 @@ def test_team_moves_on_quiet_rows_are_still_seen(sheet: Sheet) -> None:
     ] == [(moved.request_id, "Done", "Rejected")]
     assert report.statuses == _statuses(sheet)
     assert report.statuses["Pending"] >= 1
+
+
+_ORDER_IN_NOTE = re.compile(r"\bORD-[0-9A-Z-]+\b")
+
+
+def _by_header(sheet: Sheet) -> list[dict[str, str]]:
+    """Every data row holding a Request ID, as header name -> cell (wherever the columns are)."""
+    values = shared_emulator().values(sheet.book, "Requests")
+    header = [str(cell) for cell in values[0]]
+    rows = []
+    for row in values[1:]:
+        cells = [str(c) for c in row] + [""] * (len(header) - len(row))
+        named = dict(zip(header, cells, strict=False))
+        if named.get("Request ID"):
+            rows.append(named)
+    return rows
+
+
+def _assert_every_write_in_its_own_row(sheet: Sheet) -> None:
+    """Every request once; an adopted cell names its row's status; notes name the row's order."""
+    rows = _by_header(sheet)
+    expected = {r.request_id: r for r in requests(ROWS, 5)}
+    assert sorted(row["Request ID"] for row in rows) == sorted(expected)
+    lines = {e.request_id: e for e in sheet.store.read_log() if e.by == "adopted"}
+    adopted_lines = [e for e in sheet.store.read_log() if e.by == "adopted"]
+    assert len(adopted_lines) == len(lines)  # each row adopted once
+    for row in rows:
+        request = expected[row["Request ID"]]
+        assert row["Order ID"] == request.order_id and row["Email"] == request.email
+        if request.status != "Pending":
+            assert row["Status"] == request.status  # history is never re-decided
+        assert set(_ORDER_IN_NOTE.findall(row["Worker Note"])) <= {request.order_id}
+        if row["Notified"].startswith("adopted "):
+            line = lines.get(request.request_id)  # the log line of this very row
+            assert line is not None, f"{request.request_id} marked adopted, never logged"
+            assert row["Notified"] == f"adopted {request.status} {line.time}"
+
+
+def _wrap_writes(
+    sheet: Sheet, monkeypatch: pytest.MonkeyPatch, before: Callable[[int], None]
+) -> list[UpdateResult]:
+    """Run ``before(n)`` ahead of the pass's n-th checked write (0 first); keep each result."""
+    store = sheet.worker.store
+    assert isinstance(store, GsheetsStore)
+    write = store.update_cells
+    results: list[UpdateResult] = []
+
+    def update_cells(updates: Sequence[CellUpdate], log: Sequence[LogEntry] = ()) -> UpdateResult:
+        before(len(results))
+        result = write(updates, log)
+        results.append(result)
+        return result
+
+    monkeypatch.setattr(store, "update_cells", update_cells)
+    return results
+
+
+def test_rows_moved_between_adoption_parts_are_skipped_never_overwritten(
+    sheet: Sheet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team sorts and inserts rows after the first part: later parts skip, next pass adopts."""
+    emulator = shared_emulator()
+
+    def team(n: int) -> None:
+        if n == 1:  # the first part is written; the read's row numbers are stale from here on
+            emulator.sort_rows(sheet.book, "Requests", "Email", descending=True)
+            emulator.insert_blank_rows(sheet.book, "Requests", 3, 2)
+
+    results = _wrap_writes(sheet, monkeypatch, team)
+    first = sheet.run(0)
+    assert len(results) == 5  # four adoption parts, then the decisions' write
+    assert len(results[0].applied) == 7
+    assert sum(len(r.skipped) for r in results[1:]) > 0
+    assert sum(first.adopted.values()) < 24
+    _assert_every_write_in_its_own_row(sheet)
+    monkeypatch.undo()
+    sheet.run(1)
+    sheet.run(2)
+    _assert_every_write_in_its_own_row(sheet)
+    assert len([e for e in sheet.store.read_log() if e.by == "adopted"]) == 24
+
+
+def test_header_moved_before_an_adoption_part_later_writes_use_the_new_columns(
+    sheet: Sheet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A column inserted left of the header after the read: that part skips, the rest land right."""
+    emulator = shared_emulator()
+
+    def team(n: int) -> None:
+        if n == 0:
+            emulator.insert_blank_columns(sheet.book, "Requests", "A", 1)
+
+    results = _wrap_writes(sheet, monkeypatch, team)
+    sheet.run(0)
+    assert results[0].applied == [] and len(results[0].skipped) == 7
+    assert all(r.skipped == [] for r in results[1:])
+    _assert_every_write_in_its_own_row(sheet)
+    values = emulator.values(sheet.book, "Requests")
+    assert all(not row or row[0] in ("", None) for row in values)  # the new column untouched
+    monkeypatch.undo()
+    sheet.run(1)
+    _assert_every_write_in_its_own_row(sheet)
+    assert len([e for e in sheet.store.read_log() if e.by == "adopted"]) == 24
