@@ -264,12 +264,18 @@ class SheetsApi:
         """``values.batchGet`` through gspread's session, the body parsed once from its bytes.
 
         gspread's ``values_batch_get`` decodes the body to text before parsing
-        it (a second copy of the largest answer a pass reads); ``json.loads``
-        takes the bytes as they came.
+        it (a second copy of the largest answer a pass reads). Here the body is
+        made text and its bytes let go before the text is parsed, so the
+        largest answer is held twice only while it is decoded, never while its
+        values are built.
         """
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
         response = self._http.request("get", url, params={**params, "ranges": ranges})
-        return json.loads(response.content)
+        body = response.content
+        del response  # the response holds the body too
+        text = body.decode("utf-8")
+        del body
+        return json.loads(text)
 
     def retrying(self, kind: str, call: Callable[[], Any]) -> Any:
         """One call, repeated with backoff on transient failures (safe calls only)."""

@@ -59,11 +59,13 @@ from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row
 from sheetqueue.sheets.model import LogEntry, Request, header_names
 from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
-from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells
+from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
 from sheetqueue.sheets.store import (
     AddResult,
+    CellReader,
     CellUpdate,
     LandingUnknown,
+    QueueRead,
     RowRef,
     StoredRequest,
     UpdateResult,
@@ -95,7 +97,7 @@ class GsheetsStore:
         mapping: OrderMapping | None = None,
     ) -> None:
         self.api = api
-        self._order_dates = (mapping or OrderMapping()).date_columns()  # read as dates
+        self._date_keys = (mapping or OrderMapping()).date_columns()  # read as dates
         self.names = header_names(aliases)
         self.on_alert = on_alert
         self.tab: TabTags | None = None
@@ -169,6 +171,14 @@ class GsheetsStore:
     # -- reading --------------------------------------------------------------
 
     def read_requests(self) -> list[StoredRequest]:
+        return list(self.read_queue())
+
+    def read_queue(self) -> QueueRead:
+        """Every row of the queue, in one read, kept as the cells the API returned.
+
+        A cell is made text (dates the sheet's way) only when it is read, so
+        the columns a pass does not look at are never converted.
+        """
         values = self._take_prefetched()
         if values is None:
             values = self._read_tab()
@@ -176,15 +186,34 @@ class GsheetsStore:
         columns = dict(layout.columns)
         merged = self.merged
         holds = layout.holds_request
-        found: list[StoredRequest] = []
-        for index, row in enumerate(values[1:], start=2):
-            if index in merged or not holds(row):
+        first = columns.get("request_id", -1)
+        rows: list[list[Any]] = []
+        positions: list[int] = []
+        for number, row in enumerate(values, start=1):
+            if number == 1 or (merged and number in merged):
                 continue
-            found.append(StoredRequest(None, RowRef(index), cells=row, columns=columns))
-        return found
+            value = row[first] if 0 <= first < len(row) else ""
+            if (type(value) is str and value.strip()) or holds(row):
+                rows.append(row)
+                positions.append(number)
+        reader, dates = self._reader(layout)
+        return QueueRead(rows, positions, columns, reader, dates)
+
+    def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:
+        """How a queue cell becomes text, and the date columns that reads the sheet's way."""
+        dates = frozenset(layout.columns[n] for n in QUEUE_DATE_FIELDS if n in layout.columns)
+        date_cell = self._sheet_cells().date_cell
+        tab = self.requests_tab
+
+        def read(number: int, index: int, value: Any) -> str:
+            if index in dates:
+                return date_cell(value, f"{tab}!{column_letters(index)}{number}")
+            return value if type(value) is str else cell_value(value)
+
+        return read, dates
 
     def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
-        """Metadata, then values; the header checked against the contract (or raise).
+        """Metadata, then values (as the API returned them); the header checked (or raise).
 
         ``summary``: read the Summary tab in the same call (a worker pass).
         """
@@ -218,11 +247,10 @@ class GsheetsStore:
         except HeaderProblem as problem:
             self._stop(tab, problem)
             raise
-        values = self._texts(values, layout)
         if tab.alert is not None:
             self._post(tab, layout, None)
         self.tab, self._layout = tab, layout
-        self._data_width = max((len(row) for row in values), default=0)
+        self._data_width = max(map(len, values), default=0)
         self.merged = merged_rows(tab.merges, layout)
         if self.merged:
             self._report_merges()
@@ -282,7 +310,7 @@ class GsheetsStore:
                 self._orders_with_queue = False
             else:
                 orders = blocks.pop(len(ranges))
-                self._orders_read = (self._clock(), self._order_texts(orders))
+                self._orders_read = (self._clock(), orders)
                 return self._split_summary(blocks, len(ranges), with_summary)
         if summary or self._bounded:
             blocks = self.api.batch_get([*ranges, *summary], unformatted=True)
@@ -313,9 +341,14 @@ class GsheetsStore:
 
     def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
         """The Orders tab's cells as text, once; the mapping's date columns read the sheet's way."""
+        return list(
+            self._sheet_cells().rows(values, self._order_dates(values), self.tabs.orders_tab)
+        )
+
+    def _order_dates(self, values: list[list[Any]]) -> frozenset[int]:
+        """The Orders tab's date columns: where the mapping's date field names head one."""
         header = [str(cell) for cell in values[0]] if values else []
-        dates = [i for i, name in enumerate(header) if key_of(name) in self._order_dates]
-        return list(self._sheet_cells().rows(values, dates, self.tabs.orders_tab))
+        return frozenset(i for i, name in enumerate(header) if key_of(name) in self._date_keys)
 
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
@@ -375,6 +408,7 @@ class GsheetsStore:
             values = self._read_tab()
             assert self._layout is not None
             layout = self._layout
+        values = self._texts(values, layout)
         by_id: dict[str, Request] = {}
         open_by_key: dict[tuple[str, str, str], Request] = {}
         for row in values[1:]:
@@ -564,17 +598,26 @@ class GsheetsStore:
     def read_orders(self) -> list[dict[str, Any]]:
         read, self._orders_read = self._orders_read, None
         if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
-            return orders_from_values(read[1])
+            return orders_from_values(self._order_texts(read[1]))
         return orders_from_values(self._order_texts(self.tabs.read_order_values(unformatted=True)))
 
     def order_table(self) -> OrderTable:
-        """The Orders tab as a table (read with the queue when it was, else 1 call)."""
+        """The Orders tab as a table (read with the queue when it was, else 1 call).
+
+        Its cells stay as read; a row is made text (dates the sheet's way) when
+        an order is built from it.
+        """
         read, self._orders_read = self._orders_read, None
         if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
             values = read[1]
         else:
-            values = self._order_texts(self.tabs.read_order_values(unformatted=True))
-        return OrderTable(values[0] if values else [], values[1:])
+            values = self.tabs.read_order_values(unformatted=True)
+        cells, dates, tab = self._sheet_cells(), self._order_dates(values), self.tabs.orders_tab
+
+        def texts(index: int, row: Sequence[Any]) -> list[str]:
+            return cells.row(row, dates, index + 2, tab)
+
+        return OrderTable(values[0] if values else [], values[1:], texts)
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
         self._orders_read = None

@@ -23,6 +23,7 @@ and WooCommerce's Customer/Order CSV Export "one row per item"
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ def mapping_of(settings: Settings) -> OrderMapping:
     return OrderMapping.from_config(settings.order_fields, settings.order_statuses)
 
 
+@functools.lru_cache(maxsize=4096)  # a tab's few header names, asked for every record
 def key_of(name: str) -> str:
     """A name as matched: ``trackingUrl``, ``tracking_url``, ``Tracking URL`` -> ``trackingurl``."""
     return re.sub(r"[^0-9a-z]", "", str(name).lower())

@@ -18,10 +18,10 @@ import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.gsheets_layout import cell_text
 from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
+from sheetqueue.sheets.sheet_cells import cell_value
 from sheetqueue.sheets.store import Store
 
 __all__ = ["FileOrderSource", "RecordsOrderSource", "TabOrderSource", "open_order_source"]
@@ -134,15 +134,27 @@ def _table_index(
 ) -> Callable[[str], list[Mapping[str, Any]]]:
     """Rows by the number's column alone; a row becomes a record when its number is asked."""
     column = _first_column([key_of(name) for name in table.header], keys)
-    rows: dict[str, list[int]] = {}
+    rows: dict[str, int] = {}  # number -> its one row (most numbers)
+    more: dict[str, list[int]] = {}  # number -> every row, for a number on several rows
     if column is not None:
         for index, row in enumerate(table.rows):
-            number = cell_text(row[column]).strip() if column < len(row) else ""
+            if column >= len(row):
+                continue
+            value = row[column]
+            number = (value if type(value) is str else cell_value(value)).strip()
             if number:
-                rows.setdefault(_key(number), []).append(index)
+                key = number.lower()
+                if key == number:
+                    key = number  # the cell's own text: no second copy
+                first = rows.setdefault(key, index)
+                if first != index:
+                    more.setdefault(key, [first]).append(index)
 
     def records(key: str) -> list[Mapping[str, Any]]:
-        built = (table.record(index) for index in rows.get(key, []))
+        found = more.get(key)
+        if found is None:
+            found = [rows[key]] if key in rows else []
+        built = (table.record(index) for index in found)
         return [record for record in built if record is not None]
 
     return records

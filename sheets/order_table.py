@@ -6,7 +6,7 @@ table finds them by number without turning every row into a record first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sheetqueue.sheets.gsheets_layout import cell_text
@@ -17,9 +17,15 @@ __all__ = ["OrderTable"]
 class OrderTable:
     """The Orders tab as read: its header and rows, a record built only when asked for."""
 
-    def __init__(self, header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
+    def __init__(
+        self,
+        header: Sequence[Any],
+        rows: Sequence[Sequence[Any]],
+        texts: Callable[[int, Sequence[Any]], list[str]] | None = None,
+    ) -> None:
         self.header = [cell_text(cell).strip() for cell in header]
-        self.rows = rows
+        self.rows = rows  # as read: made text row by row, when a record is built
+        self._texts = texts  # (row index, raw row) -> the row's cells as text
         self._named = [(index, name) for index, name in enumerate(self.header) if name]
         self._names = [name for _, name in self._named]
         self._plain = len(self._named) == len(self.header)  # zip a row onto the header
@@ -34,7 +40,9 @@ class OrderTable:
     def record(self, index: int) -> dict[str, Any] | None:
         """Row ``index`` (0 is the first below the header) as a record; None when blank."""
         row = self.rows[index]
-        if not all(type(cell) is str for cell in row):
+        if self._texts is not None:
+            row = self._texts(index, row)
+        elif not all(type(cell) is str for cell in row):
             row = [cell_text(cell) for cell in row]
         if not any(cell.strip() for cell in row):
             return None

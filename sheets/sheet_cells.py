@@ -97,14 +97,22 @@ class SheetCells:
         self, values: Sequence[Sequence[Any]], dates: Iterable[int], tab: str = ""
     ) -> list[list[str]]:
         """Every cell as text; the columns ``dates`` (0-based) read as dates."""
-        date_columns = set(dates)
+        date_columns = frozenset(dates)
         out: list[list[str]] = []
         for number, row in enumerate(values, start=1):
-            cells = [cell_value(cell) for cell in row]
-            if number > 1:
-                for index in date_columns:
-                    if index < len(row):
-                        where = f"{tab}!{column_letters(index)}{number}" if tab else ""
-                        cells[index] = self.date_cell(row[index], where)
-            out.append(cells)
+            if number == 1:
+                out.append([cell_value(cell) for cell in row])
+            else:
+                out.append(self.row(row, date_columns, number, tab))
         return out
+
+    def row(
+        self, row: Sequence[Any], dates: frozenset[int], number: int, tab: str = ""
+    ) -> list[str]:
+        """One data row's cells as text (sheet row ``number``); the columns ``dates`` as dates."""
+        cells = [cell if type(cell) is str else cell_value(cell) for cell in row]
+        for index in dates:
+            if index < len(row):
+                where = f"{tab}!{column_letters(index)}{number}" if tab else ""
+                cells[index] = self.date_cell(row[index], where)
+        return cells

@@ -9,9 +9,9 @@ skipped (reported, never written) so the next pass sees it fresh.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, overload, runtime_checkable
 
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.model import LogEntry, Request
@@ -20,14 +20,20 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "SUMMARY_ROWS",
     "AddResult",
+    "CellReader",
     "CellUpdate",
     "LandingUnknown",
+    "QueueRead",
     "RowRef",
     "Store",
     "StoredRequest",
     "SummaryStore",
     "UpdateResult",
+    "read_queue",
 ]
+
+CellReader = Callable[[int, int, Any], str]
+"""How a store makes one cell text, on demand: (sheet row, 0-based column, raw value) -> text."""
 
 
 class LandingUnknown(StoreError):
@@ -55,7 +61,7 @@ class StoredRequest:
     leaves, so they never become models.
     """
 
-    __slots__ = ("_cells", "_columns", "_request", "ref")
+    __slots__ = ("_cells", "_columns", "_reader", "_request", "ref")
 
     def __init__(
         self,
@@ -64,6 +70,7 @@ class StoredRequest:
         *,
         cells: Sequence[Any] = (),
         columns: Mapping[str, int] | None = None,
+        reader: CellReader | None = None,
     ) -> None:
         if request is None and columns is None:
             raise ValueError("a stored request needs its model or its cells and columns")
@@ -71,6 +78,7 @@ class StoredRequest:
         self.ref = ref
         self._cells = cells
         self._columns = columns
+        self._reader = reader  # raw cells made text when read (None: text already)
 
     @property
     def request(self) -> Request:
@@ -88,6 +96,8 @@ class StoredRequest:
         if not 0 <= index < len(self._cells):
             return ""
         value = self._cells[index]
+        if self._reader is not None:
+            return self._reader(self.ref.position, index, value)
         return value if type(value) is str else _cell_text(value)
 
     def __repr__(self) -> str:
@@ -102,6 +112,110 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
+
+
+class QueueRead(Sequence[StoredRequest]):
+    """One read of the queue, kept as the rows' cells; a row's handle is made when asked for.
+
+    A pass looks at most rows through three columns (:meth:`texts`) and
+    leaves them: only the rows it goes on with become :class:`StoredRequest`
+    (and only those become models). ``positions[i]`` is row ``i``'s place as
+    its :class:`RowRef` says.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[Any]],
+        positions: Sequence[int],
+        columns: Mapping[str, int],
+        reader: CellReader | None = None,
+        dates: frozenset[int] = frozenset(),
+    ) -> None:
+        self._rows = rows
+        self.positions = positions
+        self._columns = columns
+        self._reader = reader  # raw cells made text (None: text already)
+        self._dates = dates  # columns whose text cells the reader reads too
+        self._texts: dict[str, list[str]] = {}
+        self._stored: list[StoredRequest] | None = None
+        self._released = False
+
+    @classmethod
+    def of(cls, stored: Sequence[StoredRequest]) -> QueueRead:
+        """Rows a store handed over as :class:`StoredRequest` already."""
+        read = cls((), [s.ref.position for s in stored], {})
+        read._stored = list(stored)
+        return read
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> StoredRequest: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StoredRequest]: ...
+
+    def __getitem__(self, index: int | slice) -> StoredRequest | Sequence[StoredRequest]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self._stored is not None:
+            return self._stored[index]
+        return StoredRequest(
+            None,
+            RowRef(self.positions[index]),
+            cells=self._rows[index],
+            columns=self._columns,
+            reader=self._reader,
+        )
+
+    def __iter__(self) -> Iterator[StoredRequest]:
+        return (self[i] for i in range(len(self)))
+
+    def release(self) -> None:
+        """Let the rows' cells go; the columns :meth:`texts` already gave stay (and positions)."""
+        self._rows = ()
+        self._stored = [] if self._stored is not None else None
+        self._released = True
+
+    def texts(self, name: str) -> list[str]:
+        """One field's cells, as text, for every row (kept for the read)."""
+        found = self._texts.get(name)
+        if found is not None:
+            return found
+        if self._released:
+            raise RuntimeError(f"the read was released before {name!r} was read")
+        if self._stored is not None:
+            found = [stored.text(name) for stored in self._stored]
+        else:
+            found = self._column(name)
+        self._texts[name] = found
+        return found
+
+    def _column(self, name: str) -> list[str]:
+        index = self._columns.get(name, -1)
+        if index < 0:
+            return [""] * len(self.positions)
+        raw = [row[index] if index < len(row) else "" for row in self._rows]
+        reader = self._reader
+        if reader is None:
+            return [v if type(v) is str else _cell_text(v) for v in raw]
+        if index not in self._dates:
+            return [
+                v if type(v) is str else reader(p, index, v)
+                for p, v in zip(self.positions, raw, strict=True)
+            ]
+        return [reader(p, index, v) for p, v in zip(self.positions, raw, strict=True)]
+
+
+def read_queue(store: Store) -> QueueRead:
+    """The queue as :class:`QueueRead` (in one read): the store's own when it keeps cells."""
+    reader = getattr(store, "read_queue", None)
+    if callable(reader):
+        read = reader()
+        assert isinstance(read, QueueRead)
+        return read
+    return QueueRead.of(store.read_requests())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import structlog
 
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request, Status
-from sheetqueue.sheets.store import StoredRequest
+from sheetqueue.sheets.store import QueueRead, StoredRequest
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.eligibility import Decision
 from sheetqueue.worker.labels import (
@@ -160,7 +160,8 @@ class NoticeOwing:
 
     def _confirm_owed(
         self,
-        rows: Sequence[StoredRequest],
+        rows: QueueRead,
+        planned: Sequence[StoredRequest],
         plans: dict[int, RowPlan],
         applied: set[int],
         skipped: set[int],
@@ -180,17 +181,18 @@ class NoticeOwing:
         delivered: dict[tuple[str, str], list[str]] = {}
         maybe: dict[tuple[str, str], list[str]] = {}
         self._written = {}
-        for stored in rows:
+        if pending:  # quiet rows (and history adopted in parts) owe nothing (see _quiet)
+            notified = rows.texts("notified")
+            for index, request_id in enumerate(rows.texts("request_id")):
+                quiet_id = request_id.strip()
+                if quiet_id in pending and rows.positions[index] not in plans:
+                    cell = parse(notified[index])
+                    settled += _told_elsewhere(cell, quiet_id, pending[quiet_id])
+        for stored in planned:
             position = stored.ref.position
             if position in skipped:
                 continue
-            plan = plans.get(position)
-            if plan is None:  # a quiet row: nothing owed (see _quiet)
-                quiet_id = stored.text("request_id").strip()
-                if quiet_id in pending:
-                    cell = parse(stored.text("notified"))
-                    settled += _told_elsewhere(cell, quiet_id, pending[quiet_id])
-                continue
+            plan = plans[position]
             cell = plan.cell if position in applied else parse(stored.text("notified"))
             request = plan.request if position in applied and plan.request else stored.request
             request_id = request.request_id.strip()

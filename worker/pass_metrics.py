@@ -21,7 +21,10 @@ __all__ = ["by_status", "observe", "owed_by_channel"]
 
 def by_status(statuses: Iterable[str]) -> dict[str, int]:
     """How many rows stand in each status (a blank one counts as Pending)."""
-    return dict(Counter(status.strip() or Status.PENDING.value for status in statuses))
+    counted: Counter[str] = Counter()
+    for status, count in Counter(statuses).items():  # each distinct cell text stripped once
+        counted[status.strip() or Status.PENDING.value] += count
+    return dict(counted)
 
 
 def owed_by_channel(ledger: Ledger, notifiers: Sequence[Notifier]) -> dict[str, int]:

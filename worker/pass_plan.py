@@ -7,6 +7,7 @@ what a pass will write to one row and the notices that write owes;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,16 +74,23 @@ class RowPlan:
 
 
 class OrderCache:
-    """Each order fetched at most once per pass."""
+    """Each order fetched at most once per pass; the source opened only when one is needed."""
 
-    def __init__(self, source: OrderSource) -> None:
-        self._source = source
+    def __init__(self, source: Callable[[], OrderSource]) -> None:
+        self._open = source
+        self._source: OrderSource | None = None
         self._found: dict[tuple[str, str], Order | None] = {}
+
+    def opened(self) -> OrderSource:
+        """The pass's order source, opened on first use (its errors fail the pass)."""
+        if self._source is None:
+            self._source = self._open()
+        return self._source
 
     def get(self, order_id: str, email: str) -> Order | None:
         key = (order_id.strip().lower(), email.strip().lower())
         if key not in self._found:
-            self._found[key] = self._source.get(order_id.strip(), email.strip())
+            self._found[key] = self.opened().get(order_id.strip(), email.strip())
         return self._found[key]
 
 

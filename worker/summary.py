@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from sheetqueue.sheets.model import RequestType, Status
-from sheetqueue.sheets.store import SUMMARY_COLUMNS, SUMMARY_ROWS, StoredRequest, SummaryStore
+from sheetqueue.sheets.store import (
+    SUMMARY_COLUMNS,
+    SUMMARY_ROWS,
+    QueueRead,
+    StoredRequest,
+    SummaryStore,
+)
 from sheetqueue.sheets.times import format_time, parse_time
 from sheetqueue.worker.notified import parse
 
@@ -195,19 +201,27 @@ def _undelivered(row: SummaryRow) -> list[list[str]]:
 
 
 def rows_after(
-    rows: Iterable[StoredRequest], planned: Mapping[int, Mapping[str, str]]
+    rows: Sequence[StoredRequest], planned: Mapping[int, Mapping[str, str]]
 ) -> Iterator[SummaryRow]:
-    """The summary's view of each row as the pass's write leaves it (``planned``: by position)."""
+    """The summary's view of each row as the pass's write leaves it (``planned``: by position).
+
+    The cells are read column by column (a pass's :class:`QueueRead` keeps
+    them as read), so no row becomes a :class:`StoredRequest` for the summary.
+    """
+    read = rows if isinstance(rows, QueueRead) else QueueRead.of(rows)
+    columns = [read.texts(name) for name in ("request_id", "type", "status", "timestamp")]
+    notified = read.texts("notified")
     empty: Mapping[str, str] = {}
-    for stored in rows:
-        values = planned.get(stored.ref.position, empty)
-        text = stored.text
+    for position, request_id, kind, status, stamp, cell in zip(
+        read.positions, *columns, notified, strict=True
+    ):
+        values = planned.get(position, empty)
         yield SummaryRow(
-            request_id=values.get("request_id") or text("request_id"),
-            type=text("type"),
-            status=values.get("status", text("status")),
-            timestamp=text("timestamp"),
-            notified=values.get("notified", text("notified")),
+            request_id=values.get("request_id") or request_id,
+            type=kind,
+            status=values.get("status", status),
+            timestamp=stamp,
+            notified=values.get("notified", cell),
         )
 
 

@@ -40,7 +40,14 @@ from sheetqueue.sheets.lease import PassLease
 from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
-from sheetqueue.sheets.store import CellUpdate, Store, StoredRequest
+from sheetqueue.sheets.store import (
+    CellUpdate,
+    QueueRead,
+    RowRef,
+    Store,
+    StoredRequest,
+    read_queue,
+)
 from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.eligibility import Decision, decide
@@ -83,6 +90,9 @@ _KNOWN = ", ".join(status.value for status in Status)
 
 _TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _QUIET_MEMO_SIZE = 4096
+ADOPTED_NOTE = "first seen already closed: history, the shopper is not notified"
+ADOPT_PART_ROWS = 5000
+"""Rows first seen closed are marked ``adopted`` in writes of at most this many rows."""
 
 
 class Worker(NoticeOwing):
@@ -116,6 +126,7 @@ class Worker(NoticeOwing):
         self._written: dict[str, Written] = {}
         self.labels = labels if labels is not None else labels_from_settings(settings)
         self._quiet_cells: dict[tuple[str, str], bool] = {}
+        self._quiet_exact: dict[tuple[str, str], bool] = {}
         self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
 
     def close(self) -> None:
@@ -143,39 +154,69 @@ class Worker(NoticeOwing):
         """
         report = PassReport()
         self.store.ensure_header()
-        rows = self.store.read_requests()
+        rows = read_queue(self.store)
         report.rows = len(rows)
-        orders = OrderCache(self.order_source())
+        orders = OrderCache(self.order_source)
         seen = self.ledger.seen()
         records = self.ledger.records()
+        pending = {request_id for (request_id, _), r in records.items() if not r.state.finished}
         updates: list[CellUpdate] = []
         observed: list[LogEntry] = []
         plans: dict[int, RowPlan] = {}
+        planned: list[StoredRequest] = []
         seen_now: dict[str, str] = {}
-        for stored in rows:
-            if not adopt_only and (quiet := self._quiet(stored)):
-                request_id, status = quiet
-                if seen.get(request_id, status) != status:
-                    observed.extend(team_change(stored, seen[request_id], now))
-                seen_now[request_id] = status
+        adopting = _Adopting(rows, report, dry_run, now)
+        ids, statuses, cells = (
+            rows.texts("request_id"),
+            rows.texts("status"),
+            rows.texts("notified"),
+        )
+        for index, request_id in enumerate(ids):
+            request_id = request_id.strip()
+            if not adopt_only and request_id and self._quiet(statuses[index], cells[index]):
+                status = statuses[index]
+                before = seen.get(request_id)
+                if before != status:  # changed since last pass (or never remembered)
+                    if before is not None:
+                        observed.extend(team_change(rows[index], before, now))
+                    seen_now[request_id] = status
+                elif request_id in seen_now:  # a second row with this ID: the last one wins
+                    seen_now[request_id] = status
                 continue
+            stored = rows[index]
             plan = self._first_sight(stored, now) or self._plan_row(
                 stored, now, orders, records, report, adopt_only
             )
-            request_id = stored.text("request_id").strip()
             if request_id and plan.new_status == "":
                 observed.extend(team_change(stored, seen.get(request_id), now))
                 seen_now[request_id] = stored.text("status")
+            adoptable = plan.adopted and request_id and not plan.notices
+            if adoptable and request_id not in pending and adopting.take(index, plan):
+                continue  # history: written in parts once the read is let go
             plans[stored.ref.position] = plan
+            planned.append(stored)
             if plan.values:
                 updates.append(update_for(stored, plan))
-        report.planned = len(updates)
+        report.planned = len(updates) + adopting.planned
         if dry_run:
             for plan in plans.values():
                 count_first_sight(report, plan)
             return report
         observed = self._with_editors(observed)
-        self._write_plans(rows, plans, updates, observed, seen, seen_now, records, report, now)
+        stage_summary(
+            self.store,
+            rows,
+            {position: plan.values for position, plan in plans.items()},
+            now,
+            review_after_days=self.settings.review_after_days,
+            zone=self.settings.zone,
+        )
+        del orders  # the rows are decided: let the Orders tab go,
+        rows.release()  # and every cell but the three columns read above
+        adopting.write(self)
+        self._write_plans(
+            rows, planned, plans, updates, observed, seen, seen_now, records, report, now
+        )
         if report.adopted:
             log.info(
                 "tick.adopted",
@@ -186,7 +227,8 @@ class Worker(NoticeOwing):
 
     def _write_plans(
         self,
-        rows: Sequence[StoredRequest],
+        rows: QueueRead,
+        planned: Sequence[StoredRequest],
         plans: dict[int, RowPlan],
         updates: list[CellUpdate],
         observed: list[LogEntry],
@@ -201,17 +243,10 @@ class Worker(NoticeOwing):
         ``records`` is the ledger as the pass read it: under the pass lock no
         other record step adds to it, and staging adds only staged notices.
         """
-        if self._guard is not None and not self._guard.renew_if_long("record write"):
-            assert self._guard.error is not None
-            raise self._guard.error
+        self._renew("record write")
         self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
-        planned = {position: plan.values for position, plan in plans.items()}
-        days = self.settings.review_after_days
-        stage_summary(
-            self.store, rows, planned, now, review_after_days=days, zone=self.settings.zone
-        )
         result = self.store.update_cells(updates, log=observed)
-        report.skipped_rows = len(result.skipped)
+        report.skipped_rows += len(result.skipped)
         applied = {ref.position for ref in result.applied}
         skipped = {ref.position for ref in result.skipped}
         for ref in result.applied:
@@ -221,11 +256,15 @@ class Worker(NoticeOwing):
             count_first_sight(report, plan)
             if plan.request is not None:
                 seen_now[plan.request.request_id] = plan.request.status
-        report.statuses = by_status(
-            status_after(s, plans.get(s.ref.position), applied) for s in rows
-        )
+        report.statuses = by_status(_statuses_after(rows, planned, plans, applied))
         changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
-        self._confirm_owed(rows, plans, applied, skipped, records, now, changed_seen)
+        self._confirm_owed(rows, planned, plans, applied, skipped, records, now, changed_seen)
+
+    def _renew(self, step: str) -> None:
+        """Keep the pass lease before a write; a pass that lost it stops (raises)."""
+        if self._guard is not None and not self._guard.renew_if_long(step):
+            assert self._guard.error is not None
+            raise self._guard.error
 
     def send(self, now: datetime, report: PassReport, lock: BaseFileLock | None = None) -> None:
         """The send step: mark what is due, carry it, then note the outcomes in the cells."""
@@ -262,28 +301,31 @@ class Worker(NoticeOwing):
 
     # -- planning -------------------------------------------------------------
 
-    def _quiet(self, stored: StoredRequest) -> tuple[str, str] | None:
-        """Request ID and status of a row that needs nothing this pass, from its cells alone.
+    def _quiet(self, status: str, notified: str) -> bool:
+        """Whether a row (with a Request ID) needs nothing this pass, from two cells alone.
 
         Quiet: a status the worker does not re-check, a ``Notified`` cell the
         worker wrote that owes nothing, says every notice the status wants and
         has no given-up notice to mention. Most rows of a sheet are such
-        history; they are never turned into models. Anything else (None) goes
+        history; they are never turned into models. Anything else goes
         through :meth:`_plan_row`. Whether a cell is quiet does not depend on
-        its times, so the answer is kept per (status, cell without times).
+        its times, so the answer is kept per (status, cell without times); a
+        pass adopts a sheet at one time, so the exact cells repeat too and are
+        kept first.
         """
-        text = stored.text
-        request_id = text("request_id").strip()
-        if not request_id:
-            return None
-        status, notified = text("status"), text("notified")
+        exact = (status, notified)
+        quiet = self._quiet_exact.get(exact)
+        if quiet is not None:
+            return quiet
         key = (status, _TIMES.sub("T", notified))
         quiet = self._quiet_cells.get(key)
         if quiet is None:
             quiet = self._quiet_cell(status, notified)
             if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
                 self._quiet_cells[key] = quiet
-        return (request_id, status) if quiet else None
+        if len(self._quiet_exact) < _QUIET_MEMO_SIZE:
+            self._quiet_exact[exact] = quiet
+        return quiet
 
     def _first_sight(self, stored: StoredRequest, now: datetime) -> RowPlan | None:
         """The plan of a row first seen in a status the worker does not decide, from its cells.
@@ -417,7 +459,7 @@ class Worker(NoticeOwing):
                 from_status=word,
                 to_status=word,
                 by="adopted",
-                note="first seen already closed: history, the shopper is not notified",
+                note=ADOPTED_NOTE,
             )
         )
 
@@ -425,6 +467,7 @@ class Worker(NoticeOwing):
         self, request: Request, now: datetime, orders: OrderCache, report: PassReport
     ) -> Decision | None:
         report.checked += 1
+        orders.opened()  # a source that cannot be opened fails the pass, not one row
         try:
             order = orders.get(request.order_id, request.email)
         except OrderSourceError as exc:
@@ -470,6 +513,102 @@ class Worker(NoticeOwing):
         note = with_sentence(request.worker_note, sentence)
         if note != request.worker_note:
             plan.values["worker_note"] = note
+
+
+class _Adopting:
+    """Rows first seen closed (history), kept compact, then written ``adopted`` in parts.
+
+    Such a row owes nothing and is not in the ledger, so its write stands
+    alone. The pass keeps three things a row (its index in the read, the
+    ``Notified`` text to set, the status word; the Request ID and Status are
+    the read's own columns), and :meth:`write` runs once the rows have been
+    decided and the read let go: each part's updates and log lines are built
+    just before the part's own compare-and-set write, so a first pass over a
+    large sheet never holds a plan, a log line and an update for every row.
+    """
+
+    def __init__(self, rows: QueueRead, report: PassReport, dry_run: bool, now: datetime) -> None:
+        self._read = rows
+        self._report = report
+        self._dry_run = dry_run
+        self._when = format_time(now)
+        self._rows: list[tuple[int, str, str]] = []
+        self._same: dict[str, str] = {}  # one object per rendered cell (they repeat)
+        self.planned = 0
+
+    def take(self, index: int, plan: RowPlan) -> bool:
+        """Keep the plan of row ``index`` when it only marks the row adopted (True)."""
+        if set(plan.values) != {"notified"} or len(plan.log) != 1:
+            return False
+        entry = plan.log[0]
+        if (entry.by, entry.note, entry.time) != ("adopted", ADOPTED_NOTE, self._when):
+            return False
+        if not (entry.from_status == entry.to_status == plan.adopted):
+            return False
+        self.planned += 1
+        if self._dry_run:
+            count_first_sight(self._report, plan)
+            return True
+        cell = plan.values["notified"]
+        self._rows.append((index, self._same.setdefault(cell, cell), plan.adopted))
+        return True
+
+    def write(self, worker: Worker) -> None:
+        """Every part, in sheet order, each its own compare-and-set write."""
+        rows, self._rows, self._same = self._rows, [], {}
+        while rows:
+            part = rows[:ADOPT_PART_ROWS]
+            del rows[:ADOPT_PART_ROWS]  # each part let go once written
+            self._write_part(worker, part)
+
+    def _write_part(self, worker: Worker, part: Sequence[tuple[int, str, str]]) -> None:
+        ids, statuses = self._read.texts("request_id"), self._read.texts("status")
+        positions = self._read.positions
+        updates = [
+            CellUpdate(
+                RowRef(positions[index]),
+                {"request_id": ids[index], "status": statuses[index]},
+                {"notified": cell},
+                log=(
+                    LogEntry(
+                        time=self._when,
+                        request_id=ids[index].strip(),
+                        from_status=word,
+                        to_status=word,
+                        by="adopted",
+                        note=ADOPTED_NOTE,
+                    ),
+                ),
+            )
+            for index, cell, word in part
+        ]
+        worker._renew("adoption write")
+        result = worker.store.update_cells(updates)
+        del updates
+        applied = {ref.position for ref in result.applied}
+        adopted = self._report.adopted
+        for index, _, word in part:
+            if positions[index] in applied:
+                adopted[word] = adopted.get(word, 0) + 1
+        self._report.skipped_rows += len(result.skipped)
+
+
+def _statuses_after(
+    rows: QueueRead,
+    planned: Sequence[StoredRequest],
+    plans: dict[int, RowPlan],
+    applied: set[int],
+) -> list[str]:
+    """Every row's status after the pass's write (the cell as read unless the write moved it)."""
+    statuses = rows.texts("status")
+    moved = [(s, plans[s.ref.position]) for s in planned if s.ref.position in applied]
+    if not any(plan.request is not None for _, plan in moved):
+        return statuses
+    index = {position: i for i, position in enumerate(rows.positions)}
+    after = list(statuses)
+    for stored, plan in moved:
+        after[index[stored.ref.position]] = status_after(stored, plan, applied)
+    return after
 
 
 def tick(
