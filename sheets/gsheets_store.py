@@ -431,14 +431,20 @@ class GsheetsStore:
             created.append(True)
         if new:
             sent.update(request.request_id for request in new if request.request_id)
-            answer = self._append([layout.row_of(r) for r in new])
+            answer = self._append([layout.row_of(r) for r in new], _last_row(values))
             self._check_landing(answer, _table_end(values))
         return AddResult(stored, created)
 
-    def _append(self, rows: list[list[str]]) -> dict[str, Any]:
-        """One append; a lost answer is :class:`LandingUnknown`, never tried again here."""
+    def _append(self, rows: list[list[str]], last_row: int) -> dict[str, Any]:
+        """One append after the table at ``last_row``; a lost answer is :class:`LandingUnknown`.
+
+        The append is anchored at the last row with a first cell the read saw,
+        not at row 1: a blank row the team left inside the queue would end the
+        table there, and an ``INSERT_ROWS`` append into it would push every row
+        below down one, under another process's check-then-write of those rows.
+        """
         try:
-            return self.api.append(f"{quote_tab(self.requests_tab)}!A1", rows)
+            return self.api.append(f"{quote_tab(self.requests_tab)}!A{last_row}", rows)
         except Transient as exc:
             if exc.maybe_applied:
                 raise LandingUnknown(
@@ -715,12 +721,26 @@ def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:
     return [header[0] if header else [], *body]
 
 
-def _table_end(values: Sequence[Sequence[Any]]) -> int:
-    """The row after the block of non-blank rows from row 1 (where an append lands)."""
-    for index, row in enumerate(values):
-        if not any(str(cell).strip() for cell in row):
+def _last_row(values: Sequence[Sequence[Any]]) -> int:
+    """The sheet row of the last row whose first cell is filled (1, the header, when none).
+
+    An append anchored there starts in column A (a table found from a blank
+    first cell would start further right) and lands after the rows below it
+    that join its table, such as rows the team typed without a Request ID.
+    """
+    for index in range(len(values) - 1, 0, -1):
+        row = values[index]
+        if row and str(row[0]).strip():
             return index + 1
-    return len(values) + 1
+    return 1
+
+
+def _table_end(values: Sequence[Sequence[Any]]) -> int:
+    """The row after the table that holds :func:`_last_row` (where an append lands)."""
+    end = _last_row(values)
+    while end < len(values) and any(str(cell).strip() for cell in values[end]):
+        end += 1
+    return end + 1
 
 
 def _check_columns(layout: Layout, values: Mapping[str, str], tab: str) -> None:

@@ -1,4 +1,4 @@
-"""A bot append inside a worker's write gap: an INSERT_ROWS append into a blank row shifts rows.
+"""A bot append inside a worker's write gap lands after the last row and moves no row.
 
 The Sheets API has no conditional write, so the store checks the rows just
 before its ``values.batchUpdate``. An append (``INSERT_ROWS``) that lands in a
@@ -38,7 +38,6 @@ def _request(n: int, request_id: str) -> Request:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="an append inside the write gap shifts the rows below it")
 def test_a_bot_append_inside_the_write_gap_never_moves_a_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
