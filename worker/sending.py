@@ -19,9 +19,10 @@ notice of its own, carried by the team's channels alone in a later send step.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,6 +52,8 @@ __all__ = ["SendResult", "Written", "carriers", "catch_up", "note_outcomes", "se
 log = structlog.get_logger("sheetqueue.worker")
 
 CLAIM_MARGIN = timedelta(seconds=120)  # a claim outlives the deadline by the longest send
+KEEP_EVERY = 1.0
+"""Seconds between two looks at whether the send step may go on (its lease renewed)."""
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,15 @@ def send_due(
     *,
     monotonic: Callable[[], float] = time.monotonic,
     mark: Callable[[list[Owed]], list[Owed]] | None = None,
+    keep: Callable[[], bool] | None = None,
 ) -> SendResult:
     """Claim the due messages and send them concurrently; record each outcome.
 
     ``mark`` (the in-flight marks in the sheet) gets the claimed messages and
     returns those that may go; the others are handed back for a later step.
+    ``keep`` is asked about every :data:`KEEP_EVERY` seconds while messages
+    go (the pass lease renewed as it runs long); once it says no, no message
+    not yet started is started: those are handed back.
     """
     result = SendResult()
     claimed = ledger.claim(
@@ -149,9 +156,10 @@ def send_due(
     if not claimed:
         return result
     deadline = monotonic() + settings.notify_pass_seconds
+    stopped = threading.Event()
 
     def attempt(owed: Owed) -> tuple[Owed, Delivery | None]:
-        if monotonic() > deadline:
+        if stopped.is_set() or monotonic() > deadline:
             return owed, None
         waiting = [n for n in carriers(notifiers, owed.message) if n.name not in owed.delivered]
         return owed, deliver(
@@ -163,14 +171,18 @@ def send_due(
         send_step(notifiers),
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool,
     ):
-        futures = [pool.submit(attempt, owed) for owed in claimed]
-        for future in as_completed(futures):
-            owed, delivery = future.result()
-            if delivery is None:
-                ledger.release(owed)
-                result.postponed += 1
-                continue
-            _record(ledger, owed, delivery, settings, now, metrics, result)
+        running = {pool.submit(attempt, owed) for owed in claimed}
+        while running:
+            done, running = wait(running, timeout=KEEP_EVERY, return_when=FIRST_COMPLETED)
+            if keep is not None and not stopped.is_set() and not keep():
+                stopped.set()
+            for future in done:
+                owed, delivery = future.result()
+                if delivery is None:
+                    ledger.release(owed)
+                    result.postponed += 1
+                    continue
+                _record(ledger, owed, delivery, settings, now, metrics, result)
     if result.postponed:
         log.warning("notify.deadline", postponed=result.postponed)
     return result

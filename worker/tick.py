@@ -277,7 +277,12 @@ class Worker(NoticeOwing):
                 self.store, self.ledger, self._written, self.notifiers, claimed, now, lock
             )
 
-        sent = send_due(self.ledger, self.notifiers, self.settings, now, self.metrics, mark=mark)
+        def keep() -> bool:  # a long send step keeps its lease as it runs
+            return guard is None or guard.renew_if_long("send step")
+
+        sent = send_due(
+            self.ledger, self.notifiers, self.settings, now, self.metrics, mark=mark, keep=keep
+        )
         report.notified += sent.notified
         report.failed += sent.failed
         report.maybe_delivered += sent.maybe

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from sheetqueue.bot_actions.team import set_status
 from sheetqueue.config.clock import utc_now
+from sheetqueue.sheets.lease import Holder, LeaseHeld, SqliteLease
 from sheetqueue.sheets.model import Request, Status
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.lock import pass_lock
@@ -267,6 +270,43 @@ def test_a_hanging_webhook_gets_messages_at_once_outside_the_pass_lock(
     assert len(hanging.bodies) == 6
     assert hanging.lock_free_while_sending and all(hanging.lock_free_while_sending)
     assert all(rows[i].notified.endswith(" webhook maybe") for i in ids), rows[ids[0]].notified
+
+
+def test_a_send_step_longer_than_the_lease_keeps_it_as_it_goes(
+    tmp_path: Path, hanging: HangingReceiver
+) -> None:
+    """A receiver holds the message past the lease's life: the pass renews it, no one takes over."""
+    kit = _webhook_kit(tmp_path, hanging.url)
+    kit.worker.notifiers = [WebhookNotifier(hanging.url, timeout=10.0, clock=utc_now)]
+    kit.record(day(4), type="cancellation", order_id="ORD-SHIP", email="ana@example.com")
+    ttl = timedelta(seconds=2)
+    kit.worker.lease = SqliteLease(tmp_path / "queue.db", Holder("token-a", "host-a", 1), ttl)
+    other = SqliteLease(tmp_path / "queue.db", Holder("token-b", "host-b", 2), ttl)
+    start, began = day(4.1), time.monotonic()
+
+    def clock() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - began)
+
+    passing = threading.Thread(
+        target=lambda: tick(kit.worker, start, pass_lock(kit.settings), clock=clock)
+    )
+    passing.start()
+    try:
+        for _ in range(200):
+            if hanging.bodies:
+                break
+            time.sleep(0.05)
+        assert hanging.bodies, "the message never reached the receiver"
+        time.sleep(2 * ttl.total_seconds())  # the lease taken at the start has run out by now
+        with pytest.raises(LeaseHeld):
+            other.acquire(clock())
+    finally:
+        hanging.release.set()
+        passing.join(15)
+    rows = kit.rows()
+    kit.close()
+    assert len(hanging.bodies) == 1
+    assert next(iter(rows.values())).notified.endswith(" webhook maybe"), rows  # no answer came
 
 
 def test_messages_not_started_before_the_deadline_wait_for_the_next_step(
