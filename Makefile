@@ -45,8 +45,10 @@ demo: $(STAMP)
 	rm -rf demo-run && mkdir -p demo-run
 	cd demo-run && ../$(BIN)/sheetqueue demo
 
+# Two workers (pytest-xdist), each test file on one of them: every server a test starts
+# takes a free port, and each worker starts its own PostgreSQL and emulator.
 test: $(TEST_STAMP) postgres node
-	$(BIN)/pytest -m "not slow" --cov --cov-report=term
+	$(BIN)/pytest -m "not slow" -n 2 --dist loadfile --cov --cov-report=term
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(SOURCES)

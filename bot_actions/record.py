@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sheetqueue.config.errors import InputError
@@ -74,6 +73,8 @@ class NewRequest(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:

@@ -14,7 +14,7 @@ __all__ = ["JsonEndpoint", "json_endpoint", "served_in_thread"]
 
 
 @contextmanager
-def served_in_thread(server: ThreadingHTTPServer, poll_interval: float = 0.5) -> Iterator[str]:
+def served_in_thread(server: ThreadingHTTPServer, poll_interval: float = 0.05) -> Iterator[str]:
     """``server`` answering from a daemon thread; yields ``http://127.0.0.1:<port>``.
 
     At the end the server stops and its socket is closed.

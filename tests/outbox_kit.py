@@ -75,7 +75,7 @@ def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def start_serve(cli: SheetqueueCli, port: int, *args: str) -> subprocess.Popen[bytes]:

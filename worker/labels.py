@@ -34,14 +34,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
-
-import httpx
 
 from sheetqueue.config.errors import SheetqueueError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request, RequestType, Status
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ColumnLabels",
@@ -88,6 +89,8 @@ class WebhookLabels:
     """Asks the store's shipping automation for a label over HTTP."""
 
     def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        import httpx  # only a label webhook needs it
+
         self.url = url
         self._client = httpx.Client(timeout=_TIMEOUT_SECONDS, transport=transport)
 
@@ -98,6 +101,8 @@ class WebhookLabels:
             "type": request.type.strip().lower(),
             "email": request.email.strip(),
         }
+        import httpx
+
         key = f"{request.request_id.strip()}-label"
         try:
             answer = self._client.post(self.url, json=body, headers={"Idempotency-Key": key})

@@ -27,14 +27,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-
-import httpx
+from typing import TYPE_CHECKING
 
 from sheetqueue.config.clock import Clock
 from sheetqueue.config.errors import NotifyError
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.notify.base import MaybeDelivered, log_event, mask_url, skipped
 from sheetqueue.worker.notify.message import OutgoingMessage
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "sign", "verify_signature"]
 
@@ -130,6 +132,8 @@ class WebhookNotifier:
     def _request(
         self, method: str, *, content: bytes | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
+        import httpx  # loaded on the first send: a command that sends nothing never pays for it
+
         try:
             with httpx.Client(timeout=self.timeout, transport=self._transport) as client:
                 return client.request(method, self.url, content=content, headers=headers)

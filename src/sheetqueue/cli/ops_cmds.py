@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,14 +13,15 @@ from sheetqueue.cli.common import JsonDocFlag, ShopFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
 from sheetqueue.config.settings import Settings, load_settings
-from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
 from sheetqueue.preflight import check_settings
-from sheetqueue.sheets.gsheets_api import SignIn
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store
 from sheetqueue.shops import shop_settings
 from sheetqueue.worker.notify.factory import notifiers_from_settings
 from sheetqueue.worker.notify.template_check import template_problems
+
+if TYPE_CHECKING:
+    from sheetqueue.sheets.gsheets_api import SignIn
 
 
 @app.command()
@@ -31,6 +32,8 @@ def demo(
     ),
 ) -> None:
     """Play the whole loop offline on sample data: record, pass, queue, messages."""
+    from sheetqueue.demo.run import demo_settings, fresh_folder, run_demo
+
     try:
         if backend not in ("local", "gsheets"):
             raise InputError(f"backend: use local or gsheets, not {backend!r}")
@@ -186,6 +189,8 @@ def _check_label_column(settings: Settings, store: Store, report: _Checks) -> No
 
 def _sign_in(store: object) -> SignIn | None:
     """Who a Google Sheets store's calls act as (None for the local store)."""
+    from sheetqueue.sheets.gsheets_api import SignIn
+
     api = getattr(store, "api", None)
     sign_in = getattr(api, "sign_in", None)
     return sign_in if isinstance(sign_in, SignIn) else None

@@ -38,11 +38,12 @@ from sheetqueue.shops import ShopPasses, shops_from_settings
 from sheetqueue.worker.health import Readiness
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.scheduler import PassNow, run_scheduled
 from sheetqueue.worker.tick import Worker, tick
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from sheetqueue.worker.scheduler import PassNow
 
 log = structlog.get_logger("sheetqueue.serve")
 
@@ -101,6 +102,8 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the bot-facing HTTP API until SIGTERM/SIGINT (every shop's, with SHEETQUEUE_SHOPS)."""
+    from sheetqueue.worker.scheduler import PassNow
+
     configure_logging("INFO")
     try:
         settings = load_settings()
@@ -168,6 +171,8 @@ def _serve_shops(
     shops: Shops, host: str, port: int, listening: socket.socket, with_worker: bool
 ) -> None:
     """Serve every shop's API under /shops/<name>, with every shop's worker pass if asked."""
+    from sheetqueue.worker.scheduler import PassNow
+
     try:
         waker = PassNow(utc_now) if with_worker else None
         api = build_shops_api(shops, clock=utc_now, pass_now=waker.wake if waker else None)
@@ -191,6 +196,7 @@ def _run(
     import uvicorn
 
     from sheetqueue.bot_actions.api.http_limits import SWITCH_INTERVAL, server_config
+    from sheetqueue.worker.scheduler import run_scheduled
 
     stop = threading.Event()
     worker_thread: threading.Thread | None = None

@@ -16,7 +16,6 @@ from sheetqueue.config.settings import load_settings
 from sheetqueue.config.shops import Shops
 from sheetqueue.shops import ShopOutcome, ShopPasses, last_pass, open_counts, shops_from_settings
 from sheetqueue.shops import totals as add_up
-from sheetqueue.worker.scheduler import run_scheduled
 
 __all__ = ["shops_tick", "shops_worker"]
 
@@ -57,6 +56,8 @@ def _line(outcome: ShopOutcome) -> str:
 
 def shops_worker() -> bool:
     """``worker`` with a shops file: every shop each interval until SIGTERM; False without one."""
+    from sheetqueue.worker.scheduler import run_scheduled
+
     shops = _shops()
     if shops is None:
         return False

@@ -19,7 +19,6 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.worker.health import HealthServer, Readiness, watch_outbox
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.metrics import Metrics
-from sheetqueue.worker.scheduler import PassNow, run_scheduled
 from sheetqueue.worker.tick import PassReport, Worker
 from sheetqueue.worker.tick import tick as run_tick
 
@@ -126,6 +125,8 @@ def worker_command(
     ] = "127.0.0.1",
 ) -> None:
     """Run the scheduled worker until SIGINT/SIGTERM (the pass in flight finishes first)."""
+    from sheetqueue.worker.scheduler import PassNow, run_scheduled
+
     if shops_worker():
         return
     configure_logging("INFO")
