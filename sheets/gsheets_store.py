@@ -39,30 +39,19 @@ import structlog
 from sheetqueue.config.errors import ConfigError, StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_api import Refused, SheetsApi, open_client
-from sheetqueue.sheets.gsheets_header import (
-    METADATA_FIELDS,
-    HeaderProblem,
-    TabTags,
-    alert_requests,
-    check_tagged,
-    check_untagged,
-    find_queue_tab,
-    merged_rows,
-    read_tabs,
-    tag_requests,
-)
-from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab
+from sheetqueue.sheets.gsheets_header import TabTags, tag_requests
+from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
+from sheetqueue.sheets.gsheets_read import PREFETCH_SECONDS, SheetReader, last_row, table_end
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_summary import SummaryTab
-from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
+from sheetqueue.sheets.gsheets_tabs import Tabs
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
 from sheetqueue.sheets.model import LogEntry, Request, header_names
-from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
+from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
-from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
+from sheetqueue.sheets.sheet_cells import SheetCells
 from sheetqueue.sheets.store import (
     AddResult,
-    CellReader,
     CellUpdate,
     LandingUnknown,
     QueueRead,
@@ -75,7 +64,6 @@ __all__ = ["GsheetsStore"]
 
 log = structlog.get_logger("sheetqueue.gsheets")
 
-_PREFETCH_SECONDS = 10.0
 _LANDED_AT = re.compile(r"!([A-Z]+)(\d+)")
 
 
@@ -97,27 +85,28 @@ class GsheetsStore:
         mapping: OrderMapping | None = None,
     ) -> None:
         self.api = api
-        self._date_keys = (mapping or OrderMapping()).date_columns()  # read as dates
         self.names = header_names(aliases)
         self.on_alert = on_alert
         self.tab: TabTags | None = None
         self.merged: dict[int, str] = {}
-        self.requests_tab = requests_tab
         self.log_tab = log_tab
         self.tabs = Tabs(api, log_tab=log_tab, orders_tab=orders_tab)
         self._clock = clock
         self._layout: Layout | None = None
         self._data_width = 0
         self._prefetched: tuple[float, list[list[Any]]] | None = None
-        self._bounded = False  # the last read stopped at the worker's last tagged column
-        # With tab:Orders a pass needs the orders right after the queue: read both in
-        # one batchGet and keep the orders for the read_orders() that follows.
-        self._orders_configured = orders_with_queue
-        self._orders_with_queue = orders_with_queue
-        self._orders_read: tuple[float, list[list[Any]]] | None = None
-        self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
-        self.title = ""  # the spreadsheet's title, once read
         self.summary = SummaryTab(api, self.tabs, summary_tab)
+        self.reader = SheetReader(
+            api,
+            self.tabs,
+            self.summary,
+            requests_tab=requests_tab,
+            names=self.names,
+            date_keys=(mapping or OrderMapping()).date_columns(),
+            orders_with_queue=orders_with_queue,
+            clock=clock,
+            on_alert=on_alert,
+        )
 
     @classmethod
     def from_settings(
@@ -168,6 +157,25 @@ class GsheetsStore:
         """The header as last read or written (None before the first read)."""
         return self._layout
 
+    @property
+    def requests_tab(self) -> str:
+        """The queue's tab."""
+        return self.reader.requests_tab
+
+    @requests_tab.setter
+    def requests_tab(self, title: str) -> None:
+        self.reader.requests_tab = title
+
+    @property
+    def cells(self) -> SheetCells | None:
+        """The spreadsheet's locale and time zone (None until read)."""
+        return self.reader.cells
+
+    @property
+    def title(self) -> str:
+        """The spreadsheet's title ("" until read)."""
+        return self.reader.title
+
     # -- reading --------------------------------------------------------------
 
     def read_requests(self) -> list[StoredRequest]:
@@ -183,34 +191,7 @@ class GsheetsStore:
         if values is None:
             values = self._read_tab()
         layout = self._layout or Layout.from_header([])
-        columns = dict(layout.columns)
-        merged = self.merged
-        holds = layout.holds_request
-        first = columns.get("request_id", -1)
-        rows: list[list[Any]] = []
-        positions: list[int] = []
-        for number, row in enumerate(values, start=1):
-            if number == 1 or (merged and number in merged):
-                continue
-            value = row[first] if 0 <= first < len(row) else ""
-            if (type(value) is str and value.strip()) or holds(row):
-                rows.append(row)
-                positions.append(number)
-        reader, dates = self._reader(layout)
-        return QueueRead(rows, positions, columns, reader, dates)
-
-    def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:
-        """How a queue cell becomes text, and the date columns that reads the sheet's way."""
-        dates = frozenset(layout.columns[n] for n in QUEUE_DATE_FIELDS if n in layout.columns)
-        date_cell = self._sheet_cells().date_cell
-        tab = self.requests_tab
-
-        def read(number: int, index: int, value: Any) -> str:
-            if index in dates:
-                return date_cell(value, f"{tab}!{column_letters(index)}{number}")
-            return value if type(value) is str else cell_value(value)
-
-        return read, dates
+        return self.reader.queue_read(values, layout, self.merged)
 
     def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
         """Metadata, then values (as the API returned them); the header checked (or raise).
@@ -219,67 +200,13 @@ class GsheetsStore:
         """
         self._prefetched = None
         self._layout = None
-        if self.cells is None:
-            answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
-            self.cells = SheetCells.from_properties(answer)
-        else:
-            answer = self.api.metadata(METADATA_FIELDS)
-        self.title = str(answer.get("properties", {}).get("title", self.title))
-        tabs = read_tabs(answer)
-        self.summary.found(answer)
-        try:
-            tab = find_queue_tab(tabs, self.requests_tab)
-        except HeaderProblem as problem:
-            self._stop(next(t for t in tabs if t.title == problem.tab), problem)
-            raise
-        try:
-            values = self._read_queue_and_orders(tab, with_summary=summary)
-        except Refused as exc:
-            raise StoreError(
-                f"no tab {self.requests_tab!r} in the spreadsheet: run 'sheetqueue init-sheet' "
-                f"or set SHEETQUEUE_REQUESTS_TAB ({exc.text})"
-            ) from exc
-        try:
-            if tab.tagged:
-                layout = check_tagged(values, tab, self.names)
-            else:
-                layout = check_untagged(values, self.names, tab.title)
-        except HeaderProblem as problem:
-            self._stop(tab, problem)
-            raise
-        if tab.alert is not None:
-            self._post(tab, layout, None)
-        self.tab, self._layout = tab, layout
-        self._data_width = max(map(len, values), default=0)
-        self.merged = merged_rows(tab.merges, layout)
+        read = self.reader.read_tab(summary=summary)
+        self.tab, self._layout = read.tab, read.layout
+        self._data_width = read.width
+        self.merged = read.merged
         if self.merged:
             self._report_merges()
-        return values
-
-    def _stop(self, tab: TabTags, problem: HeaderProblem) -> None:
-        """Say it once: a log line and a metric every time, the note in the sheet once."""
-        log.error(
-            "sheet.stopped",
-            tab=problem.tab,
-            reason=problem.reason,
-            problem=problem.problem,
-            fix=problem.fix,
-        )
-        if self.on_alert is not None:
-            self.on_alert(problem.reason)
-        if tab.alert != str(problem):
-            self._post(tab, None, str(problem))
-
-    def _post(self, tab: TabTags, layout: Layout | None, text: str | None) -> None:
-        """The alert note on the Request ID header (A1 without one); None takes it down."""
-        where = tab.columns.get("request_id") or []
-        column = where[0] if len(where) == 1 else 0
-        if layout is not None:
-            column = layout.columns.get("request_id", column)
-        try:
-            self.api.structure(alert_requests(tab, column, text))
-        except StoreError as exc:  # the alert is a courtesy: the stop itself stands
-            log.warning("sheet.alert_not_posted", tab=tab.title, error=str(exc))
+        return read.values
 
     def _report_merges(self) -> None:
         ranges = sorted(set(self.merged.values()))
@@ -293,66 +220,9 @@ class GsheetsStore:
         if self.on_alert is not None:
             self.on_alert("merged_cells")
 
-    def _read_queue_and_orders(
-        self, tab: TabTags | None = None, *, with_summary: bool = False
-    ) -> list[list[Any]]:
-        """The queue's columns, the Orders tab and (a worker pass) the Summary tab: 1 call."""
-        queue = quote_tab(self.requests_tab)
-        ranges = _queue_ranges(queue, tab)
-        self._bounded = len(ranges) > 1
-        summary = self.summary.read_ranges() if with_summary else []  # same call, if the tab is
-        if self._orders_with_queue:
-            try:
-                blocks = self.api.batch_get(
-                    [*ranges, quote_tab(self.tabs.orders_tab), *summary], unformatted=True
-                )
-            except Refused:  # no Orders tab yet: read the queue alone until one is written
-                self._orders_with_queue = False
-            else:
-                orders = blocks.pop(len(ranges))
-                self._orders_read = (self._clock(), orders)
-                return self._split_summary(blocks, len(ranges), with_summary)
-        if summary or self._bounded:
-            blocks = self.api.batch_get([*ranges, *summary], unformatted=True)
-            return self._split_summary(blocks, len(ranges), with_summary)
-        if with_summary:
-            self.summary.read([])  # no tab (or none kept): nothing is known to be there
-        return self.api.get(queue, unformatted=True)
-
-    def _split_summary(
-        self, blocks: list[list[list[Any]]], queue_blocks: int, with_summary: bool
-    ) -> list[list[Any]]:
-        """The queue's rows from its blocks; the Summary tab's block (if read) kept as text."""
-        if with_summary:
-            seen = blocks[queue_blocks:]
-            self.summary.read([[[cell_text(c) for c in row] for row in b] for b in seen])
-        return _joined(blocks[:queue_blocks])
-
-    def _sheet_cells(self) -> SheetCells:
-        """The spreadsheet's locale and time zone (1 call, once, when no queue read had them)."""
-        if self.cells is None:
-            self.cells = SheetCells.from_properties(self.api.metadata(LOCALE_FIELDS))
-        return self.cells
-
-    def _texts(self, values: list[list[Any]], layout: Layout) -> list[list[Any]]:
-        """The queue's cells as text, once, where they enter (dates the sheet's way)."""
-        dates = [layout.columns[name] for name in QUEUE_DATE_FIELDS if name in layout.columns]
-        return list(self._sheet_cells().rows(values, dates, self.requests_tab))
-
-    def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
-        """The Orders tab's cells as text, once; the mapping's date columns read the sheet's way."""
-        return list(
-            self._sheet_cells().rows(values, self._order_dates(values), self.tabs.orders_tab)
-        )
-
-    def _order_dates(self, values: list[list[Any]]) -> frozenset[int]:
-        """The Orders tab's date columns: where the mapping's date field names head one."""
-        header = [str(cell) for cell in values[0]] if values else []
-        return frozenset(i for i, name in enumerate(header) if key_of(name) in self._date_keys)
-
     def _take_prefetched(self) -> list[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
-        if prefetched is None or self._clock() - prefetched[0] > _PREFETCH_SECONDS:
+        if prefetched is None or self._clock() - prefetched[0] > PREFETCH_SECONDS:
             return None
         return prefetched[1]
 
@@ -378,7 +248,7 @@ class GsheetsStore:
 
     def _add_columns(self, layout: Layout, missing: Sequence[str]) -> None:
         """Write ``missing`` headers right of every used column (never moving one)."""
-        if self._bounded:  # the read stopped at the worker's last column: look past it once
+        if self.reader.bounded:  # the read stopped at the worker's last column: look past it once
             values = self.api.get(quote_tab(self.requests_tab))
             self._data_width = max((len(row) for row in values), default=0)
         start = max(layout.width, self._data_width)
@@ -408,7 +278,7 @@ class GsheetsStore:
             values = self._read_tab()
             assert self._layout is not None
             layout = self._layout
-        values = self._texts(values, layout)
+        values = self.reader.texts(values, layout)
         by_id: dict[str, Request] = {}
         open_by_key: dict[tuple[str, str, str], Request] = {}
         for row in values[1:]:
@@ -431,8 +301,8 @@ class GsheetsStore:
             created.append(True)
         if new:
             sent.update(request.request_id for request in new if request.request_id)
-            answer = self._append([layout.row_of(r) for r in new], _last_row(values))
-            self._check_landing(answer, _table_end(values))
+            answer = self._append([layout.row_of(r) for r in new], last_row(values))
+            self._check_landing(answer, table_end(values))
         return AddResult(stored, created)
 
     def _append(self, rows: list[list[str]], last_row: int) -> dict[str, Any]:
@@ -550,7 +420,7 @@ class GsheetsStore:
                 raise
             blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
             log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
-        seen = check.read(blocks, self._sheet_cells())
+        seen = check.read(blocks, self.reader.sheet_cells())
         if not layout.holds_header(seen.header):
             log.warning("sheet.header_moved", tab=self.requests_tab)
             self._layout = None
@@ -602,10 +472,7 @@ class GsheetsStore:
         return self.tabs.read_log()
 
     def read_orders(self) -> list[dict[str, Any]]:
-        read, self._orders_read = self._orders_read, None
-        if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
-            return orders_from_values(self._order_texts(read[1]))
-        return orders_from_values(self._order_texts(self.tabs.read_order_values(unformatted=True)))
+        return self.reader.read_orders()
 
     def order_table(self) -> OrderTable:
         """The Orders tab as a table (read with the queue when it was, else 1 call).
@@ -613,21 +480,10 @@ class GsheetsStore:
         Its cells stay as read; a row is made text (dates the sheet's way) when
         an order is built from it.
         """
-        read, self._orders_read = self._orders_read, None
-        if read is not None and self._clock() - read[0] <= _PREFETCH_SECONDS:
-            values = read[1]
-        else:
-            values = self.tabs.read_order_values(unformatted=True)
-        cells, dates, tab = self._sheet_cells(), self._order_dates(values), self.tabs.orders_tab
-
-        def texts(index: int, row: Sequence[Any]) -> list[str]:
-            return cells.row(row, dates, index + 2, tab)
-
-        return OrderTable(values[0] if values else [], values[1:], texts)
+        return self.reader.order_table()
 
     def replace_orders(self, records: Sequence[Mapping[str, Any]]) -> int:
-        self._orders_read = None
-        self._orders_with_queue = self._orders_configured
+        self.reader.orders_replaced()
         return self.tabs.replace_orders(records)
 
     def close(self) -> None:
@@ -692,55 +548,6 @@ def _text_bytes(text: str) -> int:
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return len(text) + 3
     return len(json.dumps(text)) + 1
-
-
-def _queue_ranges(queue: str, tab: TabTags | None) -> list[str]:
-    """The ranges of the queue a pass reads: the whole tab, or the worker's columns only.
-
-    On a tab the worker tagged, the metadata says where each of its columns is
-    before any cell is read, so the read is row 1 whole (the header contract
-    checks every header cell) and, below it, columns A to the rightmost tagged
-    one: team columns right of it are not downloaded. Until every field the tab
-    remembers has its tag, the whole tab is read.
-    """
-    if tab is None or not tab.columns or tab.queue_fields is None:
-        return [queue]
-    if any(name not in tab.columns for name in tab.queue_fields):
-        return [queue]
-    last = max(index for where in tab.columns.values() for index in where)
-    return [f"{queue}!1:1", f"{queue}!A2:{column_letters(last)}"]
-
-
-def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:
-    """Row 1 and the rows below it (read as two ranges) as one table, as a whole-tab read gives."""
-    if len(blocks) == 1:
-        return blocks[0]
-    header, body = blocks
-    if not body:
-        return header
-    return [header[0] if header else [], *body]
-
-
-def _last_row(values: Sequence[Sequence[Any]]) -> int:
-    """The sheet row of the last row whose first cell is filled (1, the header, when none).
-
-    An append anchored there starts in column A (a table found from a blank
-    first cell would start further right) and lands after the rows below it
-    that join its table, such as rows the team typed without a Request ID.
-    """
-    for index in range(len(values) - 1, 0, -1):
-        row = values[index]
-        if row and str(row[0]).strip():
-            return index + 1
-    return 1
-
-
-def _table_end(values: Sequence[Sequence[Any]]) -> int:
-    """The row after the table that holds :func:`_last_row` (where an append lands)."""
-    end = _last_row(values)
-    while end < len(values) and any(str(cell).strip() for cell in values[end]):
-        end += 1
-    return end + 1
 
 
 def _check_columns(layout: Layout, values: Mapping[str, str], tab: str) -> None:

@@ -18,7 +18,7 @@ from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
 from sheetqueue.sheets.store import CellUpdate, UpdateResult
 from sheetqueue.sheets.testing.emulator import emulator_client
-from sheetqueue.worker import tick as tick_module
+from sheetqueue.worker import adoption
 from sheetqueue.worker.tick import PassReport, Worker
 from tests.smtp_server import SmtpServer
 from tests.store_backends import gsheets_settings, no_sleep_backoff, shared_emulator
@@ -58,7 +58,7 @@ class Sheet:
 @pytest.fixture
 def sheet(tmp_path: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sheet]:
     """30 requests (6 Pending) against 30 orders; adoption parts of 7 rows."""
-    monkeypatch.setattr(tick_module, "ADOPT_PART_ROWS", 7)
+    monkeypatch.setattr(adoption, "ADOPT_PART_ROWS", 7)
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
