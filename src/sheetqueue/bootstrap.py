@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from sheetqueue.bot_actions.lookup_guard import LookupGuard
     from sheetqueue.sheets.gsheets_api import SheetsApi
+    from sheetqueue.sheets.gsheets_retry import Backoff
     from sheetqueue.sheets.pg_state import PgState
     from sheetqueue.sheets.state_db import StateDb
 
@@ -74,23 +75,14 @@ def open_store(
     sharing one account's per-minute quota).
     """
     if settings.backend == "gsheets":
-        from sheetqueue.sheets.gsheets_retry import Backoff
         from sheetqueue.sheets.gsheets_store import GsheetsStore  # gspread only when used
 
         hook = _both(quota, metrics.sheets_hook() if metrics is not None else None)
         alert = None
         if metrics is not None:
             alert = lambda reason: metrics.inc("sheetqueue_sheet_alerts_total", reason=reason)  # noqa: E731
-        if read_timeout is None:
-            store = GsheetsStore.from_settings(settings, on_call=hook, on_alert=alert)
-        else:
-            timeout = min(settings.sheets_timeout_seconds, read_timeout)
-            store = GsheetsStore.from_settings(
-                settings.model_copy(update={"sheets_timeout_seconds": timeout}),
-                backoff=Backoff(max_tries=1),
-                on_call=hook,
-                on_alert=alert,
-            )
+        quick, backoff = _tried_once_within(settings, read_timeout)
+        store = GsheetsStore.from_settings(quick, backoff=backoff, on_call=hook, on_alert=alert)
         if metrics is not None:
             store.api.on_throttled = metrics.throttled_hook()
         return store
@@ -212,6 +204,21 @@ def build_api(
 ARCHIVE_SETTING = "SHEETQUEUE_ARCHIVE_SPREADSHEET_ID"
 
 
+def _tried_once_within(
+    settings: Settings, timeout: float | None
+) -> tuple[Settings, Backoff | None]:
+    """Settings and backoff for Sheets calls that each time out within ``timeout``, tried once.
+
+    ``None``: the settings' own timeout and the usual retries.
+    """
+    if timeout is None:
+        return settings, None
+    from sheetqueue.sheets.gsheets_retry import Backoff
+
+    quick = min(settings.sheets_timeout_seconds, timeout)
+    return settings.model_copy(update={"sheets_timeout_seconds": quick}), Backoff(max_tries=1)
+
+
 def open_archive_api(
     settings: Settings,
     *,
@@ -233,13 +240,8 @@ def open_archive_api(
             "(the local store archives into its own file)"
         )
     from sheetqueue.sheets.gsheets_api import SheetsApi, open_client
-    from sheetqueue.sheets.gsheets_retry import Backoff
 
-    backoff = None
-    if timeout is not None:
-        timeout = min(settings.sheets_timeout_seconds, timeout)
-        settings = settings.model_copy(update={"sheets_timeout_seconds": timeout})
-        backoff = Backoff(max_tries=1)
+    settings, backoff = _tried_once_within(settings, timeout)
     client, sign_in = open_client(settings)
     return SheetsApi(
         client,
