@@ -21,9 +21,13 @@ nothing to write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import compress
+from itertools import count as count_from
 
 from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.sheets.store import (
@@ -38,10 +42,11 @@ from sheetqueue.worker.notified import parse
 
 __all__ = [
     "LISTED",
+    "SummaryColumns",
     "SummaryRow",
     "build_summary",
+    "columns_after",
     "render_grid",
-    "rows_after",
     "stage_summary",
     "summary_changed",
 ]
@@ -50,6 +55,8 @@ LISTED = 10
 """At most this many requests are listed under the overdue and undelivered counts."""
 UPDATED = "Updated"
 _OTHER = "(other word)"
+_TOLD_OF_FAILURE = re.compile(r"not sent|maybe|gave up")
+"""A ``Notified`` cell without these words has no undelivered notice (:func:`_undelivered`)."""
 
 
 @dataclass(frozen=True)
@@ -64,42 +71,83 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
+class SummaryColumns:
+    """The queue as the summary reads it: one sequence of text cells per field.
+
+    Row ``i`` is the ``i``-th cell of each. The Timestamp is asked for by row
+    (``timestamp_of(i)``) and only for open rows, so a pass never converts the
+    dates of its closed history.
+    """
+
+    request_id: Sequence[str]
+    type: Sequence[str]
+    status: Sequence[str]
+    notified: Sequence[str]
+    timestamp_of: Callable[[int], str]
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[SummaryRow]) -> SummaryColumns:
+        """The columns of ``rows`` given one by one."""
+        rows = list(rows)
+        stamps = [row.timestamp for row in rows]
+        return cls(
+            request_id=[row.request_id for row in rows],
+            type=[row.type for row in rows],
+            status=[row.status for row in rows],
+            notified=[row.notified for row in rows],
+            timestamp_of=stamps.__getitem__,
+        )
+
+
+@dataclass(frozen=True)
 class _Open:
-    row: SummaryRow
+    request_id: str
+    type: str
     since: datetime
 
 
 def build_summary(
-    rows: Iterable[SummaryRow],
+    columns: SummaryColumns,
     now: datetime,
     *,
     review_after_days: int,
     zone: tzinfo = UTC,
 ) -> list[list[str]]:
-    """The Summary tab's table at ``now``: rows of at most :data:`SUMMARY_COLUMNS` text cells."""
-    rows = list(rows)
+    """The Summary tab's table at ``now``: rows of at most :data:`SUMMARY_COLUMNS` text cells.
+
+    Counting goes over the columns (each distinct status and type word read
+    once); only open rows and ``Notified`` cells that tell of a failure are
+    looked at one by one.
+    """
+    statuses = columns.status
+    status_of = {word: Status.parse(word) for word in set(statuses)}
+    open_word = {word: status is None or not status.is_closed for word, status in status_of.items()}
     by_status: dict[str, int] = {status.value: 0 for status in Status}
+    for word, count in Counter(statuses).items():
+        status = status_of[word]
+        name = status.value if status is not None else _OTHER
+        by_status[name] = by_status.get(name, 0) + count
     by_type: dict[str, list[int]] = {kind.value: [0, 0] for kind in RequestType}
+    for (type_word, word), count in Counter(zip(columns.type, statuses, strict=True)).items():
+        kind = RequestType.parse(type_word)
+        counts = by_type.setdefault(kind.value if kind is not None else _OTHER, [0, 0])
+        counts[0] += count
+        counts[1] += count if open_word[word] else 0
     open_rows: list[_Open] = []
     undated = 0
-    undelivered: list[list[str]] = []
-    for row in rows:
-        status = Status.parse(row.status)
-        word = status.value if status is not None else _OTHER
-        by_status[word] = by_status.get(word, 0) + 1
-        is_open = status is None or not status.is_closed
-        kind = RequestType.parse(row.type)
-        counts = by_type.setdefault(kind.value if kind is not None else _OTHER, [0, 0])
-        counts[0] += 1
-        counts[1] += int(is_open)
-        if is_open:
-            since = parse_time(row.timestamp, zone)
-            if since is None:
-                undated += 1
-            else:
-                open_rows.append(_Open(row, since))
-        undelivered += _undelivered(row)
-    open_rows.sort(key=lambda item: (item.since, item.row.request_id))
+    for index in compress(count_from(), map(open_word.__getitem__, statuses)):
+        since = parse_time(columns.timestamp_of(index), zone)
+        if since is None:
+            undated += 1
+        else:
+            open_rows.append(_Open(columns.request_id[index], columns.type[index], since))
+    undelivered = [
+        line
+        for request_id, cell in zip(columns.request_id, columns.notified, strict=True)
+        if cell and _TOLD_OF_FAILURE.search(cell)
+        for line in _undelivered(request_id, cell)
+    ]
+    open_rows.sort(key=lambda item: (item.since, item.request_id))
     deadline = timedelta(days=review_after_days)
     overdue = [item for item in open_rows if now - item.since >= deadline]
 
@@ -109,7 +157,7 @@ def build_summary(
         [],
         ["Status", "Requests"],
         *([name, str(count)] for name, count in by_status.items()),
-        ["Total", str(len(rows))],
+        ["Total", str(len(statuses))],
         [],
         ["Type", "Requests", "Open"],
         *([name, str(total), str(opened)] for name, (total, opened) in by_type.items()),
@@ -160,11 +208,10 @@ def _content(table: Sequence[Sequence[object]]) -> list[list[str]]:
 
 
 def _listed(item: _Open, now: datetime) -> list[str]:
-    row = item.row
-    kind = RequestType.parse(row.type)
+    kind = RequestType.parse(item.type)
     return [
-        row.request_id.strip() or "(no ID yet)",
-        kind.value if kind is not None else row.type.strip(),
+        item.request_id.strip() or "(no ID yet)",
+        kind.value if kind is not None else item.type.strip(),
         format_time(item.since),
         _age(now - item.since),
     ]
@@ -180,13 +227,11 @@ def _days(days: int) -> str:
     return f"{days} day" if days == 1 else f"{days} days"
 
 
-def _undelivered(row: SummaryRow) -> list[list[str]]:
+def _undelivered(request_id: str, notified: str) -> list[list[str]]:
     """One line per notice of the row that did not surely reach the shopper."""
-    if not row.notified.strip():
-        return []
     found = []
-    request_id = row.request_id.strip()
-    for entry in parse(row.notified).entries:
+    request_id = request_id.strip()
+    for entry in parse(notified).entries:
         if entry.kind == "not_sent":
             what = "gave up" if entry.reason.startswith("gave up") else entry.reason
             found.append([request_id, entry.status, f"not sent: {what}"])
@@ -200,29 +245,29 @@ def _undelivered(row: SummaryRow) -> list[list[str]]:
     return found
 
 
-def rows_after(
+def columns_after(
     rows: Sequence[StoredRequest], planned: Mapping[int, Mapping[str, str]]
-) -> Iterator[SummaryRow]:
-    """The summary's view of each row as the pass's write leaves it (``planned``: by position).
+) -> SummaryColumns:
+    """The summary's columns as the pass's write leaves the rows (``planned``: by position).
 
     The cells are read column by column (a pass's :class:`QueueRead` keeps
-    them as read), so no row becomes a :class:`StoredRequest` for the summary.
+    them as read), so no row becomes a :class:`StoredRequest` for the summary
+    but the open ones, for their Timestamp.
     """
     read = rows if isinstance(rows, QueueRead) else QueueRead.of(rows)
-    columns = [read.texts(name) for name in ("request_id", "type", "status", "timestamp")]
-    notified = read.texts("notified")
-    empty: Mapping[str, str] = {}
-    for position, request_id, kind, status, stamp, cell in zip(
-        read.positions, *columns, notified, strict=True
-    ):
-        values = planned.get(position, empty)
-        yield SummaryRow(
-            request_id=values.get("request_id") or request_id,
-            type=kind,
-            status=values.get("status", status),
-            timestamp=stamp,
-            notified=values.get("notified", cell),
-        )
+    fields = {name: read.texts(name) for name in ("request_id", "type", "status", "notified")}
+    changed = {position: values for position, values in planned.items() if values}
+    if changed:
+        fields = {name: list(cells) for name, cells in fields.items()}
+        for index, position in enumerate(read.positions):
+            values = changed.get(position)
+            if values is None:
+                continue
+            for name, cells in fields.items():
+                new = values.get(name)
+                if new is not None and (new or name != "request_id"):
+                    cells[index] = new
+    return SummaryColumns(**fields, timestamp_of=lambda index: read[index].text("timestamp"))
 
 
 def stage_summary(
@@ -241,7 +286,7 @@ def stage_summary(
     if not isinstance(store, SummaryStore):
         return None
     table = build_summary(
-        rows_after(rows, planned), now, review_after_days=review_after_days, zone=zone
+        columns_after(rows, planned), now, review_after_days=review_after_days, zone=zone
     )
     if not summary_changed(table, store.summary_seen()):
         return None

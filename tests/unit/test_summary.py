@@ -8,10 +8,11 @@ from sheetqueue.config.clock import utc_now
 from sheetqueue.sheets.store import SUMMARY_COLUMNS, SUMMARY_ROWS, RowRef, StoredRequest
 from sheetqueue.worker.summary import (
     LISTED,
+    SummaryColumns,
     SummaryRow,
     build_summary,
+    columns_after,
     render_grid,
-    rows_after,
     summary_changed,
 )
 
@@ -27,6 +28,13 @@ def row(
     notified: str = "",
 ) -> SummaryRow:
     return SummaryRow(request_id, kind, status, created, notified)
+
+
+def summary(rows: list[SummaryRow], *, review_after_days: int) -> list[list[str]]:
+    """The table for ``rows`` at the (frozen) time now."""
+    return build_summary(
+        SummaryColumns.of_rows(rows), utc_now(), review_after_days=review_after_days
+    )
 
 
 def section(table: list[list[str]], title: str) -> dict[str, list[str]]:
@@ -53,7 +61,7 @@ def test_counts_by_status_and_type_with_every_status_listed() -> None:
         row("R3", "Needs Review", kind="Address-Change"),
         row("R4", "Parked", kind="gift wrap"),
     ]
-    table = build_summary(rows, utc_now(), review_after_days=2)
+    table = summary(rows, review_after_days=2)
     statuses = section(table, "Status")
     assert statuses["Pending"] == ["1"] and statuses["Done"] == ["1"]
     assert statuses["Eligible"] == ["0"] and statuses["(other word)"] == ["1"]
@@ -75,9 +83,9 @@ def test_the_oldest_open_request_with_its_age_in_whole_days() -> None:
         row("OLD", "Eligible", kind="return", created="2026-11-19T10:00:00Z"),
         row("CLOSED", "Rejected", created="2026-11-01T10:00:00Z"),
     ]
-    table = build_summary(rows, utc_now(), review_after_days=5)
+    table = summary(rows, review_after_days=5)
     assert value(table, "Oldest open") == ["OLD", "return", "2026-11-19T10:00:00Z", "3 days"]
-    fresh = build_summary([rows[0]], utc_now(), review_after_days=5)
+    fresh = summary([rows[0]], review_after_days=5)
     assert value(fresh, "Oldest open")[-1] == "under a day"
 
 
@@ -91,11 +99,11 @@ def test_requests_open_past_the_review_deadline_are_counted_and_listed_oldest_fi
         row("D", "Done", created="2026-11-01T11:00:00Z"),
         row("E", created="yesterday-ish"),
     ]
-    table = build_summary(rows, utc_now(), review_after_days=2)
+    table = summary(rows, review_after_days=2)
     start = table.index(["Open over 2 days", "2"])
     assert [cells[1] for cells in table[start + 1 : start + 3]] == ["B", "A"]
     assert value(table, "No readable Timestamp") == ["1"]
-    assert ["Open over 1 day", "3"] in build_summary(rows, utc_now(), review_after_days=1)
+    assert ["Open over 1 day", "3"] in summary(rows, review_after_days=1)
 
 
 @freeze_time(NOW)
@@ -109,7 +117,7 @@ def test_notices_given_up_unsendable_or_only_maybe_delivered_are_listed() -> Non
         row("P", "Done", notified="Done owed 2026-11-22T09:30:00Z"),
         row("T", "Done", notified="Done 2026-11-22T09:30:00Z email"),
     ]
-    table = build_summary(rows, utc_now(), review_after_days=2)
+    table = summary(rows, review_after_days=2)
     assert value(table, "Notices not delivered") == ["3"]
     start = table.index(["Notices not delivered", "3"]) + 2
     assert table[start : start + 3] == [
@@ -123,11 +131,11 @@ def test_a_quiet_hour_changes_nothing_and_a_new_day_of_age_does() -> None:
     """Only the Updated row moves with the clock until an age crosses a whole day."""
     rows = [row("R1", created="2026-11-21T13:00:00Z")]
     with freeze_time(NOW):
-        first = build_summary(rows, utc_now(), review_after_days=3)
+        first = summary(rows, review_after_days=3)
     with freeze_time("2026-11-22T12:59:00Z"):
-        later = build_summary(rows, utc_now(), review_after_days=3)
+        later = summary(rows, review_after_days=3)
     with freeze_time("2026-11-22T13:00:00Z"):
-        next_day = build_summary(rows, utc_now(), review_after_days=3)
+        next_day = summary(rows, review_after_days=3)
     assert later != first and not summary_changed(later, first)
     assert summary_changed(next_day, first)
     assert value(next_day, "Oldest open")[-1] == "1 day"
@@ -136,7 +144,7 @@ def test_a_quiet_hour_changes_nothing_and_a_new_day_of_age_does() -> None:
 @freeze_time(NOW)
 def test_changed_ignores_what_the_api_leaves_out_and_unknown_is_changed() -> None:
     """Trailing blank cells and rows do not count; a tab never read counts as changed."""
-    table = build_summary([row("R1")], utc_now(), review_after_days=2)
+    table = summary([row("R1")], review_after_days=2)
     as_read = [list(cells) for cells in table] + [["", ""], []]
     as_read[3] = [*as_read[3], ""]
     assert not summary_changed(table, as_read)
@@ -151,13 +159,13 @@ def test_long_lists_are_cut_and_the_table_fits_its_block() -> None:
     """At most LISTED rows are listed, then a count of the rest; never past the tab's block."""
     rows = [row(f"R{i:02}", created="2026-11-01T00:00:00Z") for i in range(LISTED + 5)]
     rows += [row(f"G{i}", "Done", notified="Done not sent (gave up)") for i in range(30)]
-    table = build_summary(rows, utc_now(), review_after_days=2)
+    table = summary(rows, review_after_days=2)
     assert ["", "and 5 more"] in table and ["", "and 20 more"] in table
     assert len(table) <= SUMMARY_ROWS and all(len(cells) <= SUMMARY_COLUMNS for cells in table)
 
 
 @freeze_time(NOW)
-def test_rows_after_takes_the_pass_s_planned_cells_over_the_read_ones() -> None:
+def test_columns_after_takes_the_pass_s_planned_cells_over_the_read_ones() -> None:
     """The summary counts a row in the status the pass's write gives it."""
     columns = {"request_id": 0, "type": 1, "status": 2, "timestamp": 3, "notified": 4}
     stored = [
@@ -165,9 +173,12 @@ def test_rows_after_takes_the_pass_s_planned_cells_over_the_read_ones() -> None:
         StoredRequest(None, RowRef(3), cells=["R3", "return", "Done", NOW, ""], columns=columns),
     ]
     planned = {2: {"request_id": "R2", "status": "Eligible", "notified": "seen Pending " + NOW}}
-    after = list(rows_after(stored, planned))
-    assert [(r.request_id, r.status) for r in after] == [("R2", "Eligible"), ("R3", "Done")]
-    assert after[0].notified.startswith("seen")
+    after = columns_after(stored, planned)
+    assert list(zip(after.request_id, after.status, strict=True)) == [
+        ("R2", "Eligible"),
+        ("R3", "Done"),
+    ]
+    assert after.notified[0].startswith("seen") and after.timestamp_of(1) == NOW
 
 
 def test_render_grid_prints_letters_row_numbers_and_aligned_cells() -> None:
@@ -179,3 +190,22 @@ def test_render_grid_prints_letters_row_numbers_and_aligned_cells() -> None:
         "1 | Status  | Requests",
         "2 | Pending | 3",
     ]
+
+
+@freeze_time(NOW)
+def test_only_open_rows_have_their_timestamp_read() -> None:
+    """Closed history is counted from its status alone: its Timestamp cell is never read."""
+    rows = [row("OPEN"), row("DONE", "Done"), row("GONE", "Rejected", created="not a time")]
+    asked: list[int] = []
+    base = SummaryColumns.of_rows(rows)
+
+    def stamp(index: int) -> str:
+        asked.append(index)
+        return base.timestamp_of(index)
+
+    columns = SummaryColumns(
+        base.request_id, base.type, base.status, base.notified, timestamp_of=stamp
+    )
+    table = build_summary(columns, utc_now(), review_after_days=2)
+    assert asked == [0]
+    assert value(table, "Oldest open")[0] == "OPEN"

@@ -9,7 +9,7 @@ from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import JsonFlag, ShopFlag, console, settings_and_store
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import SheetqueueError
-from sheetqueue.worker.summary import build_summary, rows_after
+from sheetqueue.worker.summary import build_summary, columns_after
 
 
 @app.command("summary")
@@ -19,7 +19,7 @@ def summary_command(as_json: JsonFlag = False, shop: ShopFlag = None) -> None:
         with settings_and_store(shop) as (settings, store):
             rows = store.read_requests()
             table = build_summary(
-                rows_after(rows, {}),
+                columns_after(rows, {}),
                 utc_now(),
                 review_after_days=settings.review_after_days,
                 zone=settings.zone,
