@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -24,13 +24,7 @@ from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_
 from sheetqueue.sheets.sheet_cells import cell_value
 from sheetqueue.sheets.store import Store
 
-__all__ = [
-    "FileOrderSource",
-    "ParsedOrders",
-    "RecordsOrderSource",
-    "TabOrderSource",
-    "open_order_source",
-]
+__all__ = ["FileOrderSource", "RecordsOrderSource", "TabOrderSource", "open_order_source"]
 
 log = structlog.get_logger("sheetqueue.orders")
 
@@ -65,37 +59,6 @@ class FileOrderSource(RecordsOrderSource):
         super().__init__(orders)
 
 
-class ParsedOrders:
-    """Orders parsed from rows of the Orders tab, kept from one pass to the next.
-
-    Every pass re-checks its open requests against their orders. When an
-    order's row reads exactly as it did (the same header, the same cells), the
-    order parsed from it then is the order now (an :class:`Order` is
-    immutable), so it is not validated again. At most ``size`` rows are kept;
-    the oldest kept goes first. A row that is not a valid order is never kept:
-    it is refused (and warned about) each time, as without this memory.
-    """
-
-    def __init__(self, size: int = 20_000) -> None:
-        self._size = size
-        self._kept: dict[Hashable, Order] = {}
-
-    def parse(self, record: Mapping[str, Any], read: Callable[[Mapping[str, Any]], Order]) -> Order:
-        """The order ``record`` holds: the one kept for the same cells, else ``read(record)``."""
-        key: Hashable = tuple(record.items())
-        try:
-            order = self._kept.get(key)
-        except TypeError:  # nested values (a JSON record's items): compared as written
-            key = repr(key)
-            order = self._kept.get(key)
-        if order is None:
-            order = read(record)
-            if len(self._kept) >= self._size:
-                del self._kept[next(iter(self._kept))]
-            self._kept[key] = order
-        return order
-
-
 class TabOrderSource:
     """``tab:Orders``: the store's Orders tab, read once on first use.
 
@@ -108,12 +71,7 @@ class TabOrderSource:
     """
 
     def __init__(
-        self,
-        store: Store,
-        zone: Any,
-        mapping: OrderMapping | None = None,
-        locale: str = "",
-        parsed: ParsedOrders | None = None,
+        self, store: Store, zone: Any, mapping: OrderMapping | None = None, locale: str = ""
     ) -> None:
         self._store = store
         self._zone = zone
@@ -123,7 +81,6 @@ class TabOrderSource:
         self._locale = "" if isinstance(store, _Tabular) else locale
         self._rows: Callable[[str], list[Mapping[str, Any]]] | None = None
         self._parsed: dict[str, Order | None] = {}
-        self._kept = parsed or ParsedOrders(size=0)
 
     def get(self, order_id: str, email: str) -> Order | None:
         if self._rows is None:
@@ -134,18 +91,19 @@ class TabOrderSource:
         order = None
         for record in reversed(self._rows(key)):  # the last valid row wins
             try:
-                order = self._kept.parse(record, self._order)
+                order = order_from_record(
+                    record,
+                    self._zone,
+                    self._mapping,
+                    locale=self._locale,
+                    review_dates=bool(self._locale),
+                )
             except InputError as exc:
                 log.warning("orders.invalid_row", problem=str(exc))
                 continue
             break
         self._parsed[key] = order
         return order
-
-    def _order(self, record: Mapping[str, Any]) -> Order:
-        return order_from_record(
-            record, self._zone, self._mapping, locale=self._locale, review_dates=bool(self._locale)
-        )
 
     def _number_keys(self) -> tuple[str, ...]:
         """The names the order number may stand under, as matched (the mapping's first)."""
@@ -219,13 +177,8 @@ def _record_number(record: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     return ""
 
 
-def open_order_source(
-    settings: Settings, store: Store, parsed: ParsedOrders | None = None
-) -> OrderSource:
-    """The order data ``SHEETQUEUE_ORDERS`` names; open a fresh one per pass.
-
-    ``parsed``: the Orders tab's rows parsed by earlier passes (a worker keeps one).
-    """
+def open_order_source(settings: Settings, store: Store) -> OrderSource:
+    """The order data ``SHEETQUEUE_ORDERS`` names; open a fresh one per pass."""
     where = settings.orders
     mapping = mapping_of(settings)
     if where.startswith("file:"):
@@ -243,7 +196,7 @@ def open_order_source(
             mapping=mapping,
             locale=settings.locale,
         )
-    return TabOrderSource(store, settings.zone, mapping, settings.locale, parsed)
+    return TabOrderSource(store, settings.zone, mapping, settings.locale)
 
 
 def _key(order_id: str) -> str:

@@ -17,7 +17,7 @@ from sheetqueue.config.settings import Settings
 from sheetqueue.config.shops import Shops
 from sheetqueue.sheets.archive_shelf import ArchiveShelf
 from sheetqueue.sheets.lease import PassLease, SqliteLease, holder_for_state, lease_ttl
-from sheetqueue.sheets.order_sources import ParsedOrders, open_order_source
+from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.outbox import open_outbox
 from sheetqueue.sheets.store import Store
 from sheetqueue.sheets.team_events import TeamEvents
@@ -129,10 +129,9 @@ def build_worker(
     settings: Settings, store: Store, metrics: Metrics | None = None, *, clock: Clock = utc_now
 ) -> Worker:
     """The worker with the real ledger, order source, notifiers and the outbox it drains."""
-    parsed = ParsedOrders()  # the Orders tab's rows parsed by earlier passes
     return Worker(
         store=store,
-        order_source=lambda: open_order_source(settings, store, parsed),
+        order_source=lambda: open_order_source(settings, store),
         notifiers=with_team_alerts(notifiers_from_settings(settings, clock=clock), settings),
         ledger=Ledger(settings.state_path, db=_state_db(settings, "ledger")),
         settings=settings,
