@@ -50,6 +50,7 @@ from sheetqueue.sheets.store import (
 from sheetqueue.sheets.team_events import TeamEvents
 from sheetqueue.sheets.times import format_time
 from sheetqueue.worker.adoption import ADOPTED_NOTE, Adopting
+from sheetqueue.worker.collector import collector_paused
 from sheetqueue.worker.eligibility import Decision, decide
 from sheetqueue.worker.inflight import LeaseGuard, mark_sending
 from sheetqueue.worker.labels import (
@@ -140,6 +141,7 @@ class Worker(NoticeOwing):
         self.send(now, report)
         return report
 
+    @collector_paused()
     def record_pass(
         self, now: datetime, *, adopt_only: bool = False, dry_run: bool = False
     ) -> PassReport:
