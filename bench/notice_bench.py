@@ -64,7 +64,7 @@ def _render_and_record(folder: Path, count: int) -> float:
         for n in notices
     ]
     ledger.stage(messages, NOW)
-    ledger.confirm([(m.request_id, m.status.value) for m in messages], now=NOW)
+    ledger.settle([(m.request_id, m.status.value) for m in messages], now=NOW, drop=False)
     ledger.drop_staged()
     spent = time.process_time() - start
     ledger.close()
@@ -75,7 +75,7 @@ def _owed(folder: Path, count: int) -> tuple[Ledger, list[OutgoingMessage]]:
     ledger = Ledger(folder / "send.db")
     templates = Templates()
     messages = [build_message(n, templates=templates) for n in _notices(count)]
-    ledger.confirm([], messages, now=NOW)
+    ledger.settle([], messages, now=NOW, drop=False)
     return ledger, messages
 
 
