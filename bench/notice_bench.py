@@ -23,8 +23,8 @@ from typing import Any
 
 from bench.workload import NOW
 from sheetqueue.config.clock import utc_now
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
