@@ -23,8 +23,8 @@ from typing import Any
 
 from bench.workload import NOW
 from sheetqueue.config.clock import utc_now
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
@@ -64,7 +64,7 @@ def _render_and_record(folder: Path, count: int) -> float:
         for n in notices
     ]
     ledger.stage(messages, NOW)
-    ledger.confirm([(m.request_id, m.status.value) for m in messages], now=NOW)
+    ledger.settle([(m.request_id, m.status.value) for m in messages], now=NOW, drop=False)
     ledger.drop_staged()
     spent = time.process_time() - start
     ledger.close()
@@ -75,7 +75,7 @@ def _owed(folder: Path, count: int) -> tuple[Ledger, list[OutgoingMessage]]:
     ledger = Ledger(folder / "send.db")
     templates = Templates()
     messages = [build_message(n, templates=templates) for n in _notices(count)]
-    ledger.confirm([], messages, now=NOW)
+    ledger.settle([], messages, now=NOW, drop=False)
     return ledger, messages
 
 

@@ -34,8 +34,8 @@ import httpx
 
 from bench.workload import NOW, orders, requests
 from sheetqueue.bootstrap import build_worker, open_store
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import load_settings
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")

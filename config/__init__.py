@@ -11,8 +11,9 @@ from sheetqueue.config.errors import (
     SheetqueueError,
     StoreError,
 )
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.policy import Policy
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.settings import Settings
 
 __all__ = [
     "ConfigError",

@@ -1,45 +1,35 @@
 """One typed settings object, built once at the entry point and passed down.
 
 Sources, strongest first: ``SHEETQUEUE_*`` environment variables, then the TOML
-file (``SHEETQUEUE_CONFIG``, or ``./sheetqueue.toml`` when present), then the
-defaults below. Nothing here runs at import time.
+file (``SHEETQUEUE_CONFIG``, or ``./sheetqueue.toml`` when present: see
+:mod:`~sheetqueue.config.settings_sources`), then the defaults below. Entry
+points build them with :func:`~sheetqueue.config.loading.load_settings`. Nothing
+here runs at import time.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    SettingsError,
-    TomlConfigSettingsSource,
 )
 
 from sheetqueue.config.date_locales import locale_name
 from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.logs import LEVELS
 from sheetqueue.config.policy import Policy
+from sheetqueue.config.settings_sources import ENV_PREFIX, TomlSource, config_file
 from sheetqueue.config.sign_in import spreadsheet_key
 
-__all__ = ["NOTIFIER_SCHEMES", "Settings", "known_variables", "load_settings"]
+__all__ = ["NOTIFIER_SCHEMES", "Settings", "SheetSettings"]
 
 _LINK_KEYS = (
     "cancellation",
@@ -52,8 +42,7 @@ _LINK_KEYS = (
     "default",
 )
 
-ENV_PREFIX = "SHEETQUEUE_"
-DEFAULT_CONFIG_FILE = "sheetqueue.toml"
+_WEB_SCHEMES = ("http://", "https://")
 NOTIFIER_SCHEMES = (
     "smtp://",
     "smtp+starttls://",
@@ -220,7 +209,7 @@ class Settings(BaseSettings):
         for key, url in value.items():
             if key not in _LINK_KEYS:
                 raise ValueError(f"{key!r} is not a request type; use {', '.join(_LINK_KEYS)}")
-            if not url.strip().startswith(("https://", "http://")):
+            if not url.strip().startswith(_WEB_SCHEMES):
                 raise ValueError(f"{key}: must be an http:// or https:// URL")
         return {key: url.strip() for key, url in value.items()}
 
@@ -233,14 +222,14 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str) -> str:
         url = value.strip().rstrip("/")
-        if url and not url.startswith(("http://", "https://")):
+        if url and not url.startswith(_WEB_SCHEMES):
             raise ValueError("must be an http:// or https:// URL, or empty")
         return url
 
     @field_validator("label_webhook")
     @classmethod
     def _label_url(cls, value: str) -> str:
-        if value.strip() and not value.strip().startswith(("http://", "https://")):
+        if value.strip() and not value.strip().startswith(_WEB_SCHEMES):
             raise ValueError("must be an http:// or https:// URL, or empty for no label source")
         return value.strip()
 
@@ -302,7 +291,7 @@ class Settings(BaseSettings):
     @field_validator("orders")
     @classmethod
     def _known_order_source(cls, value: str) -> str:
-        if not value.startswith(("tab:", "file:", "http://", "https://")):
+        if not value.startswith(("tab:", "file:", *_WEB_SCHEMES)):
             raise ValueError("must start with tab:, file:, http:// or https://")
         return value
 
@@ -317,7 +306,7 @@ class Settings(BaseSettings):
     @field_validator("sheets_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if not value.startswith(_WEB_SCHEMES):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
@@ -348,115 +337,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _config_file(os.environ)
+        toml_file = config_file(os.environ)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml_file is not None:
-            sources.append(_TomlSource(settings_cls, toml_file=toml_file))
+            sources.append(TomlSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
-
-
-class _TomlSource(TomlConfigSettingsSource):
-    """The TOML file, where ``[orders]`` may be a table: ``source``, ``fields``, ``statuses``.
-
-    ``orders = "file:orders.csv"`` stays valid; ``[orders] source = ...`` is the
-    same with room for ``[orders.fields]`` and ``[orders.statuses]``.
-    """
-
-    def _read_file(self, file_path: Any) -> dict[str, Any]:
-        data = dict(super()._read_file(file_path))
-        table = data.get("orders")
-        if isinstance(table, dict):
-            table = dict(table)
-            unknown = sorted(set(table) - {"source", "fields", "statuses"})
-            if unknown:
-                raise ConfigError(
-                    f"[orders] {unknown[0]}: unknown setting; use source, fields or statuses"
-                )
-            del data["orders"]
-            if "source" in table:
-                data["orders"] = table["source"]
-            for key, name in (("fields", "order_fields"), ("statuses", "order_statuses")):
-                if key in table:
-                    data[name] = table[key]
-        return data
-
-
-def _config_file(environ: Mapping[str, str]) -> Path | None:
-    named = environ.get(f"{ENV_PREFIX}CONFIG")
-    if named:
-        path = Path(named)
-        if not path.is_file():
-            raise ConfigError(f"SHEETQUEUE_CONFIG: no such file {named!r}")
-        return path
-    default = Path(DEFAULT_CONFIG_FILE)
-    return default if default.is_file() else None
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, or raise ConfigError naming the first bad setting."""
-    _refuse_unknown_variables(os.environ)
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"SHEETQUEUE_CONFIG: cannot read the TOML file: {exc}") from None
-    except SettingsError as exc:
-        raise ConfigError(f"configuration: {exc}") from None
-    settings.require_gsheets()
-    return settings
-
-
-def known_variables() -> list[str]:
-    """Every ``SHEETQUEUE_*`` name the settings read."""
-    names = [f"{ENV_PREFIX}CONFIG"]
-    for field, nested in (("policy", Policy), ("sheet", SheetSettings)):
-        names += [f"{ENV_PREFIX}{field.upper()}__{name.upper()}" for name in nested.model_fields]
-    return names + [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
-
-
-def _table_variables() -> list[str]:
-    """The variables of settings that are tables: each key is ``NAME__KEY``."""
-    return [
-        f"{ENV_PREFIX}{name.upper()}"
-        for name, info in Settings.model_fields.items()
-        if get_origin(info.annotation) is dict
-    ]
-
-
-def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
-    known = known_variables()
-    for name in sorted(environ):
-        upper = name.upper()
-        if not upper.startswith(ENV_PREFIX) or upper in known:
-            continue
-        if any(upper.startswith(f"{name}__") for name in known if "__" in name):  # a table key
-            continue
-        if any(upper.startswith(f"{table}__") for table in _table_variables()):  # LINKS__RETURN
-            continue
-        if any(upper == f"{ENV_PREFIX}{group}" for group in ("POLICY", "SHEET")):
-            continue
-        close = difflib.get_close_matches(upper, known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else "; check the spelling"
-        raise ConfigError(f"{name}: unknown setting{hint}")
-
-
-def _describe(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    location = [str(part) for part in error["loc"]]
-    if location and location[0] == "sheet":
-        name = "[sheet] " + ".".join(location[1:2]) if len(location) > 1 else "[sheet]"
-        where = f"{name} ({ENV_PREFIX}SHEET__{'__'.join(location[1:2]).upper()})"
-    elif location and location[0] in ("order_fields", "order_statuses"):
-        table = location[0].removeprefix("order_")
-        where = f"[orders.{table}] ({ENV_PREFIX}{location[0].upper()})"
-    elif location and location[0] == "policy":
-        name = "[policy] " + ".".join(location[1:]) if len(location) > 1 else "[policy]"
-        env = ENV_PREFIX + "POLICY__" + "__".join(location[1:]).upper()
-        where = f"{name} ({env})"
-    else:
-        where = ENV_PREFIX + "_".join(location[:1]).upper()
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown setting; check the spelling"
-    return f"{where}: {message}"

@@ -32,7 +32,7 @@ from sheetqueue.sheets.gsheets_header import (
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
-from sheetqueue.sheets.order_mapping import key_of
+from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
 from sheetqueue.sheets.store import CellReader, QueueRead

@@ -18,7 +18,8 @@ import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.order_mapping import OrderMapping, key_of, mapping_of
+from sheetqueue.sheets.order_fields import key_of
+from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.orders import Order, OrderSource, load_order_file, order_from_record
 from sheetqueue.sheets.sheet_cells import cell_value

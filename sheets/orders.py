@@ -36,7 +36,9 @@ from pydantic import (
 )
 
 from sheetqueue.config.errors import InputError
-from sheetqueue.sheets.order_mapping import DATE_FIELDS, OrderMapping, Row, csv_orders
+from sheetqueue.sheets.order_exports import Row, csv_orders
+from sheetqueue.sheets.order_fields import DATE_FIELDS
+from sheetqueue.sheets.order_mapping import OrderMapping
 from sheetqueue.sheets.times import SheetTime, UnreadTime, parse_time, read_sheet_time
 
 __all__ = [

@@ -17,7 +17,7 @@ from typing import Any
 
 from sheetqueue.bootstrap import build_worker, open_store
 from sheetqueue.config.clock import utc_now
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 from sheetqueue.sheets.store import UpdateResult
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.notify.message import OutgoingMessage

@@ -45,6 +45,7 @@ from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import Item, Order, OrderStatus
 from sheetqueue.sheets.times import parse_time
 from sheetqueue.worker import policy_rules as rules
+from sheetqueue.worker import shopper_messages, team_notes
 from sheetqueue.worker.decision_codes import Code, Outcome
 from sheetqueue.worker.eligibility_text import Texts
 from sheetqueue.worker.retention import PartialRefund, offer_amount, read_partial_refund
@@ -278,7 +279,7 @@ def _make(outcome: Outcome, code: Code, text: Texts, step: NextStep) -> Decision
     return Decision(
         outcome=outcome,
         code=code,
-        note=text.note(code),
-        shopper_message=text.shopper(code),
+        note=team_notes.note(text, code),
+        shopper_message=shopper_messages.message(text, code),
         next_step=step,
     )

@@ -29,7 +29,8 @@ from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.lease import LeaseHeld, PassLease
 from sheetqueue.sheets.store import CellUpdate, Store
 from sheetqueue.sheets.times import format_time
-from sheetqueue.worker.ledger import Ledger, Owed
+from sheetqueue.worker.ledger import Ledger
+from sheetqueue.worker.notice_records import Owed
 from sheetqueue.worker.notified import Cell, channel_of, parse, sending_entry
 from sheetqueue.worker.notify.base import Notifier
 from sheetqueue.worker.sending import Written, carriers

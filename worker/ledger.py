@@ -29,22 +29,25 @@ lost state file) is recorded here as *maybe* and never sent again.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 
-from sheetqueue.sheets.model import RequestType, Status
 from sheetqueue.sheets.sqlite_file import SqliteFile
 from sheetqueue.sheets.state_db import StateDb
 from sheetqueue.sheets.times import format_time, parse_time
+from sheetqueue.worker.notice_claims import claim_held, claimant
+from sheetqueue.worker.notice_records import (
+    NoticeRecord,
+    NoticeState,
+    Owed,
+    message_from_text,
+    message_text,
+)
 from sheetqueue.worker.notify.message import OutgoingMessage
 
-__all__ = ["Ledger", "NoticeRecord", "NoticeState", "Owed"]
+__all__ = ["Ledger"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
@@ -79,46 +82,7 @@ _ADDED_COLUMNS = {
 }
 
 
-class NoticeState(StrEnum):
-    """Where one notice stands (the ``state`` column)."""
-
-    STAGED = "staged"  # rendered before the sheet write that owes it; dropped if that fails
-    PENDING = "pending"  # owed: not carried yet, tried again on a later pass
-    SENT = "sent"  # carried (or maybe carried) by every notifier
-    SKIPPED = "skipped"  # nothing to carry it to (no address for any notifier)
-    GAVE_UP = "gave_up"  # failed notify_max_attempts times; the team is told in the sheet
-
-    @property
-    def finished(self) -> bool:
-        return self not in (NoticeState.STAGED, NoticeState.PENDING)
-
-
 BACKOFF_GROWTH_CAP = 120  # the longest wait is 120 times the first (an hour by default)
-
-
-@dataclass(frozen=True)
-class Owed:
-    """A message the shopper is owed, and the notifiers already done with it."""
-
-    message: OutgoingMessage
-    attempts: int
-    delivered: frozenset[str]  # carried it, or maybe did: never tried again
-    recovered: frozenset[str] = frozenset()  # in flight when a claimant died: now maybe
-
-
-@dataclass(frozen=True)
-class NoticeRecord:
-    """Where one notice stands in the ledger, as the ``Notified`` cell reports it."""
-
-    state: NoticeState
-    attempts: int
-    delivered: tuple[str, ...]
-    maybe: tuple[str, ...]
-    failed: tuple[str, ...]
-    last_error: str
-    finished_at: str
-    marked: str = ""  # when this worker wrote a ``sending`` mark on its Notified entry
-    in_flight: tuple[str, ...] = ()  # notifiers handed it under a claim with no outcome yet
 
 
 class Ledger:
@@ -145,22 +109,6 @@ class Ledger:
         if messages:
             with self._write() as db:
                 self._insert(db, messages, now, NoticeState.STAGED, {})
-
-    def confirm(
-        self,
-        keys: Iterable[tuple[str, str]],
-        rebuilt: Sequence[OutgoingMessage] = (),
-        *,
-        now: datetime,
-        delivered: Mapping[tuple[str, str], Sequence[str]] | None = None,
-        maybe: Mapping[tuple[str, str], Sequence[str]] | None = None,
-    ) -> None:
-        """The sheet owes these: staged ones become pending, missing ones are added.
-
-        ``delivered`` and ``maybe`` say which notifiers the cell says carried (or
-        maybe carried) a rebuilt one: they never get it again.
-        """
-        self.settle(keys, rebuilt, now=now, delivered=delivered, maybe=maybe, drop=False)
 
     def settle(
         self,
@@ -227,7 +175,7 @@ class Ledger:
                 (
                     m.request_id,
                     m.notice_word,
-                    _encoded(m),
+                    message_text(m),
                     state.value,
                     format_time(now),
                     format_time(now),
@@ -276,10 +224,10 @@ class Ledger:
                 " ORDER BY created_at, request_id"
             ).fetchall()
             owed: list[Owed] = []
-            me = _claimant()
+            me = claimant()
             for request_id, status, message, attempts, delivered, maybe, next_try, *claim in rows:
                 until_text, by, in_flight = claim
-                if _held(until_text, by, now):
+                if claim_held(until_text, by, now):
                     continue
                 unsure = set(json.loads(maybe))
                 recovered = frozenset(json.loads(in_flight)) - set(json.loads(delivered))
@@ -288,7 +236,7 @@ class Ledger:
                 elif (when := parse_time(next_try)) is not None and when > now:
                     continue
                 done = frozenset(json.loads(delivered)) | frozenset(unsure)
-                owed.append(Owed(_message(message), attempts, done, recovered))
+                owed.append(Owed(message_from_text(message), attempts, done, recovered))
                 db.execute(
                     "UPDATE notices SET claimed_until = ?, claimed_by = ?, maybe = ?,"
                     " in_flight = '[]' WHERE request_id = ? AND status = ?",
@@ -354,7 +302,7 @@ class Ledger:
             if when is not None and when > now:
                 continue
             done = frozenset(json.loads(delivered)) | frozenset(json.loads(maybe))
-            owed.append(Owed(_message(message), attempts, done))
+            owed.append(Owed(message_from_text(message), attempts, done))
         return owed
 
     def record_attempt(
@@ -428,40 +376,3 @@ class Ledger:
 
     def close(self) -> None:
         self._file.close()
-
-
-def _claimant() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _held(until: str, by: str, now: datetime) -> bool:
-    """A claim still stands: not run out, and its process (on this host) still alive."""
-    expiry = parse_time(until) if until else None
-    if expiry is None or expiry <= now:
-        return False
-    host, _, pid = by.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-_MESSAGE_FIELDS = tuple(f.name for f in fields(OutgoingMessage))
-
-
-def _encoded(message: OutgoingMessage) -> str:
-    """The message as JSON text (its fields are flat: text and enums, which are text)."""
-    return json.dumps({name: getattr(message, name) for name in _MESSAGE_FIELDS})
-
-
-def _message(text: str) -> OutgoingMessage:
-    data = json.loads(text)
-    data["status"] = Status(data["status"])
-    kind = data.get("request_type")
-    data["request_type"] = RequestType(kind) if kind else None
-    return OutgoingMessage(**data)

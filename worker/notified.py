@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sheetqueue.sheets.model import Status
-from sheetqueue.worker.ledger import NoticeState
+from sheetqueue.worker.notice_records import NoticeState
 
 __all__ = [
     "Cell",

@@ -29,8 +29,9 @@ from sheetqueue.worker.labels import (
     label_values,
     ship_back_note,
 )
-from sheetqueue.worker.ledger import Ledger, NoticeRecord
+from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.links import link_for
+from sheetqueue.worker.notice_records import NoticeRecord
 from sheetqueue.worker.notified import (
     Cell,
     Entry,

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sheetqueue.sheets.model import Status
-from sheetqueue.worker.ledger import Ledger, NoticeState
+from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.notice_records import NoticeState
 from sheetqueue.worker.notified import channel_of
 from sheetqueue.worker.notify.base import Notifier
 

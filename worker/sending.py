@@ -32,8 +32,9 @@ from filelock import BaseFileLock, Timeout
 from sheetqueue.config.errors import StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.store import CellUpdate, RowRef, Store
-from sheetqueue.worker.ledger import Ledger, NoticeRecord, NoticeState, Owed
+from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.notice_records import NoticeRecord, NoticeState, Owed
 from sheetqueue.worker.notified import (
     Cell,
     channel_of,

@@ -58,8 +58,9 @@ from sheetqueue.worker.labels import (
     approval_ships_back,
     labels_from_settings,
 )
-from sheetqueue.worker.ledger import Ledger, NoticeRecord, Owed
+from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
+from sheetqueue.worker.notice_records import NoticeRecord, Owed
 from sheetqueue.worker.notified import (
     adopted_entry,
     parse,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.sqlite_store import SqliteStore
 

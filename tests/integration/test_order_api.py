@@ -16,7 +16,7 @@ import pytest
 import structlog
 
 from sheetqueue.config.errors import OrderSourceError
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 from sheetqueue.sheets.order_api import HttpOrderSource
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.sqlite_store import SqliteStore

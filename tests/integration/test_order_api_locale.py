@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from tests.cli_runner import SheetqueueCli

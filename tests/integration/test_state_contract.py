@@ -22,7 +22,7 @@ from sheetqueue.sheets.pg_state import _MIGRATIONS, SCHEMA_VERSION, PgState, mig
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import AddResult, LandingUnknown
 from sheetqueue.sheets.team_events import SheetEvent, TeamEvents
-from sheetqueue.worker.ledger import Owed
+from sheetqueue.worker.notice_records import Owed
 from tests.api_kit import NOW, SwitchedStore
 from tests.factories import make_message, make_request
 from tests.outbox_kit import twice
@@ -151,7 +151,7 @@ def test_an_owed_notice_is_claimed_by_one_sender_only(state: StateKit) -> None:
     messages = [make_message(request_id=f"REQ-L{n:04d}", status=Status.DONE) for n in range(30)]
     first.stage(messages, NOW)
     assert first.staged() == {(m.request_id, "Done") for m in messages}
-    first.confirm([(m.request_id, "Done") for m in messages], now=NOW)
+    first.settle([(m.request_id, "Done") for m in messages], now=NOW, drop=False)
     claimed: list[list[Owed]] = [[], []]
 
     def take(index: int) -> None:
@@ -172,7 +172,7 @@ def test_a_sent_notice_is_finished_for_every_reader(state: StateKit) -> None:
     """An attempt recorded by one ledger is what another reads; nothing left to claim."""
     writer, reader = state.ledger(), state.ledger()
     message = make_message(request_id="REQ-SENT", status=Status.DONE)
-    writer.confirm([], [message], now=NOW)
+    writer.settle([], [message], now=NOW, drop=False)
     (owed,) = writer.claim(NOW, NOW + timedelta(minutes=1))
     writer.record_attempt(owed, delivered=["smtp"], error="", now=NOW, max_attempts=5)
     record = reader.records()[("REQ-SENT", "Done")]

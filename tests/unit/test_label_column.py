@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.config.errors import ConfigError
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.loading import load_settings
+from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_header import TabTags, check_tagged, check_untagged
 from sheetqueue.sheets.gsheets_layout import Layout
 from sheetqueue.sheets.model import CANONICAL_HEADER, HEADER_BY_FIELD, Request, header_names

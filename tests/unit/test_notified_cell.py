@@ -6,7 +6,7 @@ import pytest
 
 from sheetqueue.sheets.model import Status
 from sheetqueue.worker import notified
-from sheetqueue.worker.ledger import NoticeState
+from sheetqueue.worker.notice_records import NoticeState
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.config.errors import ConfigError, InputError
-from sheetqueue.config.settings import load_settings
-from sheetqueue.sheets.order_mapping import OrderMapping, city_and_postal_code, mapping_of
+from sheetqueue.config.loading import load_settings
+from sheetqueue.sheets.order_addresses import city_and_postal_code
+from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.orders import OrderStatus, order_from_record
 
 BASE = {"order_id": "ORD-1", "email": "a@example.com", "order_date": "2026-11-01"}

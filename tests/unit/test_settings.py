@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.config.errors import ConfigError
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 
 
 @pytest.fixture(autouse=True)

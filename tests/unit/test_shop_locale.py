@@ -8,7 +8,7 @@ import pytest
 
 from sheetqueue.config.date_locales import KNOWN_LOCALES, date_order
 from sheetqueue.config.errors import ConfigError, InputError
-from sheetqueue.config.settings import load_settings
+from sheetqueue.config.loading import load_settings
 from sheetqueue.sheets.orders import order_from_record
 
 BASE = {"order_id": "ORD-1", "email": "a@example.com", "status": "delivered"}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sheetqueue.config.errors import ConfigError
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.loading import load_settings
+from sheetqueue.config.settings import Settings
 from sheetqueue.config.shops import load_shops
 from sheetqueue.config.sign_in import read_credentials_file, spreadsheet_key
 

@@ -6,7 +6,7 @@ import pytest
 
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Status
-from sheetqueue.worker.ledger import NoticeRecord, NoticeState
+from sheetqueue.worker.notice_records import NoticeRecord, NoticeState
 from sheetqueue.worker.notified import parse
 from sheetqueue.worker.notify.base import LogNotifier
 from sheetqueue.worker.notify.team import untold_message, with_team_alerts

@@ -15,8 +15,8 @@ from sheetqueue.companion import (
     manifest_text,
 )
 from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import load_settings
 from sheetqueue.shops import shop_settings
 
 

@@ -12,8 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from sheetqueue.bootstrap import open_store
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.settings import Settings
 from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.model import LogEntry, Request
 from sheetqueue.sheets.store import Store

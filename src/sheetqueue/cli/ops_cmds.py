@@ -12,7 +12,8 @@ from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import JsonDocFlag, ShopFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import InputError, SheetqueueError
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.loading import load_settings
+from sheetqueue.config.settings import Settings
 from sheetqueue.preflight import check_settings
 from sheetqueue.sheets.order_sources import open_order_source
 from sheetqueue.sheets.store import Store

@@ -30,8 +30,9 @@ from sheetqueue.bootstrap import build_api, build_shops_api, build_worker, open_
 from sheetqueue.cli import app, fail
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import Settings, load_settings
+from sheetqueue.config.settings import Settings
 from sheetqueue.config.shops import Shops
 from sheetqueue.preflight import bind, check_settings
 from sheetqueue.shops import ShopPasses, shops_from_settings

@@ -11,8 +11,8 @@ from sheetqueue.cli import app, emit_json, fail
 from sheetqueue.cli.common import JsonDocFlag, console
 from sheetqueue.config.clock import utc_now
 from sheetqueue.config.errors import ConfigError, SheetqueueError
+from sheetqueue.config.loading import load_settings
 from sheetqueue.config.logs import configure_logging
-from sheetqueue.config.settings import load_settings
 from sheetqueue.config.shops import Shops
 from sheetqueue.shops import ShopOutcome, ShopPasses, last_pass, open_counts, shops_from_settings
 from sheetqueue.shops import totals as add_up
