@@ -107,6 +107,7 @@ class GsheetsStore:
             clock=clock,
             on_alert=on_alert,
         )
+        self.summary.guard = self.reader.confirm  # a Summary write alone confirms the read too
 
     @classmethod
     def from_settings(
@@ -193,14 +194,15 @@ class GsheetsStore:
         layout = self._layout or Layout.from_header([])
         return self.reader.queue_read(values, layout, self.merged)
 
-    def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
-        """Metadata, then values (as the API returned them); the header checked (or raise).
+    def _read_tab(self, *, summary: bool = False, fresh: bool = False) -> list[list[Any]]:
+        """Values (as the API returned them), the metadata kept or read first; checked (or raise).
 
-        ``summary``: read the Summary tab in the same call (a worker pass).
+        ``summary``: read the Summary tab in the same call (a worker pass);
+        ``fresh``: read the metadata first (see :meth:`SheetReader.read_tab`).
         """
         self._prefetched = None
         self._layout = None
-        read = self.reader.read_tab(summary=summary)
+        read = self.reader.read_tab(summary=summary, fresh=fresh)
         self.tab, self._layout = read.tab, read.layout
         self._data_width = read.width
         self.merged = read.merged
@@ -230,8 +232,15 @@ class GsheetsStore:
 
     def ensure_header(self) -> list[str]:
         values = self._read_tab(summary=True)
+        if self.reader.cached and self._to_adopt():  # it writes: with the metadata read now
+            values = self._read_tab(summary=True, fresh=True)
         self._prefetched = (self._clock(), values)
         return self._adopt()
+
+    def _to_adopt(self) -> bool:
+        """Whether :meth:`_adopt` has columns to add or tags to write."""
+        assert self._layout is not None and self.tab is not None  # set by _read_tab
+        return bool(self._layout.missing or tag_requests(self.tab.sheet_id, self._layout, self.tab))
 
     def _adopt(self) -> list[str]:
         """Add the missing columns right of the header and tag every known one (first sight)."""
@@ -270,7 +279,7 @@ class GsheetsStore:
         return self.api.backoff.run(lambda: self._add_once(requests, sent), self.api.count_retry)
 
     def _add_once(self, requests: Sequence[Request], sent: set[str]) -> AddResult:
-        values = self._read_tab()
+        values = self._read_tab(fresh=True)  # an append follows: the metadata as it is now
         assert self._layout is not None
         layout = self._layout
         if layout.missing or not (self.tab is not None and self.tab.tagged):
@@ -349,6 +358,13 @@ class GsheetsStore:
             return UpdateResult()
         if self._layout is None:
             self._read_tab()
+        if not self.reader.confirm():  # the kept metadata no longer holds: write nothing
+            self._layout = None
+            skipped = [u.ref for u in updates]
+            if log:  # the log lines do not depend on the rows: read afresh and keep them
+                self._read_tab()
+                self.update_cells([], log=log)
+            return UpdateResult([], skipped)
         layout = self._layout
         assert layout is not None
         merged = [u for u in updates if u.ref.position in self.merged]
