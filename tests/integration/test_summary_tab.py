@@ -191,7 +191,7 @@ def test_the_readme_shows_the_picture_the_script_prints() -> None:
 
 
 def test_with_the_summary_a_pass_costs_the_calls_it_cost_without(tmp_path: Path) -> None:
-    """Decide, mark, send, note: 8 calls; then quiet passes: 2, the tab read with the queue."""
+    """Decide, mark, send, note: 8 calls; then quiet passes: 1, the tab read with the queue."""
     _emulator, _book, store, worker = _queue(tmp_path)
     calls = []
     for minute in range(3):
