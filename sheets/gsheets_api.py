@@ -179,7 +179,6 @@ class SheetsApi:
         self.sign_in = sign_in or SignIn("none", "", self.account)
         self.calls = 0
         self.retries = 0
-        self.structure_writes = 0  # spreadsheets.batchUpdate calls sent (tabs, tags, notes)
 
     @property
     def session(self) -> Any:
@@ -243,7 +242,6 @@ class SheetsApi:
     def structure(self, requests_: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """``spreadsheets.batchUpdate`` (tabs, grid, formats), tried once."""
         body = {"requests": [dict(item) for item in requests_]}
-        self.structure_writes += 1  # what the tabs' metadata says may change from here on
         return cast(
             dict[str, Any],
             self.once("structure", lambda: self._http.batch_update(self.spreadsheet_id, body)),

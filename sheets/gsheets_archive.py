@@ -150,6 +150,7 @@ class GsheetsShelf:
             }
             for first, last in reversed(runs(numbers))
         ]
+        self.store.reader.forget()  # rows go: merged ranges below them move up
         try:
             self.api.structure(requests)
         except Transient as exc:

@@ -63,11 +63,10 @@ class TabRead:
 
 @dataclass(frozen=True)
 class _Known:
-    """The queue tab's metadata as last read, row 1 as read with it, and when it was read."""
+    """The queue tab's metadata as last read, and row 1 as read with it."""
 
     tab: TabTags
     header: list[tuple[type, Any]]  # row 1's cells, each with its type
-    structures: int  # the api's structure writes before that metadata was read
 
 
 class SheetReader:
@@ -121,11 +120,13 @@ class SheetReader:
         return self._read_fresh(summary)
 
     def _usable(self) -> _Known | None:
-        """The metadata kept from the last read, unless a structure write or alert came since."""
+        """The metadata kept from the last read, unless an alert is up (or it was forgotten)."""
         known = self._known
-        if known is None or known.structures != self.api.structure_writes:
-            return None
-        return known if known.tab.alert is None else None
+        return known if known is not None and known.tab.alert is None else None
+
+    def forget(self) -> None:
+        """Our own structure write (tags, columns, notes, formats, rows deleted): read it afresh."""
+        self._known = None
 
     def _read_known(self, known: _Known, summary: bool) -> TabRead | None:
         """1 call: the values where the kept tags say; None when row 1 is not as it was.
@@ -157,7 +158,6 @@ class SheetReader:
     def _read_fresh(self, summary: bool) -> TabRead:
         """Metadata, then values (2 calls); the header checked (or raise); the metadata kept."""
         self._known, self.cached = None, False
-        structures = self.api.structure_writes
         if self.cells is None:
             answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
             self.cells = SheetCells.from_properties(answer)
@@ -188,7 +188,7 @@ class SheetReader:
             raise
         if tab.alert is not None:
             self._post(tab, layout, None)
-        self._known = _Known(tab, _cells_of(values[0] if values else []), structures)
+        self._known = _Known(tab, _cells_of(values[0] if values else []))
         width = max(map(len, values), default=0)
         return TabRead(values, tab, layout, width, merged_rows(tab.merges, layout))
 
@@ -272,6 +272,7 @@ class SheetReader:
         column = where[0] if len(where) == 1 else 0
         if layout is not None:
             column = layout.columns.get("request_id", column)
+        self.forget()
         try:
             self.api.structure(alert_requests(tab, column, text))
         except StoreError as exc:  # the alert is a courtesy: the stop itself stands

@@ -248,9 +248,11 @@ class GsheetsStore:
         missing = self._layout.missing
         if missing:
             self._prefetched = None
+            self.reader.forget()  # row 1 and the grid change: the next read reads the metadata
             self._add_columns(self._layout, missing)
         tags = tag_requests(self.tab.sheet_id, self._layout, self.tab)
         if tags:
+            self.reader.forget()
             self.api.structure(tags)
             log.info("sheet.columns_tagged", tab=self.requests_tab, count=len(tags))
         return missing

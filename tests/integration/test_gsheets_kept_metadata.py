@@ -24,7 +24,8 @@ from sheetqueue.sheets.gsheets_header import HeaderProblem
 from sheetqueue.sheets.gsheets_layout import column_letters
 from sheetqueue.sheets.gsheets_store import GsheetsStore
 from sheetqueue.sheets.model import CANONICAL_HEADER
-from sheetqueue.worker.tick import PassReport, Worker
+from sheetqueue.worker.lock import pass_lock
+from sheetqueue.worker.tick import PassReport, Worker, tick
 from tests.sheet_contract_kit import WorkedSheet
 from tests.store_backends import shared_emulator
 
@@ -168,4 +169,19 @@ def test_a_column_replaced_by_another_process_is_seen_before_writing(tmp_path: P
     assert kept.kinds()[:3] == ["values read", "metadata", "metadata"]  # confirm, then afresh
     assert "values write" not in kept.kinds()
     assert [row[: len(CANONICAL_HEADER)] for row in sheet.values()] == before
+    kept.close()
+
+
+def test_a_quiet_tick_holding_the_lease_still_reads_the_queue_once(tmp_path: Path) -> None:
+    """The lease renewal (a write to its hidden tab) keeps the queue's metadata: 1 queue read."""
+    kept = _Kept(tmp_path)
+    lock = pass_lock(kept.sheet.settings())
+    assert kept.worker.lease is not None
+    for minute in (1, 2):  # the first tick takes the lease (and finds its tab)
+        httpx.delete(f"{kept.url}/_emulator/log")
+        report = tick(kept.worker, NOW + timedelta(hours=1, minutes=minute), lock)
+        assert report is not None and report.changed == 0
+    reads = [c["path"] for c in kept.calls() if _kind(c) == "values read"]
+    assert "metadata" not in kept.kinds()
+    assert len([p for p in reads if ":batchGet" in p]) == 1
     kept.close()
