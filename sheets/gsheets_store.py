@@ -8,14 +8,17 @@ Calls per operation (steady state, no retries):
   ``values.get`` of the whole tab, ``UNFORMATTED_VALUE`` with dates as serial
   numbers, each cell made text once by :mod:`sheetqueue.sheets.sheet_cells`:
   ``1001`` reads ``"1001"``, a date cell reads as an ISO time; text written
-  RAW reads back unchanged);
-- ``ensure_header``: those same 2, handed to the ``read_requests`` that
+  RAW reads back unchanged); 1 on a store that read before (the values
+  alone, checked with the metadata kept from that read while row 1 reads
+  exactly as it did; see :mod:`sheetqueue.sheets.gsheets_read`);
+- ``ensure_header``: those same 2 (or 1), handed to the ``read_requests`` that
   follows; adopting a tab (adding missing columns, tagging them) costs a few
   calls, once; a broken header raises :class:`HeaderProblem` (see
   :mod:`sheetqueue.sheets.gsheets_header`) and posts a note, once;
 - ``update_cells``: 2 (``values.batchGet`` of the header, the expected
   columns and the log; then one ``values.batchUpdate`` of every cell and log
-  line), 1 when nothing is left to write;
+  line), 1 when nothing is left to write; 1 more first when the read used
+  kept metadata (``spreadsheets.get``: it must still hold, or nothing is written);
 - ``add_requests``: 2 (a read for the duplicate check, one ``values.append``);
   an append whose answer is lost is not tried again here (it may still land):
   it raises ``LandingUnknown`` for the outbox to wait out and look up;
