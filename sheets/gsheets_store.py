@@ -363,13 +363,11 @@ class GsheetsStore:
             return UpdateResult()
         if self._layout is None:
             self._read_tab()
-        if not self.reader.confirm():  # the kept metadata no longer holds: write nothing
-            self._layout = None
-            skipped = [u.ref for u in updates]
-            if log:  # the log lines do not depend on the rows: read afresh and keep them
-                self._read_tab()
+        if not self.reader.confirm():  # the kept metadata no longer holds: no row written
+            self._layout = None  # the next read reads the metadata afresh
+            if log:  # the log lines do not depend on the rows: written after that read
                 self.update_cells([], log=log)
-            return UpdateResult([], skipped)
+            return UpdateResult([], [u.ref for u in updates])
         layout = self._layout
         assert layout is not None
         merged = [u for u in updates if u.ref.position in self.merged]

@@ -117,14 +117,18 @@ def test_cells_merged_between_passes_are_seen_before_any_write(tmp_path: Path) -
     sheet.emulator.edit_cell(sheet.book, "Requests", 5, "Status", "Done")
     merged_row = sheet.values()[5]
     told_before = _cell(sheet, 5, "Notified")
+    logged = len(sheet.values("Log"))
     kept.run()
     kinds = kept.kinds()
     assert kinds[:2] == ["values read", "metadata"]  # confirmed before anything is written
     assert sheet.values()[5] == merged_row
-    kept.run()  # read afresh: the merged row is skipped, the others are worked
+    assert _cell(sheet, 5, "Notified") == told_before
+    kept.run()  # the merge known now: the merged row is skipped, the others are worked
     assert alerts and set(alerts) == {"merged_cells"}
     assert sheet.values()[5] == merged_row
     assert _cell(sheet, 5, "Notified") != told_before
+    changes = [row[3] for row in sheet.values("Log")[logged:]]
+    assert changes == ["Done", "Done"]  # the team's two changes, logged once (not lost)
     kept.close()
 
 
