@@ -130,6 +130,11 @@ class GsheetsShelf:
         return deleted
 
     def _delete_rows(self, numbers: Sequence[int]) -> None:
+        if not self.store.reader.confirm():  # the read's kept metadata no longer holds
+            raise StoreError(
+                f"the columns or merged cells of {self.store.requests_tab!r} changed during the "
+                "archive run; nothing more was deleted: run it again"
+            )
         tab = self.store.tab
         assert tab is not None
         requests = [
@@ -145,6 +150,7 @@ class GsheetsShelf:
             }
             for first, last in reversed(runs(numbers))
         ]
+        self.store.reader.forget()  # rows go: merged ranges below them move up
         try:
             self.api.structure(requests)
         except Transient as exc:

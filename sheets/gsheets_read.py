@@ -5,6 +5,11 @@ contract's tags, the merged cells and, once, the spreadsheet's locale and
 time zone), then the queue's columns in one call, with the Orders tab
 (``tab:Orders``) and the Summary tab (a worker pass) in that same call; it
 checks the header and turns the cells into text where they are read.
+
+The metadata is kept for the next read, which then costs 1 call: the values
+first, where the kept tags say, and the kept metadata used only when row 1
+reads exactly as it did with it (:meth:`SheetReader.read_tab`). A write
+after such a read has it confirmed first (:meth:`SheetReader.confirm`, 1 call).
 """
 
 from __future__ import annotations
@@ -56,6 +61,14 @@ class TabRead:
     merged: dict[int, str]  # sheet row -> the merged range that covers it
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The queue tab's metadata as last read, and row 1 as read with it."""
+
+    tab: TabTags
+    header: list[tuple[type, Any]]  # row 1's cells, each with its type
+
+
 class SheetReader:
     """Reads the queue tab (with the Orders and Summary tabs when they go along)."""
 
@@ -88,14 +101,63 @@ class SheetReader:
         self._orders_read: tuple[float, list[list[Any]]] | None = None
         self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
         self.title = ""  # the spreadsheet's title, once read
+        self._known: _Known | None = None  # the last metadata read, kept for the next read
+        self.cached = False  # the last read used kept metadata: confirm() it before a write
 
     # -- the queue ------------------------------------------------------------
 
-    def read_tab(self, *, summary: bool = False) -> TabRead:
-        """Metadata, then values (as the API returned them); the header checked (or raise).
+    def read_tab(self, *, summary: bool = False, fresh: bool = False) -> TabRead:
+        """Values, checked with the metadata kept from the last read or read now (or raise).
 
         ``summary``: read the Summary tab in the same call (a worker pass).
+        ``fresh``: read the metadata first whatever is kept (a read a write follows at once).
         """
+        known = None if fresh else self._usable()
+        if known is not None:
+            read = self._read_known(known, summary)
+            if read is not None:
+                return read
+        return self._read_fresh(summary)
+
+    def _usable(self) -> _Known | None:
+        """The metadata kept from the last read, unless an alert is up (or it was forgotten)."""
+        known = self._known
+        return known if known is not None and known.tab.alert is None else None
+
+    def forget(self) -> None:
+        """Our own structure write (tags, columns, notes, formats, rows deleted): read it afresh."""
+        self._known = None
+
+    def _read_known(self, known: _Known, summary: bool) -> TabRead | None:
+        """1 call: the values where the kept tags say; None when row 1 is not as it was.
+
+        Google moves a column's tags with the column, so a column inserted,
+        deleted or moved shows in row 1 (it shifts); a header edited shows
+        there too. A row 1 exactly as it stood when the metadata was read
+        (same cells, same width) keeps that metadata; anything else, a tab
+        the read is refused for, or a header that no longer checks, is read
+        again from the metadata (and any problem said as a fresh read says it).
+        """
+        try:
+            values = self._read_queue_and_orders(known.tab, with_summary=summary, strict=True)
+        except Refused:
+            return None
+        if _cells_of(values[0] if values else []) != known.header:
+            return None
+        try:
+            if known.tab.tagged:
+                layout = check_tagged(values, known.tab, self.names)
+            else:
+                layout = check_untagged(values, self.names, known.tab.title)
+        except HeaderProblem:
+            return None
+        self.cached = True
+        width = max(map(len, values), default=0)
+        return TabRead(values, known.tab, layout, width, merged_rows(known.tab.merges, layout))
+
+    def _read_fresh(self, summary: bool) -> TabRead:
+        """Metadata, then values (2 calls); the header checked (or raise); the metadata kept."""
+        self._known, self.cached = None, False
         if self.cells is None:
             answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
             self.cells = SheetCells.from_properties(answer)
@@ -126,8 +188,33 @@ class SheetReader:
             raise
         if tab.alert is not None:
             self._post(tab, layout, None)
+        self._known = _Known(tab, _cells_of(values[0] if values else []))
         width = max(map(len, values), default=0)
         return TabRead(values, tab, layout, width, merged_rows(tab.merges, layout))
+
+    def confirm(self) -> bool:
+        """Before a write: True when the metadata the last read was checked with still holds.
+
+        A read that kept the last metadata costs 1 call here (``spreadsheets.get``)
+        and must find the queue's tab with the very tags, merged cells and alert it
+        was checked with; a fresh read needs none. False (the kept metadata is
+        dropped) means nothing may be written on that read: the next one reads afresh.
+        """
+        if not self.cached:
+            return True
+        self.cached = False
+        known, self._known = self._known, None
+        answer = self.api.metadata(METADATA_FIELDS)
+        self.summary.found(answer)
+        try:
+            tab: TabTags | None = find_queue_tab(read_tabs(answer), self.requests_tab)
+        except StoreError:  # a HeaderProblem too: the fresh read that follows says it
+            tab = None
+        if known is not None and tab == known.tab:
+            self._known = known
+            return True
+        log.warning("sheet.changed_since_read", tab=self.requests_tab, action="nothing written")
+        return False
 
     def queue_read(
         self, values: list[list[Any]], layout: Layout, merged: dict[int, str]
@@ -185,15 +272,19 @@ class SheetReader:
         column = where[0] if len(where) == 1 else 0
         if layout is not None:
             column = layout.columns.get("request_id", column)
+        self.forget()
         try:
             self.api.structure(alert_requests(tab, column, text))
         except StoreError as exc:  # the alert is a courtesy: the stop itself stands
             log.warning("sheet.alert_not_posted", tab=tab.title, error=str(exc))
 
     def _read_queue_and_orders(
-        self, tab: TabTags | None = None, *, with_summary: bool = False
+        self, tab: TabTags | None = None, *, with_summary: bool = False, strict: bool = False
     ) -> list[list[Any]]:
-        """The queue's columns, the Orders tab and (a worker pass) the Summary tab: 1 call."""
+        """The queue's columns, the Orders tab and (a worker pass) the Summary tab: 1 call.
+
+        ``strict``: a refused read raises (the ranges came from kept metadata).
+        """
         queue = quote_tab(self.requests_tab)
         ranges = _queue_ranges(queue, tab)
         self.bounded = len(ranges) > 1
@@ -204,6 +295,8 @@ class SheetReader:
                     [*ranges, quote_tab(self.tabs.orders_tab), *summary], unformatted=True
                 )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
+                if strict:
+                    raise
                 self._orders_with_queue = False
             else:
                 orders = blocks.pop(len(ranges))
@@ -296,6 +389,11 @@ def _queue_ranges(queue: str, tab: TabTags | None) -> list[str]:
         return [queue]
     last = max(index for where in tab.columns.values() for index in where)
     return [f"{queue}!1:1", f"{queue}!A2:{column_letters(last)}"]
+
+
+def _cells_of(row: Sequence[Any]) -> list[tuple[type, Any]]:
+    """A row's cells with their types: ``1`` and ``True`` (or ``"1"``) are not the same cell."""
+    return [(type(cell), cell) for cell in row]
 
 
 def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:

@@ -8,14 +8,17 @@ Calls per operation (steady state, no retries):
   ``values.get`` of the whole tab, ``UNFORMATTED_VALUE`` with dates as serial
   numbers, each cell made text once by :mod:`sheetqueue.sheets.sheet_cells`:
   ``1001`` reads ``"1001"``, a date cell reads as an ISO time; text written
-  RAW reads back unchanged);
-- ``ensure_header``: those same 2, handed to the ``read_requests`` that
+  RAW reads back unchanged); 1 on a store that read before (the values
+  alone, checked with the metadata kept from that read while row 1 reads
+  exactly as it did; see :mod:`sheetqueue.sheets.gsheets_read`);
+- ``ensure_header``: those same 2 (or 1), handed to the ``read_requests`` that
   follows; adopting a tab (adding missing columns, tagging them) costs a few
   calls, once; a broken header raises :class:`HeaderProblem` (see
   :mod:`sheetqueue.sheets.gsheets_header`) and posts a note, once;
 - ``update_cells``: 2 (``values.batchGet`` of the header, the expected
   columns and the log; then one ``values.batchUpdate`` of every cell and log
-  line), 1 when nothing is left to write;
+  line), 1 when nothing is left to write; 1 more first when the read used
+  kept metadata (``spreadsheets.get``: it must still hold, or nothing is written);
 - ``add_requests``: 2 (a read for the duplicate check, one ``values.append``);
   an append whose answer is lost is not tried again here (it may still land):
   it raises ``LandingUnknown`` for the outbox to wait out and look up;
@@ -107,6 +110,7 @@ class GsheetsStore:
             clock=clock,
             on_alert=on_alert,
         )
+        self.summary.guard = self.reader.confirm  # a Summary write alone confirms the read too
 
     @classmethod
     def from_settings(
@@ -193,14 +197,15 @@ class GsheetsStore:
         layout = self._layout or Layout.from_header([])
         return self.reader.queue_read(values, layout, self.merged)
 
-    def _read_tab(self, *, summary: bool = False) -> list[list[Any]]:
-        """Metadata, then values (as the API returned them); the header checked (or raise).
+    def _read_tab(self, *, summary: bool = False, fresh: bool = False) -> list[list[Any]]:
+        """Values (as the API returned them), the metadata kept or read first; checked (or raise).
 
-        ``summary``: read the Summary tab in the same call (a worker pass).
+        ``summary``: read the Summary tab in the same call (a worker pass);
+        ``fresh``: read the metadata first (see :meth:`SheetReader.read_tab`).
         """
         self._prefetched = None
         self._layout = None
-        read = self.reader.read_tab(summary=summary)
+        read = self.reader.read_tab(summary=summary, fresh=fresh)
         self.tab, self._layout = read.tab, read.layout
         self._data_width = read.width
         self.merged = read.merged
@@ -230,8 +235,15 @@ class GsheetsStore:
 
     def ensure_header(self) -> list[str]:
         values = self._read_tab(summary=True)
+        if self.reader.cached and self._to_adopt():  # it writes: with the metadata read now
+            values = self._read_tab(summary=True, fresh=True)
         self._prefetched = (self._clock(), values)
         return self._adopt()
+
+    def _to_adopt(self) -> bool:
+        """Whether :meth:`_adopt` has columns to add or tags to write."""
+        assert self._layout is not None and self.tab is not None  # set by _read_tab
+        return bool(self._layout.missing or tag_requests(self.tab.sheet_id, self._layout, self.tab))
 
     def _adopt(self) -> list[str]:
         """Add the missing columns right of the header and tag every known one (first sight)."""
@@ -239,9 +251,11 @@ class GsheetsStore:
         missing = self._layout.missing
         if missing:
             self._prefetched = None
+            self.reader.forget()  # row 1 and the grid change: the next read reads the metadata
             self._add_columns(self._layout, missing)
         tags = tag_requests(self.tab.sheet_id, self._layout, self.tab)
         if tags:
+            self.reader.forget()
             self.api.structure(tags)
             log.info("sheet.columns_tagged", tab=self.requests_tab, count=len(tags))
         return missing
@@ -270,7 +284,7 @@ class GsheetsStore:
         return self.api.backoff.run(lambda: self._add_once(requests, sent), self.api.count_retry)
 
     def _add_once(self, requests: Sequence[Request], sent: set[str]) -> AddResult:
-        values = self._read_tab()
+        values = self._read_tab(fresh=True)  # an append follows: the metadata as it is now
         assert self._layout is not None
         layout = self._layout
         if layout.missing or not (self.tab is not None and self.tab.tagged):
@@ -349,6 +363,11 @@ class GsheetsStore:
             return UpdateResult()
         if self._layout is None:
             self._read_tab()
+        if not self.reader.confirm():  # the kept metadata no longer holds: no row written
+            self._layout = None  # the next read reads the metadata afresh
+            if log:  # the log lines do not depend on the rows: written after that read
+                self.update_cells([], log=log)
+            return UpdateResult([], [u.ref for u in updates])
         layout = self._layout
         assert layout is not None
         merged = [u for u in updates if u.ref.position in self.merged]

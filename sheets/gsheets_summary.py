@@ -13,7 +13,7 @@ A missing tab is created (one call, once); a tab too small is grown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -40,6 +40,7 @@ class SummaryTab:
         self._known = False  # the spreadsheet's tabs were listed at least once
         self._grid: tuple[int, int] | None = None  # rows, columns; None: no such tab
         self._pending: list[list[str]] | None = None
+        self.guard: Callable[[], bool] = lambda: True  # False: the sheet changed, write nothing
 
     def found(self, answer: Mapping[str, Any]) -> None:
         """Note from a ``spreadsheets.get`` answer whether the tab exists, and its size."""
@@ -95,7 +96,16 @@ class SummaryTab:
             self.seen, self._pending = self._pending, None
 
     def flush(self) -> None:
-        """Write the staged table alone (one call), when no row write carried it."""
+        """Write the staged table alone (one call), when no row write carried it.
+
+        ``guard`` is asked first (the store's check that the read still holds);
+        when it says no, the table is dropped: the next pass stages it again.
+        """
+        if self._pending is None:
+            return
+        if not self.guard():
+            self._pending = None
+            return
         ranges = self.ranges()
         if ranges:
             self.api.batch_write(ranges, retry=True)

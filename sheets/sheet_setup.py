@@ -77,6 +77,7 @@ def init_sheet(store: GsheetsStore, *, review_after_days: int = 2) -> list[str]:
         requests.insert(0, overdue)
         changes.append(f"colour for rows open over {review_after_days} days")
     if requests:
+        store.reader.forget()  # the tab's metadata changes: the next read reads it afresh
         store.api.structure(requests)
     if store.tabs.ensure_log():
         changes.append(f"created tab {store.log_tab!r}")

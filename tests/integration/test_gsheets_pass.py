@@ -17,7 +17,7 @@ ROWS = 700
 
 
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
-    """Any size: header check, a read, a checked write, sending marks, outcomes; quiet: 2 calls."""
+    """Any size: header check, a read, a checked write, sending marks, outcomes; quiet: 1 call."""
     emulator = shared_emulator()
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
@@ -37,8 +37,8 @@ def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: P
             assert report.checked == ROWS and report.changed == ROWS
     worker.ledger.close()
     # decide all, mark them sending, send, note the outcomes (each checked write is a read
-    # and a write); then only the header check and the read
-    assert calls == [8, 2, 2]
+    # and a write); then one read, checked with the metadata the last read kept
+    assert calls == [8, 1, 1]
 
 
 def test_sheets_calls_and_retries_reach_the_metrics(tmp_path: Path) -> None:
