@@ -10,6 +10,8 @@ The metadata is kept for the next read, which then costs 1 call: the values
 first, where the kept tags say, and the kept metadata used only when row 1
 reads exactly as it did with it (:meth:`SheetReader.read_tab`). A write
 after such a read has it confirmed first (:meth:`SheetReader.confirm`, 1 call).
+With :attr:`SheetReader.kept` (a worker's state file) the metadata read
+afresh is also kept for the next process (a cron ``tick``), on the same terms.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sheetqueue.sheets.gsheets_header import (
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
+from sheetqueue.sheets.kept_metadata import KeptMetadata
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
@@ -103,6 +106,9 @@ class SheetReader:
         self.title = ""  # the spreadsheet's title, once read
         self._known: _Known | None = None  # the last metadata read, kept for the next read
         self.cached = False  # the last read used kept metadata: confirm() it before a write
+        self.kept: KeptMetadata | None = None  # where the metadata is kept between processes
+        self._kept_loaded = False  # the kept entry was looked up (once a process)
+        self._cells_kept = False  # the locale and zone came from the kept entry: read them again
 
     # -- the queue ------------------------------------------------------------
 
@@ -122,11 +128,40 @@ class SheetReader:
     def _usable(self) -> _Known | None:
         """The metadata kept from the last read, unless an alert is up (or it was forgotten)."""
         known = self._known
+        if known is None and self.kept is not None and not self._kept_loaded:
+            known = self._load_kept(self.kept)
         return known if known is not None and known.tab.alert is None else None
+
+    def _load_kept(self, kept: KeptMetadata) -> _Known | None:
+        """The entry an earlier process kept, as if this reader had read it (None: read afresh)."""
+        self._kept_loaded = True
+        entry = kept.load(self.requests_tab)
+        if entry is None:
+            return None
+        try:
+            answer, header = entry["answer"], entry["header"]
+            if not isinstance(answer, dict) or not isinstance(header, list):
+                raise TypeError("not an answer and a row")
+            tab = find_queue_tab(read_tabs(answer), self.requests_tab)
+            zone = {"locale": entry.get("locale", ""), "timeZone": entry.get("time_zone", "")}
+            cells = SheetCells.from_properties({"properties": zone})
+            title = str(answer.get("properties", {}).get("title", self.title))
+            self.summary.found(answer)
+        except Exception as exc:  # a corrupt entry is not used, whatever it holds
+            log.warning("sheet.kept_metadata_ignored", tab=self.requests_tab, error=repr(exc))
+            return None
+        if self.cells is None:
+            self.cells, self._cells_kept = cells, True
+        self.title = title
+        self._known = _Known(tab, _cells_of(header))
+        return self._known
 
     def forget(self) -> None:
         """Our own structure write (tags, columns, notes, formats, rows deleted): read it afresh."""
         self._known = None
+        self._kept_loaded = True  # what an earlier process kept is older still
+        if self.kept is not None:
+            self.kept.drop(self.requests_tab)
 
     def _read_known(self, known: _Known, summary: bool) -> TabRead | None:
         """1 call: the values where the kept tags say; None when row 1 is not as it was.
@@ -158,9 +193,9 @@ class SheetReader:
     def _read_fresh(self, summary: bool) -> TabRead:
         """Metadata, then values (2 calls); the header checked (or raise); the metadata kept."""
         self._known, self.cached = None, False
-        if self.cells is None:
+        if self.cells is None or self._cells_kept:
             answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
-            self.cells = SheetCells.from_properties(answer)
+            self.cells, self._cells_kept = SheetCells.from_properties(answer), False
         else:
             answer = self.api.metadata(METADATA_FIELDS)
         self.title = str(answer.get("properties", {}).get("title", self.title))
@@ -189,6 +224,9 @@ class SheetReader:
         if tab.alert is not None:
             self._post(tab, layout, None)
         self._known = _Known(tab, _cells_of(values[0] if values else []))
+        self._kept_loaded = True  # read now: newer than any entry kept before
+        if self.kept is not None and tab.alert is None:
+            self._keep(self.kept, answer, values[0] if values else [])
         width = max(map(len, values), default=0)
         return TabRead(values, tab, layout, width, merged_rows(tab.merges, layout))
 
@@ -214,7 +252,15 @@ class SheetReader:
             self._known = known
             return True
         log.warning("sheet.changed_since_read", tab=self.requests_tab, action="nothing written")
+        if self.kept is not None:
+            self.kept.drop(self.requests_tab)
         return False
+
+    def _keep(self, kept: KeptMetadata, answer: dict[str, Any], header: list[Any]) -> None:
+        """Keep a metadata answer read afresh, with row 1 and the locale, for the next process."""
+        cells = self.cells or SheetCells()
+        entry = {"answer": answer, "header": header, "locale": cells.locale}
+        kept.save(self.requests_tab, {**entry, "time_zone": cells.time_zone})
 
     def queue_read(
         self, values: list[list[Any]], layout: Layout, merged: dict[int, str]

@@ -10,7 +10,8 @@ Calls per operation (steady state, no retries):
   ``1001`` reads ``"1001"``, a date cell reads as an ISO time; text written
   RAW reads back unchanged); 1 on a store that read before (the values
   alone, checked with the metadata kept from that read while row 1 reads
-  exactly as it did; see :mod:`sheetqueue.sheets.gsheets_read`);
+  exactly as it did; see :mod:`sheetqueue.sheets.gsheets_read`), or whose
+  state file kept it from an earlier process (:meth:`GsheetsStore.keep_metadata`);
 - ``ensure_header``: those same 2 (or 1), handed to the ``read_requests`` that
   follows; adopting a tab (adding missing columns, tagging them) costs a few
   calls, once; a broken header raises :class:`HeaderProblem` (see
@@ -49,6 +50,7 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs
 from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
+from sheetqueue.sheets.kept_metadata import KeptMetadata
 from sheetqueue.sheets.model import LogEntry, Request, header_names
 from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
@@ -505,8 +507,14 @@ class GsheetsStore:
         self.reader.orders_replaced()
         return self.tabs.replace_orders(records)
 
+    def keep_metadata(self, kept: KeptMetadata) -> None:
+        """Keep the queue tab's metadata in ``kept`` too, for the next process (a cron tick)."""
+        self.reader.kept = kept
+
     def close(self) -> None:
         self.api.close()
+        if self.reader.kept is not None:
+            self.reader.kept.close()
 
 
 class _Attempt:

@@ -41,6 +41,7 @@ __all__ = [
     "build_api",
     "build_shops_api",
     "build_worker",
+    "keep_sheet_metadata",
     "open_archive_api",
     "open_guard",
     "open_lease",
@@ -128,7 +129,11 @@ def store_probe(settings: Settings, metrics: Metrics | None = None) -> Callable[
 def build_worker(
     settings: Settings, store: Store, metrics: Metrics | None = None, *, clock: Clock = utc_now
 ) -> Worker:
-    """The worker with the real ledger, order source, notifiers and the outbox it drains."""
+    """The worker with the real ledger, order source, notifiers and the outbox it drains.
+
+    A Google store keeps its metadata in the state file too (:func:`keep_sheet_metadata`).
+    """
+    keep_sheet_metadata(settings, store)
     return Worker(
         store=store,
         order_source=lambda: open_order_source(settings, store),
@@ -140,6 +145,23 @@ def build_worker(
         lease=open_lease(settings, store),
         team_events=open_team_events(settings),
     )
+
+
+def keep_sheet_metadata(settings: Settings, store: Store) -> None:
+    """A Google store keeps the queue tab's metadata in the local state file, for the next process.
+
+    With shared PostgreSQL state it goes in the local state file only when
+    ``SHEETQUEUE_STATE_PATH`` is set (it is this host's own cache); else nowhere.
+    """
+    if settings.backend != "gsheets":
+        return
+    if settings.state_url.get_secret_value() and "state_path" not in settings.model_fields_set:
+        return
+    from sheetqueue.sheets.gsheets_store import GsheetsStore
+    from sheetqueue.sheets.kept_metadata import KeptMetadata
+
+    if isinstance(store, GsheetsStore):
+        store.keep_metadata(KeptMetadata(settings.state_path, store.api.spreadsheet_id))
 
 
 def open_team_events(settings: Settings) -> TeamEvents:
