@@ -109,6 +109,7 @@ class SheetReader:
         self.kept: KeptMetadata | None = None  # where the metadata is kept between processes
         self._kept_loaded = False  # the kept entry was looked up (once a process)
         self._cells_kept = False  # the locale and zone came from the kept entry: read them again
+        self._kept_tabs: Any = None  # the tabs of the answer last kept (or loaded)
 
     # -- the queue ------------------------------------------------------------
 
@@ -152,7 +153,7 @@ class SheetReader:
             return None
         if self.cells is None:
             self.cells, self._cells_kept = cells, True
-        self.title = title
+        self.title, self._kept_tabs = title, answer.get("sheets")
         self._known = _Known(tab, _cells_of(header))
         return self._known
 
@@ -250,6 +251,8 @@ class SheetReader:
             tab = None
         if known is not None and tab == known.tab:
             self._known = known
+            if self.kept is not None and answer.get("sheets") != self._kept_tabs:
+                self._keep(self.kept, answer, [cell for _, cell in known.header])  # other tabs
             return True
         log.warning("sheet.changed_since_read", tab=self.requests_tab, action="nothing written")
         if self.kept is not None:
@@ -261,6 +264,7 @@ class SheetReader:
         cells = self.cells or SheetCells()
         entry = {"answer": answer, "header": header, "locale": cells.locale}
         kept.save(self.requests_tab, {**entry, "time_zone": cells.time_zone})
+        self._kept_tabs = answer.get("sheets")
 
     def queue_read(
         self, values: list[list[Any]], layout: Layout, merged: dict[int, str]
