@@ -1,0 +1,118 @@
+"""The Sheets calls of cron ticks: each ``sheetqueue tick`` a new process on one state file.
+
+``python -m bench.cron_calls [N]`` starts the emulator, writes N rows (one in
+50 Pending, as ``bench.pass_bench``), runs ``sheetqueue tick`` until a tick
+writes nothing, then two more ticks, then deletes the state file and runs two
+more. It prints one JSON line per tick: all its calls, the pass lease's (the
+calls before its compare-and-set, and that one), and the pass's own, by kind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.workload import orders, requests
+from sheetqueue.bootstrap import open_store
+from sheetqueue.config.loading import load_settings
+from sheetqueue.config.logs import configure_logging
+from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.sheet_setup import init_sheet
+
+SCRIPT = Path(sys.executable).with_name("sheetqueue")
+OPEN_EVERY = 50
+
+
+def _kind(call: dict[str, Any]) -> str:
+    if "/values" not in call["path"]:
+        return "metadata" if call["method"] == "GET" else "structure"
+    return "values read" if call["method"] == "GET" else "values write"
+
+
+def _book(url: str) -> str:
+    tabs: dict[str, list[list[str]]] = {"Requests": [], "Orders": []}
+    for _ in range(50):  # the emulator announces its URL just before it listens
+        try:
+            answer = httpx.post(f"{url}/_emulator/spreadsheets", json={"title": "b", "tabs": tabs})
+            return str(answer.json()["spreadsheetId"])
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the emulator at {url} did not answer")
+
+
+def _fill(env: dict[str, str], size: int) -> None:
+    os.environ.update(env)
+    configure_logging("ERROR")
+    store = open_store(load_settings())
+    assert isinstance(store, GsheetsStore)
+    init_sheet(store)
+    store.replace_orders(orders(size))
+    every = requests(size, OPEN_EVERY)
+    for start in range(0, size, 10_000):
+        store.add_requests(every[start : start + 10_000])
+    store.close()
+
+
+def _tick(env: dict[str, str], url: str, state: str) -> dict[str, Any]:
+    httpx.delete(f"{url}/_emulator/log")
+    done = subprocess.run(
+        [str(SCRIPT), "tick", "--json"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"tick exited {done.returncode}: {done.stderr[-2000:]}")
+    kinds = [_kind(call) for call in httpx.get(f"{url}/_emulator/log").json()["calls"]]
+    lease = kinds.index("structure") + 1 if "structure" in kinds else 0
+    return {
+        "state": state,
+        "calls": len(kinds),
+        "lease_calls": lease,
+        "pass_calls": len(kinds) - lease,
+        "pass": kinds[lease:],
+    }
+
+
+def main(size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="sq-cron-") as name:
+        folder = Path(name)
+        emulator = subprocess.Popen(
+            [str(SCRIPT), "emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert emulator.stdout is not None
+            url = emulator.stdout.readline().split()[-1]
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("SHEETQUEUE_")},
+                "SHEETQUEUE_BACKEND": "gsheets",
+                "SHEETQUEUE_SPREADSHEET_ID": _book(url),
+                "SHEETQUEUE_SHEETS_API_URL": url,
+                "SHEETQUEUE_STATE_PATH": str(folder / "state.db"),
+                "SHEETQUEUE_NOTIFY": "log:",
+                "SHEETQUEUE_LOG_LEVEL": "ERROR",
+            }
+            _fill(env, size)
+            for _ in range(8):  # until a tick writes nothing
+                tick = _tick(env, url, "settling")
+                if not {"values write", "structure"} & set(tick["pass"]):
+                    break
+            for _ in range(2):
+                print(json.dumps({"rows": size, **_tick(env, url, "kept")}), flush=True)
+            for path in folder.glob("state.db*"):
+                if not path.name.endswith(".holder"):
+                    path.unlink()
+            print(json.dumps({"rows": size, **_tick(env, url, "deleted")}), flush=True)
+            print(json.dumps({"rows": size, **_tick(env, url, "kept")}), flush=True)
+        finally:
+            emulator.terminate()
+            emulator.wait(30)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
