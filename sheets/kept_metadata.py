@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS kept (
 
 
 class KeptMetadata:
-    """One spreadsheet's kept metadata entries in the SQLite file at ``path`` (opened on first use)."""
+    """One spreadsheet's kept entries in the SQLite file at ``path`` (opened on first use)."""
 
     def __init__(self, path: Path, spreadsheet_id: str) -> None:
         self.path = path
@@ -65,7 +65,7 @@ class KeptMetadata:
             return self._file
 
     def load(self, tab: str) -> dict[str, Any] | None:
-        """The entry kept for ``tab`` of this spreadsheet, or None (none, unreadable, other format)."""
+        """The entry kept for ``tab`` of this spreadsheet; None: none, unreadable, other format."""
         file = self._open()
         if file is None:
             return None

@@ -72,7 +72,7 @@ def _messages(tmp_path: Path) -> int:
 
 
 def test_the_second_cron_tick_on_a_quiet_sheet_makes_one_call(tmp_path: Path) -> None:
-    """No state: a tick reads the metadata, then the values; the next tick reads the values alone."""
+    """No state: a tick reads the metadata, then the values; the next reads the values alone."""
     sheet, cli = _quiet(tmp_path)
     _forget_state(tmp_path)
     before = sheet.values()
@@ -132,7 +132,6 @@ def test_the_state_file_pointed_at_another_spreadsheet_reuses_nothing(tmp_path: 
     report, kinds = _tick(other_cli, sheet.emulator)
     assert kinds[:2] == ["metadata", "values read"] and report["failed"] == 0
     assert any(
-        entry.get("metadataKey") == COLUMN_KEY
-        for entry in sheet.emulator.developer_metadata(other)
+        entry.get("metadataKey") == COLUMN_KEY for entry in sheet.emulator.developer_metadata(other)
     )  # the other sheet's columns tagged there, from its own metadata
     assert _tick(cli, sheet.emulator)[1] == ["values read"]  # the first sheet's entry still holds

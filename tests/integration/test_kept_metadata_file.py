@@ -77,7 +77,7 @@ def _kept_path(sheet: WorkedSheet, **values: object) -> Path | None:
 
 
 def test_shared_state_keeps_it_only_in_a_local_state_file_named(tmp_path: Path) -> None:
-    """Local state: in the state file; PostgreSQL state: in SHEETQUEUE_STATE_PATH if set, else not."""
+    """Local state: in the state file; PostgreSQL: in SHEETQUEUE_STATE_PATH if set, else not."""
     sheet = WorkedSheet(shared_emulator(), tmp_path)
     local = tmp_path / "state.db"
     url = "postgresql://sheetqueue@127.0.0.1:9/sheetqueue"
