@@ -8,7 +8,8 @@ sent; the third (the *quiet* pass) finds nothing to do.
 ``python -m bench.pass_bench local|gsheets N`` prints one JSON line: wall and
 CPU seconds of each pass, Sheets API calls and bytes read, first-pass
 decisions (rows decided plus rows written) per CPU second, and the peak memory
-(RSS) of the process that ran the passes. On gsheets it also takes the CPU
+(RSS) of the process that ran the passes (also after building the worker and after
+each pass: the peak so far, so the pass that set it shows). On gsheets it also takes the CPU
 time of ``json.loads`` of the very response the quiet pass read, in the same
 process: the floor a pass cannot go below (the bytes must be parsed). The
 rows are written beforehand by a child process, and on gsheets the emulator
@@ -128,6 +129,11 @@ def _calls(url: str | None) -> int | None:
     return int(httpx.get(f"{url}/_emulator/log").json()["counts"]["total"])
 
 
+def _peak_mb() -> float:
+    """The process's peak resident memory so far, in MB (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def setup(size: int) -> None:
     """Write ``size`` orders and Pending requests into the store the environment names."""
     configure_logging("ERROR")
@@ -159,6 +165,7 @@ def run(kind: str, size: int) -> dict[str, Any]:
         settings = load_settings()
         store = open_store(settings)
         worker = build_worker(settings, store)
+        result["ready_rss_mb"] = _peak_mb()  # the interpreter, its imports, the worker built
         received = _Bytes()
         if isinstance(store, GsheetsStore):
             store.api.session.hooks["response"].append(received.hook)
@@ -170,6 +177,7 @@ def run(kind: str, size: int) -> dict[str, Any]:
             result[f"{label}_seconds"] = round(time.perf_counter() - wall, 3)
             result[f"{label}_cpu"] = round(time.process_time() - cpu, 3)
             result[f"{label}_changed"] = report.changed
+            result[f"{label}_peak_rss_mb"] = _peak_mb()  # the peak so far: it never goes down
             if label == "first":
                 decisions = report.checked + report.planned
                 result["first_decisions"] = decisions
@@ -179,7 +187,7 @@ def run(kind: str, size: int) -> dict[str, Any]:
                 result[f"{label}_calls"] = after - before
                 result[f"{label}_bytes"] = received.total
         # The passes' peak, before the floor below fetches and parses their answer again.
-        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        result["peak_rss_mb"] = _peak_mb()
         if received.largest and isinstance(store, GsheetsStore):
             floor = json_floor(received.again(store.api.session))
             result["json_loads_cpu"] = round(floor, 4)

@@ -42,6 +42,7 @@ Landed rows are kept for ``retention`` (a week) so a repeated
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -197,6 +198,11 @@ class Outbox:
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         return [tuple(row) for row in self._file.select(sql, params)]
 
+    @property
+    def commits_in_groups(self) -> bool:
+        """True when :meth:`accept_soon` hands the write to a committer thread (a local file)."""
+        return self._group is not None
+
     def accept(
         self,
         request: Request,
@@ -213,6 +219,28 @@ class Outbox:
         order accepted here that is still waiting or that ``closed(request_id)``
         does not know as closed in the queue, or ``known_duplicate`` (the
         caller's open duplicate already in the queue).
+        """
+        return self.accept_soon(
+            request,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            known_duplicate=known_duplicate,
+            closed=closed,
+        ).result()
+
+    def accept_soon(
+        self,
+        request: Request,
+        *,
+        idempotency_key: str = "",
+        fingerprint: str = "",
+        known_duplicate: Request | None = None,
+        closed: Callable[[str], bool] = lambda _request_id: False,
+    ) -> Future[Accepted]:
+        """:meth:`accept` as a future, resolved once the commit holding it is on disk.
+
+        On a local file the write joins the next group commit and this returns
+        at once; on shared state it is done before this returns.
         """
         key = request.duplicate_key()
         dup = "\x1f".join(key) if key else None
@@ -258,15 +286,23 @@ class Outbox:
             return Accepted(request, True)
 
         if self._group is not None:
-            accepted = self._group.run(store)
-        else:
+            future = self._group.submit(store)
+            future.add_done_callback(self._tell_listeners)
+            return future
+        done: Future[Accepted] = Future()
+        try:
             with self._transaction() as db:
-                accepted = store(db)
-        if not accepted.created:
-            return accepted
+                done.set_result(store(db))
+        except Exception as exc:
+            done.set_exception(exc)
+        self._tell_listeners(done)
+        return done
+
+    def _tell_listeners(self, future: Future[Accepted]) -> None:
+        if future.cancelled() or future.exception() is not None or not future.result().created:
+            return
         for listener in self._listeners:
             listener()
-        return accepted
 
     def find(self, request_id: str) -> OutboxEntry | None:
         """The request with this ID as accepted here, or None."""
@@ -438,6 +474,8 @@ class Outbox:
             return int(cursor.rowcount)
 
     def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self._file.close()
 
 

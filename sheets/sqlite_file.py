@@ -12,9 +12,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sheetqueue.config.errors import StoreError
 
@@ -76,72 +77,103 @@ class SqliteFile:
             self._db.close()
 
 
-class _Job(Generic[T]):
-    """One caller's work in a group transaction, and its outcome once committed."""
-
-    __slots__ = ("done", "error", "result", "work")
-
-    def __init__(self, work: Callable[[sqlite3.Connection], T]) -> None:
-        self.work = work
-        self.done = False
-        self.result: T | None = None
-        self.error: BaseException | None = None
-
-
 class GroupCommit:
     """Writes from many threads committed together: one transaction and one fsync for a group.
 
-    A caller of :meth:`run` queues its work, then waits for the commit lock.
-    The thread that gets it takes every queued work (its own and any that
-    arrived while the previous group was committing), runs each in a savepoint
-    of one ``BEGIN IMMEDIATE`` transaction, and commits once. Each caller
-    returns only after the ``COMMIT`` that holds its work (``synchronous=FULL``:
-    on disk), or raises its own error: a work that raises is rolled back to
-    its savepoint alone, and a failed commit fails every work of the group.
-    Later works in a group see the writes of earlier ones, as if in turn.
+    :meth:`submit` queues a work and gives back a future; one committer thread
+    (started with the first work) takes every queued work (those that arrived
+    while the previous group was committing), runs each in a savepoint of one
+    ``BEGIN IMMEDIATE`` transaction, and commits once. A future is resolved
+    only after the ``COMMIT`` that holds its work (``synchronous=FULL``: on
+    disk), or with its own error: a work that raises is rolled back to its
+    savepoint alone, and a failed commit fails every work of the group. Later
+    works in a group see the writes of earlier ones, as if in turn. :meth:`run`
+    waits for the future (a thread's call); an event loop awaits it instead,
+    so a request waiting for the disk holds no thread.
     """
 
     def __init__(self, file: SqliteFile) -> None:
         self._file = file
-        self._queue: list[_Job[Any]] = []
-        self._queue_lock = threading.Lock()
-        self._commit_lock = threading.Lock()
+        self._queue: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]] = []
+        self._wake = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, work: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Queue ``work(connection)``; the future gets its result once the commit is on disk."""
+        future: Future[T] = Future()
+        with self._wake:
+            if self._closed:
+                raise StoreError(f"cannot write {self._file.path}: it is closed")
+            self._queue.append((work, future))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._commit_loop, name="sheetqueue-commit", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+        return future
 
     def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` inside a committed transaction; its result once on disk."""
-        job: _Job[T] = _Job(work)
-        with self._queue_lock:
-            self._queue.append(job)
-        with self._commit_lock:
-            if not job.done:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._commit(group)
-        if job.error is not None:
-            raise job.error
-        return job.result  # type: ignore[return-value]
+        return self.submit(work).result()
 
-    def _commit(self, group: list[_Job[Any]]) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then stop the committer thread."""
+        with self._wake:
+            self._closed = True
+            thread = self._thread
+            self._wake.notify()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _commit_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                group, self._queue = self._queue, []
+                if not group:
+                    return
+            # taken: no longer cancellable (a caller that gave up still has its work committed)
+            live = [future.set_running_or_notify_cancel() for _work, future in group]
+            try:
+                self._commit(group, live)
+            except BaseException as exc:  # never leave a caller waiting on a dead thread
+                for (_work, future), waited in zip(group, live, strict=True):
+                    if waited and not future.done():
+                        future.set_exception(StoreError(f"cannot write {self._file.path}: {exc}"))
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _commit(
+        self, group: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]], live: list[bool]
+    ) -> None:
+        outcomes: list[tuple[bool, Any]] = []
         try:
             with self._file.write() as db:
-                for job in group:
+                for work, _future in group:
                     db.execute("SAVEPOINT work")
                     try:
-                        job.result = job.work(db)
+                        outcomes.append((True, work(db)))
                     except Exception as exc:  # this caller's error; the others go on
                         db.execute("ROLLBACK TO work")
-                        job.error = exc
+                        outcomes.append((False, exc))
                     db.execute("RELEASE work")
-        except BaseException as exc:
+        except BaseException as exc:  # the commit failed: every work of the group with it
             failure = (
                 exc
                 if isinstance(exc, StoreError)
                 else StoreError(f"cannot write {self._file.path}: {exc}")
             )
-            for job in group:
-                job.result, job.error = None, failure
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            for job in group:
-                job.done = True
+            for (_work, future), waited in zip(group, live, strict=True):
+                if waited:
+                    future.set_exception(failure)
+            return
+        for (_work, future), waited, (ok, value) in zip(group, live, outcomes, strict=True):
+            if not waited:
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)

@@ -126,10 +126,21 @@ class Api:
 
 
 @contextmanager
-def serve(app: FastAPI, token: str = TOKEN, *, read_timeout: float = 10.0) -> Iterator[Api]:
-    """Run ``app`` on a free port of 127.0.0.1, configured as ``serve`` runs it, until the end."""
+def serve(
+    app: FastAPI, token: str = TOKEN, *, read_timeout: float = 10.0, fast: bool = True
+) -> Iterator[Api]:
+    """Run ``app`` on a free port of 127.0.0.1, configured as ``serve`` runs it, until the end.
+
+    ``fast=False``: the h11 parser on asyncio's loop instead of httptools on uvloop.
+    """
     config = server_config(
-        app, "127.0.0.1", 0, read_timeout=read_timeout, log_level="warning", lifespan="on"
+        app,
+        "127.0.0.1",
+        0,
+        read_timeout=read_timeout,
+        fast=fast,
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -90,18 +90,12 @@ class Ledger:
 
     def __init__(self, path: Path, *, timeout: float = 30.0, db: StateDb | None = None) -> None:
         self.path = path
-        # The seen table as last read or written here, and the state file's data version
-        # then: kept while no other connection has written the file (a local file only).
-        self._seen: tuple[int, dict[str, str]] | None = None
-        self._local: SqliteFile | None = None
         if db is not None:
             self._file: StateDb = db
             self._write = db.write
             self._select = db.select
             return
-        self._file = self._local = SqliteFile(
-            path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout
-        )
+        self._file = SqliteFile(path, _SCHEMA, setting="SHEETQUEUE_STATE_PATH", timeout=timeout)
         self._write = self._file.write
         self._select = self._file.select
         have = {row[1] for row in self._select("PRAGMA table_info(notices)")}
@@ -138,7 +132,6 @@ class Ledger:
         remembered.
         """
         keys = list(keys)
-        version = self._data_version()
         with self._write() as db:
             if told:
                 db.executemany(
@@ -157,8 +150,6 @@ class Ledger:
                 db.execute("DELETE FROM notices WHERE state = 'staged'")
             if seen:
                 db.executemany(_REMEMBER_SEEN, list(seen.items()))
-        if seen:
-            self._kept_seen(version, seen)
 
     def drop_staged(self) -> None:
         """Forget staged messages no sheet write owed (their row changed meanwhile)."""
@@ -370,41 +361,14 @@ class Ledger:
         return state
 
     def seen(self) -> dict[str, str]:
-        """Each request's status as a pass last saw it (by Request ID).
-
-        A local state file's table is kept in memory between passes and read
-        again only when another connection (another process) wrote the file
-        since: SQLite's ``data_version`` says so. A shared database is read
-        every time.
-        """
-        version = self._data_version()
-        if self._seen is not None and self._seen[0] == version:
-            return dict(self._seen[1])
         rows = self._select("SELECT request_id, status FROM seen")
-        found = {row[0]: row[1] for row in rows}
-        self._seen = (version, found) if version is not None else None
-        return dict(found)
+        return {row[0]: row[1] for row in rows}
 
     def remember_seen(self, statuses: dict[str, str]) -> None:
         if not statuses:
             return
-        version = self._data_version()
         with self._write() as db:
             db.executemany(_REMEMBER_SEEN, list(statuses.items()))
-        self._kept_seen(version, statuses)
-
-    def _kept_seen(self, version: int | None, statuses: Mapping[str, str]) -> None:
-        """After a committed write of ``statuses`` begun at ``version``: keep the copy true."""
-        if self._seen is not None and version is not None and self._seen[0] == version:
-            self._seen[1].update(statuses)
-        else:
-            self._seen = None
-
-    def _data_version(self) -> int | None:
-        """The local file's data version (moved by other connections' commits); None: shared."""
-        if self._local is None:
-            return None
-        return int(self._local.select("PRAGMA data_version")[0][0])
 
     def pending_count(self) -> int:
         rows = self._select("SELECT COUNT(*) FROM notices WHERE state IN ('pending', 'staged')")

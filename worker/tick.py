@@ -25,7 +25,6 @@ the outcomes into the cells. The pass lease is kept for the whole pass
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -34,10 +33,9 @@ import structlog
 from filelock import BaseFileLock, Timeout
 
 from sheetqueue.config.clock import Clock, utc_now
-from sheetqueue.config.errors import OrderSourceError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.lease import PassLease
-from sheetqueue.sheets.model import OPEN_FOR_WORKER, LogEntry, Request, Status, new_request_id
+from sheetqueue.sheets.model import LogEntry
 from sheetqueue.sheets.orders import OrderSource
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.store import (
@@ -48,27 +46,19 @@ from sheetqueue.sheets.store import (
     read_queue,
 )
 from sheetqueue.sheets.team_events import TeamEvents
-from sheetqueue.sheets.times import format_time
-from sheetqueue.worker.adoption import ADOPTED_NOTE, Adopting
+from sheetqueue.worker.adoption import Adopting
 from sheetqueue.worker.collector import collector_paused
-from sheetqueue.worker.eligibility import Decision, decide
 from sheetqueue.worker.inflight import LeaseGuard, mark_sending
 from sheetqueue.worker.labels import (
     LabelSource,
-    approval_ships_back,
     labels_from_settings,
 )
 from sheetqueue.worker.ledger import Ledger
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.notice_records import NoticeRecord, Owed
-from sheetqueue.worker.notified import (
-    adopted_entry,
-    parse,
-    seen_entry,
-)
 from sheetqueue.worker.notify.base import Notifier
 from sheetqueue.worker.notify.templates import Templates
-from sheetqueue.worker.owing import RECEIVED_NOTICE_WITHIN, NoticeOwing
+from sheetqueue.worker.owing import RECEIVED_NOTICE_WITHIN
 from sheetqueue.worker.pass_metrics import by_status, observe
 from sheetqueue.worker.pass_plan import (
     OrderCache,
@@ -78,23 +68,17 @@ from sheetqueue.worker.pass_plan import (
     status_after,
     team_change,
     update_for,
-    with_sentence,
 )
-from sheetqueue.worker.sending import Written, catch_up, note_outcomes, send_due
+from sheetqueue.worker.row_planning import RowPlanning
+from sheetqueue.worker.sending import Written, note_outcomes, send_due
 from sheetqueue.worker.summary import stage_summary
-from sheetqueue.worker.transitions import worker_move
 
 __all__ = ["RECEIVED_NOTICE_WITHIN", "PassReport", "Worker", "tick"]
 
 log = structlog.get_logger("sheetqueue.worker")
 
-_KNOWN = ", ".join(status.value for status in Status)
 
-_TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_QUIET_MEMO_SIZE = 4096
-
-
-class Worker(NoticeOwing):
+class Worker(RowPlanning):
     """The back office: everything a pass needs, built once by the composition root."""
 
     def __init__(
@@ -303,221 +287,6 @@ class Worker(NoticeOwing):
             else e
             for e in observed
         ]
-
-    # -- planning -------------------------------------------------------------
-
-    def _quiet(self, status: str, notified: str) -> bool:
-        """Whether a row (with a Request ID) needs nothing this pass, from two cells alone.
-
-        Quiet: a status the worker does not re-check, a ``Notified`` cell the
-        worker wrote that owes nothing, says every notice the status wants and
-        has no given-up notice to mention. Most rows of a sheet are such
-        history; they are never turned into models. Anything else goes
-        through :meth:`_plan_row`. Whether a cell is quiet does not depend on
-        its times, so the answer is kept per (status, cell without times); a
-        pass adopts a sheet at one time, so the exact cells repeat too and are
-        kept first.
-        """
-        exact = (status, notified)
-        quiet = self._quiet_exact.get(exact)
-        if quiet is not None:
-            return quiet
-        key = (status, _TIMES.sub("T", notified))
-        quiet = self._quiet_cells.get(key)
-        if quiet is None:
-            quiet = self._quiet_cell(status, notified)
-            if len(self._quiet_cells) < _QUIET_MEMO_SIZE:
-                self._quiet_cells[key] = quiet
-        if len(self._quiet_exact) < _QUIET_MEMO_SIZE:
-            self._quiet_exact[exact] = quiet
-        return quiet
-
-    def _first_sight(self, stored: StoredRequest, now: datetime) -> RowPlan | None:
-        """The plan of a row first seen in a status the worker does not decide, from its cells.
-
-        Such a row (on a sheet the worker adopts, most rows) is only marked:
-        ``adopted`` when closed, ``seen`` otherwise; no model is built for it.
-        None for every other row.
-        """
-        request_id = stored.text("request_id").strip()
-        status_text = stored.text("status")
-        status = Status.parse(status_text)
-        if not request_id or status is None or status in OPEN_FOR_WORKER:
-            return None
-        notified = stored.text("notified")
-        cell = parse(notified)
-        if cell.seen_by_worker:
-            return None
-        plan = RowPlan(cell=cell)
-        self._plan_first_sight(plan, request_id, status_text, now)
-        rendered = plan.cell.render()
-        if rendered != notified:
-            plan.values["notified"] = rendered
-        return plan
-
-    def _quiet_cell(self, status_text: str, notified: str) -> bool:
-        status = Status.parse(status_text)
-        if status is None or status in OPEN_FOR_WORKER:
-            return False
-        cell = parse(notified)
-        if not cell.seen_by_worker or cell.owed() or cell.gave_up_sentence():
-            return False
-        if cell.render() != notified:
-            return False
-        if status is Status.APPROVED and cell.notice(status) is None:
-            return False  # a return or exchange may still owe its ship-back notice
-        return not (self._wants_notice(status) and cell.notice(status) is None)
-
-    def _plan_row(
-        self,
-        stored: StoredRequest,
-        now: datetime,
-        orders: OrderCache,
-        records: dict[tuple[str, str], NoticeRecord],
-        report: PassReport,
-        adopt_only: bool,
-    ) -> RowPlan:
-        request = stored.request
-        plan = RowPlan()
-        if adopt_only and parse(request.notified).seen_by_worker:
-            return plan
-        if not request.request_id.strip():
-            plan.values["request_id"] = new_request_id()
-            request = request.model_copy(update={"request_id": plan.values["request_id"]})
-        request_id = request.request_id.strip()
-        before = parse(request.notified)
-        first = not before.seen_by_worker
-        plan.cell = catch_up(before, request_id, records, untold=self._team_alerts)
-        status = request.parsed_status
-        if adopt_only:
-            self._plan_first_sight(plan, request.request_id, request.status, now)
-        elif status is None:
-            self._plan_unknown(plan, request, first, now)
-        elif (closed := plan.cell.seen_closed) is not None and status in OPEN_FOR_WORKER:
-            report.problems.append(
-                f"{request_id}: reads {status.value} but was {closed.value} when the worker "
-                "saw it; closed requests are never re-opened, so it was left alone"
-            )
-            log.warning("tick.reopen_refused", request_id=request_id, was=closed.value)
-        elif status in OPEN_FOR_WORKER:
-            if first and status == Status.PENDING and self._received_due(request, now):
-                self._owe(plan, request, status, now)
-            decision = self._decide(request, now, orders, report)
-            if decision is not None:
-                self._plan_decision(plan, request, status, decision, now)
-            if first and not plan.cell.seen_by_worker:
-                plan.cell = plan.cell.with_entry(seen_entry(request.status, format_time(now)))
-                plan.seen = request.status.strip() or Status.PENDING.value
-        else:
-            self._plan_team_status(plan, request, status, first, now, report)
-        self._plan_gave_up_note(plan, request)
-        rendered = plan.cell.render()
-        if rendered != request.notified:
-            plan.values["notified"] = rendered
-        plan.request = request.model_copy(update=plan.values)
-        return plan
-
-    def _plan_unknown(self, plan: RowPlan, request: Request, first: bool, now: datetime) -> None:
-        note = (
-            f"Status {request.status.strip()!r} is not one the worker knows, so it left "
-            f"this row alone; use one of: {_KNOWN}."
-        )
-        if request.worker_note != note:
-            plan.values["worker_note"] = note
-        if first:
-            self._plan_first_sight(plan, request.request_id, request.status, now)
-
-    def _plan_team_status(
-        self,
-        plan: RowPlan,
-        request: Request,
-        status: Status,
-        first: bool,
-        now: datetime,
-        report: PassReport,
-    ) -> None:
-        """A status the worker does not decide: history at first sight, a move after."""
-        if first:
-            self._plan_first_sight(plan, request.request_id, request.status, now)
-        elif self._wants_notice(status) and plan.cell.notice(status) is None:
-            self._owe(plan, request, status, now)
-        elif approval_ships_back(request, status) and plan.cell.notice(status) is None:
-            self._owe_ship_back(plan, request, now, report)
-
-    def _plan_first_sight(
-        self, plan: RowPlan, request_id: str, status_text: str, now: datetime
-    ) -> None:
-        """Mark a row the worker never saw: its status as it stands is history."""
-        when = format_time(now)
-        status = Status.parse(status_text)
-        word = status_text.strip() or Status.PENDING.value
-        if status is None or not status.is_closed:
-            plan.cell = plan.cell.with_entry(seen_entry(word, when))
-            plan.seen = word
-            return
-        plan.cell = plan.cell.with_entry(adopted_entry(word, when))
-        plan.adopted = word
-        plan.log.append(
-            LogEntry(
-                time=when,
-                request_id=request_id.strip(),
-                from_status=word,
-                to_status=word,
-                by="adopted",
-                note=ADOPTED_NOTE,
-            )
-        )
-
-    def _decide(
-        self, request: Request, now: datetime, orders: OrderCache, report: PassReport
-    ) -> Decision | None:
-        report.checked += 1
-        orders.opened()  # a source that cannot be opened fails the pass, not one row
-        try:
-            order = orders.get(request.order_id, request.email)
-        except OrderSourceError as exc:
-            report.failed += 1
-            report.problems.append(f"{request.request_id}: {exc}")
-            log.warning("tick.order_unavailable", request_id=request.request_id, error=str(exc))
-            return None
-        decision = decide(request, order, self.settings.policy, now, self.settings.zone)
-        self.metrics.inc("sheetqueue_decisions_total", code=decision.code)
-        return decision
-
-    def _plan_decision(
-        self, plan: RowPlan, request: Request, status: Status, decision: Decision, now: datetime
-    ) -> None:
-        target = worker_move(status, decision.status)
-        note = with_sentence(decision.note, plan.cell.gave_up_sentence())
-        if decision.cell != request.decision or note != request.worker_note or target != status:
-            plan.values.update(
-                decision=decision.cell, worker_note=note, checked_at=format_time(now)
-            )
-        if target != status or not request.status.strip():
-            plan.values["status"] = target.value
-            plan.new_status = target.value
-        if target != status:
-            plan.log.append(
-                LogEntry(
-                    time=format_time(now),
-                    request_id=request.request_id,
-                    from_status=request.status or Status.PENDING.value,
-                    to_status=target.value,
-                    by="worker",
-                    note=decision.note,
-                )
-            )
-        if target != status and self._wants_notice(target):
-            self._owe(plan, request, target, now, decision=decision)
-
-    def _plan_gave_up_note(self, plan: RowPlan, request: Request) -> None:
-        """A notice that never went out is said once in Worker Note, and stays said."""
-        sentence = plan.cell.gave_up_sentence()
-        if not sentence or "worker_note" in plan.values:
-            return
-        note = with_sentence(request.worker_note, sentence)
-        if note != request.worker_note:
-            plan.values["worker_note"] = note
 
 
 def _statuses_after(

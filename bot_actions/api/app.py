@@ -237,11 +237,12 @@ def _request_routes(app: FastAPI, desk: FrontDesk) -> None:
         responses=_responses(200, RecordReply, "Asked before: the same request"),
         tags=["requests"],
     )
-    def record_request(body: RecordBody, response: Response, key: _Idempotency = "") -> RecordReply:
+    async def record_request(
+        body: RecordBody, response: Response, key: _Idempotency = ""
+    ) -> RecordReply:
         """Record a request; answered once it is safely stored (201), or 200 for a repeat."""
-        return _record_reply(
-            desk.record(parse_new_request(body.model_dump(), complete=True), key), response
-        )
+        new = parse_new_request(body.model_dump(), complete=True)
+        return _record_reply(await desk.record_async(new, key), response)
 
     @app.get(
         "/v1/requests/{request_id}",

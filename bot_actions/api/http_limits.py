@@ -1,4 +1,8 @@
-"""How ``sheetqueue serve`` guards the connection itself: sizes and read timeouts.
+"""How ``sheetqueue serve`` reads HTTP and guards the connection itself: sizes and read timeouts.
+
+Requests are parsed by httptools (llhttp, in C) on uvloop's event loop;
+``server_config(fast=False)`` gives uvicorn's pure-Python h11 parser on
+asyncio's own loop instead, with the same guards.
 
 uvicorn closes an idle keep-alive connection, but not one that sends a
 request slowly: a client dripping one header byte a second would hold its
@@ -19,6 +23,7 @@ from typing import Any
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = [
     "MAX_CONNECTIONS",
@@ -83,6 +88,96 @@ class ReadTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
+class FastReadTimeoutProtocol(HttpToolsProtocol):
+    """The same guards on uvicorn's httptools protocol: read deadline and header cap.
+
+    The deadline is armed when the connection opens and at the first byte of
+    each later request, and disarmed once the request is read whole. Bytes
+    received while a request's head (request line and headers) is still
+    incomplete are counted, and so are the parsed request target and headers;
+    past ``MAX_HEADER_BYTES`` the answer is 400 and the connection is closed.
+    """
+
+    read_timeout = READ_TIMEOUT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_deadline: asyncio.TimerHandle | None = None
+        self._waiting = True  # no request being read: the next byte starts one
+        self._in_head = True
+        self._head_bytes = 0  # bytes received while the head is incomplete
+        self._head_size = 0  # the parsed head's request target and headers
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        _no_delay(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiting and self._read_deadline is None:
+            self._arm()
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        dripping = self._in_head and self._head_bytes > MAX_HEADER_BYTES
+        if dripping and not self.transport.is_closing():
+            self.send_400_response("Request headers too large.")
+
+    def on_message_begin(self) -> None:
+        self._waiting = False
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        too_large = self._head_size > MAX_HEADER_BYTES
+        self._in_head, self._head_bytes, self._head_size = False, 0, 0
+        if too_large:  # the whole head came at once: refused before any route sees it
+            self._refused = True
+            self.send_400_response("Request headers too large.")
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        self._waiting = self._in_head = True
+        if not self._refused:
+            super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        self._disarm()
+        super().on_response_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._read_deadline = self.loop.call_later(self.read_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _too_slow(self) -> None:
+        self._read_deadline = None  # still armed: the request has not arrived whole
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
 def _no_delay(transport: asyncio.Transport) -> None:
     """Send each answer at once (TCP_NODELAY).
 
@@ -98,15 +193,26 @@ def _no_delay(transport: asyncio.Transport) -> None:
 
 
 def server_config(
-    app: Any, host: str, port: int, *, read_timeout: float = READ_TIMEOUT, **options: Any
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    read_timeout: float = READ_TIMEOUT,
+    fast: bool = True,
+    **options: Any,
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``serve`` runs with (tests use the same)."""
-    protocol = type("ReadTimeout", (ReadTimeoutProtocol,), {"read_timeout": read_timeout})
+    """The uvicorn configuration ``serve`` runs with (tests use the same).
+
+    ``fast``: httptools on uvloop (the default); False: h11 on asyncio.
+    """
+    base: type[Any] = FastReadTimeoutProtocol if fast else ReadTimeoutProtocol
+    protocol = type("ReadTimeout", (base,), {"read_timeout": read_timeout})
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         http=protocol,
+        loop="uvloop" if fast else "asyncio",
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         limit_concurrency=MAX_CONNECTIONS,
         timeout_keep_alive=5,

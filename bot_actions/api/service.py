@@ -10,13 +10,16 @@ them to status codes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
+from starlette.concurrency import run_in_threadpool
 
 from sheetqueue.bot_actions import handoff as handoffs
 from sheetqueue.bot_actions import returns
@@ -40,7 +43,7 @@ from sheetqueue.config.errors import (
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.model import Request, RequestType, Status
 from sheetqueue.sheets.orders import OrderSource
-from sheetqueue.sheets.outbox import Outbox
+from sheetqueue.sheets.outbox import Accepted, Outbox
 from sheetqueue.worker.links import link_for, with_link
 from sheetqueue.worker.metrics import Metrics
 from sheetqueue.worker.retention import retention_problem
@@ -92,18 +95,34 @@ class FrontDesk:
 
     def record(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
         """Accept ``new`` durably (201) or give back the request it repeats (200)."""
+        return self._recorded(new, self._accept_soon(new, idempotency_key).result())
+
+    async def record_async(self, new: NewRequest, idempotency_key: str = "") -> RecordResult:
+        """:meth:`record` for an event loop: awaits the commit instead of holding a thread.
+
+        The answer still comes only once the request is on disk; on shared state
+        (whose write blocks) the whole record runs on a worker thread.
+        """
+        if not self.outbox.commits_in_groups:
+            return await run_in_threadpool(self.record, new, idempotency_key)
+        future = self._accept_soon(new, idempotency_key)
+        return self._recorded(new, await asyncio.wrap_future(future))
+
+    def _accept_soon(self, new: NewRequest, idempotency_key: str) -> Future[Accepted]:
         _check_key(idempotency_key)
         problem = retention_problem(new.details, self.settings.policy)
         if problem:
             raise InputError(problem)
         request = new.to_request(self.clock())
-        accepted = self.outbox.accept(
+        return self.outbox.accept_soon(
             request,
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(new.model_dump_json().encode()).hexdigest(),
             known_duplicate=self.access.open_duplicate(request.duplicate_key()),
             closed=self.access.known_closed,
         )
+
+    def _recorded(self, new: NewRequest, accepted: Accepted) -> RecordResult:
         saved = accepted.request
         if accepted.created:
             self.metrics.inc("sheetqueue_requests_recorded_total", type=new.type.value)

@@ -50,6 +50,7 @@ __all__ = [
     "open_store",
     "open_team_events",
     "store_probe",
+    "tune_allocator",
 ]
 
 
@@ -126,6 +127,45 @@ def store_probe(settings: Settings, metrics: Metrics | None = None) -> Callable[
     return probe
 
 
+MMAP_THRESHOLD_BYTES = 128 * 1024
+"""Blocks from this size up are mapped on their own and given back when freed (glibc)."""
+_M_TRIM_THRESHOLD = -1  # mallopt(3) parameter numbers, from glibc's <malloc.h>
+_M_MMAP_THRESHOLD = -3
+_tuned: list[bool] = []
+
+
+def tune_allocator() -> bool:
+    """Fix glibc malloc's mmap and trim thresholds at their starting value (once per process).
+
+    glibc raises its mmap threshold each time a mapped block is freed, up to
+    32 MB: after the first pass, the next pass's large blocks (the Sheets
+    answer's bytes and text, the row lists' arrays) are carved from the heap,
+    which is not given back while anything above them lives, so each pass
+    peaked higher than the last. Setting the thresholds with ``mallopt(3)``
+    turns that adjustment off. True when applied; False where the C library
+    has no ``mallopt`` (not glibc), where nothing changes.
+    """
+    if _tuned:
+        return _tuned[0]
+    applied = False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        pass
+    else:
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        mallopt.restype = ctypes.c_int
+        applied = bool(
+            mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+            and mallopt(_M_TRIM_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        )
+    _tuned.append(applied)
+    return applied
+
+
 def build_worker(
     settings: Settings, store: Store, metrics: Metrics | None = None, *, clock: Clock = utc_now
 ) -> Worker:
@@ -133,6 +173,7 @@ def build_worker(
 
     A Google store keeps its metadata in the state file too (:func:`keep_sheet_metadata`).
     """
+    tune_allocator()
     keep_sheet_metadata(settings, store)
     return Worker(
         store=store,

@@ -15,7 +15,9 @@ from tests.api_kit import NOW, TOKEN, Api, SwitchedStore, make_settings, serve
 ANA = {"order_id": "ORD-1001", "email": "ana@example.com"}
 
 
-def _served(tmp_path: Path, read_timeout: float = 10.0, **settings: Any) -> Iterator[Api]:
+def _served(
+    tmp_path: Path, read_timeout: float = 10.0, fast: bool = True, **settings: Any
+) -> Iterator[Api]:
     values: dict[str, Any] = {"lookup_rate_per_minute": 100_000} | settings
     app = create_app(
         make_settings(tmp_path, **values),
@@ -23,7 +25,7 @@ def _served(tmp_path: Path, read_timeout: float = 10.0, **settings: Any) -> Iter
         clock=lambda: NOW,
         flush_interval=0.01,
     )
-    with serve(app, read_timeout=read_timeout) as running:
+    with serve(app, read_timeout=read_timeout, fast=fast) as running:
         yield running
 
 
@@ -141,9 +143,10 @@ def _closed_by_server(port: int, first_bytes: bytes) -> bool:
     ],
     ids=["nothing sent", "headers never finished", "body never finished"],
 )
-def test_slow_drip_connections_are_closed(tmp_path: Path, first_bytes: bytes) -> None:
+@pytest.mark.parametrize("fast", [True, False], ids=["httptools", "h11"])
+def test_slow_drip_connections_are_closed(tmp_path: Path, first_bytes: bytes, fast: bool) -> None:
     """A connection whose request does not arrive whole within the read timeout is closed."""
-    for api in _served(tmp_path, read_timeout=0.5):
+    for api in _served(tmp_path, read_timeout=0.5, fast=fast):
         port = int(api.url.rsplit(":", 1)[1])
         assert _closed_by_server(port, first_bytes)
         assert api.get("/healthz").status_code == 200
@@ -154,3 +157,42 @@ def test_openapi_lists_the_statuses_of_the_lookup(api: Api) -> None:
     schema = api.get("/openapi.json").json()
     listed = set(schema["paths"]["/v1/orders/lookup"]["post"]["responses"])
     assert {"200", "401", "404", "413", "422", "429", "503"} <= listed
+
+
+def _first_answer(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+def test_headers_over_the_cap_are_refused_but_a_large_body_in_one_write_is_read(
+    tmp_path: Path,
+) -> None:
+    """20 KiB of headers get 400 (sent whole or dripped); a 40 KiB body in one write is read."""
+    for api in _served(tmp_path):
+        port = int(api.url.rsplit(":", 1)[1])
+        padding = b"X-Pad: " + b"a" * (20 * 1024) + b"\r\n"
+        too_long = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n"
+        assert _first_answer(port, too_long).startswith(b"HTTP/1.1 400")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            for _ in range(17):  # a head that never ends, a KiB at a time, past 16 KiB
+                sock.sendall(b"X-Drip-" + str(_).encode() + b": " + b"b" * 1024 + b"\r\n")
+            assert sock.recv(1024).startswith(b"HTTP/1.1 400")
+        body = b'{"order_id": "ORD-1001", "email": "' + b"a" * (40 * 1024) + b'"}'
+        big = (
+            b"POST /v1/orders/lookup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + TOKEN.encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        assert _first_answer(port, big).startswith(b"HTTP/1.1 422")
+        assert api.get("/healthz").status_code == 200

@@ -187,19 +187,6 @@ def test_seen_statuses_are_shared_and_overwritten(state: StateKit) -> None:
     assert state.ledger().seen() == {"REQ-A": "Done", "REQ-B": "Eligible"}
 
 
-def test_a_ledger_that_read_the_statuses_sees_later_writes_by_anyone(state: StateKit) -> None:
-    """Kept between passes or not, seen statuses are what the last write of any ledger left."""
-    mine, other = state.ledger(), state.ledger()
-    mine.remember_seen({"REQ-A": "Pending"})
-    assert mine.seen() == {"REQ-A": "Pending"}
-    other.remember_seen({"REQ-A": "Done", "REQ-B": "Eligible"})
-    assert mine.seen() == {"REQ-A": "Done", "REQ-B": "Eligible"}
-    mine.settle([], now=NOW, seen={"REQ-C": "Pending"}, drop=False)
-    other.settle([], now=NOW, seen={"REQ-B": "Rejected"}, drop=False)
-    mine.seen()["REQ-A"] = "changed by a caller"  # a copy: the ledger's own stays
-    assert mine.seen() == {"REQ-A": "Done", "REQ-B": "Rejected", "REQ-C": "Pending"}
-
-
 def test_staged_notices_no_write_owed_are_dropped(state: StateKit) -> None:
     """drop_staged forgets rendered messages whose sheet write failed."""
     ledger = state.ledger()

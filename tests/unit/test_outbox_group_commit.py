@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sheetqueue.config.errors import InputError
+from sheetqueue.config.errors import InputError, StoreError
 from sheetqueue.sheets.outbox import Outbox
 from sheetqueue.sheets.sqlite_file import GroupCommit, SqliteFile
 from tests.factories import make_request
@@ -131,3 +132,53 @@ def test_one_idempotency_key_from_many_threads_at_once_stores_one_request(
         assert box.depth() == 1
     finally:
         box.close()
+
+
+def test_an_event_loop_awaits_the_commit_and_a_caller_that_gives_up_is_still_committed(
+    file: SqliteFile,
+) -> None:
+    """An awaited work answers once committed; one whose waiter was cancelled is committed too."""
+    group = GroupCommit(file)
+    gate, entered = threading.Event(), threading.Event()
+
+    def held(db: sqlite3.Connection) -> str:
+        entered.set()
+        gate.wait(10)
+        return _insert("held")(db)
+
+    async def scenario() -> str:
+        first = asyncio.wrap_future(group.submit(held))
+        assert await asyncio.to_thread(entered.wait, 10)
+        gave_up = asyncio.wrap_future(group.submit(_insert("gave-up")))
+        await asyncio.sleep(0)
+        gave_up.cancel()  # its client went away while the group was still committing
+        awaited = asyncio.wrap_future(group.submit(_insert("awaited")))
+        assert not first.done() and not awaited.done()
+        gate.set()
+        assert await first == "held"
+        return await awaited
+
+    try:
+        assert asyncio.run(scenario()) == "awaited"
+    finally:
+        group.close()
+    assert _names(file.path) == {"held", "gave-up", "awaited"}
+
+
+def test_a_failed_commit_fails_its_group_and_the_next_group_commits(tmp_path: Path) -> None:
+    """When the file refuses a commit, its works get StoreError; later works still commit."""
+    db = SqliteFile(tmp_path / "g.db", _SCHEMA, setting="test")
+    group = GroupCommit(db)
+    try:
+        assert group.run(_insert("first")) == "first"
+        with sqlite3.connect(db.path, timeout=0) as other:  # another process holds the write lock
+            other.execute("BEGIN IMMEDIATE")
+            db._db.execute("PRAGMA busy_timeout = 50")
+            with pytest.raises(StoreError):
+                group.run(_insert("while-locked"))
+            other.rollback()
+        assert group.run(_insert("after")) == "after"
+    finally:
+        group.close()
+        db.close()
+    assert _names(tmp_path / "g.db") == {"first", "after"}

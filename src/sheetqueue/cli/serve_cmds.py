@@ -184,6 +184,12 @@ def _serve_shops(
     _run(api, host, port, listening, background, interval, waker)
 
 
+GC_THRESHOLDS = (5_000, 50, 100)
+"""Young collections every 5,000 new objects (not 700), far fewer full ones: a full
+collection stops every request in flight for as long as it walks the live heap (the
+bot's snapshot of the queue), 18-26 ms at 6,000 rows."""
+
+
 def _run(
     api: FastAPI,
     host: str,
@@ -221,6 +227,7 @@ def _run(
     sys.setswitchinterval(SWITCH_INTERVAL)
     gc.collect()
     gc.freeze()  # what start-up built lives on: full collections no longer walk it (~50 ms)
+    gc.set_threshold(*GC_THRESHOLDS)
     log.info("serve.started", host=host, port=port, with_worker=background is not None)
     # uvicorn handles SIGTERM/SIGINT itself, then re-raises the signal to the handler
     # that was there before it: make that one a no-op so a clean stop exits 0.
