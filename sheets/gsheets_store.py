@@ -482,8 +482,8 @@ class GsheetsStore:
     def summary_seen(self) -> list[list[Any]] | None:
         return self.summary.seen
 
-    def put_summary(self, table: Sequence[Sequence[str]]) -> None:
-        self.summary.put(table)
+    def put_summary(self, table: Sequence[Sequence[str]]) -> bool:
+        return self.summary.put(table)
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         if entries:

@@ -64,10 +64,12 @@ class SummaryTab:
         if blocks:
             self.seen = [list(row[:SUMMARY_COLUMNS]) for row in blocks[0][:SUMMARY_ROWS]]
 
-    def put(self, table: Sequence[Sequence[str]]) -> None:
-        """Stage ``table`` for the next write."""
-        if self.title:
-            self._pending = [[str(cell) for cell in row] for row in table]
+    def put(self, table: Sequence[Sequence[str]]) -> bool:
+        """Stage ``table`` for the next write; False when no Summary tab is kept."""
+        if not self.title:
+            return False
+        self._pending = [[str(cell) for cell in row] for row in table]
+        return True
 
     def ranges(self) -> list[dict[str, Any]]:
         """The ValueRange writing the staged table (the tab made ready first), or none."""

@@ -313,6 +313,9 @@ class SummaryStore(Protocol):
         """The Summary tab as read with the queue; None when there is none (or none known)."""
         ...
 
-    def put_summary(self, table: Sequence[Sequence[str]]) -> None:
-        """Write ``table`` with the next cell write (its batch), or alone if there is none."""
+    def put_summary(self, table: Sequence[Sequence[str]]) -> bool:
+        """Write ``table`` with the next cell write (its batch), or alone if there is none.
+
+        False: nothing staged (the store keeps no Summary tab).
+        """
         ...

@@ -256,11 +256,13 @@ def note_outcomes(
     lock: BaseFileLock | None,
     *,
     untold: bool = False,
+    keep: Callable[[], bool] | None = None,
 ) -> int:
     """Write the Notified cells the send step changed; return how many.
 
-    Skipped (the next pass writes them) when a pass holds the lock or the
-    store cannot be reached; a row changed since the pass is left alone.
+    Skipped (the next pass writes them) when a pass holds the lock, the store
+    cannot be reached or ``keep`` (asked only when there is a cell to write:
+    the pass lease still ours) says no; a row changed since the pass is left alone.
     """
     records = ledger.records()
     updates: list[CellUpdate] = []
@@ -271,7 +273,7 @@ def note_outcomes(
             expect = {"request_id": row.request_id, "status": row.status, "notified": row.notified}
             updates.append(CellUpdate(row.ref, expect, {"notified": cell}))
             new_cells[request_id] = cell
-    if not updates:
+    if not updates or (keep is not None and not keep()):
         return 0
     try:
         if lock is None:

@@ -290,7 +290,8 @@ def stage_summary(
     )
     if not summary_changed(table, store.summary_seen()):
         return None
-    store.put_summary(table)
+    if not store.put_summary(table):
+        return None
     return table
 
 

@@ -111,6 +111,7 @@ class Worker(RowPlanning):
         self._quiet_cells: dict[tuple[str, str], bool] = {}
         self._quiet_exact: dict[tuple[str, str], bool] = {}
         self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
+        self._lease_renewed: datetime | None = None  # when a pass of ours last renewed it
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -183,11 +184,9 @@ class Worker(RowPlanning):
                 updates.append(update_for(stored, plan))
         report.planned = len(updates) + adopting.planned
         if dry_run:
-            for plan in plans.values():
-                count_first_sight(report, plan)
-            return report
+            return _counted_dry(report, plans)
         observed = self._with_editors(observed)
-        stage_summary(
+        summary = stage_summary(
             self.store,
             rows,
             {position: plan.values for position, plan in plans.items()},
@@ -198,6 +197,8 @@ class Worker(RowPlanning):
         del orders  # the rows are decided: let the Orders tab go,
         rows.release()  # and every cell but the three columns read above
         adopting.write(self.store, self._renew)
+        if updates or observed or summary is not None:  # a quiet pass writes nothing
+            self._renew("record write")
         self._write_plans(
             rows, planned, plans, updates, observed, seen, seen_now, records, report, now
         )
@@ -227,7 +228,6 @@ class Worker(RowPlanning):
         ``records`` is the ledger as the pass read it: under the pass lock no
         other record step adds to it, and staging adds only staged notices.
         """
-        self._renew("record write")
         self.ledger.stage([self._message(n) for plan in plans.values() for n in plan.notices], now)
         result = self.store.update_cells(updates, log=observed)
         report.skipped_rows += len(result.skipped)
@@ -243,6 +243,12 @@ class Worker(RowPlanning):
         report.statuses = by_status(_statuses_after(rows, planned, plans, applied))
         changed_seen = {k: v for k, v in seen_now.items() if seen.get(k) != v}
         self._confirm_owed(rows, planned, plans, applied, skipped, records, now, changed_seen)
+
+    def end_guard(self) -> None:
+        """The pass is over: remember when its lease was last renewed (unless it was lost)."""
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            self._lease_renewed = None if guard.lost else guard.renewed_at
 
     def _renew(self, step: str) -> None:
         """Keep the pass lease before a write; a pass that lost it stops (raises)."""
@@ -271,8 +277,14 @@ class Worker(RowPlanning):
         report.failed += sent.failed
         report.maybe_delivered += sent.maybe
         report.postponed += sent.postponed
-        if guard is None or guard.renew_if_long("outcome write"):
-            note_outcomes(self.store, self.ledger, self._written, lock, untold=self._team_alerts)
+        note_outcomes(
+            self.store,
+            self.ledger,
+            self._written,
+            lock,
+            untold=self._team_alerts,
+            keep=None if guard is None else lambda: guard.renew_if_long("outcome write"),
+        )
         stopped = {"stopped": "lease lost"} if guard is not None and guard.lost else {}
         log.info("tick.finished", **report.summary(), skipped_rows=report.skipped_rows, **stopped)
 
@@ -287,6 +299,13 @@ class Worker(RowPlanning):
             else e
             for e in observed
         ]
+
+
+def _counted_dry(report: PassReport, plans: dict[int, RowPlan]) -> PassReport:
+    """A dry run's report: the first sights it would have written, counted."""
+    for plan in plans.values():
+        count_first_sight(report, plan)
+    return report
 
 
 def _statuses_after(
@@ -327,15 +346,16 @@ def tick(
     try:
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
-                worker._guard = LeaseGuard(worker.lease, clock)
-                worker.lease.acquire(now)
+                worker._guard = LeaseGuard(worker.lease, clock, renewed_at=worker._lease_renewed)
+                worker._lease_renewed = None  # until the guard says it is ours
+                worker._guard.begin(now)
             log.info("tick.started")
             if worker.team_events is not None:  # asks made before this read are covered
                 worker.team_events.clear_pass_wanted()
             try:
                 report = worker.record_pass(now)
             except BaseException:
-                worker._guard = None
+                worker.end_guard()
                 raise
     except Timeout:
         log.info("tick.skipped", reason="another pass holds the lock")
@@ -343,7 +363,7 @@ def tick(
     try:
         worker.send(now, report, lock)
     finally:
-        worker._guard = None
+        worker.end_guard()
     observe(
         worker.metrics,
         report.summary(),

@@ -23,9 +23,11 @@ from sheetqueue.bootstrap import build_worker
 from sheetqueue.sheets.gsheets_header import HeaderProblem
 from sheetqueue.sheets.gsheets_layout import column_letters
 from sheetqueue.sheets.gsheets_store import GsheetsStore
+from sheetqueue.sheets.lease import LeaseHeld
 from sheetqueue.sheets.model import CANONICAL_HEADER
 from sheetqueue.worker.lock import pass_lock
 from sheetqueue.worker.tick import PassReport, Worker, tick
+from tests.factories import make_request
 from tests.sheet_contract_kit import WorkedSheet
 from tests.store_backends import shared_emulator
 
@@ -188,4 +190,60 @@ def test_a_quiet_tick_holding_the_lease_still_reads_the_queue_once(tmp_path: Pat
     reads = [c["path"] for c in kept.calls() if _kind(c) == "values read"]
     assert "metadata" not in kept.kinds()
     assert len([p for p in reads if ":batchGet" in p]) == 1
+    kept.close()
+
+
+def _tick_at(kept: _Kept, lock: Any, at: Any) -> list[str]:
+    """One tick at ``at`` (its renewals too); the kinds of the calls it made."""
+    httpx.delete(f"{kept.url}/_emulator/log")
+    report = tick(kept.worker, at, lock, clock=lambda: at)
+    assert report is not None
+    return kept.kinds()
+
+
+def test_a_long_running_worker_renews_its_lease_every_other_quiet_pass(tmp_path: Path) -> None:
+    """Within half a lease of its last renewal a quiet tick reads the queue alone; then renews."""
+    kept = _Kept(tmp_path)
+    lock = pass_lock(kept.sheet.settings())
+    assert kept.worker.lease is not None
+    ttl, start = kept.worker.lease.ttl, NOW + timedelta(hours=1)
+    taken = _tick_at(kept, lock, start)
+    assert "structure" in taken and taken[-1] == "values read"  # the lease taken, then the queue
+    assert _tick_at(kept, lock, start + ttl * 0.4) == ["values read"]
+    assert _tick_at(kept, lock, start + ttl * 0.6) == ["structure", "values read"]
+    assert _tick_at(kept, lock, start + ttl * 0.9) == ["values read"]
+    kept.close()
+
+
+def test_a_lease_kept_without_a_call_is_still_held_against_another_host(tmp_path: Path) -> None:
+    """A second worker (another state file, another holder) is refused while the first skips."""
+    kept = _Kept(tmp_path)
+    lock = pass_lock(kept.sheet.settings())
+    assert kept.worker.lease is not None
+    ttl, start = kept.worker.lease.ttl, NOW + timedelta(hours=1)
+    _tick_at(kept, lock, start)
+    assert _tick_at(kept, lock, start + ttl * 0.4) == ["values read"]
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other_settings = kept.sheet.settings().model_copy(update={"state_path": other_dir / "s.db"})
+    other_store = kept.sheet.store()
+    other = build_worker(other_settings, other_store)
+    with pytest.raises(LeaseHeld):
+        tick(other, start + ttl * 0.45, pass_lock(other_settings), clock=lambda: start)
+    other.close()
+    other_store.close()
+    kept.close()
+
+
+def test_a_pass_with_a_write_renews_its_kept_lease_before_writing(tmp_path: Path) -> None:
+    """A third of a lease after the last renewal, the record write is preceded by a renewal."""
+    kept = _Kept(tmp_path)
+    lock = pass_lock(kept.sheet.settings())
+    assert kept.worker.lease is not None
+    ttl, start = kept.worker.lease.ttl, NOW + timedelta(hours=1)
+    _tick_at(kept, lock, start)
+    kept.store.add_requests([make_request(request_id="REQ-KEPTLEASE00000001", status="")])
+    kinds = _tick_at(kept, lock, start + ttl * 0.4)
+    assert "values write" in kinds
+    assert kinds.index("structure") < kinds.index("values write")
     kept.close()
