@@ -98,6 +98,17 @@ def test_order_id_typed_as_a_number_reads_as_its_digits() -> None:
     assert store.cells is not None and store.cells.locale == "en_GB"
 
 
+def test_shopper_text_past_latin_1_is_read_exactly_as_typed() -> None:
+    """A curly apostrophe and an emoji (the answer's bytes parsed as UTF-8) read back exact."""
+    emulator = shared_emulator()
+    book = _uk_book(emulator, [["4000000000000001", "ana@example.com", "delivered", "", ITEMS]])
+    typed = "it\u2019s torn \U0001f641, caf\u00e9 order"
+    emulator.edit_cell(book, "Requests", 2, CANONICAL_HEADER.index("Details"), typed)
+    store = _store(emulator, book)
+    [row] = store.read_requests()
+    assert row.request.details == typed
+
+
 def test_text_dates_read_by_the_sheets_locale_and_serials_in_its_zone() -> None:
     """Text 03/04/2026 and 22/11/2026 09:30:00 read day first; a serial reads in London time."""
     emulator = shared_emulator()
