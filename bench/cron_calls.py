@@ -14,12 +14,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.pass_bench import create_book
 from bench.workload import orders, requests
 from sheetqueue.bootstrap import open_store
 from sheetqueue.config.loading import load_settings
@@ -35,17 +35,6 @@ def _kind(call: dict[str, Any]) -> str:
     if "/values" not in call["path"]:
         return "metadata" if call["method"] == "GET" else "structure"
     return "values read" if call["method"] == "GET" else "values write"
-
-
-def _book(url: str) -> str:
-    tabs: dict[str, list[list[str]]] = {"Requests": [], "Orders": []}
-    for _ in range(50):  # the emulator announces its URL just before it listens
-        try:
-            answer = httpx.post(f"{url}/_emulator/spreadsheets", json={"title": "b", "tabs": tabs})
-            return str(answer.json()["spreadsheetId"])
-        except httpx.ConnectError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the emulator at {url} did not answer")
 
 
 def _fill(env: dict[str, str], size: int) -> None:
@@ -91,7 +80,7 @@ def main(size: int) -> None:
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("SHEETQUEUE_")},
                 "SHEETQUEUE_BACKEND": "gsheets",
-                "SHEETQUEUE_SPREADSHEET_ID": _book(url),
+                "SHEETQUEUE_SPREADSHEET_ID": create_book(url),
                 "SHEETQUEUE_SHEETS_API_URL": url,
                 "SHEETQUEUE_STATE_PATH": str(folder / "state.db"),
                 "SHEETQUEUE_NOTIFY": "log:",

@@ -104,7 +104,7 @@ def _environment(kind: str, folder: Path) -> Iterator[tuple[dict[str, str], str 
     try:
         assert emulator.stdout is not None
         url = emulator.stdout.readline().split()[-1]
-        book = _create_book(url)
+        book = create_book(url)
         env |= {
             "SHEETQUEUE_BACKEND": "gsheets",
             "SHEETQUEUE_SPREADSHEET_ID": book,
@@ -116,7 +116,8 @@ def _environment(kind: str, folder: Path) -> Iterator[tuple[dict[str, str], str 
         emulator.wait(30)
 
 
-def _create_book(url: str) -> str:
+def create_book(url: str) -> str:
+    """A new spreadsheet (empty Requests and Orders tabs) on the emulator at ``url``."""
     tabs: dict[str, list[list[str]]] = {"Requests": [], "Orders": []}
     for _ in range(50):  # the emulator announces its URL just before it listens
         try:

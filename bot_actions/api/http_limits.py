@@ -43,35 +43,22 @@ default is 5 ms, paid several times per request while the flusher works)."""
 _READ = (h11.IDLE, h11.SEND_BODY)
 
 
-class ReadTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for reading each request."""
+class _ReadDeadline(asyncio.Protocol):
+    """The read deadline both protocols keep: armed, disarmed, and what closes a slow one."""
 
     read_timeout = READ_TIMEOUT
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_deadline: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    _read_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         _no_delay(transport)
         self._arm()
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state in _READ:
-            if self._read_deadline is None:
-                self._arm()
-        else:
-            self._disarm()
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
-
-    def on_response_complete(self) -> None:
-        self._disarm()
-        super().on_response_complete()
 
     def _arm(self) -> None:
         self._disarm()
@@ -84,11 +71,33 @@ class ReadTimeoutProtocol(H11Protocol):
 
     def _too_slow(self) -> None:
         self._read_deadline = None
-        if self.conn.their_state in _READ and not self.transport.is_closing():
+        if self._still_reading() and not self.transport.is_closing():
             self.transport.close()
 
+    def _still_reading(self) -> bool:
+        raise NotImplementedError
 
-class FastReadTimeoutProtocol(HttpToolsProtocol):
+
+class ReadTimeoutProtocol(_ReadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a deadline for reading each request."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state in _READ:
+            if self._read_deadline is None:
+                self._arm()
+        else:
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        self._disarm()
+        super().on_response_complete()
+
+    def _still_reading(self) -> bool:
+        return self.conn.their_state in _READ
+
+
+class FastReadTimeoutProtocol(_ReadDeadline, HttpToolsProtocol):
     """The same guards on uvicorn's httptools protocol: read deadline and header cap.
 
     The deadline is armed when the connection opens and at the first byte of
@@ -98,21 +107,13 @@ class FastReadTimeoutProtocol(HttpToolsProtocol):
     past ``MAX_HEADER_BYTES`` the answer is 400 and the connection is closed.
     """
 
-    read_timeout = READ_TIMEOUT
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._read_deadline: asyncio.TimerHandle | None = None
         self._waiting = True  # no request being read: the next byte starts one
         self._in_head = True
         self._head_bytes = 0  # bytes received while the head is incomplete
         self._head_size = 0  # the parsed head's request target and headers
         self._refused = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        _no_delay(transport)
-        self._arm()
 
     def data_received(self, data: bytes) -> None:
         if self._waiting and self._read_deadline is None:
@@ -155,27 +156,12 @@ class FastReadTimeoutProtocol(HttpToolsProtocol):
         if not self._refused:
             super().on_message_complete()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def on_response_complete(self) -> None:
         self._disarm()
         super().on_response_complete()
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._read_deadline = self.loop.call_later(self.read_timeout, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._read_deadline is not None:
-            self._read_deadline.cancel()
-            self._read_deadline = None
-
-    def _too_slow(self) -> None:
-        self._read_deadline = None  # still armed: the request has not arrived whole
-        if not self.transport.is_closing():
-            self.transport.close()
+    def _still_reading(self) -> bool:
+        return True  # still armed: the request has not arrived whole
 
 
 def _no_delay(transport: asyncio.Transport) -> None:
