@@ -318,6 +318,7 @@ class GsheetsStore:
         return self.writer.write(self.requests_tab, layout, self.merged, updates, log)
 
     def _header_moved(self) -> None:
+        """A pre-write check found row 1 changed: the next write reads the header afresh."""
         self._layout = None
 
     # -- side tabs ------------------------------------------------------------
