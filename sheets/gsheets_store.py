@@ -20,9 +20,11 @@ Calls per operation (steady state, no retries):
   columns and the log; then one ``values.batchUpdate`` of every cell and log
   line), 1 when nothing is left to write; 1 more first when the read used
   kept metadata (``spreadsheets.get``: it must still hold, or nothing is written);
+  the writes themselves are :mod:`sheetqueue.sheets.gsheets_writes`;
 - ``add_requests``: 2 (a read for the duplicate check, one ``values.append``);
   an append whose answer is lost is not tried again here (it may still land):
-  it raises ``LandingUnknown`` for the outbox to wait out and look up;
+  it raises ``LandingUnknown`` for the outbox to wait out and look up (see
+  :mod:`sheetqueue.sheets.gsheets_append`);
 - ``append_log``: 2; ``read_log`` and ``read_orders``: 1.
 
 Writes go RAW, so shopper text is never a formula or a number. A write whose
@@ -32,44 +34,33 @@ lines it carried, or the cells it set, show whether it landed.
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
-from sheetqueue.config.errors import ConfigError, StoreError
+from sheetqueue.config.errors import ConfigError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.gsheets_api import Refused, SheetsApi, open_client
+from sheetqueue.sheets.gsheets_api import SheetsApi, open_client
+from sheetqueue.sheets.gsheets_append import add_new
 from sheetqueue.sheets.gsheets_header import TabTags, tag_requests
 from sheetqueue.sheets.gsheets_layout import Layout, column_letters, quote_tab
-from sheetqueue.sheets.gsheets_read import PREFETCH_SECONDS, SheetReader, last_row, table_end
-from sheetqueue.sheets.gsheets_retry import Backoff, Transient
+from sheetqueue.sheets.gsheets_read import PREFETCH_SECONDS, SheetReader
+from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs
-from sheetqueue.sheets.gsheets_writes import Check, Seen, judge, log_ranges, row_ranges
+from sheetqueue.sheets.gsheets_writes import CellWriter
 from sheetqueue.sheets.kept_metadata import KeptMetadata
 from sheetqueue.sheets.model import LogEntry, Request, header_names
 from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import SheetCells
-from sheetqueue.sheets.store import (
-    AddResult,
-    CellUpdate,
-    LandingUnknown,
-    QueueRead,
-    RowRef,
-    StoredRequest,
-    UpdateResult,
-)
+from sheetqueue.sheets.store import AddResult, CellUpdate, QueueRead, StoredRequest, UpdateResult
 
 __all__ = ["GsheetsStore"]
 
 log = structlog.get_logger("sheetqueue.gsheets")
-
-_LANDED_AT = re.compile(r"!([A-Z]+)(\d+)")
 
 
 class GsheetsStore:
@@ -113,6 +104,14 @@ class GsheetsStore:
             on_alert=on_alert,
         )
         self.summary.guard = self.reader.confirm  # a Summary write alone confirms the read too
+        self.writer = CellWriter(
+            api,
+            self.tabs,
+            self.summary,
+            log_tab=log_tab,
+            cells=self.reader.sheet_cells,
+            on_header_moved=self._header_moved,
+        )
 
     @classmethod
     def from_settings(
@@ -286,6 +285,7 @@ class GsheetsStore:
         return self.api.backoff.run(lambda: self._add_once(requests, sent), self.api.count_retry)
 
     def _add_once(self, requests: Sequence[Request], sent: set[str]) -> AddResult:
+        """The queue read with the metadata as it is now (adopted first if need be), then added."""
         values = self._read_tab(fresh=True)  # an append follows: the metadata as it is now
         assert self._layout is not None
         layout = self._layout
@@ -294,65 +294,8 @@ class GsheetsStore:
             values = self._read_tab()
             assert self._layout is not None
             layout = self._layout
-        values = self.reader.texts(values, layout)
-        by_id: dict[str, Request] = {}
-        open_by_key: dict[tuple[str, str, str], Request] = {}
-        for row in values[1:]:
-            _index(layout.request_of(row), by_id, open_by_key)
-        stored: list[Request] = []
-        created: list[bool] = []
-        new: list[Request] = []
-        for request in requests:
-            key = request.duplicate_key()
-            existing = by_id.get(request.request_id) if request.request_id else None
-            if existing is None and key is not None:
-                existing = open_by_key.get(key)
-            if existing is not None:
-                stored.append(existing)
-                created.append(bool(request.request_id) and request.request_id in sent)
-                continue
-            new.append(request)
-            _index(request, by_id, open_by_key)
-            stored.append(request)
-            created.append(True)
-        if new:
-            sent.update(request.request_id for request in new if request.request_id)
-            answer = self._append([layout.row_of(r) for r in new], last_row(values))
-            self._check_landing(answer, table_end(values))
-        return AddResult(stored, created)
-
-    def _append(self, rows: list[list[str]], last_row: int) -> dict[str, Any]:
-        """One append after the table at ``last_row``; a lost answer is :class:`LandingUnknown`.
-
-        The append is anchored at the last row with a first cell the read saw,
-        not at row 1: a blank row the team left inside the queue would end the
-        table there, and an ``INSERT_ROWS`` append into it would push every row
-        below down one, under another process's check-then-write of those rows.
-        """
-        try:
-            return self.api.append(f"{quote_tab(self.requests_tab)}!A{last_row}", rows)
-        except Transient as exc:
-            if exc.maybe_applied:
-                raise LandingUnknown(
-                    f"{exc}: the rows may still land; look their Request IDs up "
-                    "before sending them again"
-                ) from exc
-            raise
-
-    def _check_landing(self, answer: Mapping[str, Any], expected_row: int) -> None:
-        landed = str(answer.get("updates", {}).get("updatedRange", ""))
-        match = _LANDED_AT.search(landed)
-        if match is None:
-            raise StoreError(f"the Sheets API did not say where the new rows went ({landed!r})")
-        if match.group(1) != "A":
-            raise StoreError(
-                f"new rows landed at {landed}, not in column A: check {self.requests_tab!r} "
-                "for a stray table left of the header"
-            )
-        if int(match.group(2)) != expected_row:
-            log.warning(
-                "sheet.append_moved", tab=self.requests_tab, landed=landed, expected=expected_row
-            )
+        texts = self.reader.texts(values, layout)
+        return add_new(self.api, self.requests_tab, layout, texts, requests, sent)
 
     # -- writing --------------------------------------------------------------
 
@@ -372,110 +315,11 @@ class GsheetsStore:
             return UpdateResult([], [u.ref for u in updates])
         layout = self._layout
         assert layout is not None
-        merged = [u for u in updates if u.ref.position in self.merged]
-        if merged:
-            updates = [u for u in updates if u.ref.position not in self.merged]
-        for update in updates:
-            _check_columns(layout, update.values, self.requests_tab)
-        applied: list[RowRef] = []
-        skipped: list[RowRef] = []
-        for part, part_log in _chunks(updates, log, WRITE_LIMIT_BYTES):
-            done = self._update_part(layout, part, part_log)
-            applied += done.applied
-            skipped += done.skipped
-        result = UpdateResult(applied, skipped)
-        if merged:
-            result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in merged)])
-        self.summary.flush()  # nothing carried it (every row skipped): one write of its own
-        return result
+        return self.writer.write(self.requests_tab, layout, self.merged, updates, log)
 
-    def _update_part(
-        self, layout: Layout, updates: Sequence[CellUpdate], log: Sequence[LogEntry]
-    ) -> UpdateResult:
-        """One compare-and-set write: the pre-write check, then one ``values.batchUpdate``."""
-        with_log = bool(log) or any(update.log for update in updates)
-        check = Check.for_updates(self.requests_tab, self.log_tab, layout, updates, with_log)
-        state = _Attempt()
-        result: UpdateResult = self.api.backoff.run(
-            lambda: self._update_once(check, layout, updates, log, state), self.api.count_retry
-        )
-        return result
-
-    def _update_once(
-        self,
-        check: Check,
-        layout: Layout,
-        updates: Sequence[CellUpdate],
-        extra_log: Sequence[LogEntry],
-        state: _Attempt,
-    ) -> UpdateResult:
-        seen = self._check(check, layout)
-        if seen is None:
-            return UpdateResult([], [u.ref for u in updates])
-        if state.lost is not None and state.lost_log and seen.log_holds(*state.lost_log):
-            return state.lost
-        verdict = judge(updates, seen, after_lost_write=state.lost is not None)
-        entries = [*extra_log, *(e for u in [*verdict.write, *verdict.landed] for e in u.log)]
-        data = [item for update in verdict.write for item in row_ranges(check.tab, layout, update)]
-        start = 0
-        if entries:
-            start, written = log_ranges(self.log_tab, len(seen.log_rows), entries)
-            data += written
-        applied = {id(u) for u in [*verdict.write, *verdict.landed]}
-        result = UpdateResult(
-            [u.ref for u in updates if id(u) in applied],
-            [u.ref for u in updates if id(u) not in applied],
-        )
-        if data:
-            summary = self.summary.ranges()
-            self._write([*data, *summary], state, result, (start, entries) if entries else None)
-            self.summary.written(summary)
-        return result
-
-    def _check(self, check: Check, layout: Layout) -> Seen | None:
-        """The pre-write read; None when the header moved (nothing may be written)."""
-        try:
-            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
-        except Refused as exc:
-            if not check.with_log or not self.tabs.ensure_log():
-                raise
-            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
-            log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
-        seen = check.read(blocks, self.reader.sheet_cells())
-        if not layout.holds_header(seen.header):
-            log.warning("sheet.header_moved", tab=self.requests_tab)
-            self._layout = None
-            return None
-        return seen
-
-    def _write(
-        self,
-        data: list[dict[str, Any]],
-        state: _Attempt,
-        result: UpdateResult,
-        lines: tuple[int, list[LogEntry]] | None,
-    ) -> None:
-        try:
-            self._write_once(data, state, result, lines)
-        except Refused as exc:
-            if lines is None or "exceeds grid limits" not in exc.text:
-                raise
-            self.tabs.grow_log(lines[0] + len(lines[1]))
-            self._write_once(data, state, result, lines)
-
-    def _write_once(
-        self,
-        data: list[dict[str, Any]],
-        state: _Attempt,
-        result: UpdateResult,
-        lines: tuple[int, list[LogEntry]] | None,
-    ) -> None:
-        try:
-            self.api.batch_write(data, retry=False)
-        except Transient as exc:
-            if exc.maybe_applied:
-                state.lost, state.lost_log = result, lines
-            raise
+    def _header_moved(self) -> None:
+        """A pre-write check found row 1 changed: the next write reads the header afresh."""
+        self._layout = None
 
     # -- side tabs ------------------------------------------------------------
 
@@ -515,72 +359,3 @@ class GsheetsStore:
         self.api.close()
         if self.reader.kept is not None:
             self.reader.kept.close()
-
-
-class _Attempt:
-    """What a failed write left behind, for the next try to look at."""
-
-    def __init__(self) -> None:
-        self.lost: UpdateResult | None = None
-        self.lost_log: tuple[int, list[LogEntry]] | None = None
-
-
-def _index(
-    request: Request | None,
-    by_id: dict[str, Request],
-    open_by_key: dict[tuple[str, str, str], Request],
-) -> None:
-    if request is None:
-        return
-    if request.request_id:
-        by_id.setdefault(request.request_id, request)
-    key = request.duplicate_key()
-    if key is not None and request.is_open():
-        open_by_key.setdefault(key, request)
-
-
-def _chunks(
-    updates: Sequence[CellUpdate], log: Sequence[LogEntry], limit: int
-) -> list[tuple[list[CellUpdate], list[LogEntry]]]:
-    """Updates in parts whose write stays under ``limit`` bytes (as JSON, estimated).
-
-    Each part is its own compare-and-set write (its own pre-write check), so
-    every row is still checked just before its cells are written. ``log``
-    (changes seen, not made) goes with the first part.
-    """
-    parts: list[tuple[list[CellUpdate], list[LogEntry]]] = [([], list(log))]
-    size = sum(_entry_bytes(entry) for entry in log)
-    for update in updates:
-        cost = sum(_RANGE_BYTES + _text_bytes(value) for value in update.values.values())
-        cost += sum(_entry_bytes(entry) for entry in update.log)
-        if parts[-1][0] and size + cost > limit:
-            parts.append(([], []))
-            size = 0
-        parts[-1][0].append(update)
-        size += cost
-    return parts
-
-
-_RANGE_BYTES = 96  # a ValueRange around one run of cells: range, majorDimension, brackets
-WRITE_LIMIT_BYTES = 2_000_000
-"""The largest ``values.batchUpdate`` body sent at once (Google advises at most 2 MB)."""
-
-
-def _entry_bytes(entry: LogEntry) -> int:
-    return sum(_text_bytes(cell) for cell in entry.cells()) + 8
-
-
-def _text_bytes(text: str) -> int:
-    """What one cell's text takes in the JSON body, with its quotes and comma."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return len(text) + 3
-    return len(json.dumps(text)) + 1
-
-
-def _check_columns(layout: Layout, values: Mapping[str, str], tab: str) -> None:
-    unknown = [name for name in values if name not in layout.columns]
-    if unknown:
-        raise StoreError(
-            f"no column for {', '.join(sorted(unknown))} in {tab!r}: "
-            "run 'sheetqueue init-sheet' to add the missing columns"
-        )

@@ -2,23 +2,49 @@
 
 Just before a write, one ``values.batchGet`` reads row 1 (the header may have
 moved), the whole column of every expected field (a row may have moved) and
-the first two columns of the audit log (where its next free row is). These
-pure functions build that read, judge each update against it and turn the
-ones that still apply into ValueRanges for one ``values.batchUpdate``.
+the first two columns of the audit log (where its next free row is). Pure
+functions build that read, judge each update against it and turn the ones
+that still apply into ValueRanges for one ``values.batchUpdate``;
+:class:`CellWriter` makes those two calls, in parts under
+:data:`WRITE_LIMIT_BYTES`, each part with its own check and its log lines.
+A write whose answer is lost is checked before it is tried again: the log
+lines it carried, or the cells it set, show whether it landed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
+from sheetqueue.config.errors import StoreError
+from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab, runs
+from sheetqueue.sheets.gsheets_retry import Transient
+from sheetqueue.sheets.gsheets_summary import SummaryTab
+from sheetqueue.sheets.gsheets_tabs import Tabs
 from sheetqueue.sheets.model import LOG_HEADER, LogEntry
 from sheetqueue.sheets.sheet_cells import QUEUE_DATE_FIELDS, SheetCells, cell_value
-from sheetqueue.sheets.store import CellUpdate
+from sheetqueue.sheets.store import CellUpdate, RowRef, UpdateResult
 
-__all__ = ["Check", "Seen", "Verdict", "judge", "log_ranges", "row_ranges"]
+__all__ = [
+    "WRITE_LIMIT_BYTES",
+    "CellWriter",
+    "Check",
+    "Seen",
+    "Verdict",
+    "judge",
+    "log_ranges",
+    "row_ranges",
+]
+
+log = structlog.get_logger("sheetqueue.gsheets")
+
+WRITE_LIMIT_BYTES = 2_000_000
+"""The largest ``values.batchUpdate`` body sent at once (Google advises at most 2 MB)."""
 
 
 @dataclass(frozen=True)
@@ -174,3 +200,197 @@ def log_ranges(
             "values": rows,
         }
     ]
+
+
+class CellWriter:
+    """One store's compare-and-set writes: each part checked, then written in one call."""
+
+    def __init__(
+        self,
+        api: SheetsApi,
+        tabs: Tabs,
+        summary: SummaryTab,
+        *,
+        log_tab: str,
+        cells: Callable[[], SheetCells],
+        on_header_moved: Callable[[], None],
+    ) -> None:
+        self.api = api
+        self.tabs = tabs
+        self.summary = summary
+        self.log_tab = log_tab
+        self._cells = cells  # the spreadsheet's locale and zone, for the check's dates
+        self._on_header_moved = on_header_moved  # the store reads the header afresh
+
+    def write(
+        self,
+        tab: str,
+        layout: Layout,
+        merged: Mapping[int, str],
+        updates: Sequence[CellUpdate],
+        log: Sequence[LogEntry],
+    ) -> UpdateResult:
+        """Every update whose row still holds what it expects, and ``log``; then the Summary.
+
+        Rows under merged cells are skipped; a column the header lacks raises
+        before anything is written.
+        """
+        on_merged = [u for u in updates if u.ref.position in merged]
+        if on_merged:
+            updates = [u for u in updates if u.ref.position not in merged]
+        for update in updates:
+            _check_columns(layout, update.values, tab)
+        applied: list[RowRef] = []
+        skipped: list[RowRef] = []
+        for part, part_log in _chunks(updates, log, WRITE_LIMIT_BYTES):
+            done = self._write_part(tab, layout, part, part_log)
+            applied += done.applied
+            skipped += done.skipped
+        result = UpdateResult(applied, skipped)
+        if on_merged:
+            result = UpdateResult(result.applied, [*result.skipped, *(u.ref for u in on_merged)])
+        self.summary.flush()  # nothing carried it (every row skipped): one write of its own
+        return result
+
+    def _write_part(
+        self, tab: str, layout: Layout, updates: Sequence[CellUpdate], log: Sequence[LogEntry]
+    ) -> UpdateResult:
+        """One compare-and-set write: the pre-write check, then one ``values.batchUpdate``."""
+        with_log = bool(log) or any(update.log for update in updates)
+        check = Check.for_updates(tab, self.log_tab, layout, updates, with_log)
+        state = _Attempt()
+        result: UpdateResult = self.api.backoff.run(
+            lambda: self._write_part_once(check, layout, updates, log, state),
+            self.api.count_retry,
+        )
+        return result
+
+    def _write_part_once(
+        self,
+        check: Check,
+        layout: Layout,
+        updates: Sequence[CellUpdate],
+        extra_log: Sequence[LogEntry],
+        state: _Attempt,
+    ) -> UpdateResult:
+        seen = self._check(check, layout)
+        if seen is None:
+            return UpdateResult([], [u.ref for u in updates])
+        if state.lost is not None and state.lost_log and seen.log_holds(*state.lost_log):
+            return state.lost
+        verdict = judge(updates, seen, after_lost_write=state.lost is not None)
+        entries = [*extra_log, *(e for u in [*verdict.write, *verdict.landed] for e in u.log)]
+        data = [item for update in verdict.write for item in row_ranges(check.tab, layout, update)]
+        start = 0
+        if entries:
+            start, written = log_ranges(self.log_tab, len(seen.log_rows), entries)
+            data += written
+        applied = {id(u) for u in [*verdict.write, *verdict.landed]}
+        result = UpdateResult(
+            [u.ref for u in updates if id(u) in applied],
+            [u.ref for u in updates if id(u) not in applied],
+        )
+        if data:
+            summary = self.summary.ranges()
+            self._send([*data, *summary], state, result, (start, entries) if entries else None)
+            self.summary.written(summary)
+        return result
+
+    def _check(self, check: Check, layout: Layout) -> Seen | None:
+        """The pre-write read; None when the header moved (nothing may be written)."""
+        try:
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
+        except Refused as exc:
+            if not check.with_log or not self.tabs.ensure_log():
+                raise
+            blocks = self.api.batch_get(check.ranges(layout), major="COLUMNS", unformatted=True)
+            log.info("sheet.log_tab_created", tab=self.log_tab, after=exc.text)
+        seen = check.read(blocks, self._cells())
+        if not layout.holds_header(seen.header):
+            log.warning("sheet.header_moved", tab=check.tab)
+            self._on_header_moved()
+            return None
+        return seen
+
+    def _send(
+        self,
+        data: list[dict[str, Any]],
+        state: _Attempt,
+        result: UpdateResult,
+        lines: tuple[int, list[LogEntry]] | None,
+    ) -> None:
+        """The ``values.batchUpdate``; the Log grid grown once when the lines fall past it."""
+        try:
+            self._send_once(data, state, result, lines)
+        except Refused as exc:
+            if lines is None or "exceeds grid limits" not in exc.text:
+                raise
+            self.tabs.grow_log(lines[0] + len(lines[1]))
+            self._send_once(data, state, result, lines)
+
+    def _send_once(
+        self,
+        data: list[dict[str, Any]],
+        state: _Attempt,
+        result: UpdateResult,
+        lines: tuple[int, list[LogEntry]] | None,
+    ) -> None:
+        try:
+            self.api.batch_write(data, retry=False)
+        except Transient as exc:
+            if exc.maybe_applied:
+                state.lost, state.lost_log = result, lines
+            raise
+
+
+class _Attempt:
+    """What a failed write left behind, for the next try to look at."""
+
+    def __init__(self) -> None:
+        self.lost: UpdateResult | None = None
+        self.lost_log: tuple[int, list[LogEntry]] | None = None
+
+
+def _chunks(
+    updates: Sequence[CellUpdate], log: Sequence[LogEntry], limit: int
+) -> list[tuple[list[CellUpdate], list[LogEntry]]]:
+    """Updates in parts whose write stays under ``limit`` bytes (as JSON, estimated).
+
+    Each part is its own compare-and-set write (its own pre-write check), so
+    every row is still checked just before its cells are written. ``log``
+    (changes seen, not made) goes with the first part.
+    """
+    parts: list[tuple[list[CellUpdate], list[LogEntry]]] = [([], list(log))]
+    size = sum(_entry_bytes(entry) for entry in log)
+    for update in updates:
+        cost = sum(_RANGE_BYTES + _text_bytes(value) for value in update.values.values())
+        cost += sum(_entry_bytes(entry) for entry in update.log)
+        if parts[-1][0] and size + cost > limit:
+            parts.append(([], []))
+            size = 0
+        parts[-1][0].append(update)
+        size += cost
+    return parts
+
+
+_RANGE_BYTES = 96  # a ValueRange around one run of cells: range, majorDimension, brackets
+
+
+def _entry_bytes(entry: LogEntry) -> int:
+    return sum(_text_bytes(cell) for cell in entry.cells()) + 8
+
+
+def _text_bytes(text: str) -> int:
+    """What one cell's text takes in the JSON body, with its quotes and comma."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 3
+    return len(json.dumps(text)) + 1
+
+
+def _check_columns(layout: Layout, values: Mapping[str, str], tab: str) -> None:
+    unknown = [name for name in values if name not in layout.columns]
+    if unknown:
+        raise StoreError(
+            f"no column for {', '.join(sorted(unknown))} in {tab!r}: "
+            "run 'sheetqueue init-sheet' to add the missing columns"
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sheetqueue.sheets import gsheets_store
+from sheetqueue.sheets import gsheets_writes
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
 from sheetqueue.sheets.store import CellUpdate
 from sheetqueue.sheets.testing.emulator import Emulator
@@ -166,7 +166,7 @@ def test_a_large_write_goes_in_parts_each_checked_and_under_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the size limit cells go in several checked writes; a row changed since is skipped."""
-    monkeypatch.setattr(gsheets_store, "WRITE_LIMIT_BYTES", 6_000)
+    monkeypatch.setattr(gsheets_writes, "WRITE_LIMIT_BYTES", 6_000)
     emu = _emulator()
     store, book = open_gsheets(
         emu, {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)]}
