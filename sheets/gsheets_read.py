@@ -6,12 +6,13 @@ time zone), then the queue's columns in one call, with the Orders tab
 (``tab:Orders``) and the Summary tab (a worker pass) in that same call; it
 checks the header and turns the cells into text where they are read.
 
-The metadata is kept for the next read, which then costs 1 call: the values
-first, where the kept tags say, and the kept metadata used only when row 1
-reads exactly as it did with it (:meth:`SheetReader.read_tab`). A write
-after such a read has it confirmed first (:meth:`SheetReader.confirm`, 1 call).
-With :attr:`SheetReader.kept` (a worker's state file) the metadata read
-afresh is also kept for the next process (a cron ``tick``), on the same terms.
+The metadata is kept for the next read
+(:class:`~sheetqueue.sheets.metadata_memory.MetadataMemory`), which then costs
+1 call: the values first, where the kept tags say, and the kept metadata used
+only when row 1 reads exactly as it did with it (:meth:`SheetReader.read_tab`).
+A write after such a read has it confirmed first (:meth:`SheetReader.confirm`,
+1 call). With :attr:`SheetReader.kept` (a worker's state file) the metadata
+read afresh is also kept for the next process (a cron ``tick``), on the same terms.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, 
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
 from sheetqueue.sheets.kept_metadata import KeptMetadata
+from sheetqueue.sheets.metadata_memory import Known, MetadataMemory
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
@@ -62,14 +64,6 @@ class TabRead:
     layout: Layout
     width: int  # the widest row read
     merged: dict[int, str]  # sheet row -> the merged range that covers it
-
-
-@dataclass(frozen=True)
-class _Known:
-    """The queue tab's metadata as last read, and row 1 as read with it."""
-
-    tab: TabTags
-    header: list[tuple[type, Any]]  # row 1's cells, each with its type
 
 
 class SheetReader:
@@ -104,12 +98,18 @@ class SheetReader:
         self._orders_read: tuple[float, list[list[Any]]] | None = None
         self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
         self.title = ""  # the spreadsheet's title, once read
-        self._known: _Known | None = None  # the last metadata read, kept for the next read
+        self.memory = MetadataMemory(requests_tab, summary.found)  # the metadata last read
         self.cached = False  # the last read used kept metadata: confirm() it before a write
-        self.kept: KeptMetadata | None = None  # where the metadata is kept between processes
-        self._kept_loaded = False  # the kept entry was looked up (once a process)
         self._cells_kept = False  # the locale and zone came from the kept entry: read them again
-        self._kept_tabs: Any = None  # the tabs of the answer last kept (or loaded)
+
+    @property
+    def kept(self) -> KeptMetadata | None:
+        """Where the metadata is kept between processes (None: in this process only)."""
+        return self.memory.kept
+
+    @kept.setter
+    def kept(self, kept: KeptMetadata | None) -> None:
+        self.memory.kept = kept
 
     # -- the queue ------------------------------------------------------------
 
@@ -126,45 +126,22 @@ class SheetReader:
                 return read
         return self._read_fresh(summary)
 
-    def _usable(self) -> _Known | None:
+    def _usable(self) -> Known | None:
         """The metadata kept from the last read, unless an alert is up (or it was forgotten)."""
-        known = self._known
-        if known is None and self.kept is not None and not self._kept_loaded:
-            known = self._load_kept(self.kept)
-        return known if known is not None and known.tab.alert is None else None
-
-    def _load_kept(self, kept: KeptMetadata) -> _Known | None:
-        """The entry an earlier process kept, as if this reader had read it (None: read afresh)."""
-        self._kept_loaded = True
-        entry = kept.load(self.requests_tab)
-        if entry is None:
-            return None
-        try:
-            answer, header = entry["answer"], entry["header"]
-            if not isinstance(answer, dict) or not isinstance(header, list):
-                raise TypeError("not an answer and a row")
-            tab = find_queue_tab(read_tabs(answer), self.requests_tab)
-            zone = {"locale": entry.get("locale", ""), "timeZone": entry.get("time_zone", "")}
-            cells = SheetCells.from_properties({"properties": zone})
-            title = str(answer.get("properties", {}).get("title", self.title))
-            self.summary.found(answer)
-        except Exception as exc:  # a corrupt entry is not used, whatever it holds
-            log.warning("sheet.kept_metadata_ignored", tab=self.requests_tab, error=repr(exc))
-            return None
-        if self.cells is None:
-            self.cells, self._cells_kept = cells, True
-        self.title, self._kept_tabs = title, answer.get("sheets")
-        self._known = _Known(tab, _cells_of(header))
-        return self._known
+        known = self.memory.known
+        if known is None:
+            entry = self.memory.load(self.title)  # what an earlier process kept, once
+            if entry is not None:
+                if self.cells is None:
+                    self.cells, self._cells_kept = entry.cells, True
+                self.title, known = entry.title, entry.known
+        return known if known is not None and known.usable else None
 
     def forget(self) -> None:
         """Our own structure write (tags, columns, notes, formats, rows deleted): read it afresh."""
-        self._known = None
-        self._kept_loaded = True  # what an earlier process kept is older still
-        if self.kept is not None:
-            self.kept.drop(self.requests_tab)
+        self.memory.forget()
 
-    def _read_known(self, known: _Known, summary: bool) -> TabRead | None:
+    def _read_known(self, known: Known, summary: bool) -> TabRead | None:
         """1 call: the values where the kept tags say; None when row 1 is not as it was.
 
         Google moves a column's tags with the column, so a column inserted,
@@ -178,7 +155,7 @@ class SheetReader:
             values = self._read_queue_and_orders(known.tab, with_summary=summary, strict=True)
         except Refused:
             return None
-        if _cells_of(values[0] if values else []) != known.header:
+        if not known.same_header(values[0] if values else []):
             return None
         try:
             if known.tab.tagged:
@@ -193,7 +170,8 @@ class SheetReader:
 
     def _read_fresh(self, summary: bool) -> TabRead:
         """Metadata, then values (2 calls); the header checked (or raise); the metadata kept."""
-        self._known, self.cached = None, False
+        self.memory.clear()
+        self.cached = False
         if self.cells is None or self._cells_kept:
             answer = self.api.metadata(f"{LOCALE_FIELDS},{METADATA_FIELDS}")
             self.cells, self._cells_kept = SheetCells.from_properties(answer), False
@@ -224,10 +202,7 @@ class SheetReader:
             raise
         if tab.alert is not None:
             self._post(tab, layout, None)
-        self._known = _Known(tab, _cells_of(values[0] if values else []))
-        self._kept_loaded = True  # read now: newer than any entry kept before
-        if self.kept is not None and tab.alert is None:
-            self._keep(self.kept, answer, values[0] if values else [])
+        self.memory.read_afresh(tab, answer, values[0] if values else [], self.cells)
         width = max(map(len, values), default=0)
         return TabRead(values, tab, layout, width, merged_rows(tab.merges, layout))
 
@@ -242,29 +217,10 @@ class SheetReader:
         if not self.cached:
             return True
         self.cached = False
-        known, self._known = self._known, None
+        known = self.memory.take()
         answer = self.api.metadata(METADATA_FIELDS)
         self.summary.found(answer)
-        try:
-            tab: TabTags | None = find_queue_tab(read_tabs(answer), self.requests_tab)
-        except StoreError:  # a HeaderProblem too: the fresh read that follows says it
-            tab = None
-        if known is not None and tab == known.tab:
-            self._known = known
-            if self.kept is not None and answer.get("sheets") != self._kept_tabs:
-                self._keep(self.kept, answer, [cell for _, cell in known.header])  # other tabs
-            return True
-        log.warning("sheet.changed_since_read", tab=self.requests_tab, action="nothing written")
-        if self.kept is not None:
-            self.kept.drop(self.requests_tab)
-        return False
-
-    def _keep(self, kept: KeptMetadata, answer: dict[str, Any], header: list[Any]) -> None:
-        """Keep a metadata answer read afresh, with row 1 and the locale, for the next process."""
-        cells = self.cells or SheetCells()
-        entry = {"answer": answer, "header": header, "locale": cells.locale}
-        kept.save(self.requests_tab, {**entry, "time_zone": cells.time_zone})
-        self._kept_tabs = answer.get("sheets")
+        return self.memory.confirm(known, answer, self.cells)
 
     def queue_read(
         self, values: list[list[Any]], layout: Layout, merged: dict[int, str]
@@ -439,11 +395,6 @@ def _queue_ranges(queue: str, tab: TabTags | None) -> list[str]:
         return [queue]
     last = max(index for where in tab.columns.values() for index in where)
     return [f"{queue}!1:1", f"{queue}!A2:{column_letters(last)}"]
-
-
-def _cells_of(row: Sequence[Any]) -> list[tuple[type, Any]]:
-    """A row's cells with their types: ``1`` and ``True`` (or ``"1"``) are not the same cell."""
-    return [(type(cell), cell) for cell in row]
 
 
 def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:
