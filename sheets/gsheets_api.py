@@ -15,10 +15,10 @@ timeout of the settings. Errors leave this module as the project's own:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import gspread
 import msgspec
@@ -37,6 +37,7 @@ from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 
 __all__ = [
     "GOOGLE_API_URL",
+    "EncodedRows",
     "Refused",
     "SheetsApi",
     "SignIn",
@@ -199,9 +200,25 @@ class SheetsApi:
         self, ranges: Sequence[str], *, major: str = "ROWS", unformatted: bool = False
     ) -> list[list[list[Any]]]:
         """``values.batchGet``: the values of each range, in order."""
+        blocks = self.batch_get_encoded(ranges, major=major, unformatted=unformatted)
+        return [list(block) for block in blocks]
+
+    def batch_get_encoded(
+        self,
+        ranges: Sequence[str],
+        *,
+        major: str = "ROWS",
+        unformatted: bool = False,
+        encoded: Collection[int] = (),
+    ) -> list[Sequence[list[Any]]]:
+        """``values.batchGet``; the blocks at ``encoded`` (indexes) come as :class:`EncodedRows`."""
         params: dict[str, Any] = {**_render(unformatted), "majorDimension": major}
-        answer = self.retrying("batch_get", lambda: self._batch_get(list(ranges), dict(params)))
-        return [list(block.get("values", [])) for block in answer.get("valueRanges", [])]
+        return cast(
+            list[Sequence[list[Any]]],
+            self.retrying(
+                "batch_get", lambda: self._batch_get(list(ranges), dict(params), encoded)
+            ),
+        )
 
     def append(self, rng: str, rows: Sequence[Sequence[str]]) -> dict[str, Any]:
         """``values.append`` (RAW, INSERT_ROWS), tried once: a lost answer may have landed."""
@@ -260,7 +277,9 @@ class SheetsApi:
 
     # -- plumbing -------------------------------------------------------------
 
-    def _batch_get(self, ranges: list[str], params: dict[str, Any]) -> Any:
+    def _batch_get(
+        self, ranges: list[str], params: dict[str, Any], encoded: Collection[int]
+    ) -> list[Sequence[list[Any]]]:
         """``values.batchGet`` through gspread's session, the body parsed once from its bytes.
 
         gspread's ``values_batch_get`` decodes the body to text before parsing
@@ -268,14 +287,22 @@ class SheetsApi:
         depends on the shoppers' text (one curly apostrophe anywhere makes
         Python store the whole text at 2 bytes a character, one emoji at 4).
         Here msgspec parses the UTF-8 bytes as they came (each cell becomes its
-        own string, sized by its own characters), and the bytes are let go once
-        the values are built.
+        own string, sized by its own characters); the blocks at ``encoded``
+        keep each row as its JSON (see :class:`EncodedRows`).
         """
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
         response = self._http.request("get", url, params={**params, "ranges": ranges})
         body = response.content
         del response  # the response holds the body too
-        return msgspec.json.decode(body)
+        answer = msgspec.json.decode(body, type=_Answer)
+        del body
+        blocks: list[Sequence[list[Any]]] = []
+        for index, block in enumerate(answer.valueRanges):
+            if index in encoded:
+                blocks.append(EncodedRows(msgspec.json.decode(block, type=_EncodedBlock).values))
+            else:
+                blocks.append(msgspec.json.decode(block, type=_Block).values)
+        return blocks
 
     def retrying(self, kind: str, call: Callable[[], Any]) -> Any:
         """One call, repeated with backoff on transient failures (safe calls only)."""
@@ -360,3 +387,50 @@ class SheetsApi:
     def close(self) -> None:
         """Close the HTTP session."""
         self._http.session.close()
+
+
+class _Answer(msgspec.Struct):
+    """A ``values.batchGet`` answer: each range's block left encoded until it is read."""
+
+    valueRanges: list[msgspec.Raw] = []  # the API's name
+
+
+class _Block(msgspec.Struct):
+    values: list[list[Any]] = []
+
+
+class _EncodedBlock(msgspec.Struct):
+    values: list[msgspec.Raw] = []
+
+
+class EncodedRows(Sequence[list[Any]]):
+    """A block's rows kept as the JSON the API sent; a row is decoded when it is read.
+
+    The Orders tab comes with every pass, but a pass needs its number column
+    (read once, row by row, for the index) and the few orders its open
+    requests name. Kept encoded, a row costs one small object pointing into
+    the answer's bytes instead of a list and a string per cell.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Sequence[msgspec.Raw]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> EncodedRows: ...
+
+    def __getitem__(self, index: int | slice) -> list[Any] | EncodedRows:
+        if isinstance(index, slice):
+            return EncodedRows(self._rows[index])
+        return cast(list[Any], msgspec.json.decode(self._rows[index]))
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        decode = msgspec.json.decode
+        return (cast(list[Any], decode(row)) for row in self._rows)

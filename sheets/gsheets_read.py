@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -95,7 +95,7 @@ class SheetReader:
         # one batchGet and keep the orders for the read_orders() that follows.
         self._orders_configured = orders_with_queue
         self._orders_with_queue = orders_with_queue
-        self._orders_read: tuple[float, list[list[Any]]] | None = None
+        self._orders_read: tuple[float, Sequence[Sequence[Any]]] | None = None
         self.cells: SheetCells | None = None  # the spreadsheet's locale and zone, read once
         self.title = ""  # the spreadsheet's title, once read
         self.memory = MetadataMemory(requests_tab, summary.found)  # the metadata last read
@@ -291,14 +291,18 @@ class SheetReader:
 
         ``strict``: a refused read raises (the ranges came from kept metadata).
         """
+        self._orders_read = None  # an answer read before is let go before this one comes
         queue = quote_tab(self.requests_tab)
         ranges = _queue_ranges(queue, tab)
         self.bounded = len(ranges) > 1
         summary = self.summary.read_ranges() if with_summary else []  # same call, if the tab is
         if self._orders_with_queue:
             try:
-                blocks = self.api.batch_get(
-                    [*ranges, quote_tab(self.tabs.orders_tab), *summary], unformatted=True
+                # The Orders tab's rows stay encoded: a pass decodes the few it needs.
+                blocks = self.api.batch_get_encoded(
+                    [*ranges, quote_tab(self.tabs.orders_tab), *summary],
+                    unformatted=True,
+                    encoded={len(ranges)},
                 )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 if strict:
@@ -307,10 +311,11 @@ class SheetReader:
             else:
                 orders = blocks.pop(len(ranges))
                 self._orders_read = (self._clock(), orders)
-                return self._split_summary(blocks, len(ranges), with_summary)
+                decoded = cast(list[list[list[Any]]], blocks)  # the others came decoded
+                return self._split_summary(decoded, len(ranges), with_summary)
         if summary or self.bounded:
-            blocks = self.api.batch_get([*ranges, *summary], unformatted=True)
-            return self._split_summary(blocks, len(ranges), with_summary)
+            plain = self.api.batch_get([*ranges, *summary], unformatted=True)
+            return self._split_summary(plain, len(ranges), with_summary)
         if with_summary:
             self.summary.read([])  # no tab (or none kept): nothing is known to be there
         return self.api.get(queue, unformatted=True)
@@ -362,19 +367,19 @@ class SheetReader:
         self._orders_read = None
         self._orders_with_queue = self._orders_configured
 
-    def _order_values(self) -> list[list[Any]]:
+    def _order_values(self) -> Sequence[Sequence[Any]]:
         read, self._orders_read = self._orders_read, None
         if read is not None and self._clock() - read[0] <= PREFETCH_SECONDS:
             return read[1]
         return self.tabs.read_order_values(unformatted=True)
 
-    def _order_texts(self, values: list[list[Any]]) -> list[list[Any]]:
+    def _order_texts(self, values: Sequence[Sequence[Any]]) -> list[list[Any]]:
         """The Orders tab's cells as text, once; the mapping's date columns read the sheet's way."""
         return list(
             self.sheet_cells().rows(values, self._order_dates(values), self.tabs.orders_tab)
         )
 
-    def _order_dates(self, values: list[list[Any]]) -> frozenset[int]:
+    def _order_dates(self, values: Sequence[Sequence[Any]]) -> frozenset[int]:
         """The Orders tab's date columns: where the mapping's date field names head one."""
         header = [str(cell) for cell in values[0]] if values else []
         return frozenset(i for i, name in enumerate(header) if key_of(name) in self._date_keys)
