@@ -55,6 +55,7 @@ __all__ = [
     "channels_of",
     "finished_entry",
     "foreign_sending",
+    "may_tell_of_failure",
     "owed_entry",
     "parse",
     "seen_entry",
@@ -202,6 +203,16 @@ class Cell:
     def gave_up_sentence(self) -> str:
         sentences = [entry.gave_up_sentence for entry in self.entries]
         return " ".join(sentence for sentence in sentences if sentence)
+
+
+def may_tell_of_failure(text: str) -> bool:
+    """Whether the cell may hold a notice not surely delivered (False: it certainly holds none).
+
+    :meth:`Entry.render` writes every such entry with one of these words (a
+    channel that ``gave up`` or is ``maybe``, a notice ``not sent``), so a cell
+    without any of them need not be parsed to know it.
+    """
+    return "not sent" in text or "maybe" in text or "gave up" in text
 
 
 def parse(text: str) -> Cell:

@@ -21,7 +21,6 @@ nothing to write.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from sheetqueue.sheets.store import (
     SummaryStore,
 )
 from sheetqueue.sheets.times import format_time, parse_time
-from sheetqueue.worker.notified import parse
+from sheetqueue.worker.notified import may_tell_of_failure, parse
 
 __all__ = [
     "LISTED",
@@ -55,8 +54,6 @@ LISTED = 10
 """At most this many requests are listed under the overdue and undelivered counts."""
 UPDATED = "Updated"
 _OTHER = "(other word)"
-_TOLD_OF_FAILURE = re.compile(r"not sent|maybe|gave up")
-"""A ``Notified`` cell without these words has no undelivered notice (:func:`_undelivered`)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ def build_summary(
     undelivered = [
         line
         for request_id, cell in zip(columns.request_id, columns.notified, strict=True)
-        if cell and _TOLD_OF_FAILURE.search(cell)
+        if cell and may_tell_of_failure(cell)
         for line in _undelivered(request_id, cell)
     ]
     open_rows.sort(key=lambda item: (item.since, item.request_id))

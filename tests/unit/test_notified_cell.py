@@ -110,3 +110,22 @@ def test_sending_on_a_told_entry_is_a_persons_text() -> None:
         cell = notified.parse(text)
         assert [entry.kind for entry in cell.entries] == ["other"], text
         assert cell.render() == text
+
+
+def test_a_cell_holds_an_undelivered_notice_only_if_it_has_a_failure_word() -> None:
+    """Given up, maybe and not sent entries are caught by the words; settled ones are not."""
+    when = "2026-11-22T09:30:00Z"
+    failing = [
+        notified.Entry("told", "Done", when, carried=("email",), gave_up=("webhook",)),
+        notified.Entry("told", "Done", when, maybe=("webhook",)),
+        notified.Entry("not_sent", "Rejected", reason="no address to send to"),
+        notified.Entry("not_sent", "Done", reason="gave up after 5 tries: 550"),
+    ]
+    settled = [
+        notified.Entry("told", "Done", when, carried=("email",)),
+        notified.Entry("owed", "Done", when, sending=("email",), sending_at=when),
+        notified.Entry("adopted", "Done", when),
+        notified.Entry("seen", "Pending", when),
+    ]
+    assert all(notified.may_tell_of_failure(entry.render()) for entry in failing)
+    assert not any(notified.may_tell_of_failure(entry.render()) for entry in settled)
