@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import requests
+
 from sheetqueue.sheets.testing.emulator import Emulator
 
-__all__ = ["CliResult", "SheetqueueCli", "cli_on_sheet"]
+__all__ = ["CliResult", "SheetqueueCli", "cli_on_sheet", "wait_until_serving"]
 
 SCRIPT = Path(sys.executable).with_name("sheetqueue")
 
@@ -89,3 +92,19 @@ def cli_on_sheet(workdir: Path, emulator: Emulator, book: str, **env: str) -> Sh
         SHEETQUEUE_SHEETS_API_URL=emulator.url,
         **env,
     )
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[str], seconds: float) -> None:
+    """Wait for a started ``serve`` at ``url`` to answer ``/healthz`` (fail if it exits first).
+
+    A connection refused (not listening yet) or an answer slower than a second
+    (a loaded machine) is asked again, until ``seconds`` have passed.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)

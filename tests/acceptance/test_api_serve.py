@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from sheetqueue.sheets.lease import SqliteLease, holder_for_state
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, wait_until_serving
 from tests.factories import make_order_record
 
 TOKEN = "serve-token-1"
@@ -48,14 +48,8 @@ def test_serve_with_worker_records_checks_and_stops_on_sigterm(tmp_path: Path) -
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+        deadline = time.monotonic() + 20  # serving, then the pass's outcome, within it
+        wait_until_serving(url, process, 20)
         body = {"type": "return", "order_id": "ORD-1001", "email": "ana@example.com"}
         posted = requests.post(url + "/v1/requests", json=body, headers=headers, timeout=5)
         assert posted.status_code == 201

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from sheetqueue.sheets.sqlite_store import SqliteStore
-from tests.cli_runner import SheetqueueCli
+from tests.cli_runner import SheetqueueCli, wait_until_serving
 from tests.factories import make_order_record
 
 SHOPS = ("north", "corner")
@@ -161,14 +161,8 @@ def test_serve_with_worker_serves_and_passes_every_shop(tmp_path: Path) -> None:
     headers = {"Authorization": "Bearer base-token"}
     posted: dict[str, str] = {}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+        deadline = time.monotonic() + 30  # serving, then the pass's outcome, within it
+        wait_until_serving(url, process, 30)
         for shop in SHOPS:
             body = {"type": "cancellation", "order_id": f"{shop.upper()}-1"}
             body["email"] = f"a@{shop}.example"
