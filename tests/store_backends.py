@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
+from bench.workload import orders, requests
 from sheetqueue.config.errors import StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, Request
+from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, Request
 from sheetqueue.sheets.sqlite_store import SqliteStore
 from sheetqueue.sheets.store import Store
 from sheetqueue.sheets.testing.emulator import Emulator, emulator_client
@@ -65,24 +66,45 @@ def open_gsheets(
     *,
     backoff: Backoff | None = None,
     timeout: float = 5.0,
+    orders_with_queue: bool = False,
 ) -> tuple[GsheetsStore, str]:
     """A gspread store on a new spreadsheet of ``emulator``; returns it and the spreadsheet id."""
     assert emulator.url is not None
     book = emulator.create_spreadsheet(
         "Queue", tabs if tabs is not None else {"Requests": [list(CANONICAL_HEADER)]}
     )
-    return store_on(emulator, book, backoff=backoff, timeout=timeout), book
+    store = store_on(
+        emulator, book, backoff=backoff, timeout=timeout, orders_with_queue=orders_with_queue
+    )
+    return store, book
 
 
 def store_on(
-    emulator: Emulator, book: str, *, backoff: Backoff | None = None, timeout: float = 5.0
+    emulator: Emulator,
+    book: str,
+    *,
+    backoff: Backoff | None = None,
+    timeout: float = 5.0,
+    orders_with_queue: bool = False,
 ) -> GsheetsStore:
     """A new gspread store on an existing spreadsheet of ``emulator``."""
     assert emulator.url is not None
     api = SheetsApi(
         emulator_client(emulator.url, timeout), book, backoff=backoff or no_sleep_backoff()
     )
-    return GsheetsStore(api)
+    return GsheetsStore(api, orders_with_queue=orders_with_queue)
+
+
+def workload_sheet(
+    rows: int, open_every: int = 1, header: Sequence[str] = CANONICAL_HEADER
+) -> tuple[GsheetsStore, str]:
+    """The bench's queue on a new spreadsheet: ``rows`` requests (one in ``open_every``
+    Pending) against as many orders, read with the Orders tab; the store and the id."""
+    tabs = {"Requests": [list(header)], "Log": [list(LOG_HEADER)], "Orders": []}
+    store, book = open_gsheets(shared_emulator(), tabs, orders_with_queue=True)
+    store.replace_orders(orders(rows))
+    store.add_requests(requests(rows, open_every))
+    return store, book
 
 
 def gsheets_settings(emulator: Emulator, book: str, **overrides: Any) -> Settings:

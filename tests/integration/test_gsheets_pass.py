@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bench.workload import NOW, orders, requests
+from bench.workload import NOW
 from sheetqueue.bootstrap import build_worker
-from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
-from sheetqueue.sheets.testing.emulator import emulator_client
-from tests.store_backends import gsheets_settings, no_sleep_backoff, shared_emulator
+from sheetqueue.sheets.model import CANONICAL_HEADER
+from tests.store_backends import gsheets_settings, no_sleep_backoff, shared_emulator, workload_sheet
 
 ROWS = 700
 
@@ -19,14 +17,7 @@ ROWS = 700
 def test_a_pass_reads_queue_and_orders_in_one_call_and_writes_in_two(tmp_path: Path) -> None:
     """Any size: header check, a read, a checked write, sending marks, outcomes; quiet: 1 call."""
     emulator = shared_emulator()
-    assert emulator.url is not None
-    book = emulator.create_spreadsheet(
-        "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)], "Orders": []}
-    )
-    api = SheetsApi(emulator_client(emulator.url, 5.0), book, backoff=no_sleep_backoff())
-    store = GsheetsStore(api, orders_with_queue=True)
-    store.replace_orders(orders(ROWS))
-    store.add_requests(requests(ROWS))
+    store, book = workload_sheet(ROWS)
     worker = build_worker(gsheets_settings(emulator, book, state_path=tmp_path / "s.db"), store)
     calls = []
     for minute in range(3):

@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.workload import NOW, orders, requests
+from bench.workload import NOW, requests
 from sheetqueue.bootstrap import build_worker
-from sheetqueue.sheets.gsheets_api import SheetsApi
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER, LogEntry
+from sheetqueue.sheets.model import CANONICAL_HEADER, LogEntry
 from sheetqueue.sheets.store import CellUpdate, UpdateResult
-from sheetqueue.sheets.testing.emulator import emulator_client
 from sheetqueue.worker import adoption
 from sheetqueue.worker.tick import PassReport, Worker
 from tests.smtp_server import SmtpServer
-from tests.store_backends import gsheets_settings, no_sleep_backoff, shared_emulator
+from tests.store_backends import gsheets_settings, shared_emulator, workload_sheet
 
 ROWS = 30  # one in 5 Pending, the rest closed history
 NOTIFIED = CANONICAL_HEADER.index("Notified")
@@ -60,14 +58,7 @@ def sheet(tmp_path: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> 
     """30 requests (6 Pending) against 30 orders; adoption parts of 7 rows."""
     monkeypatch.setattr(adoption, "ADOPT_PART_ROWS", 7)
     emulator = shared_emulator()
-    assert emulator.url is not None
-    book = emulator.create_spreadsheet(
-        "Queue", {"Requests": [list(CANONICAL_HEADER)], "Log": [list(LOG_HEADER)], "Orders": []}
-    )
-    api = SheetsApi(emulator_client(emulator.url, 5.0), book, backoff=no_sleep_backoff())
-    store = GsheetsStore(api, orders_with_queue=True)
-    store.replace_orders(orders(ROWS))
-    store.add_requests(requests(ROWS, 5))
+    store, book = workload_sheet(ROWS, 5)
     settings = gsheets_settings(
         emulator, book, state_path=tmp_path / "state.db", notify=[smtp.url()]
     )

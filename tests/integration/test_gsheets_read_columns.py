@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
-from bench.workload import orders, requests
-from sheetqueue.sheets.gsheets_api import SheetsApi
+from bench.workload import requests
 from sheetqueue.sheets.gsheets_header import HeaderProblem
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
-from sheetqueue.sheets.testing.emulator import emulator_client
-from tests.store_backends import no_sleep_backoff, shared_emulator
+from sheetqueue.sheets.model import CANONICAL_HEADER
+from tests.store_backends import shared_emulator, workload_sheet
 
 ROWS = 6
 SCRATCH = "team-scratch-text-never-downloaded"
@@ -31,15 +29,8 @@ class _Bodies:
 def _store(team_column: bool = True) -> tuple[GsheetsStore, str]:
     """A tagged queue of ROWS requests, a team column right of the worker's, and Orders."""
     emulator = shared_emulator()
-    assert emulator.url is not None
     header = [*CANONICAL_HEADER, "Scratch"] if team_column else list(CANONICAL_HEADER)
-    book = emulator.create_spreadsheet(
-        "Queue", {"Requests": [header], "Log": [list(LOG_HEADER)], "Orders": []}
-    )
-    api = SheetsApi(emulator_client(emulator.url, 5.0), book, backoff=no_sleep_backoff())
-    store = GsheetsStore(api, orders_with_queue=True)
-    store.replace_orders(orders(ROWS))
-    store.add_requests(requests(ROWS))
+    store, book = workload_sheet(ROWS, header=header)
     store.ensure_header()  # first sight: the columns get their tags
     if team_column:
         for row in range(2, ROWS + 2):
