@@ -15,7 +15,7 @@ timeout of the settings. Errors leave this module as the project's own:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast, overload
@@ -43,6 +43,7 @@ __all__ = [
     "SignIn",
     "SpreadsheetNotFound",
     "open_client",
+    "picked",
 ]
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
@@ -442,3 +443,23 @@ class EncodedRows(Sequence[list[Any]]):
     def __iter__(self) -> Iterator[list[Any]]:
         decode = msgspec.json.decode
         return (cast(list[Any], decode(row)) for row in self._rows)
+
+    @classmethod
+    def joined(cls, header: EncodedRows, body: EncodedRows) -> EncodedRows:
+        """Row 1 (read as its own range) and the rows below it as one table, still encoded."""
+        return cls([*(header._rows[:1] or [_NO_ROW]), *body._rows])
+
+    def picked(self, indexes: Iterable[int]) -> EncodedRows:
+        """The rows at ``indexes``, in that order, still encoded."""
+        rows = self._rows
+        return EncodedRows([rows[index] for index in indexes])
+
+
+_NO_ROW = msgspec.Raw(b"[]")
+
+
+def picked(rows: Sequence[list[Any]], indexes: Iterable[int]) -> Sequence[list[Any]]:
+    """The rows at ``indexes`` of a block, encoded rows staying encoded."""
+    if isinstance(rows, EncodedRows):
+        return rows.picked(indexes)
+    return [rows[index] for index in indexes]

@@ -25,7 +25,7 @@ from typing import Any, cast
 import structlog
 
 from sheetqueue.config.errors import StoreError
-from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
+from sheetqueue.sheets.gsheets_api import EncodedRows, Refused, SheetsApi, picked
 from sheetqueue.sheets.gsheets_header import (
     METADATA_FIELDS,
     HeaderProblem,
@@ -45,7 +45,7 @@ from sheetqueue.sheets.metadata_memory import Known, MetadataMemory
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
-from sheetqueue.sheets.store import CellReader, QueueRead
+from sheetqueue.sheets.store import SCANNED_FIELDS, WORD_FIELDS, CellReader, QueueRead
 
 __all__ = ["PREFETCH_SECONDS", "SheetReader", "TabRead", "last_row", "table_end"]
 
@@ -59,10 +59,9 @@ PREFETCH_SECONDS = 10.0
 class TabRead:
     """One read of the queue tab: its cells as the API returned them, the header checked."""
 
-    values: list[list[Any]]
+    values: Sequence[list[Any]]  # encoded rows (a batchGet) or decoded (a values.get)
     tab: TabTags
     layout: Layout
-    width: int  # the widest row read
     merged: dict[int, str]  # sheet row -> the merged range that covers it
 
 
@@ -165,8 +164,7 @@ class SheetReader:
         except HeaderProblem:
             return None
         self.cached = True
-        width = max(map(len, values), default=0)
-        return TabRead(values, known.tab, layout, width, merged_rows(known.tab.merges, layout))
+        return TabRead(values, known.tab, layout, merged_rows(known.tab.merges, layout))
 
     def _read_fresh(self, summary: bool) -> TabRead:
         """Metadata, then values (2 calls); the header checked (or raise); the metadata kept."""
@@ -203,8 +201,7 @@ class SheetReader:
         if tab.alert is not None:
             self._post(tab, layout, None)
         self.memory.read_afresh(tab, answer, values[0] if values else [], self.cells)
-        width = max(map(len, values), default=0)
-        return TabRead(values, tab, layout, width, merged_rows(tab.merges, layout))
+        return TabRead(values, tab, layout, merged_rows(tab.merges, layout))
 
     def confirm(self) -> bool:
         """Before a write: True when the metadata the last read was checked with still holds.
@@ -223,27 +220,42 @@ class SheetReader:
         return self.memory.confirm(known, answer, self.cells)
 
     def queue_read(
-        self, values: list[list[Any]], layout: Layout, merged: dict[int, str]
+        self, values: Sequence[list[Any]], layout: Layout, merged: dict[int, str]
     ) -> QueueRead:
         """The queue's rows (those holding a request) out of the tab's cells, kept as read.
 
-        A cell is made text (dates the sheet's way) only when it is read, so
-        the columns a pass does not look at are never converted.
+        Each row is decoded once, here: the cells of the fields every row is
+        looked at for (:data:`SCANNED_FIELDS`) are taken out, and the row
+        stays encoded until its request is asked for. A cell is made text
+        (dates the sheet's way) only when it is read, so the columns a pass
+        does not look at are never converted.
         """
         columns = dict(layout.columns)
         holds = layout.holds_request
         first = columns.get("request_id", -1)
-        rows: list[list[Any]] = []
-        positions: list[int] = []
-        for number, row in enumerate(values, start=1):
+        scanned: list[tuple[int, list[Any], bool]] = [
+            (columns[n], [], n in WORD_FIELDS) for n in SCANNED_FIELDS if n in columns
+        ]
+        words: dict[str, str] = {}  # one string per distinct word (a status, a type)
+        kept: list[int] = []
+        for index, row in enumerate(values):
+            number = index + 1
             if number == 1 or (merged and number in merged):
                 continue
-            value = row[first] if 0 <= first < len(row) else ""
-            if (type(value) is str and value.strip()) or holds(row):
-                rows.append(row)
-                positions.append(number)
+            width = len(row)
+            value = row[first] if 0 <= first < width else ""
+            if not ((type(value) is str and value.strip()) or holds(row)):
+                continue
+            kept.append(index)
+            for column, out, word in scanned:
+                cell = row[column] if column < width else ""
+                if word and type(cell) is str:
+                    cell = words.setdefault(cell, cell)
+                out.append(cell)
+        cells: dict[int, list[Any]] = {column: out for column, out, _ in scanned}
         reader, dates = self._reader(layout)
-        return QueueRead(rows, positions, columns, reader, dates)
+        positions = [index + 1 for index in kept]
+        return QueueRead(picked(values, kept), positions, columns, reader, dates, cells=cells)
 
     def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:
         """How a queue cell becomes text, and the date columns that reads the sheet's way."""
@@ -286,7 +298,7 @@ class SheetReader:
 
     def _read_queue_and_orders(
         self, tab: TabTags | None = None, *, with_summary: bool = False, strict: bool = False
-    ) -> list[list[Any]]:
+    ) -> Sequence[list[Any]]:
         """The queue's columns, the Orders tab and (a worker pass) the Summary tab: 1 call.
 
         ``strict``: a refused read raises (the ranges came from kept metadata).
@@ -298,11 +310,12 @@ class SheetReader:
         summary = self.summary.read_ranges() if with_summary else []  # same call, if the tab is
         if self._orders_with_queue:
             try:
-                # The Orders tab's rows stay encoded: a pass decodes the few it needs.
+                # The queue's and the Orders tab's rows stay encoded: a pass decodes
+                # each queue row once and the few orders it needs.
                 blocks = self.api.batch_get_encoded(
                     [*ranges, quote_tab(self.tabs.orders_tab), *summary],
                     unformatted=True,
-                    encoded={len(ranges)},
+                    encoded=range(len(ranges) + 1),
                 )
             except Refused:  # no Orders tab yet: read the queue alone until one is written
                 if strict:
@@ -311,23 +324,24 @@ class SheetReader:
             else:
                 orders = blocks.pop(len(ranges))
                 self._orders_read = (self._clock(), orders)
-                decoded = cast(list[list[list[Any]]], blocks)  # the others came decoded
-                return self._split_summary(decoded, len(ranges), with_summary)
+                return self._split_summary(blocks, len(ranges), with_summary)
         if summary or self.bounded:
-            plain = self.api.batch_get([*ranges, *summary], unformatted=True)
-            return self._split_summary(plain, len(ranges), with_summary)
+            blocks = self.api.batch_get_encoded(
+                [*ranges, *summary], unformatted=True, encoded=range(len(ranges))
+            )
+            return self._split_summary(blocks, len(ranges), with_summary)
         if with_summary:
             self.summary.read([])  # no tab (or none kept): nothing is known to be there
         return self.api.get(queue, unformatted=True)
 
     def _split_summary(
-        self, blocks: list[list[list[Any]]], queue_blocks: int, with_summary: bool
-    ) -> list[list[Any]]:
-        """The queue's rows from its blocks; the Summary tab's block (if read) kept as text."""
+        self, blocks: list[Sequence[list[Any]]], queue_blocks: int, with_summary: bool
+    ) -> Sequence[list[Any]]:
+        """The queue's rows from its (encoded) blocks; the Summary tab's block (if read) as text."""
         if with_summary:
-            seen = blocks[queue_blocks:]
+            seen = blocks[queue_blocks:]  # decoded: only the queue's blocks were kept encoded
             self.summary.read([[[cell_text(c) for c in row] for row in b] for b in seen])
-        return _joined(blocks[:queue_blocks])
+        return _joined(cast(list[EncodedRows], blocks[:queue_blocks]))
 
     # -- cells as text ----------------------------------------------------------
 
@@ -337,7 +351,7 @@ class SheetReader:
             self.cells = SheetCells.from_properties(self.api.metadata(LOCALE_FIELDS))
         return self.cells
 
-    def texts(self, values: list[list[Any]], layout: Layout) -> list[list[Any]]:
+    def texts(self, values: Sequence[list[Any]], layout: Layout) -> list[list[Any]]:
         """The queue's cells as text, once, where they enter (dates the sheet's way)."""
         dates = [layout.columns[name] for name in QUEUE_DATE_FIELDS if name in layout.columns]
         return list(self.sheet_cells().rows(values, dates, self.requests_tab))
@@ -402,14 +416,14 @@ def _queue_ranges(queue: str, tab: TabTags | None) -> list[str]:
     return [f"{queue}!1:1", f"{queue}!A2:{column_letters(last)}"]
 
 
-def _joined(blocks: Sequence[list[list[Any]]]) -> list[list[Any]]:
+def _joined(blocks: Sequence[EncodedRows]) -> EncodedRows:
     """Row 1 and the rows below it (read as two ranges) as one table, as a whole-tab read gives."""
     if len(blocks) == 1:
         return blocks[0]
     header, body = blocks
     if not body:
         return header
-    return [header[0] if header else [], *body]
+    return EncodedRows.joined(header, body)
 
 
 def last_row(values: Sequence[Sequence[Any]]) -> int:

@@ -89,8 +89,7 @@ class GsheetsStore:
         self.tabs = Tabs(api, log_tab=log_tab, orders_tab=orders_tab)
         self._clock = clock
         self._layout: Layout | None = None
-        self._data_width = 0
-        self._prefetched: tuple[float, list[list[Any]]] | None = None
+        self._prefetched: tuple[float, Sequence[list[Any]]] | None = None
         self.summary = SummaryTab(api, self.tabs, summary_tab)
         self.reader = SheetReader(
             api,
@@ -198,7 +197,7 @@ class GsheetsStore:
         layout = self._layout or Layout.from_header([])
         return self.reader.queue_read(values, layout, self.merged)
 
-    def _read_tab(self, *, summary: bool = False, fresh: bool = False) -> list[list[Any]]:
+    def _read_tab(self, *, summary: bool = False, fresh: bool = False) -> Sequence[list[Any]]:
         """Values (as the API returned them), the metadata kept or read first; checked (or raise).
 
         ``summary``: read the Summary tab in the same call (a worker pass);
@@ -208,7 +207,6 @@ class GsheetsStore:
         self._layout = None
         read = self.reader.read_tab(summary=summary, fresh=fresh)
         self.tab, self._layout = read.tab, read.layout
-        self._data_width = read.width
         self.merged = read.merged
         if self.merged:
             self._report_merges()
@@ -226,7 +224,7 @@ class GsheetsStore:
         if self.on_alert is not None:
             self.on_alert("merged_cells")
 
-    def _take_prefetched(self) -> list[list[Any]] | None:
+    def _take_prefetched(self) -> Sequence[list[Any]] | None:
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is None or self._clock() - prefetched[0] > PREFETCH_SECONDS:
             return None
@@ -239,21 +237,24 @@ class GsheetsStore:
         if self.reader.cached and self._to_adopt():  # it writes: with the metadata read now
             values = self._read_tab(summary=True, fresh=True)
         self._prefetched = (self._clock(), values)
-        return self._adopt()
+        return self._adopt(values)
 
     def _to_adopt(self) -> bool:
         """Whether :meth:`_adopt` has columns to add or tags to write."""
         assert self._layout is not None and self.tab is not None  # set by _read_tab
         return bool(self._layout.missing or tag_requests(self.tab.sheet_id, self._layout, self.tab))
 
-    def _adopt(self) -> list[str]:
-        """Add the missing columns right of the header and tag every known one (first sight)."""
+    def _adopt(self, values: Sequence[list[Any]]) -> list[str]:
+        """Add the missing columns right of the header and tag every known one (first sight).
+
+        ``values``: the read the layout came from (how wide its rows run).
+        """
         assert self._layout is not None and self.tab is not None  # set by _read_tab
         missing = self._layout.missing
         if missing:
             self._prefetched = None
             self.reader.forget()  # row 1 and the grid change: the next read reads the metadata
-            self._add_columns(self._layout, missing)
+            self._add_columns(self._layout, missing, values)
         tags = tag_requests(self.tab.sheet_id, self._layout, self.tab)
         if tags:
             self.reader.forget()
@@ -261,18 +262,18 @@ class GsheetsStore:
             log.info("sheet.columns_tagged", tab=self.requests_tab, count=len(tags))
         return missing
 
-    def _add_columns(self, layout: Layout, missing: Sequence[str]) -> None:
+    def _add_columns(
+        self, layout: Layout, missing: Sequence[str], values: Sequence[list[Any]]
+    ) -> None:
         """Write ``missing`` headers right of every used column (never moving one)."""
         if self.reader.bounded:  # the read stopped at the worker's last column: look past it once
             values = self.api.get(quote_tab(self.requests_tab))
-            self._data_width = max((len(row) for row in values), default=0)
-        start = max(layout.width, self._data_width)
+        start = max(layout.width, max(map(len, values), default=0))
         self.tabs.ensure_columns(self.requests_tab, start + len(missing))
         first, last = column_letters(start), column_letters(start + len(missing) - 1)
         self.api.update(f"{quote_tab(self.requests_tab)}!{first}1:{last}1", [list(missing)])
         padded = [*layout.header, *([""] * (start - layout.width)), *missing]
         self._layout = Layout.from_header(padded, self.names)
-        self._data_width = max(self._data_width, len(padded))
         log.info("sheet.columns_added", tab=self.requests_tab, columns=list(missing))
 
     # -- adding ---------------------------------------------------------------
@@ -290,7 +291,7 @@ class GsheetsStore:
         assert self._layout is not None
         layout = self._layout
         if layout.missing or not (self.tab is not None and self.tab.tagged):
-            self._adopt()
+            self._adopt(values)
             values = self._read_tab()
             assert self._layout is not None
             layout = self._layout

@@ -17,8 +17,10 @@ from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.model import LogEntry, Request
 
 __all__ = [
+    "SCANNED_FIELDS",
     "SUMMARY_COLUMNS",
     "SUMMARY_ROWS",
+    "WORD_FIELDS",
     "AddResult",
     "CellReader",
     "CellUpdate",
@@ -31,6 +33,12 @@ __all__ = [
     "UpdateResult",
     "read_queue",
 ]
+
+SCANNED_FIELDS = ("request_id", "status", "type", "notified")
+"""The fields a pass reads on every row (:meth:`QueueRead.texts`), taken out as a read goes."""
+
+WORD_FIELDS = frozenset({"status", "type"})
+"""Scanned fields that hold a few words over and over: one string kept per distinct word."""
 
 CellReader = Callable[[int, int, Any], str]
 """How a store makes one cell text, on demand: (sheet row, 0-based column, raw value) -> text."""
@@ -117,10 +125,12 @@ def _cell_text(value: Any) -> str:
 class QueueRead(Sequence[StoredRequest]):
     """One read of the queue, kept as the rows' cells; a row's handle is made when asked for.
 
-    A pass looks at most rows through three columns (:meth:`texts`) and
+    A pass looks at most rows through a few columns (:meth:`texts`) and
     leaves them: only the rows it goes on with become :class:`StoredRequest`
     (and only those become models). ``positions[i]`` is row ``i``'s place as
-    its :class:`RowRef` says.
+    its :class:`RowRef` says. ``cells`` holds columns a store took out of the
+    rows as it read them (column index -> one raw cell per row): the rows
+    themselves may then stay encoded until one is asked for.
     """
 
     def __init__(
@@ -130,10 +140,13 @@ class QueueRead(Sequence[StoredRequest]):
         columns: Mapping[str, int],
         reader: CellReader | None = None,
         dates: frozenset[int] = frozenset(),
+        *,
+        cells: Mapping[int, list[Any]] | None = None,
     ) -> None:
         self._rows = rows
         self.positions = positions
         self._columns = columns
+        self._cells = dict(cells or {})  # column -> its raw cells, taken out as the rows were read
         self._reader = reader  # raw cells made text (None: text already)
         self._dates = dates  # columns whose text cells the reader reads too
         self._texts: dict[str, list[str]] = {}
@@ -175,6 +188,7 @@ class QueueRead(Sequence[StoredRequest]):
     def release(self) -> None:
         """Let the rows' cells go; the columns :meth:`texts` already gave stay (and positions)."""
         self._rows = ()
+        self._cells = {}
         self._stored = [] if self._stored is not None else None
         self._released = True
 
@@ -196,7 +210,9 @@ class QueueRead(Sequence[StoredRequest]):
         index = self._columns.get(name, -1)
         if index < 0:
             return [""] * len(self.positions)
-        raw = [row[index] if index < len(row) else "" for row in self._rows]
+        raw = self._cells.pop(index, None)  # its text is kept from now on
+        if raw is None:
+            raw = [row[index] if index < len(row) else "" for row in self._rows]
         reader = self._reader
         if reader is None:
             return [v if type(v) is str else _cell_text(v) for v in raw]
