@@ -15,10 +15,10 @@ timeout of the settings. Errors leave this module as the project's own:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, cast
 
 import gspread
 import msgspec
@@ -32,18 +32,17 @@ from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 from sheetqueue.config.errors import ConfigError, StoreError
 from sheetqueue.config.settings import Settings
 from sheetqueue.config.sign_in import read_credentials_file
+from sheetqueue.sheets.encoded_rows import EncodedRows
 from sheetqueue.sheets.gsheets_client import emulator_client
 from sheetqueue.sheets.gsheets_retry import Backoff, Transient
 
 __all__ = [
     "GOOGLE_API_URL",
-    "EncodedRows",
     "Refused",
     "SheetsApi",
     "SignIn",
     "SpreadsheetNotFound",
     "open_client",
-    "picked",
 ]
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
@@ -410,56 +409,3 @@ class _Decoded(msgspec.Struct):
 
 class _EncodedBlock(msgspec.Struct):
     values: list[msgspec.Raw] = []
-
-
-class EncodedRows(Sequence[list[Any]]):
-    """A block's rows kept as the JSON the API sent; a row is decoded when it is read.
-
-    The Orders tab comes with every pass, but a pass needs its number column
-    (read once, row by row, for the index) and the few orders its open
-    requests name. Kept encoded, a row costs one small object pointing into
-    the answer's bytes instead of a list and a string per cell.
-    """
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, rows: Sequence[msgspec.Raw]) -> None:
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, index: int) -> list[Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> EncodedRows: ...
-
-    def __getitem__(self, index: int | slice) -> list[Any] | EncodedRows:
-        if isinstance(index, slice):
-            return EncodedRows(self._rows[index])
-        return cast(list[Any], msgspec.json.decode(self._rows[index]))
-
-    def __iter__(self) -> Iterator[list[Any]]:
-        decode = msgspec.json.decode
-        return (cast(list[Any], decode(row)) for row in self._rows)
-
-    @classmethod
-    def joined(cls, header: EncodedRows, body: EncodedRows) -> EncodedRows:
-        """Row 1 (read as its own range) and the rows below it as one table, still encoded."""
-        return cls([*(header._rows[:1] or [_NO_ROW]), *body._rows])
-
-    def picked(self, indexes: Iterable[int]) -> EncodedRows:
-        """The rows at ``indexes``, in that order, still encoded."""
-        rows = self._rows
-        return EncodedRows([rows[index] for index in indexes])
-
-
-_NO_ROW = msgspec.Raw(b"[]")
-
-
-def picked(rows: Sequence[list[Any]], indexes: Iterable[int]) -> Sequence[list[Any]]:
-    """The rows at ``indexes`` of a block, encoded rows staying encoded."""
-    if isinstance(rows, EncodedRows):
-        return rows.picked(indexes)
-    return [rows[index] for index in indexes]

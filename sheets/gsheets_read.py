@@ -25,7 +25,8 @@ from typing import Any, cast
 import structlog
 
 from sheetqueue.config.errors import StoreError
-from sheetqueue.sheets.gsheets_api import EncodedRows, Refused, SheetsApi, picked
+from sheetqueue.sheets.encoded_rows import EncodedRows, picked
+from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
 from sheetqueue.sheets.gsheets_header import (
     METADATA_FIELDS,
     HeaderProblem,
