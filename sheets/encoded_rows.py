@@ -10,13 +10,11 @@ pass goes on with are decoded in full.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache
-from operator import attrgetter
 from typing import Any, cast, overload
 
 import msgspec
 
-__all__ = ["EncodedRows", "column_cells", "picked"]
+__all__ = ["EncodedRows", "picked"]
 
 
 class EncodedRows(Sequence[list[Any]]):
@@ -55,25 +53,8 @@ class EncodedRows(Sequence[list[Any]]):
         rows = self._rows
         return EncodedRows([rows[index] for index in indexes])
 
-    def column(self, index: int) -> list[Any]:
-        """Column ``index``'s cell of every row ("" past a row's end), no row built.
-
-        Each row is parsed only up to that cell: the cells left of it are
-        read into one small record, the cells right of it are skipped.
-        """
-        decode = _prefix(index + 1).decode
-        cell = attrgetter(f"c{index}")
-        return [cell(decode(row)) for row in self._rows]
-
 
 _NO_ROW = msgspec.Raw(b"[]")
-
-
-@cache
-def _prefix(width: int) -> msgspec.json.Decoder[Any]:
-    """A decoder of a row's first ``width`` cells ("" for each cell a short row lacks)."""
-    fields = [(f"c{i}", Any, "") for i in range(width)]
-    return msgspec.json.Decoder(msgspec.defstruct(f"Prefix{width}", fields, array_like=True))
 
 
 def picked(rows: Sequence[list[Any]], indexes: Iterable[int]) -> Sequence[list[Any]]:
@@ -81,10 +62,3 @@ def picked(rows: Sequence[list[Any]], indexes: Iterable[int]) -> Sequence[list[A
     if isinstance(rows, EncodedRows):
         return rows.picked(indexes)
     return [rows[index] for index in indexes]
-
-
-def column_cells(rows: Sequence[Sequence[Any]], index: int) -> list[Any]:
-    """Column ``index``'s cell of every row of a block ("" past a row's end)."""
-    if isinstance(rows, EncodedRows):
-        return rows.column(index)
-    return [row[index] if index < len(row) else "" for row in rows]

@@ -18,7 +18,6 @@ import structlog
 
 from sheetqueue.config.errors import InputError, OrderSourceError
 from sheetqueue.config.settings import Settings
-from sheetqueue.sheets.encoded_rows import column_cells
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
@@ -139,7 +138,10 @@ def _table_index(
     rows: dict[str, int] = {}  # number -> its one row (most numbers)
     more: dict[str, list[int]] = {}  # number -> every row, for a number on several rows
     if column is not None:
-        for index, value in enumerate(column_cells(table.rows, column)):
+        for index, row in enumerate(table.rows):
+            if column >= len(row):
+                continue
+            value = row[column]
             number = (value if type(value) is str else cell_value(value)).strip()
             if number:
                 key = number.lower()

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from sheetqueue.sheets.encoded_rows import EncodedRows, column_cells, picked
+from sheetqueue.sheets.encoded_rows import EncodedRows, picked
 
 ROWS: list[list[Any]] = [
     ["Order ID", "Total"],
@@ -53,11 +53,3 @@ def test_rows_picked_by_index_stay_encoded_in_that_order() -> None:
     kept = picked(_encoded(), [4, 1])
     assert isinstance(kept, EncodedRows) and list(kept) == [ROWS[4], ROWS[1]]
     assert picked(ROWS, [2]) == [ROWS[2]]  # a decoded block gives its lists
-
-
-def test_one_column_reads_each_rows_cell_without_the_rest() -> None:
-    """The Orders index's column: the cell as sent, blank where a row stops short of it."""
-    rows = _encoded()
-    assert rows.column(0) == [row[0] if row else "" for row in ROWS]
-    assert rows.column(2) == ["", "", True, "", ""]
-    assert column_cells(ROWS, 1) == rows.column(1) == ["Total", 20.5, 7, "", None]
