@@ -14,8 +14,12 @@ already in ``A2``): of two workers making it at once, the second is refused
 because the title exists, and reads the first one's lease.
 
 Calls: a pass's renewal is 1 call; the first one in a process costs 3 (the
-tab's id, the cell, the swap). An answer lost to a timeout is checked by
-reading the cell: the text is this holder's own, with a serial of its own.
+tab's id, the cell, the swap), or 1 when the state file kept the tab's id and
+the text this installation last wrote (``kept``: a cron ``tick`` is a new
+process each time). A kept text is only what the swap expects to find: if
+the cell holds anything else, the swap changes nothing and the cell is read.
+An answer lost to a timeout is checked by reading the cell: the text is this
+holder's own, with a serial of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sheetqueue.sheets.gsheets_api import Refused, SheetsApi
 from sheetqueue.sheets.gsheets_layout import cell_text, quote_tab
 from sheetqueue.sheets.gsheets_retry import Transient
 from sheetqueue.sheets.gsheets_tabs import Tabs
+from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.lease import Holder, LeaseState, claim, note_taken
 
 __all__ = ["LEASE_TAB", "GsheetsLease"]
@@ -49,7 +54,13 @@ class GsheetsLease:
     """The pass lease of one spreadsheet, as seen by ``holder``."""
 
     def __init__(
-        self, api: SheetsApi, holder: Holder, ttl: timedelta, *, tab: str = LEASE_TAB
+        self,
+        api: SheetsApi,
+        holder: Holder,
+        ttl: timedelta,
+        *,
+        tab: str = LEASE_TAB,
+        kept: KeptEntries | None = None,
     ) -> None:
         self.api = api
         self.holder = holder
@@ -58,8 +69,25 @@ class GsheetsLease:
         self._tabs = Tabs(api, log_tab="", orders_tab="")
         self._sheet_id: int | None = None
         self._known: str | None = None  # the text this holder last wrote
+        self._kept = kept  # the tab's id and that text, for the next process
+        self._loaded = kept is None
+
+    def kept_renewal(self) -> datetime | None:
+        """When a renewal now would have been made to give the expiry this holder last wrote.
+
+        That is the expiry less today's lease length: a pass may start on the
+        lease without a call only while more than half a lease is left of
+        what was written (a longer lease written before counts for no more).
+        None when no text of this holder's is known.
+        """
+        self._load()
+        state = LeaseState.parse(self._known) if self._known is not None else None
+        if state is None or state.expires is None or not self._mine(state):
+            return None
+        return state.expires - self.ttl
 
     def acquire(self, now: datetime) -> LeaseState:
+        self._load()
         for _ in range(_TRIES):
             sheet_id = self._locate()
             if sheet_id is None:
@@ -80,7 +108,9 @@ class GsheetsLease:
                 if not held:
                     note_taken(previous, taken)
                 return self._took(taken)
-            self._known = None
+            self._known = None  # the cell changed: read it, and keep nothing until it is ours
+            if self._kept is not None:
+                self._kept.drop(self.tab)
         raise StoreError(
             f"the pass lease in tab {self.tab!r} kept changing while this worker took it; "
             "the next pass tries again"
@@ -95,6 +125,8 @@ class GsheetsLease:
         except StoreError as exc:  # it expires by itself
             log.warning("lease.release_failed", error=str(exc))
         self._known = None
+        if self._kept is not None:
+            self._kept.drop(self.tab)
 
     def peek(self) -> LeaseState:
         if self._locate() is None:
@@ -105,7 +137,28 @@ class GsheetsLease:
 
     def _took(self, taken: LeaseState) -> LeaseState:
         self._known = taken.text()
+        if self._kept is not None and self._sheet_id is not None:
+            self._kept.save(self.tab, {"sheet_id": self._sheet_id, "text": self._known})
         return taken
+
+    def _load(self) -> None:
+        """The tab's id and the text this holder last wrote, as an earlier process kept them."""
+        if self._loaded:
+            return
+        self._loaded = True
+        assert self._kept is not None
+        entry = self._kept.load(self.tab)
+        if entry is None or self._known is not None:
+            return
+        try:
+            sheet_id, text = int(entry["sheet_id"]), str(entry["text"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if self._mine(LeaseState.parse(text)):
+            self._sheet_id, self._known = sheet_id, text
+
+    def _mine(self, state: LeaseState) -> bool:
+        return state.holder is not None and state.holder.token == self.holder.token
 
     def _locate(self) -> int | None:
         if self._sheet_id is None:

@@ -41,7 +41,7 @@ from sheetqueue.sheets.gsheets_header import (
 from sheetqueue.sheets.gsheets_layout import Layout, cell_text, column_letters, quote_tab
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs, orders_from_values
-from sheetqueue.sheets.kept_metadata import KeptMetadata
+from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.metadata_memory import Known, MetadataMemory
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
@@ -103,12 +103,12 @@ class SheetReader:
         self._cells_kept = False  # the locale and zone came from the kept entry: read them again
 
     @property
-    def kept(self) -> KeptMetadata | None:
+    def kept(self) -> KeptEntries | None:
         """Where the metadata is kept between processes (None: in this process only)."""
         return self.memory.kept
 
     @kept.setter
-    def kept(self, kept: KeptMetadata | None) -> None:
+    def kept(self, kept: KeptEntries | None) -> None:
         self.memory.kept = kept
 
     # -- the queue ------------------------------------------------------------

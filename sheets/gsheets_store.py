@@ -51,7 +51,7 @@ from sheetqueue.sheets.gsheets_retry import Backoff
 from sheetqueue.sheets.gsheets_summary import SummaryTab
 from sheetqueue.sheets.gsheets_tabs import Tabs
 from sheetqueue.sheets.gsheets_writes import CellWriter
-from sheetqueue.sheets.kept_metadata import KeptMetadata
+from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.model import LogEntry, Request, header_names
 from sheetqueue.sheets.order_mapping import OrderMapping, mapping_of
 from sheetqueue.sheets.order_table import OrderTable
@@ -352,7 +352,7 @@ class GsheetsStore:
         self.reader.orders_replaced()
         return self.tabs.replace_orders(records)
 
-    def keep_metadata(self, kept: KeptMetadata) -> None:
+    def keep_metadata(self, kept: KeptEntries) -> None:
         """Keep the queue tab's metadata in ``kept`` too, for the next process (a cron tick)."""
         self.reader.kept = kept
 

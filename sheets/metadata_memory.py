@@ -8,7 +8,7 @@ row 1 reads exactly as it did (:meth:`Known.same_header`), and before a write
 it checks the metadata still holds (:meth:`MetadataMemory.confirm`).
 
 With :attr:`MetadataMemory.kept` (the worker's state file,
-:class:`~sheetqueue.sheets.kept_metadata.KeptMetadata`) what is read afresh is
+:class:`~sheetqueue.sheets.kept_entries.KeptEntries`) what is read afresh is
 kept for the next process too (a cron ``tick``), with the spreadsheet's locale
 and time zone, and looked up once in a process, on the same terms. An entry
 that cannot be used is ignored (a log line): the metadata is read afresh.
@@ -26,7 +26,7 @@ import structlog
 
 from sheetqueue.config.errors import StoreError
 from sheetqueue.sheets.gsheets_header import TabTags, find_queue_tab, read_tabs
-from sheetqueue.sheets.kept_metadata import KeptMetadata
+from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.sheet_cells import SheetCells
 
 __all__ = ["KeptEntry", "Known", "MetadataMemory"]
@@ -71,7 +71,7 @@ class MetadataMemory:
         self.requests_tab = requests_tab
         self._found = found
         self.known: Known | None = None  # the last metadata read, kept for the next read
-        self.kept: KeptMetadata | None = None  # where the metadata is kept between processes
+        self.kept: KeptEntries | None = None  # where the metadata is kept between processes
         self._kept_loaded = False  # the kept entry was looked up (once a process)
         self._kept_tabs: Any = None  # the tabs of the answer last kept (or loaded)
 
@@ -154,7 +154,7 @@ class MetadataMemory:
 
     def _keep(
         self,
-        kept: KeptMetadata,
+        kept: KeptEntries,
         answer: dict[str, Any],
         header: list[Any],
         cells: SheetCells | None,

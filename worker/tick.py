@@ -111,7 +111,8 @@ class Worker(RowPlanning):
         self._quiet_cells: dict[tuple[str, str], bool] = {}
         self._quiet_exact: dict[tuple[str, str], bool] = {}
         self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
-        self._lease_renewed: datetime | None = None  # when a pass of ours last renewed it
+        # When a pass of ours last renewed the lease (an earlier process's, if the lease kept it).
+        self._lease_renewed = lease.kept_renewal() if lease is not None else None
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sheetqueue.bot_actions.lookup_guard import LookupGuard
     from sheetqueue.sheets.gsheets_api import SheetsApi
     from sheetqueue.sheets.gsheets_retry import Backoff
+    from sheetqueue.sheets.kept_entries import KeptEntries
     from sheetqueue.sheets.pg_state import PgState
     from sheetqueue.sheets.state_db import StateDb
 
@@ -189,20 +190,28 @@ def build_worker(
 
 
 def keep_sheet_metadata(settings: Settings, store: Store) -> None:
-    """A Google store keeps the queue tab's metadata in the local state file, for the next process.
+    """A Google store keeps the queue tab's metadata in the state file, for the next process."""
+    from sheetqueue.sheets.gsheets_store import GsheetsStore
 
-    With shared PostgreSQL state it goes in the local state file only when
+    kept = _kept_entries(settings, store, "metadata")
+    if kept is not None and isinstance(store, GsheetsStore):
+        store.keep_metadata(kept)
+
+
+def _kept_entries(settings: Settings, store: Store, kind: str) -> KeptEntries | None:
+    """Where a Google store keeps entries of ``kind`` for the next process: the state file.
+
+    With shared PostgreSQL state they go in the local state file only when
     ``SHEETQUEUE_STATE_PATH`` is set (it is this host's own cache); else nowhere.
     """
-    if settings.backend != "gsheets":
-        return
-    if settings.state_url.get_secret_value() and "state_path" not in settings.model_fields_set:
-        return
     from sheetqueue.sheets.gsheets_store import GsheetsStore
-    from sheetqueue.sheets.kept_metadata import KeptMetadata
+    from sheetqueue.sheets.kept_entries import KeptEntries
 
-    if isinstance(store, GsheetsStore):
-        store.keep_metadata(KeptMetadata(settings.state_path, store.api.spreadsheet_id))
+    if settings.backend != "gsheets" or not isinstance(store, GsheetsStore):
+        return None
+    if settings.state_url.get_secret_value() and "state_path" not in settings.model_fields_set:
+        return None
+    return KeptEntries(settings.state_path, store.api.spreadsheet_id, kind)
 
 
 def open_team_events(settings: Settings) -> TeamEvents:
@@ -235,7 +244,9 @@ def open_lease(settings: Settings, store: Store) -> PassLease | None:
         from sheetqueue.sheets.gsheets_lease import GsheetsLease
         from sheetqueue.sheets.gsheets_store import GsheetsStore
 
-        return GsheetsLease(store.api, holder, ttl) if isinstance(store, GsheetsStore) else None
+        if not isinstance(store, GsheetsStore):
+            return None
+        return GsheetsLease(store.api, holder, ttl, kept=_kept_entries(settings, store, "lease"))
     return SqliteLease(settings.local_path, holder, ttl)
 
 

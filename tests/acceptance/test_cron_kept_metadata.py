@@ -3,17 +3,21 @@
 Each tick is the ``sheetqueue`` command as a new process, on a worked sheet
 of the Sheets emulator, sharing one working folder (one state file) as cron
 does; the calls are counted with the emulator's ``/_emulator/log``. A tick
-first takes the pass lease (its own calls: the lease tab's metadata, its
-cell, the compare-and-set); the calls after that are the pass's.
+first takes the pass lease (none when this installation renewed it less than
+half a lease ago; else its compare-and-set, after the lease tab's metadata
+and its cell when the state file kept neither); the calls after that are the
+pass's.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.cron_calls import split_lease
 from sheetqueue.sheets.gsheets_header import COLUMN_KEY
 from sheetqueue.sheets.model import CANONICAL_HEADER, LOG_HEADER
 from sheetqueue.sheets.testing.emulator import Emulator
@@ -22,24 +26,27 @@ from tests.sheet_contract_kit import WorkedSheet
 from tests.store_backends import shared_emulator
 
 
-def _kind(call: dict[str, Any]) -> str:
-    if "/values" not in call["path"]:
-        return "metadata" if call["method"] == "GET" else "structure"
-    return "values read" if call["method"] == "GET" else "values write"
-
-
 def _tick(cli: SheetqueueCli, emulator: Emulator) -> tuple[dict[str, Any], list[str]]:
     """One ``sheetqueue tick --json``: its report, and the pass's calls (the lease's left out)."""
+    report, _, kinds = _tick_with_lease(cli, emulator)
+    return report, kinds
+
+
+def _tick_with_lease(
+    cli: SheetqueueCli, emulator: Emulator
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """One tick: its report, the pass lease's calls, and the pass's own."""
     httpx.delete(f"{emulator.url}/_emulator/log")
     done = cli("tick", "--json")
     assert done.code == 0, done.stderr
-    calls = httpx.get(f"{emulator.url}/_emulator/log").json()["calls"]
-    kinds = [_kind(call) for call in calls]
-    swap = kinds.index("structure")  # the lease's compare-and-set (or the tab made for it)
-    lease = calls[:swap]
-    assert kinds[0] == "metadata" and len(lease) <= 2, kinds  # the lease tab's id, then its cell
-    assert all("_sheetqueue" in call["path"] for call in lease[1:]), kinds
-    return done.json(), kinds[swap + 1 :]
+    lease, kinds = split_lease(httpx.get(f"{emulator.url}/_emulator/log").json()["calls"])
+    assert lease in (
+        [],  # renewed less than half a lease ago
+        ["structure"],  # the kept text swapped
+        ["metadata", "values read", "structure"],  # the tab's id and its cell read first
+        ["metadata", "structure"],  # no lease tab yet: made with the lease in it
+    ), lease
+    return done.json(), lease, kinds
 
 
 def _quiet(tmp_path: Path) -> tuple[WorkedSheet, SheetqueueCli]:
@@ -135,3 +142,30 @@ def test_the_state_file_pointed_at_another_spreadsheet_reuses_nothing(tmp_path: 
         entry.get("metadataKey") == COLUMN_KEY for entry in sheet.emulator.developer_metadata(other)
     )  # the other sheet's columns tagged there, from its own metadata
     assert _tick(cli, sheet.emulator)[1] == ["values read"]  # the first sheet's entry still holds
+
+
+def test_a_quiet_cron_tick_right_after_another_makes_one_call_in_all(tmp_path: Path) -> None:
+    """The lease renewed by the tick before, less than half a lease ago: no lease call at all.
+
+    With the state file deleted the lease is found and read again (3 calls);
+    once half a lease has passed, the next tick renews it with the kept text
+    alone (1 call).
+    """
+    sheet, cli = _quiet(tmp_path)
+    _, lease, kinds = _tick_with_lease(cli, sheet.emulator)
+    assert (lease, kinds) == ([], ["values read"])
+    _forget_state(tmp_path)
+    _, lease, kinds = _tick_with_lease(cli, sheet.emulator)
+    assert (lease, kinds) == (["metadata", "values read", "structure"], ["metadata", "values read"])
+    assert _tick_with_lease(cli, sheet.emulator)[1:] == ([], ["values read"])
+    short = cli_on_sheet(  # a 3-second lease: half of it is gone after 2 seconds
+        tmp_path,
+        sheet.emulator,
+        sheet.book,
+        SHEETQUEUE_INTERVAL_SECONDS="1",
+        SHEETQUEUE_LEASE_SECONDS="3",
+    )
+    _tick_with_lease(short, sheet.emulator)
+    time.sleep(2)
+    report, lease, kinds = _tick_with_lease(short, sheet.emulator)
+    assert (lease, kinds) == (["structure"], ["values read"]) and report["failed"] == 0

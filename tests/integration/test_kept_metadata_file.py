@@ -15,12 +15,12 @@ import pytest
 from sheetqueue.bootstrap import keep_sheet_metadata
 from sheetqueue.config.settings import Settings
 from sheetqueue.sheets.gsheets_store import GsheetsStore
-from sheetqueue.sheets.kept_metadata import KeptMetadata
+from sheetqueue.sheets.kept_entries import KeptEntries
 from tests.sheet_contract_kit import WorkedSheet
 from tests.store_backends import shared_emulator
 
 
-def _read_kinds(sheet: WorkedSheet, kept: KeptMetadata) -> list[str]:
+def _read_kinds(sheet: WorkedSheet, kept: KeptEntries) -> list[str]:
     """A new store's read of the queue through ``kept``: each call as metadata or values."""
     store = sheet.store()
     store.keep_metadata(kept)
@@ -50,12 +50,12 @@ def test_a_corrupt_entry_is_ignored_and_the_metadata_read_afresh(
     """Whatever the kept row holds, the read goes on afresh (2 calls) and keeps a good entry."""
     sheet = WorkedSheet(shared_emulator(), tmp_path)
     path = tmp_path / "kept.db"
-    kept = KeptMetadata(path, sheet.book)
+    kept = KeptEntries(path, sheet.book)
     assert _read_kinds(sheet, kept) == ["metadata", "values"]
     with sqlite3.connect(path) as db:
         assert db.execute("UPDATE kept SET value = ?", (value,)).rowcount == 1
-    assert _read_kinds(sheet, KeptMetadata(path, sheet.book)) == ["metadata", "values"]
-    assert _read_kinds(sheet, KeptMetadata(path, sheet.book)) == ["values"]  # kept again
+    assert _read_kinds(sheet, KeptEntries(path, sheet.book)) == ["metadata", "values"]
+    assert _read_kinds(sheet, KeptEntries(path, sheet.book)) == ["values"]  # kept again
 
 
 def test_a_state_file_that_cannot_be_opened_keeps_nothing_and_reads(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_a_state_file_that_cannot_be_opened_keeps_nothing_and_reads(tmp_path: Pa
     folder = tmp_path / "a-folder"
     folder.mkdir()
     for _ in range(2):
-        assert _read_kinds(sheet, KeptMetadata(folder, sheet.book)) == ["metadata", "values"]
+        assert _read_kinds(sheet, KeptEntries(folder, sheet.book)) == ["metadata", "values"]
 
 
 def _kept_path(sheet: WorkedSheet, **values: object) -> Path | None:
