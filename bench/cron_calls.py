@@ -3,8 +3,9 @@
 ``python -m bench.cron_calls [N]`` starts the emulator, writes N rows (one in
 50 Pending, as ``bench.pass_bench``), runs ``sheetqueue tick`` until a tick
 writes nothing, then two more ticks, then deletes the state file and runs two
-more. It prints one JSON line per tick: all its calls, the pass lease's (the
-calls before its compare-and-set, and that one), and the pass's own, by kind.
+more. It prints one JSON line per tick: all its calls, the pass lease's (none,
+its compare-and-set alone, or the lease tab's id, its cell and the
+compare-and-set: see :func:`split_lease`), and the pass's own, by kind.
 """
 
 from __future__ import annotations

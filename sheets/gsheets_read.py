@@ -45,8 +45,9 @@ from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.metadata_memory import Known, MetadataMemory
 from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
+from sheetqueue.sheets.queue_rows import scan_rows
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
-from sheetqueue.sheets.store import SCANNED_FIELDS, WORD_FIELDS, CellReader, QueueRead
+from sheetqueue.sheets.store import CellReader, QueueRead
 
 __all__ = ["PREFETCH_SECONDS", "SheetReader", "TabRead", "last_row", "table_end"]
 
@@ -225,37 +226,16 @@ class SheetReader:
     ) -> QueueRead:
         """The queue's rows (those holding a request) out of the tab's cells, kept as read.
 
-        Each row is decoded once, here: the cells of the fields every row is
-        looked at for (:data:`SCANNED_FIELDS`) are taken out, and the row
-        stays encoded until its request is asked for. A cell is made text
+        Each row is decoded once (:func:`~sheetqueue.sheets.queue_rows.scan_rows`,
+        which takes out the cells of the fields every row is looked at for),
+        and stays encoded until its request is asked for. A cell is made text
         (dates the sheet's way) only when it is read, so the columns a pass
         does not look at are never converted.
         """
-        columns = dict(layout.columns)
-        holds = layout.holds_request
-        first = columns.get("request_id", -1)
-        scanned: list[tuple[int, list[Any], bool]] = [
-            (columns[n], [], n in WORD_FIELDS) for n in SCANNED_FIELDS if n in columns
-        ]
-        words: dict[str, str] = {}  # one string per distinct word (a status, a type)
-        kept: list[int] = []
-        for index, row in enumerate(values):
-            number = index + 1
-            if number == 1 or (merged and number in merged):
-                continue
-            width = len(row)
-            value = row[first] if 0 <= first < width else ""
-            if not ((type(value) is str and value.strip()) or holds(row)):
-                continue
-            kept.append(index)
-            for column, out, word in scanned:
-                cell = row[column] if column < width else ""
-                if word and type(cell) is str:
-                    cell = words.setdefault(cell, cell)
-                out.append(cell)
-        cells: dict[int, list[Any]] = {column: out for column, out, _ in scanned}
+        kept, cells = scan_rows(values, layout, merged)
         reader, dates = self._reader(layout)
         positions = [index + 1 for index in kept]
+        columns = dict(layout.columns)
         return QueueRead(picked(values, kept), positions, columns, reader, dates, cells=cells)
 
     def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:
