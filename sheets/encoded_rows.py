@@ -40,8 +40,7 @@ class EncodedRows(Sequence[list[Any]]):
         return cast(list[Any], msgspec.json.decode(self._rows[index]))
 
     def __iter__(self) -> Iterator[list[Any]]:
-        decode = msgspec.json.decode
-        return (cast(list[Any], decode(row)) for row in self._rows)
+        return cast(Iterator[list[Any]], map(msgspec.json.decode, self._rows))
 
     @classmethod
     def joined(cls, header: EncodedRows, body: EncodedRows) -> EncodedRows:
