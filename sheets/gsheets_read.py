@@ -227,16 +227,16 @@ class SheetReader:
         """The queue's rows (those holding a request) out of the tab's cells, kept as read.
 
         Each row is decoded once (:func:`~sheetqueue.sheets.queue_rows.scan_rows`,
-        which takes out the cells of the fields every row is looked at for),
+        which makes text of the fields every row is looked at for),
         and stays encoded until its request is asked for. A cell is made text
         (dates the sheet's way) only when it is read, so the columns a pass
         does not look at are never converted.
         """
-        kept, cells = scan_rows(values, layout, merged)
         reader, dates = self._reader(layout)
+        kept, texts = scan_rows(values, layout, merged, reader, dates)
         positions = [index + 1 for index in kept]
         columns = dict(layout.columns)
-        return QueueRead(picked(values, kept), positions, columns, reader, dates, cells=cells)
+        return QueueRead(picked(values, kept), positions, columns, reader, dates, texts=texts)
 
     def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:
         """How a queue cell becomes text, and the date columns that reads the sheet's way."""

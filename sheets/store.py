@@ -128,9 +128,10 @@ class QueueRead(Sequence[StoredRequest]):
     A pass looks at most rows through a few columns (:meth:`texts`) and
     leaves them: only the rows it goes on with become :class:`StoredRequest`
     (and only those become models). ``positions[i]`` is row ``i``'s place as
-    its :class:`RowRef` says. ``cells`` holds columns a store took out of the
-    rows as it read them (column index -> one raw cell per row): the rows
-    themselves may then stay encoded until one is asked for.
+    its :class:`RowRef` says. ``texts`` holds fields a store already made
+    text as it read the rows (field -> one cell per row, as :meth:`texts`
+    gives them): the rows themselves may then stay encoded until one is
+    asked for.
     """
 
     def __init__(
@@ -141,15 +142,14 @@ class QueueRead(Sequence[StoredRequest]):
         reader: CellReader | None = None,
         dates: frozenset[int] = frozenset(),
         *,
-        cells: Mapping[int, list[Any]] | None = None,
+        texts: Mapping[str, list[str]] | None = None,
     ) -> None:
         self._rows = rows
         self.positions = positions
         self._columns = columns
-        self._cells = dict(cells or {})  # column -> its raw cells, taken out as the rows were read
         self._reader = reader  # raw cells made text (None: text already)
         self._dates = dates  # columns whose text cells the reader reads too
-        self._texts: dict[str, list[str]] = {}
+        self._texts: dict[str, list[str]] = dict(texts or {})
         self._stored: list[StoredRequest] | None = None
         self._released = False
 
@@ -188,7 +188,6 @@ class QueueRead(Sequence[StoredRequest]):
     def release(self) -> None:
         """Let the rows' cells go; the columns :meth:`texts` already gave stay (and positions)."""
         self._rows = ()
-        self._cells = {}
         self._stored = [] if self._stored is not None else None
         self._released = True
 
@@ -210,9 +209,7 @@ class QueueRead(Sequence[StoredRequest]):
         index = self._columns.get(name, -1)
         if index < 0:
             return [""] * len(self.positions)
-        raw = self._cells.pop(index, None)  # its text is kept from now on
-        if raw is None:
-            raw = [row[index] if index < len(row) else "" for row in self._rows]
+        raw = [row[index] if index < len(row) else "" for row in self._rows]
         reader = self._reader
         if reader is None:
             return [v if type(v) is str else _cell_text(v) for v in raw]
