@@ -64,7 +64,8 @@ class _Bytes:
         self.largest_url = ""
 
     def hook(self, response: Any, *_args: Any, **_kwargs: Any) -> None:
-        size = len(response.content)
+        length = response.headers.get("Content-Length")  # a streamed body is not read here
+        size = int(length) if length is not None else len(response.content)
         self.total += size
         if size > self.largest:
             self.largest, self.largest_url = size, str(response.request.url)

@@ -291,9 +291,7 @@ class SheetsApi:
         keep each row as its JSON (see :class:`EncodedRows`).
         """
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
-        response = self._http.request("get", url, params={**params, "ranges": ranges})
-        body = response.content
-        del response  # the response holds the body too
+        body = self._body(url, {**params, "ranges": ranges})
         if not encoded:  # every block decoded: one pass over the bytes
             return [block.values for block in msgspec.json.decode(body, type=_Decoded).valueRanges]
         answer = msgspec.json.decode(body, type=_Answer)
@@ -305,6 +303,21 @@ class SheetsApi:
             else:
                 blocks.append(msgspec.json.decode(block, type=_Block).values)
         return blocks
+
+    def _body(self, url: str, params: dict[str, Any]) -> bytes:
+        """A GET through gspread's session (refused as its calls are), its body read in one piece.
+
+        ``Response.content`` gathers a body 10 KB at a time: some 1,900 reads
+        and a join (for a moment, the body twice) for the 19 MB a pass reads at
+        50,000 rows. Streamed, it is read as it arrives, in one piece when the
+        length is known; the connection goes back to the pool once it is read.
+        """
+        response = self._http.session.request(
+            "get", url, params=params, timeout=self._http.timeout, stream=True
+        )
+        if not response.ok:
+            raise APIError(response)
+        return b"".join(response.iter_content(chunk_size=None))
 
     def retrying(self, kind: str, call: Callable[[], Any]) -> Any:
         """One call, repeated with backoff on transient failures (safe calls only)."""
