@@ -22,7 +22,7 @@ nothing to write.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import compress
@@ -42,7 +42,6 @@ from sheetqueue.worker.notified import may_tell_of_failure, parse
 __all__ = [
     "LISTED",
     "SummaryColumns",
-    "SummaryRow",
     "build_summary",
     "columns_after",
     "render_grid",
@@ -54,17 +53,6 @@ LISTED = 10
 """At most this many requests are listed under the overdue and undelivered counts."""
 UPDATED = "Updated"
 _OTHER = "(other word)"
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """The cells of one request the summary needs, as text."""
-
-    request_id: str
-    type: str
-    status: str
-    timestamp: str
-    notified: str
 
 
 @dataclass(frozen=True)
@@ -81,19 +69,6 @@ class SummaryColumns:
     status: Sequence[str]
     notified: Sequence[str]
     timestamp_of: Callable[[int], str]
-
-    @classmethod
-    def of_rows(cls, rows: Iterable[SummaryRow]) -> SummaryColumns:
-        """The columns of ``rows`` given one by one."""
-        rows = list(rows)
-        stamps = [row.timestamp for row in rows]
-        return cls(
-            request_id=[row.request_id for row in rows],
-            type=[row.type for row in rows],
-            status=[row.status for row in rows],
-            notified=[row.notified for row in rows],
-            timestamp_of=stamps.__getitem__,
-        )
 
 
 @dataclass(frozen=True)

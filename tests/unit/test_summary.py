@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from freezegun import freeze_time
 
 from sheetqueue.config.clock import utc_now
@@ -9,7 +11,6 @@ from sheetqueue.sheets.store import SUMMARY_COLUMNS, SUMMARY_ROWS, RowRef, Store
 from sheetqueue.worker.summary import (
     LISTED,
     SummaryColumns,
-    SummaryRow,
     build_summary,
     columns_after,
     render_grid,
@@ -17,6 +18,29 @@ from sheetqueue.worker.summary import (
 )
 
 NOW = "2026-11-22T12:00:00Z"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """The cells of one request the summary reads, as text, written row by row."""
+
+    request_id: str
+    type: str
+    status: str
+    timestamp: str
+    notified: str
+
+
+def of_rows(rows: list[SummaryRow]) -> SummaryColumns:
+    """The columns a pass hands the summary, from rows written one by one."""
+    stamps = [r.timestamp for r in rows]
+    return SummaryColumns(
+        request_id=[r.request_id for r in rows],
+        type=[r.type for r in rows],
+        status=[r.status for r in rows],
+        notified=[r.notified for r in rows],
+        timestamp_of=stamps.__getitem__,
+    )
 
 
 def row(
@@ -32,9 +56,7 @@ def row(
 
 def summary(rows: list[SummaryRow], *, review_after_days: int) -> list[list[str]]:
     """The table for ``rows`` at the (frozen) time now."""
-    return build_summary(
-        SummaryColumns.of_rows(rows), utc_now(), review_after_days=review_after_days
-    )
+    return build_summary(of_rows(rows), utc_now(), review_after_days=review_after_days)
 
 
 def section(table: list[list[str]], title: str) -> dict[str, list[str]]:
@@ -197,7 +219,7 @@ def test_only_open_rows_have_their_timestamp_read() -> None:
     """Closed history is counted from its status alone: its Timestamp cell is never read."""
     rows = [row("OPEN"), row("DONE", "Done"), row("GONE", "Rejected", created="not a time")]
     asked: list[int] = []
-    base = SummaryColumns.of_rows(rows)
+    base = of_rows(rows)
 
     def stamp(index: int) -> str:
         asked.append(index)
