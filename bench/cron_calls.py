@@ -3,8 +3,8 @@
 ``python -m bench.cron_calls [N]`` starts the emulator, writes N rows (one in
 50 Pending, as ``bench.pass_bench``), runs ``sheetqueue tick`` until a tick
 writes nothing, then two more ticks, then deletes the state file and runs two
-more. It prints one JSON line per tick: all its calls, the pass lease's (none,
-its compare-and-set alone, or the lease tab's id, its cell and the
+more. It prints one JSON line per tick: all its calls, the pass lease's (its
+compare-and-set alone, or the lease tab's id, its cell and the
 compare-and-set: see :func:`split_lease`), and the pass's own, by kind.
 """
 
@@ -43,11 +43,11 @@ def call_kind(call: dict[str, Any]) -> str:
 def split_lease(calls: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """A tick's calls by kind: the pass lease's, then the pass's own.
 
-    The lease makes none when this installation renewed it less than half a
-    lease ago; 1, its compare-and-set (a structure call), when the state file
-    kept the text it last wrote; 3 otherwise: the lease tab's id (metadata),
-    its cell (a values read of that tab), the compare-and-set (2 when the tab
-    is made). A pass never starts with a structure call.
+    The lease makes 1 call, its compare-and-set (a structure call), when the
+    state file kept the text this installation last wrote; 3 otherwise: the
+    lease tab's id (metadata), its cell (a values read of that tab), the
+    compare-and-set (2 when the tab is made). A pass never starts with a
+    structure call.
     """
     kinds = [call_kind(call) for call in calls]
     found = len(kinds) > 1 and (kinds[1] == "structure" or LEASE_TAB in calls[1]["path"])

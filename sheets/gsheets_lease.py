@@ -72,20 +72,6 @@ class GsheetsLease:
         self._kept = kept  # the tab's id and that text, for the next process
         self._loaded = kept is None
 
-    def kept_renewal(self) -> datetime | None:
-        """When a renewal now would have been made to give the expiry this holder last wrote.
-
-        That is the expiry less today's lease length: a pass may start on the
-        lease without a call only while more than half a lease is left of
-        what was written (a longer lease written before counts for no more).
-        None when no text of this holder's is known.
-        """
-        self._load()
-        state = LeaseState.parse(self._known) if self._known is not None else None
-        if state is None or state.expires is None or not self._mine(state):
-            return None
-        return state.expires - self.ttl
-
     def acquire(self, now: datetime) -> LeaseState:
         self._load()
         for _ in range(_TRIES):

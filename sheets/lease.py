@@ -181,15 +181,6 @@ class PassLease(Protocol):
         """Free the lease if this holder has it (a clean stop); never raises for a lost one."""
         ...
 
-    def kept_renewal(self) -> datetime | None:
-        """An earlier process's last renewal, for a pass that may start without a call.
-
-        A lease whose every call is a network round trip may keep what this
-        installation last wrote (a cron ``tick`` is a new process each time);
-        None when nothing is kept, as for a lease in a local file.
-        """
-        ...
-
     def peek(self) -> LeaseState:
         """The lease as the store holds it now."""
         ...
@@ -275,9 +266,6 @@ class SqliteLease:
     def peek(self) -> LeaseState:
         with self._transaction() as db:
             return self._read(db)
-
-    def kept_renewal(self) -> datetime | None:
-        return None  # a local transaction: nothing to save by keeping it
 
     @staticmethod
     def _read(db: sqlite3.Connection) -> LeaseState:

@@ -361,9 +361,6 @@ class PgPassLease:
                 return LeaseState.free(state.serial)
             return state
 
-    def kept_renewal(self) -> datetime | None:
-        return None  # the advisory lock is held by this process's own session
-
     def _session(self) -> psycopg.Connection[Any]:
         """The lock's own connection if it is alive; else a new one (a lost lock is retaken)."""
         if self._connection is not None:

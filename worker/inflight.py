@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from filelock import BaseFileLock, Timeout
@@ -41,8 +41,6 @@ log = structlog.get_logger("sheetqueue.worker")
 
 RENEW_FRACTION = 3
 """A step counts as long once a third of the lease has passed since the last renewal."""
-KEEP_FRACTION = 2
-"""A pass starts on a lease its worker renewed less than half a lease ago, without a call."""
 
 
 class LeaseGuard:
@@ -54,32 +52,23 @@ class LeaseGuard:
         clock: Clock,
         *,
         monotonic: Callable[[], float] = time.monotonic,
-        renewed_at: datetime | None = None,
     ) -> None:
         self.lease = lease
         self._clock = clock
         self._monotonic = monotonic
         self._renewed = monotonic()
         self.error: StoreError | None = None  # why the lease was lost, once it was
-        # When this worker last renewed the lease (the pass's clock); None: not known to be ours.
-        self.renewed_at = renewed_at
 
     def begin(self, now: datetime) -> None:
-        """Take the lease for a pass at ``now`` (raises LeaseHeld when another worker has it).
+        """Take or renew the lease for a pass at ``now`` (LeaseHeld when another worker has it).
 
-        A lease this worker renewed less than half a lease ago is still its
-        own for longer than the pass takes to reach its first write, where
-        :meth:`renew_if_long` renews it once a third of the lease has gone: so
-        the pass starts on it without a call, and a quiet pass of a
-        long-running worker costs the lease nothing every other interval.
+        Every pass starts on a whole lease. A pass started on what was left of
+        an earlier renewal could outlast it while its read is slowed by
+        retries, and another host would take over during the pass: that pass
+        would find the lease lost at its first write and stop, but the two
+        passes would have overlapped.
         """
-        last = self.renewed_at
-        if last is not None and timedelta(0) <= now - last < self.lease.ttl / KEEP_FRACTION:
-            self._renewed = self._monotonic() - (now - last).total_seconds()
-            return
-        self.renewed_at = None
         self.lease.acquire(now)
-        self.renewed_at = now
         self._renewed = self._monotonic()
 
     @property
@@ -90,12 +79,11 @@ class LeaseGuard:
         """Renew the lease before ``step``; False (logged as an error) when it is not ours."""
         if self.lost:
             return False
-        started, at = self._monotonic(), self._clock()
+        started = self._monotonic()
         try:
-            self.lease.acquire(at)
+            self.lease.acquire(self._clock())
         except LeaseHeld as held:
             self.error = held
-            self.renewed_at = None
             log.error(
                 "lease.lost",
                 step=step,
@@ -107,7 +95,6 @@ class LeaseGuard:
             return False
         except StoreError as exc:
             self.error = exc
-            self.renewed_at = None
             log.error(
                 "lease.not_renewed",
                 step=step,
@@ -115,7 +102,7 @@ class LeaseGuard:
                 action="pass stopped here; what it owes stays owed in the sheet",
             )
             return False
-        self._renewed, self.renewed_at = started, at
+        self._renewed = started
         return True
 
     def renew_if_long(self, step: str) -> bool:

@@ -111,8 +111,6 @@ class Worker(RowPlanning):
         self._quiet_cells: dict[tuple[str, str], bool] = {}
         self._quiet_exact: dict[tuple[str, str], bool] = {}
         self._guard: LeaseGuard | None = None  # the lease of the pass under way (tick)
-        # When a pass of ours last renewed the lease (an earlier process's, if the lease kept it).
-        self._lease_renewed = lease.kept_renewal() if lease is not None else None
 
     def close(self) -> None:
         """Release what the worker holds open (its ledger, outbox); the store is the caller's."""
@@ -246,10 +244,8 @@ class Worker(RowPlanning):
         self._confirm_owed(rows, planned, plans, applied, skipped, records, now, changed_seen)
 
     def end_guard(self) -> None:
-        """The pass is over: remember when its lease was last renewed (unless it was lost)."""
-        guard, self._guard = self._guard, None
-        if guard is not None:
-            self._lease_renewed = None if guard.lost else guard.renewed_at
+        """The pass is over: its lease guard goes (the lease itself runs out on its own)."""
+        self._guard = None
 
     def _renew(self, step: str) -> None:
         """Keep the pass lease before a write; a pass that lost it stops (raises)."""
@@ -347,8 +343,7 @@ def tick(
     try:
         with lock.acquire(timeout=wait):
             if worker.lease is not None:
-                worker._guard = LeaseGuard(worker.lease, clock, renewed_at=worker._lease_renewed)
-                worker._lease_renewed = None  # until the guard says it is ours
+                worker._guard = LeaseGuard(worker.lease, clock)
                 worker._guard.begin(now)
             log.info("tick.started")
             if worker.team_events is not None:  # asks made before this read are covered

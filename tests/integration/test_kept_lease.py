@@ -2,10 +2,8 @@
 
 Each "process" here is a new :class:`GsheetsLease` on a new API client, on
 one state file and one holder token, as cron ``tick``s are. What is kept is
-only what the next compare-and-set expects to find and when the lease this
-installation wrote runs out: a pass starts without a call only while more
-than half of that lease is left, and anything another holder wrote is read
-and obeyed.
+only what the next compare-and-set expects to find: a new process renews
+with that swap alone, and anything another holder wrote is read and obeyed.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sheetqueue.sheets.gsheets_api import SheetsApi
@@ -22,7 +21,6 @@ from sheetqueue.sheets.kept_entries import KeptEntries
 from sheetqueue.sheets.lease import Holder, LeaseHeld
 from sheetqueue.sheets.model import CANONICAL_HEADER
 from sheetqueue.sheets.testing.emulator import emulator_client
-from sheetqueue.worker.inflight import LeaseGuard
 from tests.store_backends import no_sleep_backoff, shared_emulator
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -49,39 +47,18 @@ def process(tmp_path: Path) -> Process:
     return start
 
 
-def _pass_starts(lease: GsheetsLease, now: datetime) -> int:
-    """A pass begun at ``now`` as a new worker begins it: the Sheets calls it took."""
-    guard = LeaseGuard(lease, lambda: now, renewed_at=lease.kept_renewal())
-    before = lease.api.calls
-    guard.begin(now)
-    return lease.api.calls - before
-
-
 def test_a_new_process_renews_with_one_call_on_the_text_kept(process: Process) -> None:
     """The first process finds the tab and reads the cell; the next one only swaps."""
     first = process()
     first.acquire(NOW)
     assert first.api.calls >= 2  # the tab's id and the tab made, or its cell read and swapped
     second = process()
-    assert second.kept_renewal() == NOW
     assert second.acquire(NOW + timedelta(minutes=2)).expires == NOW + timedelta(minutes=2) + TTL
     assert second.api.calls == 1
+    third = process()  # what the second one wrote is kept in turn
+    third.acquire(NOW + timedelta(minutes=3))
+    assert third.api.calls == 1
     assert process(kept=False).peek().holder == WEB1
-
-
-def test_a_pass_starts_without_a_call_while_half_the_lease_is_left(process: Process) -> None:
-    """Renewed at 9:30 for 3 minutes: a pass at 9:31 makes no call, one at 9:32 renews."""
-    process().acquire(NOW)
-    assert _pass_starts(process(), NOW + timedelta(seconds=60)) == 0
-    assert _pass_starts(process(), NOW + timedelta(seconds=89)) == 0
-    assert _pass_starts(process(), NOW + timedelta(seconds=91)) == 1
-    assert process(kept=False).peek().expires == NOW + timedelta(seconds=91) + TTL
-
-
-def test_a_shorter_lease_written_before_is_not_stretched(process: Process) -> None:
-    """Written for 1 minute, now 3: at 9:30:10 only 50 s are left, under half: it renews."""
-    process(ttl=timedelta(minutes=1)).acquire(NOW)
-    assert _pass_starts(process(), NOW + timedelta(seconds=10)) == 1
 
 
 def test_another_hosts_lease_is_read_and_obeyed_over_the_kept_text(process: Process) -> None:
@@ -91,9 +68,16 @@ def test_another_hosts_lease_is_read_and_obeyed_over_the_kept_text(process: Proc
     process(WEB2).acquire(later)
     web1 = process()
     with pytest.raises(LeaseHeld) as refused:
-        LeaseGuard(web1, lambda: later, renewed_at=web1.kept_renewal()).begin(later)
+        web1.acquire(later)
     assert refused.value.holder == WEB2
-    assert process().kept_renewal() is None  # the stale text is not kept any more
+    assert web1.api.calls == 2  # the kept text swapped for nothing, then the cell read
+    emulator = shared_emulator()
+    httpx.delete(f"{emulator.url}/_emulator/log")
+    with pytest.raises(LeaseHeld):
+        process().acquire(later)
+    calls = httpx.get(f"{emulator.url}/_emulator/log").json()["calls"]
+    assert [call["method"] for call in calls] == ["GET", "GET"]  # the stale text was not kept:
+    assert "_sheetqueue" in calls[1]["path"]  # the tab's id and its cell read, nothing swapped
 
 
 def test_a_released_lease_keeps_nothing(process: Process) -> None:
@@ -102,7 +86,6 @@ def test_a_released_lease_keeps_nothing(process: Process) -> None:
     first.acquire(NOW)
     first.release()
     second = process()
-    assert second.kept_renewal() is None
     second.acquire(NOW + timedelta(seconds=5))
     assert second.api.calls == 3  # the tab's id, its cell, the swap
 
@@ -111,6 +94,6 @@ def test_another_tokens_entry_is_not_used(process: Process) -> None:
     """A holder token made anew (its file lost) does not take the old token's entry as its own."""
     process().acquire(NOW)
     other = process(Holder("token-new", "web-1", 4200))
-    assert other.kept_renewal() is None
     with pytest.raises(LeaseHeld):
         other.acquire(NOW + timedelta(seconds=5))
+    assert other.api.calls == 2  # the tab's id and the cell: the old token's text not swapped
