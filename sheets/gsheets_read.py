@@ -47,7 +47,7 @@ from sheetqueue.sheets.order_fields import key_of
 from sheetqueue.sheets.order_table import OrderTable
 from sheetqueue.sheets.queue_rows import scan_rows
 from sheetqueue.sheets.sheet_cells import LOCALE_FIELDS, QUEUE_DATE_FIELDS, SheetCells, cell_value
-from sheetqueue.sheets.store import CellReader, QueueRead
+from sheetqueue.sheets.store import CellReader, QueueRead, column_texts
 
 __all__ = ["PREFETCH_SECONDS", "SheetReader", "TabRead", "last_row", "table_end"]
 
@@ -226,16 +226,20 @@ class SheetReader:
     ) -> QueueRead:
         """The queue's rows (those holding a request) out of the tab's cells, kept as read.
 
-        Each row is decoded once (:func:`~sheetqueue.sheets.queue_rows.scan_rows`,
-        which makes text of the fields every row is looked at for),
-        and stays encoded until its request is asked for. A cell is made text
+        Each row is decoded once (:func:`~sheetqueue.sheets.queue_rows.scan_rows`
+        takes out the cells of the fields every row is looked at for, made text
+        here) and stays encoded until its request is asked for. A cell is made text
         (dates the sheet's way) only when it is read, so the columns a pass
         does not look at are never converted.
         """
+        kept, cells = scan_rows(values, layout, merged)
         reader, dates = self._reader(layout)
-        kept, texts = scan_rows(values, layout, merged, reader, dates)
         positions = [index + 1 for index in kept]
         columns = dict(layout.columns)
+        texts = {
+            name: column_texts(raw, positions, columns[name], reader, dates)
+            for name, raw in cells.items()
+        }
         return QueueRead(picked(values, kept), positions, columns, reader, dates, texts=texts)
 
     def _reader(self, layout: Layout) -> tuple[CellReader, frozenset[int]]:

@@ -31,6 +31,7 @@ __all__ = [
     "StoredRequest",
     "SummaryStore",
     "UpdateResult",
+    "column_texts",
     "read_queue",
 ]
 
@@ -210,15 +211,30 @@ class QueueRead(Sequence[StoredRequest]):
         if index < 0:
             return [""] * len(self.positions)
         raw = [row[index] if index < len(row) else "" for row in self._rows]
-        reader = self._reader
-        if reader is None:
-            return [v if type(v) is str else _cell_text(v) for v in raw]
-        if index not in self._dates:
-            return [
-                v if type(v) is str else reader(p, index, v)
-                for p, v in zip(self.positions, raw, strict=True)
-            ]
-        return [reader(p, index, v) for p, v in zip(self.positions, raw, strict=True)]
+        return column_texts(raw, self.positions, index, self._reader, self._dates)
+
+
+def column_texts(
+    raw: Sequence[Any],
+    positions: Sequence[int],
+    index: int,
+    reader: CellReader | None,
+    dates: frozenset[int],
+) -> list[str]:
+    """Column ``index``'s cells as read (one per row, at ``positions``) made text.
+
+    A text cell stays itself, except in a ``dates`` column, where ``reader``
+    reads every cell the sheet's way; ``reader`` makes text of any other cell
+    (None: the plain rendering of numbers and checkboxes).
+    """
+    if reader is None:
+        return [v if type(v) is str else _cell_text(v) for v in raw]
+    if index not in dates:
+        return [
+            v if type(v) is str else reader(p, index, v)
+            for p, v in zip(positions, raw, strict=True)
+        ]
+    return [reader(p, index, v) for p, v in zip(positions, raw, strict=True)]
 
 
 def read_queue(store: Store) -> QueueRead:
