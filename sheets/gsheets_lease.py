@@ -94,9 +94,7 @@ class GsheetsLease:
                 if not held:
                     note_taken(previous, taken)
                 return self._took(taken)
-            self._known = None  # the cell changed: read it, and keep nothing until it is ours
-            if self._kept is not None:
-                self._kept.drop(self.tab)
+            self._keep(None)  # the cell changed: read it, and keep nothing until it is ours
         raise StoreError(
             f"the pass lease in tab {self.tab!r} kept changing while this worker took it; "
             "the next pass tries again"
@@ -110,9 +108,7 @@ class GsheetsLease:
             self._swap(self._sheet_id, self._known, free.text())
         except StoreError as exc:  # it expires by itself
             log.warning("lease.release_failed", error=str(exc))
-        self._known = None
-        if self._kept is not None:
-            self._kept.drop(self.tab)
+        self._keep(None)
 
     def peek(self) -> LeaseState:
         if self._locate() is None:
@@ -122,10 +118,18 @@ class GsheetsLease:
     # -- the calls --------------------------------------------------------------
 
     def _took(self, taken: LeaseState) -> LeaseState:
-        self._known = taken.text()
-        if self._kept is not None and self._sheet_id is not None:
-            self._kept.save(self.tab, {"sheet_id": self._sheet_id, "text": self._known})
+        self._keep(taken.text())
         return taken
+
+    def _keep(self, text: str | None) -> None:
+        """The text this holder last wrote (None: none now), in the state file too if kept."""
+        self._known = text
+        if self._kept is None:
+            return
+        if text is not None and self._sheet_id is not None:
+            self._kept.save(self.tab, {"sheet_id": self._sheet_id, "text": text})
+        else:
+            self._kept.drop(self.tab)
 
     def _load(self) -> None:
         """The tab's id and the text this holder last wrote, as an earlier process kept them."""
@@ -134,17 +138,15 @@ class GsheetsLease:
         self._loaded = True
         assert self._kept is not None
         entry = self._kept.load(self.tab)
-        if entry is None or self._known is not None:
+        if entry is None:
             return
         try:
             sheet_id, text = int(entry["sheet_id"]), str(entry["text"])
         except (KeyError, TypeError, ValueError):
             return
-        if self._mine(LeaseState.parse(text)):
+        holder = LeaseState.parse(text).holder
+        if holder is not None and holder.token == self.holder.token:
             self._sheet_id, self._known = sheet_id, text
-
-    def _mine(self, state: LeaseState) -> bool:
-        return state.holder is not None and state.holder.token == self.holder.token
 
     def _locate(self) -> int | None:
         if self._sheet_id is None:
